@@ -1,0 +1,360 @@
+package bundle
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+)
+
+// Conflict is a path that Write refuses to write because something that
+// render does not own is in the way.
+type Conflict struct {
+	// Path is the slash-separated path relative to the output directory.
+	Path string
+	// Reason says what is in the way, such as "is a directory".
+	Reason string
+}
+
+// ConflictError is returned (wrapped) by Write when at least one rendered
+// file cannot be written without overwriting something render does not
+// own. It lists every such path; the output directory is left unchanged.
+type ConflictError struct {
+	// Conflicts holds one entry per refused path, sorted by path.
+	Conflicts []Conflict
+}
+
+// Error lists every conflict.
+func (e *ConflictError) Error() string {
+	var sb strings.Builder
+	fmt.Fprintf(&sb, "refusing to overwrite %d path(s) that kubectl stretch render does not own: ", len(e.Conflicts))
+	for i, c := range e.Conflicts {
+		if i > 0 {
+			sb.WriteString("; ")
+		}
+		fmt.Fprintf(&sb, "%s %s", c.Path, c.Reason)
+	}
+	sb.WriteString(" (move or delete them, or render elsewhere)")
+	return sb.String()
+}
+
+// Reasons used in Conflict.Reason.
+const (
+	reasonUnowned = "exists with other content and is not in the manifest"
+	reasonDir     = "is a directory"
+	reasonSymlink = "is a symbolic link"
+	reasonSpecial = "is not a regular file"
+)
+
+// actionKind says what Write does with one bundle file.
+type actionKind int
+
+const (
+	actionAdd       actionKind = iota // the path is free: create the file
+	actionChange                      // owned file with other content: replace it
+	actionUnchanged                   // owned file with the same content: leave it
+	actionAdopt                       // unowned file with the same content: own it
+	actionConflict                    // something render does not own is in the way
+)
+
+// fileAction is the plan for one bundle file.
+type fileAction struct {
+	file File
+	kind actionKind
+	// current is the content on disk when the path holds a regular file.
+	current []byte
+	// exists reports whether current was read from disk.
+	exists bool
+}
+
+// staleFile is an owned file that is no longer rendered.
+type staleFile struct {
+	path  string
+	layer string
+}
+
+// plan is everything Write would do, computed without touching the disk.
+type plan struct {
+	dir       string
+	dirExists bool
+	files     []fileAction // one per bundle file, sorted by path
+	conflicts []Conflict   // sorted by path
+	remove    []staleFile  // stale owned files to delete, sorted by path
+	kept      []staleFile  // stale owned files the user changed, sorted by path
+	// neededDirs holds every directory that will contain a bundle file or
+	// the manifest; pruning never removes them.
+	neededDirs      map[string]bool
+	manifest        []byte
+	manifestExists  bool
+	manifestChanged bool
+}
+
+// planner computes a plan. It caches Lstat results so that each directory
+// is looked at once.
+type planner struct {
+	dir   string
+	stats map[string]fs.FileInfo // nil value: the path does not exist
+}
+
+// makePlan compares dir with b and decides what Write would do. It reads
+// but never writes. Conflicts are part of the plan, not an error; an error
+// means dir or its manifest could not be read.
+func makePlan(dir string, b *Bundle) (*plan, error) {
+	p := &plan{dir: dir, neededDirs: map[string]bool{StateDir: true}}
+	pl := &planner{dir: dir, stats: make(map[string]fs.FileInfo)}
+
+	root, err := os.Stat(dir)
+	switch {
+	case isNotExist(err):
+	case err != nil:
+		return nil, fmt.Errorf("stat output directory: %w", err)
+	case !root.IsDir():
+		return nil, fmt.Errorf("output directory %s is not a directory", dir)
+	default:
+		p.dirExists = true
+	}
+
+	old, oldRaw, err := pl.readManifest(p)
+	if err != nil {
+		return nil, err
+	}
+
+	inBundle := make(map[string]bool, len(b.Files))
+	for _, f := range b.Files {
+		inBundle[f.Path] = true
+		for _, d := range parentDirs(f.Path) {
+			p.neededDirs[d] = true
+		}
+	}
+
+	// Stale files first: a removable stale file or directory may be in the
+	// way of a bundle file, and that is not a conflict.
+	removeSet := make(map[string]bool)
+	for _, e := range old.Entries {
+		if inBundle[e.Path] {
+			continue
+		}
+		info, blocker, err := pl.locate(e.Path)
+		switch {
+		case err != nil:
+			return nil, err
+		case blocker != "" || info == nil:
+			// Already gone: drop it from the manifest.
+		case !info.Mode().IsRegular():
+			p.kept = append(p.kept, staleFile{e.Path, e.Layer})
+		default:
+			data, err := pl.read(e.Path)
+			if err != nil {
+				return nil, err
+			}
+			if hashBytes(data) == e.SHA256 {
+				p.remove = append(p.remove, staleFile{e.Path, e.Layer})
+				removeSet[e.Path] = true
+			} else {
+				p.kept = append(p.kept, staleFile{e.Path, e.Layer})
+			}
+		}
+	}
+
+	owned := make(map[string]bool, len(old.Entries))
+	for _, e := range old.Entries {
+		owned[e.Path] = true
+	}
+	for _, f := range b.Files {
+		a, err := pl.planFile(f, owned[f.Path], removeSet)
+		if err != nil {
+			return nil, err
+		}
+		p.files = append(p.files, a.action)
+		if a.conflict != "" {
+			p.conflicts = append(p.conflicts, Conflict{Path: f.Path, Reason: a.conflict})
+		}
+	}
+
+	slices.SortStableFunc(p.conflicts, func(a, b Conflict) int { return strings.Compare(a.Path, b.Path) })
+	p.manifest = b.Manifest().Encode()
+	p.manifestChanged = !p.manifestExists || !bytes.Equal(oldRaw, p.manifest)
+	return p, nil
+}
+
+// readManifest reads the old manifest and records in p whether it exists.
+// A missing manifest is an empty one. The raw bytes are returned so that
+// the caller can tell whether the manifest changes.
+func (pl *planner) readManifest(p *plan) (*Manifest, []byte, error) {
+	info, blocker, err := pl.locate(ManifestPath)
+	switch {
+	case err != nil:
+		return nil, nil, err
+	case blocker != "":
+		p.conflicts = append(p.conflicts, Conflict{Path: blocker, Reason: "is not a directory, but kubectl stretch keeps its manifest there"})
+		return &Manifest{}, nil, nil
+	case info == nil:
+		return &Manifest{}, nil, nil
+	case !info.Mode().IsRegular():
+		p.conflicts = append(p.conflicts, Conflict{Path: ManifestPath, Reason: reasonSpecial})
+		return &Manifest{}, nil, nil
+	}
+	data, err := pl.read(ManifestPath)
+	if err != nil {
+		return nil, nil, err
+	}
+	m, err := ParseManifest(pl.abs(ManifestPath), data)
+	if err != nil {
+		return nil, nil, err
+	}
+	p.manifestExists = true
+	return m, data, nil
+}
+
+// plannedFile is the outcome of planFile.
+type plannedFile struct {
+	action   fileAction
+	conflict string // reason, when action.kind is actionConflict
+}
+
+// planFile decides what to do with one bundle file.
+func (pl *planner) planFile(f File, owned bool, removeSet map[string]bool) (plannedFile, error) {
+	conflict := func(reason string) plannedFile {
+		return plannedFile{action: fileAction{file: f, kind: actionConflict}, conflict: reason}
+	}
+	info, blocker, err := pl.locate(f.Path)
+	if err != nil {
+		return plannedFile{}, err
+	}
+	if blocker != "" {
+		if removeSet[blocker] {
+			return plannedFile{action: fileAction{file: f, kind: actionAdd}}, nil
+		}
+		binfo := pl.stats[blocker]
+		what := "a file"
+		if binfo.Mode()&fs.ModeSymlink != 0 {
+			what = "a symbolic link"
+		}
+		return conflict(fmt.Sprintf("cannot be created: its parent %s is %s", blocker, what)), nil
+	}
+	switch {
+	case info == nil:
+		return plannedFile{action: fileAction{file: f, kind: actionAdd}}, nil
+	case info.IsDir():
+		ok, err := pl.removableTree(f.Path, removeSet)
+		if err != nil {
+			return plannedFile{}, err
+		}
+		if ok {
+			return plannedFile{action: fileAction{file: f, kind: actionAdd}}, nil
+		}
+		return conflict(reasonDir), nil
+	case info.Mode()&fs.ModeSymlink != 0:
+		return conflict(reasonSymlink), nil
+	case !info.Mode().IsRegular():
+		return conflict(reasonSpecial), nil
+	}
+	data, err := pl.read(f.Path)
+	if err != nil {
+		return plannedFile{}, err
+	}
+	a := fileAction{file: f, current: data, exists: true}
+	same := bytes.Equal(data, f.Data)
+	switch {
+	case same && owned:
+		a.kind = actionUnchanged
+	case same:
+		a.kind = actionAdopt
+	case owned:
+		a.kind = actionChange
+	default:
+		a.kind = actionConflict
+		return plannedFile{action: a, conflict: reasonUnowned}, nil
+	}
+	return plannedFile{action: a}, nil
+}
+
+// removableTree reports whether the directory rel holds only stale owned
+// files that Write removes, so that it disappears when they are removed
+// and the directories left empty are pruned.
+func (pl *planner) removableTree(rel string, removeSet map[string]bool) (bool, error) {
+	entries, err := os.ReadDir(pl.abs(rel))
+	if err != nil {
+		return false, fmt.Errorf("read directory: %w", err)
+	}
+	if len(entries) == 0 {
+		return false, nil
+	}
+	for _, e := range entries {
+		child := rel + "/" + e.Name()
+		switch {
+		case e.IsDir():
+			ok, err := pl.removableTree(child, removeSet)
+			if err != nil || !ok {
+				return false, err
+			}
+		case e.Type().IsRegular() && removeSet[child]:
+		default:
+			return false, nil
+		}
+	}
+	return true, nil
+}
+
+// locate looks at rel and its parent directories. It returns the file
+// info of rel (nil when it does not exist), or the first parent that
+// exists but is not a directory (then rel cannot exist).
+func (pl *planner) locate(rel string) (info fs.FileInfo, blocker string, err error) {
+	elems := strings.Split(rel, "/")
+	for i := 1; i < len(elems); i++ {
+		parent := strings.Join(elems[:i], "/")
+		pinfo, err := pl.lstat(parent)
+		if err != nil {
+			return nil, "", err
+		}
+		if pinfo == nil {
+			return nil, "", nil
+		}
+		if !pinfo.IsDir() {
+			return nil, parent, nil
+		}
+	}
+	info, err = pl.lstat(rel)
+	return info, "", err
+}
+
+// lstat returns the cached Lstat of rel, or nil when it does not exist.
+func (pl *planner) lstat(rel string) (fs.FileInfo, error) {
+	if info, ok := pl.stats[rel]; ok {
+		return info, nil
+	}
+	info, err := os.Lstat(pl.abs(rel))
+	if isNotExist(err) {
+		info, err = nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("inspect output directory: %w", err)
+	}
+	pl.stats[rel] = info
+	return info, nil
+}
+
+// read returns the content of the regular file rel.
+func (pl *planner) read(rel string) ([]byte, error) {
+	data, err := os.ReadFile(pl.abs(rel))
+	if err != nil {
+		return nil, fmt.Errorf("read existing file: %w", err)
+	}
+	return data, nil
+}
+
+// abs turns a bundle path into a path on disk.
+func (pl *planner) abs(rel string) string {
+	return filepath.Join(pl.dir, filepath.FromSlash(rel))
+}
+
+// isNotExist reports whether err means that a path does not exist,
+// including the case where one of its parents is a file.
+func isNotExist(err error) bool {
+	return errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR)
+}

@@ -1,0 +1,313 @@
+package bundle
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"syscall"
+)
+
+// Result reports what Write did. Every list holds slash-separated paths
+// relative to the output directory, sorted; the lists are disjoint.
+type Result struct {
+	// Added lists the files that did not exist and were created.
+	Added []string
+	// Changed lists the owned files whose content was replaced.
+	Changed []string
+	// Unchanged lists the owned files that already had the rendered
+	// content; they were not rewritten.
+	Unchanged []string
+	// Adopted lists the files that were not owned but already had the
+	// rendered content; they were not rewritten and are now owned.
+	Adopted []string
+	// Removed lists the stale owned files that were deleted.
+	Removed []string
+	// Kept lists the stale owned files that were modified since render
+	// wrote them; they were left in place and are no longer owned.
+	Kept []string
+	// ManifestChanged reports whether the manifest was (re)written.
+	ManifestChanged bool
+	// Layers summarises the lists per layer, sorted by layer.
+	Layers []LayerSummary
+}
+
+// LayerSummary counts the files of one layer in each list of a Result.
+type LayerSummary struct {
+	// Layer is the layer's name.
+	Layer string
+	// Added, Changed, Unchanged, Adopted, Removed and Kept count the
+	// layer's paths in the Result list of the same name.
+	Added, Changed, Unchanged, Adopted, Removed, Kept int
+}
+
+// HasChanges reports whether Write changed anything in the output
+// directory: a file added, changed or removed, or a new manifest.
+func (r *Result) HasChanges() bool {
+	return len(r.Added)+len(r.Changed)+len(r.Removed) > 0 || r.ManifestChanged
+}
+
+// fsOps holds the file operations that tests replace to inject failures.
+type fsOps struct {
+	write  func(f *os.File, data []byte) error
+	rename func(oldpath, newpath string) error
+}
+
+// osOps returns the real file operations.
+func osOps() fsOps {
+	return fsOps{
+		write: func(f *os.File, data []byte) error {
+			_, err := f.Write(data)
+			return err
+		},
+		rename: os.Rename,
+	}
+}
+
+// tempPattern names the temporary files of atomic writes.
+const tempPattern = ".stretch-tmp-*"
+
+// Write makes dir hold the bundle b, following the ownership rules of the
+// package: it refuses (with a *ConflictError, before changing anything)
+// when a file it does not own is in the way, writes each changed file
+// atomically, removes stale owned files it can safely remove, and writes
+// the manifest last. dir is created if it does not exist. b is validated
+// as New does, so a Bundle built by hand is safe to pass.
+func Write(dir string, b *Bundle) (*Result, error) {
+	return write(dir, b, osOps())
+}
+
+// write is Write with injectable file operations.
+func write(dir string, b *Bundle, ops fsOps) (*Result, error) {
+	if b == nil {
+		return nil, fmt.Errorf("write bundle to %s: no bundle", dir)
+	}
+	nb, err := New(b.Files)
+	if err != nil {
+		return nil, fmt.Errorf("write bundle to %s: %w", dir, err)
+	}
+	p, err := makePlan(dir, nb)
+	if err != nil {
+		return nil, fmt.Errorf("write bundle to %s: %w", dir, err)
+	}
+	if len(p.conflicts) > 0 {
+		return nil, fmt.Errorf("write bundle to %s: %w", dir, &ConflictError{Conflicts: p.conflicts})
+	}
+	if err := p.apply(ops); err != nil {
+		return nil, fmt.Errorf("write bundle to %s: %w", dir, err)
+	}
+	return p.result(), nil
+}
+
+// apply carries out a plan without conflicts. Stale files go first, so that
+// a bundle file may take the place of a stale file or directory; then the
+// files are written, and the manifest last.
+func (p *plan) apply(ops fsOps) error {
+	if !p.dirExists {
+		if err := os.MkdirAll(p.dir, 0o755); err != nil {
+			return fmt.Errorf("create output directory: %w", err)
+		}
+	}
+	if err := p.removeStale(); err != nil {
+		return err
+	}
+	synced := make(map[string]bool)
+	var dirs []string
+	for _, a := range p.files {
+		if a.kind != actionAdd && a.kind != actionChange {
+			continue
+		}
+		name := p.abs(a.file.Path)
+		if err := os.MkdirAll(filepath.Dir(name), 0o755); err != nil {
+			return fmt.Errorf("create directory for %s: %w", a.file.Path, err)
+		}
+		if err := writeAtomic(name, a.file.Data, ops); err != nil {
+			return fmt.Errorf("write %s: %w", a.file.Path, err)
+		}
+		if d := filepath.Dir(name); !synced[d] {
+			synced[d] = true
+			dirs = append(dirs, d)
+		}
+	}
+	slices.Sort(dirs)
+	for _, d := range dirs {
+		if err := syncDir(d); err != nil {
+			return err
+		}
+	}
+	if !p.manifestChanged {
+		return nil
+	}
+	name := p.abs(ManifestPath)
+	if err := os.MkdirAll(filepath.Dir(name), 0o755); err != nil {
+		return fmt.Errorf("create directory for %s: %w", ManifestPath, err)
+	}
+	if err := writeAtomic(name, p.manifest, ops); err != nil {
+		return fmt.Errorf("write %s: %w", ManifestPath, err)
+	}
+	return syncDir(filepath.Dir(name))
+}
+
+// removeStale deletes the stale owned files of the plan, then the
+// directories that became empty because of it, deepest first. It never
+// removes the output directory itself, a directory that still holds
+// anything, or a directory that a bundle file or the manifest needs.
+func (p *plan) removeStale() error {
+	candidates := make(map[string]bool)
+	for _, s := range p.remove {
+		if err := os.Remove(p.abs(s.path)); err != nil && !isNotExist(err) {
+			return fmt.Errorf("remove stale file: %w", err)
+		}
+		for _, d := range parentDirs(s.path) {
+			candidates[d] = true
+		}
+	}
+	dirs := make([]string, 0, len(candidates))
+	for d := range candidates {
+		if !p.neededDirs[d] {
+			dirs = append(dirs, d)
+		}
+	}
+	// Deepest first, so that a parent is looked at after its children.
+	slices.SortFunc(dirs, func(a, b string) int {
+		if da, db := strings.Count(a, "/"), strings.Count(b, "/"); da != db {
+			return db - da
+		}
+		return strings.Compare(a, b)
+	})
+	for _, d := range dirs {
+		entries, err := os.ReadDir(p.abs(d))
+		if isNotExist(err) {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("prune empty directories: %w", err)
+		}
+		if len(entries) > 0 {
+			continue
+		}
+		if err := os.Remove(p.abs(d)); err != nil {
+			return fmt.Errorf("prune empty directories: %w", err)
+		}
+	}
+	return nil
+}
+
+// result turns an applied plan into a Result.
+func (p *plan) result() *Result {
+	r := &Result{ManifestChanged: p.manifestChanged}
+	layers := make(map[string]*LayerSummary)
+	count := func(layer string) *LayerSummary {
+		s, ok := layers[layer]
+		if !ok {
+			s = &LayerSummary{Layer: layer}
+			layers[layer] = s
+		}
+		return s
+	}
+	for _, a := range p.files {
+		s := count(a.file.Layer)
+		switch a.kind {
+		case actionAdd:
+			r.Added = append(r.Added, a.file.Path)
+			s.Added++
+		case actionChange:
+			r.Changed = append(r.Changed, a.file.Path)
+			s.Changed++
+		case actionUnchanged:
+			r.Unchanged = append(r.Unchanged, a.file.Path)
+			s.Unchanged++
+		case actionAdopt:
+			r.Adopted = append(r.Adopted, a.file.Path)
+			s.Adopted++
+		}
+	}
+	for _, f := range p.remove {
+		r.Removed = append(r.Removed, f.path)
+		count(f.layer).Removed++
+	}
+	for _, f := range p.kept {
+		r.Kept = append(r.Kept, f.path)
+		count(f.layer).Kept++
+	}
+	names := make([]string, 0, len(layers))
+	for name := range layers {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		r.Layers = append(r.Layers, *layers[name])
+	}
+	return r
+}
+
+// abs turns a bundle path into a path on disk.
+func (p *plan) abs(rel string) string {
+	return filepath.Join(p.dir, filepath.FromSlash(rel))
+}
+
+// writeAtomic replaces name with data: it writes a temporary file in the
+// same directory, syncs it, makes it 0644 and renames it over name. On
+// failure the temporary file is removed and name is left as it was.
+func writeAtomic(name string, data []byte, ops fsOps) (err error) {
+	f, err := os.CreateTemp(filepath.Dir(name), tempPattern)
+	if err != nil {
+		return fmt.Errorf("create temporary file: %w", err)
+	}
+	tmp := f.Name()
+	closed := false
+	defer func() {
+		if err == nil {
+			return
+		}
+		if !closed {
+			err = errors.Join(err, f.Close())
+		}
+		if rerr := os.Remove(tmp); rerr != nil && !isNotExist(rerr) {
+			err = errors.Join(err, fmt.Errorf("remove temporary file: %w", rerr))
+		}
+	}()
+	if err := ops.write(f, data); err != nil {
+		return fmt.Errorf("write temporary file: %w", err)
+	}
+	if err := f.Sync(); err != nil {
+		return fmt.Errorf("sync temporary file: %w", err)
+	}
+	if err := f.Chmod(0o644); err != nil {
+		return fmt.Errorf("chmod temporary file: %w", err)
+	}
+	closed = true
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("close temporary file: %w", err)
+	}
+	if err := ops.rename(tmp, name); err != nil {
+		return fmt.Errorf("rename temporary file: %w", err)
+	}
+	return nil
+}
+
+// syncDir flushes a directory, so that renames in it survive a crash.
+// Platforms and file systems that cannot sync a directory are skipped.
+func syncDir(dir string) error {
+	if runtime.GOOS == "windows" {
+		return nil
+	}
+	d, err := os.Open(dir)
+	if err != nil {
+		return fmt.Errorf("sync directory: %w", err)
+	}
+	serr := d.Sync()
+	if errors.Is(serr, syscall.EINVAL) || errors.Is(serr, syscall.ENOTSUP) {
+		serr = nil
+	}
+	if cerr := d.Close(); serr == nil && cerr != nil {
+		serr = cerr
+	}
+	if serr != nil {
+		return fmt.Errorf("sync directory: %w", serr)
+	}
+	return nil
+}
