@@ -1,0 +1,337 @@
+package generators
+
+import (
+	"fmt"
+	"path"
+	"slices"
+	"strconv"
+	"strings"
+
+	storagev1 "k8s.io/api/storage/v1"
+
+	"github.com/stretch-dev/kubectl-stretch/internal/api/calico"
+	"github.com/stretch-dev/kubectl-stretch/internal/api/flux"
+	"github.com/stretch-dev/kubectl-stretch/internal/api/kubespray"
+	"github.com/stretch-dev/kubectl-stretch/internal/api/rook"
+	"github.com/stretch-dev/kubectl-stretch/internal/topology"
+)
+
+// bundleCheck is one rule a rendered bundle must meet whatever the
+// blueprints and mixins say. The rules are the topology's: the bundle may
+// shape them, never break them.
+type bundleCheck struct {
+	id  string
+	doc string
+	fn  func(m *topology.Model, objs []Object) []string
+}
+
+// bundleChecks runs in this order; all failures are reported together.
+var bundleChecks = []bundleCheck{
+	{"kubespray-inventory", "the inventory holds every node of the topology, with its groups, labels and taints", checkInventory},
+	{"kubespray-vars", "kube_version, WireGuard, MTU and etcd timing agree with the topology", checkKubesprayVars},
+	{"calico-wireguard", "FelixConfiguration default enables WireGuard with an MTU that fits the underlay", checkFelix},
+	{"rook-stretch", "the CephCluster is in stretch mode over the topology's regions, with 5 mons and one arbiter", checkCephCluster},
+	{"rook-osd-placement", "OSDs run only on storage nodes of the data regions", checkOSDPlacement},
+	{"rook-pools", "every pool is replicated with size 4, and the builtin .mgr pool exists", checkPools},
+	{"rook-storageclasses", "every StorageClass uses the RBD provisioner and an existing pool; at most one is the default", checkStorageClasses},
+	{"flux-stages", "every Flux Kustomization points at a bundle folder and depends only on stages that exist", checkFluxStages},
+}
+
+func typedOf[T any](objs []Object) []T {
+	var out []T
+	for _, o := range objs {
+		if t, ok := o.Typed.(T); ok {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+func pathOf(objs []Object, typed any) string {
+	for _, o := range objs {
+		if o.Typed == typed {
+			return o.Path
+		}
+	}
+	return "?"
+}
+
+func checkInventory(m *topology.Model, objs []Object) []string {
+	invs := typedOf[*kubespray.Inventory](objs)
+	if len(invs) != 1 {
+		return []string{fmt.Sprintf("kubespray/hosts.yaml: want one inventory, found %d", len(invs))}
+	}
+	inv := invs[0]
+	var errs []string
+	member := func(group, host string) bool {
+		g := inv.All.Children[group]
+		if g == nil {
+			return false
+		}
+		_, ok := g.Hosts[host]
+		return ok
+	}
+	for _, g := range []string{kubespray.GroupControlPlane, kubespray.GroupNode, kubespray.GroupEtcd} {
+		if inv.All.Children[g] == nil {
+			errs = append(errs, fmt.Sprintf("kubespray/hosts.yaml: group %s is missing", g))
+		}
+	}
+	for _, n := range m.Nodes {
+		h, ok := inv.All.Hosts[n.Name]
+		if !ok || h == nil {
+			errs = append(errs, fmt.Sprintf("kubespray/hosts.yaml: host %s is missing", n.Name))
+			continue
+		}
+		if h.IP != n.IP {
+			errs = append(errs, fmt.Sprintf("kubespray/hosts.yaml: host %s has ip %q, the topology says %s", n.Name, h.IP, n.IP))
+		}
+		for k, v := range n.Labels {
+			if h.NodeLabels[k] != v {
+				errs = append(errs, fmt.Sprintf("kubespray/hosts.yaml: host %s needs node label %s=%s", n.Name, k, v))
+			}
+		}
+		for _, t := range n.Taints {
+			if !slices.Contains(h.NodeTaints, t.String()) {
+				errs = append(errs, fmt.Sprintf("kubespray/hosts.yaml: host %s needs node taint %s", n.Name, t))
+			}
+		}
+		if member(kubespray.GroupEtcd, n.Name) != n.Etcd {
+			errs = append(errs, fmt.Sprintf("kubespray/hosts.yaml: host %s: etcd membership differs from the topology", n.Name))
+		}
+		if member(kubespray.GroupControlPlane, n.Name) != n.ControlPlane {
+			errs = append(errs, fmt.Sprintf("kubespray/hosts.yaml: host %s: control-plane membership differs from the topology", n.Name))
+		}
+	}
+	for _, name := range sortedKeys(inv.All.Hosts) {
+		if !slices.ContainsFunc(m.Nodes, func(n topology.NodeModel) bool { return n.Name == name }) {
+			errs = append(errs, fmt.Sprintf("kubespray/hosts.yaml: host %s is not in the topology", name))
+		}
+	}
+	if g := inv.All.Children[kubespray.GroupEtcd]; g != nil && len(g.Hosts)%2 == 0 {
+		errs = append(errs, fmt.Sprintf("kubespray/hosts.yaml: etcd has %d members; Kubespray requires an odd number", len(g.Hosts)))
+	}
+	sortStrings(errs)
+	return errs
+}
+
+func checkKubesprayVars(m *topology.Model, objs []Object) []string {
+	var errs []string
+	for _, v := range typedOf[*kubespray.ClusterVars](objs) {
+		if strings.HasPrefix(v.KubeVersion, "v") {
+			errs = append(errs, fmt.Sprintf("kube_version %q: Kubespray >= 2.28 writes versions without a leading v", v.KubeVersion))
+		}
+		if v.KubeVersion != m.Kubernetes.Version {
+			errs = append(errs, fmt.Sprintf("kube_version %q differs from the topology's %s", v.KubeVersion, m.Kubernetes.Version))
+		}
+		if !slices.Contains(v.SupplementaryAddressesInSSLKeys, m.Kubernetes.APIEndpoint) {
+			errs = append(errs, fmt.Sprintf("supplementary_addresses_in_ssl_keys must hold the API endpoint %s", m.Kubernetes.APIEndpoint))
+		}
+	}
+	for _, v := range typedOf[*kubespray.CalicoVars](objs) {
+		if v.CalicoWireguardEnabled != m.Network.WireGuard {
+			errs = append(errs, fmt.Sprintf("calico_wireguard_enabled is %t; the topology's encryption is %s", v.CalicoWireguardEnabled, m.Network.Encryption))
+		}
+		for name, mtu := range map[string]*int{"calico_mtu": v.CalicoMTU, "calico_veth_mtu": v.CalicoVethMTU} {
+			if mtu != nil && *mtu > m.Network.MTU {
+				errs = append(errs, fmt.Sprintf("%s %d is larger than %d (underlay %d minus the tunnel overhead)", name, *mtu, m.Network.MTU, m.Network.UnderlayMTU))
+			}
+		}
+	}
+	for _, v := range typedOf[*kubespray.EtcdVars](objs) {
+		hb, err1 := strconv.Atoi(v.EtcdHeartbeatInterval)
+		el, err2 := strconv.Atoi(v.EtcdElectionTimeout)
+		if err1 != nil || err2 != nil {
+			errs = append(errs, "etcd_heartbeat_interval and etcd_election_timeout must be whole milliseconds")
+			continue
+		}
+		if el < 10*m.Network.RTTms || el < 5*hb {
+			errs = append(errs, fmt.Sprintf("etcd_election_timeout %d ms is too short: etcd needs at least 10 x the %d ms RTT and 5 x the heartbeat", el, m.Network.RTTms))
+		}
+		if hb < m.Network.RTTms/2 {
+			errs = append(errs, fmt.Sprintf("etcd_heartbeat_interval %d ms is below half the %d ms RTT", hb, m.Network.RTTms))
+		}
+	}
+	sortStrings(errs)
+	return errs
+}
+
+func checkFelix(m *topology.Model, objs []Object) []string {
+	var def *calico.FelixConfiguration
+	for _, f := range typedOf[*calico.FelixConfiguration](objs) {
+		if f.Name == "default" {
+			def = f
+		}
+	}
+	if def == nil {
+		return []string{"network/calico: FelixConfiguration default is missing"}
+	}
+	var errs []string
+	on := def.Spec.WireguardEnabled != nil && *def.Spec.WireguardEnabled
+	if on != m.Network.WireGuard {
+		errs = append(errs, fmt.Sprintf("FelixConfiguration default: wireguardEnabled is %t; the topology's encryption is %s", on, m.Network.Encryption))
+	}
+	if mtu := def.Spec.WireguardMTU; mtu != nil && *mtu > m.Network.UnderlayMTU-60 {
+		errs = append(errs, fmt.Sprintf("FelixConfiguration default: wireguardMTU %d does not fit the %d underlay (at most %d)", *mtu, m.Network.UnderlayMTU, m.Network.UnderlayMTU-60))
+	}
+	return errs
+}
+
+func oneCephCluster(objs []Object) (*rook.CephCluster, []string) {
+	cs := typedOf[*rook.CephCluster](objs)
+	if len(cs) != 1 {
+		return nil, []string{fmt.Sprintf("storage/rook: want exactly one CephCluster, found %d", len(cs))}
+	}
+	return cs[0], nil
+}
+
+func checkCephCluster(m *topology.Model, objs []Object) []string {
+	c, errs := oneCephCluster(objs)
+	if c == nil {
+		return errs
+	}
+	where := pathOf(objs, c)
+	if c.Namespace != m.Storage.Namespace {
+		errs = append(errs, fmt.Sprintf("%s: CephCluster must be in namespace %s", where, m.Storage.Namespace))
+	}
+	if c.Spec.Mon.Count != 5 {
+		errs = append(errs, fmt.Sprintf("%s: spec.mon.count is %d; a stretch cluster needs 5 mons (2 per data region, 1 arbiter)", where, c.Spec.Mon.Count))
+	}
+	sc := c.Spec.Mon.StretchCluster
+	if sc == nil {
+		return append(errs, fmt.Sprintf("%s: spec.mon.stretchCluster is missing", where))
+	}
+	if sc.FailureDomainLabel != m.Labels.Zone {
+		errs = append(errs, fmt.Sprintf("%s: spec.mon.stretchCluster.failureDomainLabel is %q; the nodes carry their region in %s", where, sc.FailureDomainLabel, m.Labels.Zone))
+	}
+	var arbiters, data []string
+	for _, z := range sc.Zones {
+		if z.Arbiter {
+			arbiters = append(arbiters, z.Name)
+		} else {
+			data = append(data, z.Name)
+		}
+	}
+	if len(arbiters) != 1 || arbiters[0] != m.Arbiter {
+		errs = append(errs, fmt.Sprintf("%s: the stretch zones need exactly one arbiter, %s; found %v", where, m.Arbiter, arbiters))
+	}
+	want := slices.Clone(m.Data)
+	slices.Sort(want)
+	slices.Sort(data)
+	if !slices.Equal(data, want) {
+		errs = append(errs, fmt.Sprintf("%s: the stretch data zones are %v; the topology's data regions are %v", where, data, want))
+	}
+	return errs
+}
+
+func checkOSDPlacement(m *topology.Model, objs []Object) []string {
+	c, errs := oneCephCluster(objs)
+	if c == nil {
+		return errs
+	}
+	where := pathOf(objs, c)
+	st := c.Spec.Storage
+	if st.UseAllNodes {
+		errs = append(errs, fmt.Sprintf("%s: spec.storage.useAllNodes would put OSDs in the arbiter region, and stretch mode never enables with three CRUSH zones", where))
+	}
+	for _, n := range st.Nodes {
+		if !slices.Contains(m.Storage.StorageNodes, n.Name) {
+			errs = append(errs, fmt.Sprintf("%s: spec.storage.nodes lists %s, which is not a storage node of a data region", where, n.Name))
+		}
+	}
+	osd, ok := c.Spec.Placement["osd"]
+	if !ok || osd.NodeAffinity == nil || osd.NodeAffinity.RequiredDuringSchedulingIgnoredDuringExecution == nil {
+		return append(errs, fmt.Sprintf("%s: spec.placement.osd needs a required node affinity to the data regions", where))
+	}
+	for i, term := range osd.NodeAffinity.RequiredDuringSchedulingIgnoredDuringExecution.NodeSelectorTerms {
+		pinned := false
+		for _, e := range term.MatchExpressions {
+			if e.Key == m.Labels.Zone && e.Operator == "In" && !slices.Contains(e.Values, m.Arbiter) && len(e.Values) > 0 {
+				pinned = true
+			}
+		}
+		if !pinned {
+			errs = append(errs, fmt.Sprintf("%s: spec.placement.osd node selector term %d does not keep OSDs out of the arbiter region %s", where, i, m.Arbiter))
+		}
+	}
+	return errs
+}
+
+func checkPools(m *topology.Model, objs []Object) []string {
+	var errs []string
+	mgr := false
+	for _, p := range typedOf[*rook.CephBlockPool](objs) {
+		where := pathOf(objs, p)
+		if p.Spec.Name == ".mgr" {
+			mgr = true
+		}
+		if p.Spec.Replicated.Size != 4 {
+			errs = append(errs, fmt.Sprintf("%s: CephBlockPool %s has replicated.size %d; pools in a stretch cluster must have size 4 (2 copies per data region)", where, p.Name, p.Spec.Replicated.Size))
+		}
+		if len(p.Spec.ErasureCoded) > 0 && string(p.Spec.ErasureCoded) != "null" {
+			errs = append(errs, fmt.Sprintf("%s: CephBlockPool %s is erasure coded; stretch clusters support only replicated pools", where, p.Name))
+		}
+		if p.Spec.DeviceClass != "" {
+			errs = append(errs, fmt.Sprintf("%s: CephBlockPool %s sets deviceClass; a device-class rule makes every PG inactive after a region loss", where, p.Name))
+		}
+		if p.Namespace != m.Storage.Namespace {
+			errs = append(errs, fmt.Sprintf("%s: CephBlockPool %s must be in namespace %s", where, p.Name, m.Storage.Namespace))
+		}
+	}
+	if !mgr {
+		errs = append(errs, "storage/rook: the builtin .mgr pool (CephBlockPool with spec.name .mgr, size 4) is missing; without it Ceph creates .mgr with size 3 and stretch mode fails")
+	}
+	return errs
+}
+
+func checkStorageClasses(m *topology.Model, objs []Object) []string {
+	pools := map[string]bool{}
+	for _, p := range typedOf[*rook.CephBlockPool](objs) {
+		pools[p.Name] = true
+	}
+	var errs []string
+	var defaults []string
+	for _, sc := range typedOf[*storagev1.StorageClass](objs) {
+		where := pathOf(objs, sc)
+		if sc.Annotations["storageclass.kubernetes.io/is-default-class"] == "true" {
+			defaults = append(defaults, sc.Name)
+		}
+		if sc.Provisioner != m.Storage.Provisioner {
+			continue // not a Rook RBD class
+		}
+		if p := sc.Parameters["pool"]; !pools[p] {
+			errs = append(errs, fmt.Sprintf("%s: StorageClass %s uses pool %q, which the bundle does not define", where, sc.Name, p))
+		}
+		if id := sc.Parameters["clusterID"]; id != m.Storage.Namespace {
+			errs = append(errs, fmt.Sprintf("%s: StorageClass %s has clusterID %q; the CephCluster is in %s", where, sc.Name, id, m.Storage.Namespace))
+		}
+	}
+	if len(defaults) > 1 {
+		errs = append(errs, fmt.Sprintf("storage/rook: %d StorageClasses are marked default (%s); at most one may be", len(defaults), strings.Join(defaults, ", ")))
+	}
+	return errs
+}
+
+func checkFluxStages(m *topology.Model, objs []Object) []string {
+	names := map[string]bool{}
+	ks := typedOf[*flux.Kustomization](objs)
+	for _, k := range ks {
+		names[k.Name] = true
+	}
+	var errs []string
+	for _, k := range ks {
+		where := pathOf(objs, k)
+		dir := strings.TrimPrefix(path.Clean(k.Spec.Path), path.Clean(m.GitOps.Path)+"/")
+		if path.Clean(m.GitOps.Path) == "." {
+			dir = strings.TrimPrefix(path.Clean(k.Spec.Path), "./")
+		}
+		if !hasObjectUnder(objs, dir) {
+			errs = append(errs, fmt.Sprintf("%s: Kustomization %s applies %s, which holds nothing in the bundle", where, k.Name, k.Spec.Path))
+		}
+		for _, d := range k.Spec.DependsOn {
+			if !names[d.Name] {
+				errs = append(errs, fmt.Sprintf("%s: Kustomization %s depends on %s, which the bundle does not define", where, k.Name, d.Name))
+			}
+		}
+	}
+	return errs
+}

@@ -1,0 +1,183 @@
+package generators
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"path"
+	"reflect"
+	"sort"
+	"strings"
+
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/kubernetes/scheme"
+
+	"github.com/stretch-dev/kubectl-stretch/internal/api/calico"
+	"github.com/stretch-dev/kubectl-stretch/internal/api/flux"
+	"github.com/stretch-dev/kubectl-stretch/internal/api/kubespray"
+	"github.com/stretch-dev/kubectl-stretch/internal/api/rook"
+)
+
+// layerDirs lists the folders each layer may write into. A blueprint or a
+// mixin that writes elsewhere fails the render, so that layers never
+// overwrite each other.
+var layerDirs = []struct {
+	layer string
+	dirs  []string
+}{
+	{LayerKubespray, []string{"kubespray/"}},
+	{LayerCalico, []string{"network/calico/"}},
+	{LayerRook, []string{"storage/rook/"}},
+	{LayerFlux, []string{"flux/"}},
+}
+
+// kubesprayFiles maps each Kubespray file to the type it must decode into.
+var kubesprayFiles = []struct {
+	path string
+	new  func() any
+}{
+	{"kubespray/hosts.yaml", func() any { return &kubespray.Inventory{} }},
+	{"kubespray/group_vars/all/etcd.yml", func() any { return &kubespray.EtcdVars{} }},
+	{"kubespray/group_vars/k8s_cluster/k8s-cluster.yml", func() any { return &kubespray.ClusterVars{} }},
+	{"kubespray/group_vars/k8s_cluster/k8s-net-calico.yml", func() any { return &kubespray.CalicoVars{} }},
+}
+
+// customKinds maps the custom resources a bundle may hold to their types.
+// Built-in kinds are looked up in client-go's scheme.
+var customKinds = []struct {
+	apiVersion, kind string
+	new              func() any
+}{
+	{rook.APIVersion, "CephCluster", func() any { return &rook.CephCluster{} }},
+	{rook.APIVersion, "CephBlockPool", func() any { return &rook.CephBlockPool{} }},
+	{calico.APIVersion, "FelixConfiguration", func() any { return &calico.FelixConfiguration{} }},
+	{flux.KustomizationAPIVersion, "Kustomization", func() any { return &flux.Kustomization{} }},
+	{flux.HelmRepositoryAPIVersion, "HelmRepository", func() any { return &flux.HelmRepository{} }},
+	{flux.HelmReleaseAPIVersion, "HelmRelease", func() any { return &flux.HelmRelease{} }},
+}
+
+// decodeFiles checks and strictly decodes a layer's files, sorted by path.
+func decodeFiles(layer string, files map[string]json.RawMessage) ([]Object, error) {
+	paths := make([]string, 0, len(files))
+	for p := range files {
+		paths = append(paths, p)
+	}
+	sort.Strings(paths)
+	var errs []string
+	var out []Object
+	for _, p := range paths {
+		obj, err := decodeFile(layer, p, files[p])
+		if err != nil {
+			errs = append(errs, err.Error())
+			continue
+		}
+		out = append(out, obj)
+	}
+	if len(errs) > 0 {
+		return nil, fmt.Errorf("layer %s:\n  %s", layer, strings.Join(errs, "\n  "))
+	}
+	return out, nil
+}
+
+func decodeFile(layer, p string, raw json.RawMessage) (Object, error) {
+	if err := checkPath(layer, p); err != nil {
+		return Object{}, err
+	}
+	var typed any
+	if strings.HasPrefix(p, "kubespray/") {
+		for _, f := range kubesprayFiles {
+			if f.path == p {
+				typed = f.new()
+			}
+		}
+		if typed == nil {
+			return Object{}, fmt.Errorf("%s: not a file the kubespray layer knows (known: %s)", p, kubesprayPaths())
+		}
+	} else {
+		var err error
+		if typed, err = newKRMObject(raw); err != nil {
+			return Object{}, fmt.Errorf("%s: %w", p, err)
+		}
+	}
+	if err := strictUnmarshal(raw, typed); err != nil {
+		return Object{}, fmt.Errorf("%s: %w", p, err)
+	}
+	return Object{Path: p, Layer: layer, Raw: raw, Typed: typed}, nil
+}
+
+func checkPath(layer, p string) error {
+	if p == "" || path.IsAbs(p) || path.Clean(p) != p || strings.HasPrefix(p, "../") || strings.Contains(p, "\\") {
+		return fmt.Errorf("%q: a bundle path must be relative, clean and use forward slashes", p)
+	}
+	if ext := path.Ext(p); ext != ".yaml" && ext != ".yml" {
+		return fmt.Errorf("%s: a bundle file must end in .yaml or .yml", p)
+	}
+	if path.Base(p) == "kustomization.yaml" {
+		return fmt.Errorf("%s: kustomization.yaml files are generated; do not write them from a blueprint", p)
+	}
+	for _, ld := range layerDirs {
+		if ld.layer != layer {
+			continue
+		}
+		for _, d := range ld.dirs {
+			if strings.HasPrefix(p, d) {
+				return nil
+			}
+		}
+		return fmt.Errorf("%s: the %s layer may only write under %s", p, layer, strings.Join(ld.dirs, ", "))
+	}
+	return fmt.Errorf("%s: unknown layer %q", p, layer)
+}
+
+func kubesprayPaths() string {
+	var s []string
+	for _, f := range kubesprayFiles {
+		s = append(s, f.path)
+	}
+	return strings.Join(s, ", ")
+}
+
+// newKRMObject returns a new typed value for the apiVersion and kind of raw.
+func newKRMObject(raw json.RawMessage) (any, error) {
+	var tm struct {
+		APIVersion string `json:"apiVersion"`
+		Kind       string `json:"kind"`
+		Metadata   struct {
+			Name string `json:"name"`
+		} `json:"metadata"`
+	}
+	if err := json.Unmarshal(raw, &tm); err != nil {
+		return nil, fmt.Errorf("not a Kubernetes object: %w", err)
+	}
+	if tm.APIVersion == "" || tm.Kind == "" || tm.Metadata.Name == "" {
+		return nil, fmt.Errorf("a Kubernetes object needs apiVersion, kind and metadata.name")
+	}
+	for _, k := range customKinds {
+		if k.apiVersion == tm.APIVersion && k.kind == tm.Kind {
+			return k.new(), nil
+		}
+	}
+	gvk := schema.FromAPIVersionAndKind(tm.APIVersion, tm.Kind)
+	if t, ok := scheme.Scheme.AllKnownTypes()[gvk]; ok {
+		return reflect.New(t).Interface(), nil
+	}
+	return nil, fmt.Errorf("%s %s is not a kind the bundle knows: use a built-in Kubernetes kind or one of %s", tm.APIVersion, tm.Kind, customKindNames())
+}
+
+func customKindNames() string {
+	var s []string
+	for _, k := range customKinds {
+		s = append(s, k.apiVersion+" "+k.kind)
+	}
+	return strings.Join(s, ", ")
+}
+
+// strictUnmarshal decodes raw into v, refusing unknown fields.
+func strictUnmarshal(raw json.RawMessage, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return err
+	}
+	return nil
+}

@@ -1,0 +1,196 @@
+package generators
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	jsonnet "github.com/google/go-jsonnet"
+
+	"github.com/stretch-dev/kubectl-stretch/blueprints"
+)
+
+// embeddedPrefix names embedded blueprint files in Jsonnet errors.
+const embeddedPrefix = "blueprints/"
+
+// Engine evaluates the Jsonnet blueprints of each layer, with a folder that
+// replaces blueprint files and mixins merged over the layers' output.
+type Engine struct {
+	overlay string
+	mixins  []string
+	imp     *importer
+}
+
+// NewEngine returns an Engine. blueprintsDir, when set, is a folder whose
+// files replace the embedded blueprints of the same name. mixins are Jsonnet
+// files, each an object (or a function of the model returning one) keyed by
+// layer name and merged over that layer's output in order.
+func NewEngine(blueprintsDir string, mixins []string) (*Engine, error) {
+	e := &Engine{imp: &importer{embedded: blueprints.FS(), cache: map[string]jsonnet.Contents{}}}
+	if blueprintsDir != "" {
+		abs, err := filepath.Abs(blueprintsDir)
+		if err != nil {
+			return nil, fmt.Errorf("blueprints folder %s: %w", blueprintsDir, err)
+		}
+		st, err := os.Stat(abs)
+		if err != nil {
+			return nil, fmt.Errorf("blueprints folder: %w", err)
+		}
+		if !st.IsDir() {
+			return nil, fmt.Errorf("blueprints folder %s is not a directory", blueprintsDir)
+		}
+		e.overlay = abs
+		e.imp.overlay = abs
+	}
+	for _, m := range mixins {
+		abs, err := filepath.Abs(m)
+		if err != nil {
+			return nil, fmt.Errorf("mixin %s: %w", m, err)
+		}
+		if _, err := os.Stat(abs); err != nil {
+			return nil, fmt.Errorf("mixin: %w", err)
+		}
+		e.mixins = append(e.mixins, abs)
+	}
+	return e, nil
+}
+
+// CheckMixins evaluates every mixin and checks that its top-level fields
+// name known layers, so that a typo in a layer name is an error rather
+// than a mixin silently ignored.
+func (e *Engine) CheckMixins(modelJSON []byte, layers []string) error {
+	known := map[string]bool{}
+	for _, l := range layers {
+		known[l] = true
+	}
+	var errs []error
+	for _, m := range e.mixins {
+		snippet := fmt.Sprintf("local m = import %s;\nlocal model = std.parseJson(std.extVar('model'));\nstd.objectFieldsAll(if std.isFunction(m) then m(model) else m)", quote(m))
+		out, err := e.eval("<mixin check>", snippet, modelJSON, nil)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("mixin %s: %w", m, err))
+			continue
+		}
+		var fields []string
+		if err := json.Unmarshal([]byte(out), &fields); err != nil {
+			errs = append(errs, fmt.Errorf("mixin %s: %w", m, err))
+			continue
+		}
+		for _, f := range fields {
+			if !known[f] {
+				errs = append(errs, fmt.Errorf("mixin %s: %q is not a layer (layers: %s)", m, f, strings.Join(layers, ", ")))
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Eval evaluates the blueprint <layer>.jsonnet, called with the model and
+// extra arguments (each a JSON value), merges the mixins over the result
+// and returns the layer's files: bundle path -> JSON object.
+func (e *Engine) Eval(layer string, modelJSON []byte, args map[string][]byte) (map[string]json.RawMessage, error) {
+	var b strings.Builder
+	fmt.Fprintf(&b, "local blueprint = import %s;\n", quote(layer+".jsonnet"))
+	b.WriteString("local model = std.parseJson(std.extVar('model'));\n")
+	names := make([]string, 0, len(args))
+	for k := range args {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	call := []string{"model"}
+	for _, k := range names {
+		fmt.Fprintf(&b, "local arg_%s = std.parseJson(std.extVar(%s));\n", k, quote("arg_"+k))
+		call = append(call, "arg_"+k)
+	}
+	fmt.Fprintf(&b, "local out = blueprint(%s);\n", strings.Join(call, ", "))
+	b.WriteString("local mixins = [\n")
+	for _, m := range e.mixins {
+		fmt.Fprintf(&b, "  import %s,\n", quote(m))
+	}
+	b.WriteString("];\n")
+	b.WriteString("local merge(acc, m) = acc + (if std.isFunction(m) then m(model) else m);\n")
+	fmt.Fprintf(&b, "std.foldl(merge, mixins, { %s: out })[%s]\n", quote(layer), quote(layer))
+
+	out, err := e.eval(layer, b.String(), modelJSON, args)
+	if err != nil {
+		return nil, err
+	}
+	var files map[string]json.RawMessage
+	if err := json.Unmarshal([]byte(out), &files); err != nil {
+		return nil, fmt.Errorf("blueprint %s.jsonnet must return an object mapping paths to objects: %w", layer, err)
+	}
+	return files, nil
+}
+
+func (e *Engine) eval(name, snippet string, modelJSON []byte, args map[string][]byte) (string, error) {
+	vm := jsonnet.MakeVM()
+	vm.Importer(e.imp)
+	vm.ExtVar("model", string(modelJSON))
+	for k, v := range args {
+		vm.ExtVar("arg_"+k, string(v))
+	}
+	out, err := vm.EvaluateAnonymousSnippet("<"+name+">", snippet)
+	if err != nil {
+		return "", fmt.Errorf("jsonnet: %s", strings.TrimSpace(err.Error()))
+	}
+	return out, nil
+}
+
+func quote(s string) string {
+	b, _ := json.Marshal(s) // a string always marshals
+	return string(b)
+}
+
+// importer resolves imports: absolute paths and paths relative to a file on
+// disk from the disk, blueprint names from the overlay folder first and the
+// embedded blueprints second.
+type importer struct {
+	overlay  string
+	embedded fs.FS
+	cache    map[string]jsonnet.Contents
+}
+
+// Import implements jsonnet.Importer.
+func (i *importer) Import(importedFrom, importedPath string) (jsonnet.Contents, string, error) {
+	var candidates []string
+	switch {
+	case filepath.IsAbs(importedPath):
+		candidates = append(candidates, importedPath)
+	case filepath.IsAbs(importedFrom) && (i.overlay == "" || filepath.Dir(importedFrom) != i.overlay):
+		candidates = append(candidates, filepath.Join(filepath.Dir(importedFrom), importedPath))
+	}
+	if !filepath.IsAbs(importedPath) {
+		if i.overlay != "" {
+			candidates = append(candidates, filepath.Join(i.overlay, importedPath))
+		}
+		candidates = append(candidates, embeddedPrefix+path.Clean(importedPath))
+	}
+	for _, c := range candidates {
+		if cached, ok := i.cache[c]; ok {
+			return cached, c, nil
+		}
+		var data []byte
+		var err error
+		if strings.HasPrefix(c, embeddedPrefix) {
+			data, err = fs.ReadFile(i.embedded, strings.TrimPrefix(c, embeddedPrefix))
+		} else {
+			data, err = os.ReadFile(c)
+		}
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return jsonnet.Contents{}, "", err
+		}
+		contents := jsonnet.MakeContentsRaw(data)
+		i.cache[c] = contents
+		return contents, c, nil
+	}
+	return jsonnet.Contents{}, "", fmt.Errorf("import %q: not found (looked in %s)", importedPath, strings.Join(candidates, ", "))
+}

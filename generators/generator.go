@@ -1,0 +1,81 @@
+package generators
+
+import (
+	"context"
+	"encoding/json"
+
+	"github.com/stretch-dev/kubectl-stretch/internal/topology"
+)
+
+// Layer names. A layer is one generator and the files it owns.
+const (
+	LayerKubespray = "kubespray"
+	LayerCalico    = "calico"
+	LayerRook      = "rook"
+	LayerFlux      = "flux"
+)
+
+// Generator renders one layer of the bundle.
+type Generator interface {
+	// Layer names the layer; it is also the key of the layer in a mixin.
+	Layer() string
+	// Generate returns the layer's objects. in.Objects holds what the
+	// generators before it produced.
+	Generate(ctx context.Context, in *Input) ([]Object, error)
+}
+
+// Input is what a generator works from.
+type Input struct {
+	Model     *topology.Model
+	ModelJSON []byte
+	Engine    *Engine
+	// BaseDir is the folder of the topology file.
+	BaseDir string
+	// Objects are the objects of the layers rendered so far, in order.
+	Objects []Object
+}
+
+// Object is one generated file: its bundle path, its layer, the JSON the
+// blueprint produced and the typed Go value it was strictly decoded into.
+type Object struct {
+	Path  string
+	Layer string
+	Raw   json.RawMessage
+	Typed any
+}
+
+// Default returns the generators of a bundle, in the order they run.
+// The order matters: the flux layer points at the folders of the layers
+// before it.
+func Default() []Generator {
+	return []Generator{
+		blueprintGenerator{layer: LayerKubespray},
+		blueprintGenerator{layer: LayerCalico},
+		blueprintGenerator{layer: LayerRook},
+		fluxGenerator{},
+	}
+}
+
+// Layers returns the layer names of gens, in order.
+func Layers(gens []Generator) []string {
+	out := make([]string, len(gens))
+	for i, g := range gens {
+		out[i] = g.Layer()
+	}
+	return out
+}
+
+// blueprintGenerator evaluates <layer>.jsonnet with the model.
+type blueprintGenerator struct {
+	layer string
+}
+
+func (g blueprintGenerator) Layer() string { return g.layer }
+
+func (g blueprintGenerator) Generate(_ context.Context, in *Input) ([]Object, error) {
+	files, err := in.Engine.Eval(g.layer, in.ModelJSON, nil)
+	if err != nil {
+		return nil, err
+	}
+	return decodeFiles(g.layer, files)
+}
