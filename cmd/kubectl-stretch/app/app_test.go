@@ -1,0 +1,255 @@
+package app
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"k8s.io/cli-runtime/pkg/genericiooptions"
+)
+
+const example = "../../../testdata/topology.yaml"
+
+// run runs the command line and returns the exit code, stdout and stderr.
+func run(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	streams, _, out, errOut := genericiooptions.NewTestIOStreams()
+	code := Run(context.Background(), streams, args)
+	return code, out.String(), errOut.String()
+}
+
+// tree returns every file under dir with its content.
+func tree(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	files := map[string]string{}
+	err := filepath.Walk(dir, func(p string, info os.FileInfo, err error) error {
+		if err != nil || info.IsDir() {
+			return err
+		}
+		data, err := os.ReadFile(p)
+		rel, _ := filepath.Rel(dir, p)
+		files[filepath.ToSlash(rel)] = string(data)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return files
+}
+
+func TestValidate(t *testing.T) {
+	t.Parallel()
+	code, out, errOut := run(t, "validate", "-f", example)
+	if code != 0 || out != example+": topology demo-eu is valid (3 regions, 11 nodes)\n" || errOut != "" {
+		t.Errorf("valid: code %d, out %q, err %q", code, out, errOut)
+	}
+	bad := "../../../testdata/topologies/invalid/etcd-even.yaml"
+	want, err := os.ReadFile(strings.TrimSuffix(bad, ".yaml") + ".err")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The corpus names files by their base name.
+	want = bytes.ReplaceAll(want, []byte("etcd-even.yaml:"), []byte(bad+":"))
+	code, out, errOut = run(t, "validate", "-f", bad)
+	lines := strings.Count(strings.TrimSpace(string(want)), "\n") + 1
+	if code != ExitFailed || out != "" || !strings.HasPrefix(errOut, string(want)) || !strings.HasSuffix(errOut, ": "+strconv.Itoa(lines)+" error(s); nothing was written\n") {
+		t.Errorf("invalid: code %d, out %q, stderr:\n%s\nwant it to start with:\n%s", code, out, errOut, want)
+	}
+	code, _, errOut = run(t, "validate")
+	if code != ExitError || errOut != "error: -f TOPOLOGY is required\n" {
+		t.Errorf("no -f: code %d, stderr %q", code, errOut)
+	}
+	code, _, errOut = run(t, "validate", "-f", "does-not-exist.yaml")
+	if code != ExitFailed || !strings.Contains(errOut, "does-not-exist.yaml") {
+		t.Errorf("missing file: code %d, stderr %q", code, errOut)
+	}
+}
+
+func TestRenderTwiceCheckAndUserFiles(t *testing.T) {
+	t.Parallel()
+	dir := filepath.Join(t.TempDir(), "bundle")
+	code, out, errOut := run(t, "render", "-f", example, "-o", dir)
+	if code != 0 {
+		t.Fatalf("render: code %d\n%s%s", code, out, errOut)
+	}
+	if !strings.Contains(out, "added    "+filepath.ToSlash(dir)+"/storage/rook/cluster/cephcluster.yaml\n") ||
+		!strings.HasSuffix(out, dir+": 19 added, 0 changed, 0 removed, 0 unchanged\n") {
+		t.Errorf("render output:\n%s", out)
+	}
+	first := tree(t, dir)
+	if _, ok := first[".stretch/manifest"]; !ok {
+		t.Fatal("no .stretch/manifest")
+	}
+
+	// A file of the user's, next to the bundle and inside its folders.
+	userFiles := map[string]string{"README.md": "mine\n", "storage/rook/cluster/extra.yaml": "kind: Mine\n"}
+	for p, c := range userFiles {
+		if err := os.WriteFile(filepath.Join(dir, p), []byte(c), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	code, out, _ = run(t, "render", "-f", example, "-o", dir)
+	if code != 0 || out != dir+": 0 added, 0 changed, 0 removed, 19 unchanged\n" {
+		t.Errorf("second render: code %d\n%s", code, out)
+	}
+	second := tree(t, dir)
+	for p, c := range first {
+		if second[p] != c {
+			t.Errorf("%s changed between two renders", p)
+		}
+	}
+	for p, c := range userFiles {
+		if second[p] != c {
+			t.Errorf("user file %s: %q after render", p, second[p])
+		}
+	}
+
+	code, out, _ = run(t, "render", "-f", example, "-o", dir, "--check")
+	if code != 0 || out != dir+" is up to date (19 files)\n" {
+		t.Errorf("check on a fresh bundle: code %d, out %q", code, out)
+	}
+	etcd := filepath.Join(dir, "kubespray", "group_vars", "all", "etcd.yml")
+	if err := os.WriteFile(etcd, []byte(strings.Replace(first["kubespray/group_vars/all/etcd.yml"], `"5000"`, `"1000"`, 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut = run(t, "render", "-f", example, "-o", dir, "--check")
+	if code != ExitFailed || !strings.Contains(out, "-etcd_election_timeout: \"1000\"\n+etcd_election_timeout: \"5000\"\n") || !strings.Contains(errOut, "is not what render would write") {
+		t.Errorf("check on a stale bundle: code %d\nout:\n%s\nerr:\n%s", code, out, errOut)
+	}
+	// --check wrote nothing.
+	if data, _ := os.ReadFile(etcd); !strings.Contains(string(data), `"1000"`) {
+		t.Error("--check rewrote a file")
+	}
+}
+
+func TestRenderInvalidWritesNothing(t *testing.T) {
+	t.Parallel()
+	dir := filepath.Join(t.TempDir(), "bundle")
+	code, out, errOut := run(t, "render", "-f", "../../../testdata/topologies/invalid/etcd-2-1-0.yaml", "-o", dir)
+	if code != ExitFailed || out != "" || !strings.Contains(errOut, "nothing was written") {
+		t.Errorf("code %d\nout %q\nerr %s", code, out, errOut)
+	}
+	if _, err := os.Stat(dir); !os.IsNotExist(err) {
+		t.Errorf("render of an invalid topology created %s", dir)
+	}
+	code, _, errOut = run(t, "render", "-f", example, "-o", dir, "--mixin", "../../../testdata/mixins/pool-size-3.jsonnet")
+	if code != ExitFailed || !strings.Contains(errOut, "[rook-pools]") {
+		t.Errorf("broken mixin: code %d, err %s", code, errOut)
+	}
+	if _, err := os.Stat(dir); !os.IsNotExist(err) {
+		t.Errorf("a refused render created %s", dir)
+	}
+}
+
+func TestRenderCommit(t *testing.T) {
+	repo := t.TempDir()
+	git := func(args ...string) string {
+		t.Helper()
+		cmd := exec.Command("git", append([]string{"-C", repo}, args...)...)
+		cmd.Env = append(os.Environ(), "GIT_CONFIG_GLOBAL=/dev/null", "GIT_CONFIG_SYSTEM=/dev/null")
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("git %v: %v\n%s", args, err, out)
+		}
+		return string(out)
+	}
+	git("init", "-q")
+	git("config", "user.name", "Test")
+	git("config", "user.email", "test@example.invalid")
+	if err := os.WriteFile(filepath.Join(repo, "notes.txt"), []byte("mine"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(repo, "clusters", "demo")
+	t.Setenv("GIT_CONFIG_GLOBAL", "/dev/null")
+	// A render without --commit first: the later --commit still commits
+	// what it wrote.
+	if code, out, errOut := run(t, "render", "-f", example, "-o", dir); code != 0 {
+		t.Fatalf("render: code %d\n%s%s", code, out, errOut)
+	}
+	code, out, errOut := run(t, "render", "-f", example, "-o", dir, "--commit")
+	if code != 0 || !strings.HasSuffix(out, "committed: stretch: render demo-eu\n") {
+		t.Fatalf("render --commit: code %d\n%s%s", code, out, errOut)
+	}
+	files := git("show", "--name-only", "--format=", "HEAD")
+	if strings.Contains(files, "notes.txt") || !strings.Contains(files, "clusters/demo/.stretch/manifest\n") || strings.Count(files, "\n") != 20 {
+		t.Errorf("committed files:\n%s", files)
+	}
+	if st := git("status", "--porcelain"); st != "?? notes.txt\n" {
+		t.Errorf("status after commit: %q", st)
+	}
+	code, out, _ = run(t, "render", "-f", example, "-o", dir, "--commit")
+	if code != 0 || !strings.HasSuffix(out, "nothing to commit\n") {
+		t.Errorf("second render --commit: code %d\n%s", code, out)
+	}
+}
+
+func TestInit(t *testing.T) {
+	t.Parallel()
+	p := filepath.Join(t.TempDir(), "topology.yaml")
+	if code, _, errOut := run(t, "init", "-o", p); code != 0 {
+		t.Fatalf("init: %d %s", code, errOut)
+	}
+	if code, out, errOut := run(t, "validate", "-f", p); code != 0 {
+		t.Errorf("the example init writes is invalid: %s%s", out, errOut)
+	}
+	if code, _, errOut := run(t, "init", "-o", p); code != ExitError || !strings.Contains(errOut, "pass --force") {
+		t.Errorf("init over an existing file: %d %s", code, errOut)
+	}
+	code, out, _ := run(t, "init")
+	data, _ := os.ReadFile(p)
+	if code != 0 || out != string(data) {
+		t.Error("init to stdout differs from init -o")
+	}
+}
+
+// TestKubectlPluginDiscovery installs the binary on PATH as kubectl-stretch
+// and runs it through the real kubectl's plugin discovery.
+func TestKubectlPluginDiscovery(t *testing.T) {
+	kubectl, err := exec.LookPath("kubectl")
+	if err != nil {
+		if testing.Short() {
+			t.Skip("kubectl not installed (-short)")
+		}
+		t.Fatal("kubectl not found on PATH")
+	}
+	bin := t.TempDir()
+	build := exec.Command("go", "build", "-o", filepath.Join(bin, "kubectl-stretch"), "..")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	env := append(os.Environ(), "PATH="+bin+string(os.PathListSeparator)+os.Getenv("PATH"), "KUBECONFIG="+filepath.Join(bin, "none"))
+	kc := func(args ...string) (string, error) {
+		cmd := exec.Command(kubectl, args...)
+		cmd.Env = env
+		var out bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &out
+		err := cmd.Run()
+		return out.String(), err
+	}
+	out, err := kc("plugin", "list", "--name-only")
+	if err != nil || !strings.Contains(out, "kubectl-stretch\n") {
+		t.Errorf("kubectl plugin list: %v\n%s", err, out)
+	}
+	out, err = kc("stretch", "version")
+	if err != nil || !strings.HasPrefix(out, "kubectl-stretch ") {
+		t.Errorf("kubectl stretch version: %v\n%s", err, out)
+	}
+	dir := filepath.Join(t.TempDir(), "out")
+	out, err = kc("stretch", "render", "-f", example, "-o", dir)
+	if err != nil || !strings.Contains(out, "19 added") {
+		t.Errorf("kubectl stretch render: %v\n%s", err, out)
+	}
+	out, err = kc("stretch", "validate", "-f", "../../../testdata/topologies/invalid/etcd-even.yaml")
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != ExitFailed {
+		t.Errorf("kubectl stretch validate on an invalid file: %v\n%s", err, out)
+	}
+	out, _ = kc("stretch", "--help")
+	if !strings.Contains(out, "kubectl stretch [command]") {
+		t.Errorf("help should say kubectl stretch:\n%s", out)
+	}
+}

@@ -1,0 +1,168 @@
+package app
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"path/filepath"
+
+	"github.com/spf13/cobra"
+	"k8s.io/cli-runtime/pkg/genericiooptions"
+
+	"github.com/stretch-dev/kubectl-stretch/generators"
+	"github.com/stretch-dev/kubectl-stretch/internal/bundle"
+)
+
+// RenderOptions renders a topology into a bundle folder.
+type RenderOptions struct {
+	genericiooptions.IOStreams
+	File       string
+	OutDir     string
+	Check      bool
+	Commit     bool
+	Mixins     []string
+	Blueprints string
+}
+
+// NewCmdRender returns the render command.
+func NewCmdRender(streams genericiooptions.IOStreams) *cobra.Command {
+	o := &RenderOptions{IOStreams: streams}
+	cmd := &cobra.Command{
+		Use:   "render -f TOPOLOGY -o DIR",
+		Short: "Render the GitOps bundle of a topology into a folder",
+		Long: `Render every layer of the topology (Kubespray inventory and variables, Calico
+WireGuard, Rook/Ceph in stretch mode, Flux Kustomizations) into DIR.
+
+Render owns only the files it lists in DIR/.stretch/manifest: it writes each
+atomically, removes its own stale files and never touches anything else. The
+output is byte-identical on every run.
+
+  --check   exit 1 and list the differences when DIR is not what render would
+            write, exit 0 when it is (the CI gate for bundles committed for Flux)
+  --commit  stage only the files render owns and commit them, with a message
+            that summarises the change per layer`,
+		Example: `  kubectl stretch render -f topology.yaml -o clusters/prod
+  kubectl stretch render -f topology.yaml -o clusters/prod --check
+  kubectl stretch render -f topology.yaml -o clusters/prod --mixin mixins/rook.jsonnet --commit`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := o.Complete(); err != nil {
+				return err
+			}
+			if err := o.Validate(); err != nil {
+				return err
+			}
+			return o.Run(cmd)
+		},
+	}
+	addTopologyFlag(cmd, &o.File)
+	cmd.Flags().StringVarP(&o.OutDir, "output-dir", "o", "", "bundle folder to write")
+	cmd.Flags().BoolVar(&o.Check, "check", false, "write nothing; exit 1 if DIR differs from what render would write")
+	cmd.Flags().BoolVar(&o.Commit, "commit", false, "commit the files render owns (DIR must be in a Git work tree)")
+	cmd.Flags().StringArrayVar(&o.Mixins, "mixin", nil, "Jsonnet file merged over the layers' output (repeatable, applied in order)")
+	cmd.Flags().StringVar(&o.Blueprints, "blueprints", "", "folder whose Jsonnet files replace the embedded blueprints")
+	_ = cmd.MarkFlagDirname("output-dir")
+	_ = cmd.MarkFlagDirname("blueprints")
+	return cmd
+}
+
+// Complete has nothing to resolve.
+func (o *RenderOptions) Complete() error { return nil }
+
+// Validate checks the flags.
+func (o *RenderOptions) Validate() error {
+	var errs []error
+	if o.File == "" {
+		errs = append(errs, errors.New("-f TOPOLOGY is required"))
+	}
+	if o.OutDir == "" {
+		errs = append(errs, errors.New("-o DIR is required"))
+	}
+	if o.Check && o.Commit {
+		errs = append(errs, errors.New("--check and --commit cannot be used together"))
+	}
+	if len(errs) > 0 {
+		return failed(ExitError, errors.Join(errs...))
+	}
+	return nil
+}
+
+// Run renders the bundle and writes, checks or commits it.
+func (o *RenderOptions) Run(cmd *cobra.Command) error {
+	f, err := loadTopology(o.ErrOut, o.File)
+	if err != nil {
+		return err
+	}
+	b, err := generators.Render(cmd.Context(), f.Topology, generators.Options{
+		BlueprintsDir: o.Blueprints,
+		Mixins:        o.Mixins,
+		BaseDir:       filepath.Dir(f.Path),
+	})
+	if err != nil {
+		return failed(ExitFailed, fmt.Errorf("%s: %w", o.File, err))
+	}
+	if o.Check {
+		drift, err := bundle.Check(o.OutDir, b)
+		if err != nil {
+			return failed(ExitError, err)
+		}
+		if drift.Empty() {
+			fmt.Fprintf(o.Out, "%s is up to date (%d files)\n", o.OutDir, len(b.Files))
+			return nil
+		}
+		if err := drift.Write(o.Out); err != nil {
+			return failed(ExitError, err)
+		}
+		fmt.Fprintf(o.ErrOut, "%s is not what render would write: run kubectl stretch render -f %s -o %s\n", o.OutDir, o.File, o.OutDir)
+		return silentFailure(ExitFailed)
+	}
+	res, err := bundle.Write(o.OutDir, b)
+	if err != nil {
+		return failed(ExitError, err)
+	}
+	printResult(o.Out, o.OutDir, res)
+	if o.Commit {
+		msg := bundle.CommitMessage(fmt.Sprintf("stretch: render %s", f.Topology.Metadata.Name), res)
+		switch err := bundle.Commit(o.OutDir, res, msg); {
+		case errors.Is(err, bundle.ErrNothingToCommit):
+			fmt.Fprintln(o.Out, "nothing to commit")
+		case err != nil:
+			return failed(ExitError, err)
+		default:
+			fmt.Fprintln(o.Out, "committed:", firstLine(msg))
+		}
+	}
+	return nil
+}
+
+func firstLine(s string) string {
+	for i, c := range s {
+		if c == '\n' {
+			return s[:i]
+		}
+	}
+	return s
+}
+
+// printResult lists what Write did, one file a line, then a summary.
+func printResult(w io.Writer, dir string, res *bundle.Result) {
+	for _, l := range []struct {
+		verb  string
+		paths []string
+	}{
+		{"added", res.Added},
+		{"changed", res.Changed},
+		{"adopted", res.Adopted},
+		{"removed", res.Removed},
+		{"kept", res.Kept},
+	} {
+		for _, p := range l.paths {
+			fmt.Fprintf(w, "%-8s %s\n", l.verb, filepath.ToSlash(filepath.Join(dir, p)))
+		}
+	}
+	fmt.Fprintf(w, "%s: %d added, %d changed, %d removed, %d unchanged", dir, len(res.Added), len(res.Changed), len(res.Removed), len(res.Unchanged))
+	if len(res.Kept) > 0 {
+		fmt.Fprintf(w, ", %d kept (modified by hand since the last render; no longer owned)", len(res.Kept))
+	}
+	fmt.Fprintln(w)
+}
