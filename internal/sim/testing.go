@@ -1,0 +1,72 @@
+package sim
+
+import (
+	"bytes"
+	"errors"
+	"slices"
+	"sync"
+	"testing"
+)
+
+// StartForTest starts a control plane for a test, with its state in
+// t.TempDir() and its progress in the test log, and stops it when the test
+// ends. When the test failed, the end of every component's log is added to
+// the test log.
+//
+// A missing binary fails the test with "bin/testbin/kube-apiserver not
+// found: run make testbin": the project's tests run against real
+// components, so a machine without them must not pass silently. Only with
+// -short is the test skipped instead.
+func StartForTest(t testing.TB) *ControlPlane {
+	t.Helper()
+	c, err := StartControlPlane(t.Context(), Options{StateDir: t.TempDir(), Log: &testLog{t: t}})
+	if err != nil {
+		var missing *MissingBinaryError
+		if errors.As(err, &missing) {
+			if testing.Short() {
+				t.Skip(missing.Error())
+			}
+			t.Fatal(missing.Error())
+		}
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			c.mu.Lock()
+			procs := slices.Clone(c.started)
+			c.mu.Unlock()
+			seen := map[string]bool{} // a retried start shares its log
+			for _, p := range procs {
+				if !seen[p.logPath] {
+					seen[p.logPath] = true
+					t.Logf("end of %s:\n%s", p.logPath, p.tail())
+				}
+			}
+		}
+		if err := c.Stop(); err != nil {
+			t.Errorf("stop simulated control plane: %v", err)
+		}
+	})
+	return c
+}
+
+// testLog writes progress lines to the test log, one t.Log per line.
+type testLog struct {
+	t   testing.TB
+	mu  sync.Mutex
+	buf []byte
+}
+
+func (w *testLog) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.buf = append(w.buf, p...)
+	for {
+		i := bytes.IndexByte(w.buf, '\n')
+		if i < 0 {
+			return len(p), nil
+		}
+		w.t.Log(string(w.buf[:i]))
+		w.buf = w.buf[i+1:]
+	}
+}

@@ -1,0 +1,210 @@
+#!/usr/bin/env bash
+# build.sh builds the binaries of the simulated cluster and fetches the CRDs
+# it installs, everything through the Go module proxy.
+#
+#   internal/testbin/build.sh [--all] OUT_DIR
+#
+# Default: etcd and kube-apiserver. --all adds kube-scheduler and
+# kube-controller-manager. CRDs go to OUT_DIR/crds/rook/crds.yaml and
+# OUT_DIR/crds/flux/*.yaml.
+#
+# Versions are pinned only in internal/testbin/versions.env; the tools modules
+# under internal/testbin/tools/ must agree with it (checked below). A binary is
+# rebuilt only when it is missing or its stamp OUT_DIR/<name>.version does not
+# hold the pinned version, so a second run takes well under a second.
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+tools="$here/tools"
+
+usage() {
+	echo "usage: $0 [--all] OUT_DIR" >&2
+	exit 2
+}
+
+die() {
+	echo "testbin: $*" >&2
+	exit 1
+}
+
+all=false
+out=""
+for arg in "$@"; do
+	case "$arg" in
+	--all) all=true ;;
+	-h | --help) usage ;;
+	-*) echo "testbin: unknown flag $arg" >&2; usage ;;
+	*)
+		[[ -z "$out" ]] || usage
+		out=$arg
+		;;
+	esac
+done
+[[ -n "$out" ]] || usage
+command -v go >/dev/null 2>&1 || die "go is not installed"
+
+# shellcheck source-path=SCRIPTDIR source=versions.env
+source "$here/versions.env"
+for v in KUBERNETES_VERSION ETCD_VERSION ROOK_VERSION FLUX_KUSTOMIZE_CONTROLLER_VERSION \
+	FLUX_SOURCE_CONTROLLER_VERSION FLUX_HELM_CONTROLLER_VERSION; do
+	[[ -n "${!v:-}" ]] || die "$v is not set in $here/versions.env"
+done
+
+mkdir -p "$out"
+out=$(cd "$out" && pwd)
+# Partial results of an interrupted or failed run are never left behind.
+trap 'rm -rf "$out"/.*.tmp.$$' EXIT
+
+# One build at a time per output folder: kube-apiserver takes minutes.
+if command -v flock >/dev/null 2>&1; then
+	exec 9>"$out/.lock"
+	flock 9
+fi
+
+# required_version GOMOD MODULE prints the version GOMOD requires of MODULE.
+required_version() {
+	awk -v m="$2" '
+		$1 == "require" && $2 == "(" { block = 1; next }
+		block && $1 == ")" { block = 0; next }
+		$1 == "require" && $2 == m { print $3; exit }
+		block && $1 == m { print $2; exit }
+	' "$1"
+}
+
+# check_tools fails unless the tools modules pin what versions.env says.
+check_tools() {
+	local got staging bad
+	got=$(required_version "$tools/kubernetes/go.mod" k8s.io/kubernetes)
+	[[ "$got" == "$KUBERNETES_VERSION" ]] ||
+		die "internal/testbin/tools/kubernetes/go.mod requires k8s.io/kubernetes ${got:-(nothing)}, versions.env says KUBERNETES_VERSION=$KUBERNETES_VERSION"
+	# Staging modules (k8s.io/api, ...) are replaced by v0.<minor>.<patch>.
+	staging="v0.${KUBERNETES_VERSION#v1.}"
+	bad=$(awk -v want="$staging" '
+		$2 == "=>" && $1 ~ /^k8s\.io\// && $4 != want { print $1 " => " $3 " " $4 }
+		$3 == "=>" && $1 == "replace" && $2 ~ /^k8s\.io\// && $5 != want { print $2 " => " $4 " " $5 }
+	' "$tools/kubernetes/go.mod")
+	[[ -z "$bad" ]] ||
+		die "internal/testbin/tools/kubernetes/go.mod replaces staging modules with versions other than $staging (KUBERNETES_VERSION=$KUBERNETES_VERSION):
+$bad"
+	got=$(required_version "$tools/etcd/go.mod" go.etcd.io/etcd/server/v3)
+	[[ "$got" == "$ETCD_VERSION" ]] ||
+		die "internal/testbin/tools/etcd/go.mod requires go.etcd.io/etcd/server/v3 ${got:-(nothing)}, versions.env says ETCD_VERSION=$ETCD_VERSION"
+}
+
+# Kubernetes binaries report the pinned version (kubectl version, /version),
+# like release builds do.
+k8s_minor=${KUBERNETES_VERSION#v1.}
+k8s_minor=${k8s_minor%%.*}
+k8s_ldflags="-s -w"
+for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+	k8s_ldflags+=" -X $pkg.gitVersion=$KUBERNETES_VERSION -X $pkg.gitMajor=1 -X $pkg.gitMinor=$k8s_minor -X $pkg.gitTreeState=clean"
+done
+
+# adoptable BIN DEP VERSION BANNER succeeds when BIN, which has no stamp, was
+# built from module DEP at VERSION with -trimpath (go version -m records that) and
+# `BIN --version` prints BANNER (-ldflags is not recorded under -trimpath).
+# It lets a binary built by hand or by an older script be reused.
+adoptable() {
+	local info
+	info=$(go version -m "$1" 2>/dev/null) || return 1
+	grep -qE "^[[:space:]]+(mod|dep)[[:space:]]+$2[[:space:]]+$3([[:space:]]|\$)" <<<"$info" || return 1
+	grep -qE "^[[:space:]]+build[[:space:]]+-trimpath=true" <<<"$info" || return 1
+	"$1" --version 2>/dev/null | grep -qxF -- "$4" || return 1
+}
+
+# build NAME MODDIR PKG VERSION DEP LDFLAGS BANNER
+build() {
+	local name=$1 moddir=$2 pkg=$3 version=$4 dep=$5 ldflags=$6 banner=$7
+	local bin="$out/$name" stamp="$out/$name.version"
+	if [[ -x "$bin" && -f "$stamp" && "$(<"$stamp")" == "$version" ]]; then
+		echo "testbin: $name $version is up to date"
+		return
+	fi
+	if [[ -x "$bin" && ! -f "$stamp" ]] && adoptable "$bin" "$dep" "$version" "$banner"; then
+		echo "$version" >"$stamp"
+		echo "testbin: $name $version already built, stamped"
+		return
+	fi
+	echo "testbin: building $name $version (the first Kubernetes binary takes about 6 minutes on 2 cores)"
+	local start=$SECONDS tmp="$out/.$name.tmp.$$"
+	rm -f "$stamp"
+	if ! (cd "$moddir" && go build -trimpath -ldflags="$ldflags" -o "$tmp" "$pkg"); then
+		rm -f "$tmp"
+		die "building $name from $moddir failed"
+	fi
+	mv -f "$tmp" "$bin"
+	echo "$version" >"$stamp"
+	echo "testbin: built $name in $((SECONDS - start)) s"
+}
+
+# module_dir MODULE@VERSION prints the module's folder in the module cache,
+# downloading it through the Go module proxy when needed.
+module_dir() {
+	local scratch json dir
+	scratch=$(mktemp -d)
+	printf 'module testbin.scratch\n\ngo 1.26.0\n' >"$scratch/go.mod"
+	if ! json=$(cd "$scratch" && GOFLAGS=-mod=mod go mod download -json "$1" 2>&1); then
+		rm -rf "$scratch"
+		die "go mod download $1 failed:
+$json"
+	fi
+	rm -rf "$scratch"
+	dir=$(sed -n 's/^[[:space:]]*"Dir": "\(.*\)",\{0,1\}$/\1/p' <<<"$json")
+	[[ -n "$dir" && -d "$dir" ]] || die "go mod download $1 gave no folder:
+$json"
+	echo "$dir"
+}
+
+# fetch_crds copies Rook's and Flux's CRDs into OUT_DIR/crds, unless the stamp
+# says the pinned versions are already there.
+fetch_crds() {
+	local crds="$out/crds" want dir tmp
+	want="rook $ROOK_VERSION
+kustomize-controller $FLUX_KUSTOMIZE_CONTROLLER_VERSION
+source-controller $FLUX_SOURCE_CONTROLLER_VERSION
+helm-controller $FLUX_HELM_CONTROLLER_VERSION"
+	if [[ -f "$crds/.version" && "$(<"$crds/.version")" == "$want" &&
+		-s "$crds/rook/crds.yaml" && -d "$crds/flux" ]]; then
+		echo "testbin: CRDs are up to date"
+		return
+	fi
+	tmp="$out/.crds.tmp.$$"
+	rm -rf "$tmp"
+	mkdir -p "$tmp/rook" "$tmp/flux"
+	dir=$(module_dir "github.com/rook/rook@$ROOK_VERSION")
+	[[ -f "$dir/deploy/examples/crds.yaml" ]] || die "github.com/rook/rook@$ROOK_VERSION has no deploy/examples/crds.yaml"
+	install -m 0644 "$dir/deploy/examples/crds.yaml" "$tmp/rook/crds.yaml"
+	local mod ver n
+	for mod in kustomize-controller source-controller helm-controller; do
+		case $mod in
+		kustomize-controller) ver=$FLUX_KUSTOMIZE_CONTROLLER_VERSION ;;
+		source-controller) ver=$FLUX_SOURCE_CONTROLLER_VERSION ;;
+		helm-controller) ver=$FLUX_HELM_CONTROLLER_VERSION ;;
+		esac
+		dir=$(module_dir "github.com/fluxcd/$mod@$ver")
+		n=0
+		for f in "$dir"/config/crd/bases/*.yaml; do
+			[[ -f "$f" ]] || continue
+			install -m 0644 "$f" "$tmp/flux/"
+			n=$((n + 1))
+		done
+		[[ $n -gt 0 ]] || die "github.com/fluxcd/$mod@$ver has no config/crd/bases/*.yaml"
+	done
+	echo "$want" >"$tmp/.version"
+	rm -rf "$crds"
+	mv "$tmp" "$crds"
+	echo "testbin: fetched CRDs (rook $ROOK_VERSION, flux kustomize $FLUX_KUSTOMIZE_CONTROLLER_VERSION, source $FLUX_SOURCE_CONTROLLER_VERSION, helm $FLUX_HELM_CONTROLLER_VERSION)"
+}
+
+check_tools
+build etcd "$tools/etcd" kubectl-stretch.dev/testbin/etcd "$ETCD_VERSION" \
+	go.etcd.io/etcd/server/v3 "-s -w" "etcd Version: ${ETCD_VERSION#v}"
+k8s_bins=(kube-apiserver)
+if $all; then
+	k8s_bins+=(kube-scheduler kube-controller-manager)
+fi
+for b in "${k8s_bins[@]}"; do
+	build "$b" "$tools/kubernetes" "k8s.io/kubernetes/cmd/$b" "$KUBERNETES_VERSION" \
+		k8s.io/kubernetes "$k8s_ldflags" "Kubernetes $KUBERNETES_VERSION"
+done
+fetch_crds
