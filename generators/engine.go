@@ -137,9 +137,31 @@ func (e *Engine) eval(name, snippet string, modelJSON []byte, args map[string][]
 	}
 	out, err := vm.EvaluateAnonymousSnippet("<"+name+">", snippet)
 	if err != nil {
-		return "", fmt.Errorf("jsonnet: %s", strings.TrimSpace(err.Error()))
+		return "", fmt.Errorf("jsonnet: %s", shortError(err.Error()))
 	}
 	return out, nil
+}
+
+// shortError keeps the first line of a Jsonnet error and the first stack
+// frame that is in a real file (a blueprint or a mixin), dropping the
+// frames of the evaluation snippet and the standard library.
+func shortError(msg string) string {
+	lines := strings.Split(strings.TrimSpace(msg), "\n")
+	out := lines[0]
+	for _, l := range lines[1:] {
+		l = strings.TrimSpace(l)
+		if l == "" || strings.HasPrefix(l, "<") || strings.HasPrefix(l, "Field ") || strings.HasPrefix(l, "During ") {
+			continue
+		}
+		if loc, _, ok := strings.Cut(l, "\t"); ok {
+			l = loc
+		}
+		if !strings.Contains(out, l) {
+			out += " (at " + l + ")"
+		}
+		break
+	}
+	return out
 }
 
 func quote(s string) string {

@@ -64,12 +64,17 @@ func TestRefusedMixins(t *testing.T) {
 		}},
 		{"typo-field.jsonnet", []string{"network/calico/felixconfiguration.yaml: json: unknown field \"wireguardEnable\""}},
 		{"unknown-layer.jsonnet", []string{`"rok" is not a layer (layers: kubespray, calico, rook, flux)`}},
+		{"syntax-error.jsonnet", []string{"syntax-error.jsonnet:2:15-16 Unexpected: \"}\" while parsing terminal"}},
+		{"runtime-error.jsonnet", []string{"render rook: jsonnet: RUNTIME ERROR: Field does not exist: nope (at ", "runtime-error.jsonnet:4:73-81)"}},
 	} {
 		t.Run(tc.mixin, func(t *testing.T) {
 			t.Parallel()
 			_, err := Render(context.Background(), f.Topology, Options{Mixins: []string{"../testdata/mixins/" + tc.mixin}})
 			if err == nil {
 				t.Fatal("render accepted the mixin")
+			}
+			if strings.Contains(err.Error(), "\t") {
+				t.Errorf("the error carries a Jsonnet stack trace:\n%v", err)
 			}
 			for _, w := range tc.want {
 				if !strings.Contains(err.Error(), w) {

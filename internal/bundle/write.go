@@ -311,3 +311,13 @@ func syncDir(dir string) error {
 	}
 	return nil
 }
+
+// WriteFile writes one file atomically (a temporary file in the same
+// folder, synced, then renamed over name), for the commands that write a
+// single file outside a bundle, such as init.
+func WriteFile(name string, data []byte) error {
+	if err := writeAtomic(name, data, osOps()); err != nil {
+		return fmt.Errorf("write %s: %w", name, err)
+	}
+	return nil
+}

@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
+	"github.com/stretch-dev/kubectl-stretch/internal/bundle"
 	"github.com/stretch-dev/kubectl-stretch/internal/topology"
 )
 
@@ -64,7 +65,7 @@ func (o *InitOptions) Run() error {
 		_, err := o.Out.Write(topology.Example())
 		return err
 	}
-	if err := os.WriteFile(o.Output, topology.Example(), 0o644); err != nil {
+	if err := bundle.WriteFile(o.Output, topology.Example()); err != nil {
 		return failed(ExitError, err)
 	}
 	fmt.Fprintf(o.ErrOut, "wrote %s: edit the regions and nodes, then run kubectl stretch validate -f %s\n", o.Output, o.Output)
