@@ -1,0 +1,138 @@
+package source
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"helm.sh/helm/v3/pkg/action"
+	"helm.sh/helm/v3/pkg/chart/loader"
+	"helm.sh/helm/v3/pkg/chartutil"
+	"helm.sh/helm/v3/pkg/postrender"
+	"sigs.k8s.io/kustomize/api/krusty"
+	"sigs.k8s.io/kustomize/kyaml/filesys"
+
+	"github.com/stretch-dev/kubectl-stretch/internal/topology"
+)
+
+// KubeVersion is the Kubernetes version Helm charts are rendered for when
+// the topology does not say otherwise.
+const KubeVersion = "v1.35.4"
+
+// Load renders one source to a multi-document YAML stream. Paths are
+// relative to baseDir, the folder of the topology file. kubeVersion is the
+// cluster's version (for Helm's .Capabilities); post, when set, is run
+// over a Helm chart's output as Helm's post-renderer.
+func Load(ctx context.Context, baseDir string, src topology.Source, kubeVersion string, post postrender.PostRenderer) ([]byte, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	switch {
+	case src.Path != "":
+		return loadFolder(filepath.Join(baseDir, src.Path))
+	case src.Kustomize != "":
+		return loadKustomize(filepath.Join(baseDir, src.Kustomize))
+	case src.Helm != nil:
+		return loadHelm(baseDir, src.Helm, kubeVersion, post)
+	}
+	return nil, errors.New("source sets none of path, kustomize and helm")
+}
+
+// loadFolder concatenates the YAML files of a folder (not its subfolders),
+// sorted by name, as one stream.
+func loadFolder(dir string) ([]byte, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("read workloads folder: %w", err)
+	}
+	var names []string
+	for _, e := range entries {
+		ext := strings.ToLower(filepath.Ext(e.Name()))
+		if !e.IsDir() && (ext == ".yaml" || ext == ".yml") && e.Name() != "kustomization.yaml" {
+			names = append(names, e.Name())
+		}
+	}
+	sort.Strings(names)
+	if len(names) == 0 {
+		return nil, fmt.Errorf("workloads folder %s holds no .yaml or .yml file", dir)
+	}
+	var buf bytes.Buffer
+	for _, n := range names {
+		data, err := os.ReadFile(filepath.Join(dir, n))
+		if err != nil {
+			return nil, fmt.Errorf("read workloads: %w", err)
+		}
+		if buf.Len() > 0 {
+			buf.WriteString("---\n")
+		}
+		buf.Write(data)
+		if len(data) > 0 && data[len(data)-1] != '\n' {
+			buf.WriteByte('\n')
+		}
+	}
+	return buf.Bytes(), nil
+}
+
+// loadKustomize builds a kustomize folder in-process, like kustomize build
+// without plugins.
+func loadKustomize(dir string) ([]byte, error) {
+	if _, err := os.Stat(dir); err != nil {
+		return nil, fmt.Errorf("kustomize folder: %w", err)
+	}
+	k := krusty.MakeKustomizer(krusty.MakeDefaultOptions())
+	m, err := k.Run(filesys.MakeFsOnDisk(), dir)
+	if err != nil {
+		return nil, fmt.Errorf("kustomize build %s: %w", dir, err)
+	}
+	out, err := m.AsYaml()
+	if err != nil {
+		return nil, fmt.Errorf("kustomize build %s: %w", dir, err)
+	}
+	return out, nil
+}
+
+// loadHelm renders a local chart (a folder or a .tgz) client-side, with
+// its values files merged in order, like helm template.
+func loadHelm(baseDir string, h *topology.HelmSource, kubeVersion string, post postrender.PostRenderer) ([]byte, error) {
+	chartPath := filepath.Join(baseDir, h.Chart)
+	if _, err := os.Stat(chartPath); errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("helm chart %s: not found (only local charts, folders or .tgz files, are rendered; run helm pull first)", chartPath)
+	}
+	chrt, err := loader.Load(chartPath)
+	if err != nil {
+		return nil, fmt.Errorf("load helm chart %s: %w", chartPath, err)
+	}
+	vals := map[string]any{}
+	for _, f := range h.ValuesFiles {
+		v, err := chartutil.ReadValuesFile(filepath.Join(baseDir, f))
+		if err != nil {
+			return nil, fmt.Errorf("helm values: %w", err)
+		}
+		vals = chartutil.CoalesceTables(v.AsMap(), vals)
+	}
+	kv, err := chartutil.ParseKubeVersion(kubeVersion)
+	if err != nil {
+		return nil, fmt.Errorf("kube version %q: %w", kubeVersion, err)
+	}
+	install := action.NewInstall(&action.Configuration{Log: func(string, ...any) {}})
+	install.DryRun = true
+	install.ClientOnly = true
+	install.Replace = true
+	install.IncludeCRDs = true
+	install.DisableHooks = true
+	install.ReleaseName = h.Release
+	install.Namespace = h.Namespace
+	install.KubeVersion = kv
+	install.PostRenderer = post
+	rel, err := install.Run(chrt, vals)
+	if err != nil {
+		return nil, fmt.Errorf("render helm chart %s: %w", h.Chart, err)
+	}
+	return []byte(rel.Manifest), nil
+}
