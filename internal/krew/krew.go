@@ -16,6 +16,9 @@ import (
 	"sigs.k8s.io/yaml"
 )
 
+// KrewVersion is the version of krew whose manifest validator the tests run.
+const KrewVersion = "v0.4.3"
+
 // Repository is where releases are published.
 const Repository = "https://github.com/stretch-dev/kubectl-stretch"
 
