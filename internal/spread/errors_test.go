@@ -1,0 +1,167 @@
+package spread
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	kyaml "sigs.k8s.io/kustomize/kyaml/yaml"
+)
+
+const goodDeployment = `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: shop}
+spec:
+  replicas: 1
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers: [{name: web, image: web}]
+`
+
+// TestPatchStreamBadInput checks that bad input gives an error naming the
+// document, the object and the field, and no output.
+func TestPatchStreamBadInput(t *testing.T) {
+	tests := []struct {
+		name, in string
+		want     string
+	}{{
+		name: "not-yaml",
+		in:   "apiVersion: v1\nkind: ConfigMap\ndata: {a: [\n",
+		want: "document 1: yaml: line 3: did not find expected node content",
+	}, {
+		name: "tab-indent",
+		in:   goodDeployment + "---\napiVersion: v1\nkind: ConfigMap\n\tdata: x\n",
+		want: "document 2: yaml: line 13: found a tab character that violates indentation",
+	}, {
+		name: "list-at-top",
+		in:   "- apiVersion: v1\n  kind: ConfigMap\n",
+		want: "document 1 (line 1): expected a Kubernetes object (a mapping), got a list",
+	}, {
+		name: "scalar-document",
+		in:   goodDeployment + "---\nhello\n",
+		want: "document 2 (line 12): expected a Kubernetes object (a mapping), got the string \"hello\"",
+	}, {
+		name: "missing-kind",
+		in:   "apiVersion: v1\nmetadata: {name: x}\n",
+		want: "document 1 (line 1): kind: missing",
+	}, {
+		name: "metadata-list",
+		in:   "apiVersion: v1\nkind: ConfigMap\nmetadata: [x]\n",
+		want: "document 1 (line 1, ConfigMap): metadata: expected a mapping, got a list",
+	}, {
+		name: "spec-list",
+		in:   "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web, namespace: shop}\nspec: [a, b]\n",
+		want: "document 1 (line 1, Deployment shop/web): spec: expected a mapping, got a list",
+	}, {
+		name: "no-template",
+		in:   "apiVersion: apps/v1\nkind: StatefulSet\nmetadata: {name: db}\nspec: {replicas: 1}\n",
+		want: "document 1 (line 1, StatefulSet db): spec.template: missing",
+	}, {
+		name: "replicas-string",
+		in:   strings.Replace(goodDeployment, "replicas: 1", "replicas: two", 1),
+		want: "document 1 (line 1, Deployment shop/web): spec.replicas: expected an integer, got the string \"two\"",
+	}, {
+		name: "replicas-negative",
+		in:   strings.Replace(goodDeployment, "replicas: 1", "replicas: -3", 1),
+		want: "document 1 (line 1, Deployment shop/web): spec.replicas: expected an integer from 0 to 2147483647, got \"-3\"",
+	}, {
+		name: "tolerations-item",
+		in:   strings.Replace(goodDeployment, "containers:", "tolerations: [x]\n      containers:", 1),
+		want: "document 1 (line 1, Deployment shop/web): spec.template.spec.tolerations[0]: expected a mapping, got the string \"x\"",
+	}, {
+		name: "match-expressions-values",
+		in: strings.Replace(goodDeployment, "containers:", "affinity: {nodeAffinity: {requiredDuringSchedulingIgnoredDuringExecution: "+
+			"{nodeSelectorTerms: [{matchExpressions: [{key: a, operator: In, values: {x: y}}]}]}}}\n      containers:", 1),
+		want: "document 1 (line 1, Deployment shop/web): spec.template.spec.affinity.nodeAffinity." +
+			"requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0].matchExpressions[0].values: expected a list, got a mapping",
+	}, {
+		name: "labels-nested",
+		in:   strings.Replace(goodDeployment, "labels: {app: web}", "labels: {app: {x: y}}", 1),
+		want: "document 1 (line 1, Deployment shop/web): spec.template.metadata.labels.app: expected a string, got a mapping",
+	}, {
+		name: "hpa-min-float",
+		in:   "apiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata: {name: web}\nspec: {minReplicas: 1.5}\n",
+		want: "document 1 (line 1, HorizontalPodAutoscaler web): spec.minReplicas: expected an integer, got \"1.5\"",
+	}, {
+		name: "every-bad-document",
+		in: "apiVersion: v1\nkind: [x]\n---\n" + goodDeployment + "---\n- a\n---\n" +
+			strings.Replace(goodDeployment, "replicas: 1", "replicas: {}", 1),
+		want: "document 1 (line 1): kind: expected a string, got a list\n" +
+			"document 3 (line 15): expected a Kubernetes object (a mapping), got a list\n" +
+			"document 4 (line 17, Deployment shop/web): spec.replicas: expected an integer, got a mapping",
+	}, {
+		name: "alias-cycle",
+		in:   "apiVersion: v1\nkind: ConfigMap\ndata: &a {x: *a}\n",
+		want: "document 1 (line 1): YAML aliases expand to more than 100000 nodes or refer to themselves",
+	}, {
+		name: "billion-laughs",
+		in: "apiVersion: v1\nkind: ConfigMap\na: &a [x, x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\n" +
+			"c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\n" +
+			"e: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d]\nf: [*e, *e, *e, *e, *e, *e, *e, *e, *e, *e]\n",
+		want: "document 1 (line 1): YAML aliases expand to more than 100000 nodes or refer to themselves",
+	}, {
+		name: "bad-merge",
+		in:   "apiVersion: v1\nkind: ConfigMap\nx: &s hello\ndata: {<<: *s}\n",
+		want: "document 1 (line 1): a merge key (<<) must merge a mapping or a list of mappings",
+	}}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			out, res, err := PatchStream([]byte(tt.in), testPolicy())
+			if err == nil {
+				t.Fatalf("no error; output:\n%s", out)
+			}
+			if err.Error() != tt.want {
+				t.Errorf("error\n%s\nwant\n%s", err, tt.want)
+			}
+			var de *DocumentError
+			if !errors.As(err, &de) {
+				t.Errorf("error %T is not a *DocumentError", err)
+			}
+			if out != nil || res != nil {
+				t.Errorf("output %q and result %v with an error", out, res)
+			}
+		})
+	}
+}
+
+// TestPatchBadInputChangesNothing checks that Patch reports every bad
+// object and changes none of the good ones.
+func TestPatchBadInputChangesNothing(t *testing.T) {
+	good := kyaml.MustParse(goodDeployment)
+	before := good.MustString()
+	objs := []*kyaml.RNode{good, nil, kyaml.MustParse("[1, 2]")}
+	res, err := Patch(objs, testPolicy())
+	want := "document 2: expected a Kubernetes object, got nothing\n" +
+		"document 3 (line 1): expected a Kubernetes object (a mapping), got a list"
+	if err == nil || err.Error() != want {
+		t.Fatalf("error %v, want\n%s", err, want)
+	}
+	if res != nil {
+		t.Errorf("result %v with an error", res)
+	}
+	if after := good.MustString(); after != before {
+		t.Errorf("the good object changed:\n%s", after)
+	}
+}
+
+// TestPolicyValidate checks that Patch and PatchStream refuse a policy they
+// cannot enforce.
+func TestPolicyValidate(t *testing.T) {
+	p := Policy{DataZones: []string{"sto1", "", "sto1"}}
+	want := "spread policy: zone key is empty\n" +
+		"a data zone is empty\n" +
+		"data zone \"sto1\" is listed twice\n" +
+		"minReplicas is 0, want at least 1"
+	if _, _, err := PatchStream([]byte(goodDeployment), p); err == nil || err.Error() != want {
+		t.Errorf("PatchStream: %v, want\n%s", err, want)
+	}
+	if _, err := Patch(nil, Policy{ZoneKey: "z", MinReplicas: 1}); err == nil || err.Error() != "spread policy: no data zones" {
+		t.Errorf("Patch: %v, want spread policy: no data zones", err)
+	}
+	if err := testPolicy().Validate(); err != nil {
+		t.Errorf("testPolicy: %v", err)
+	}
+}

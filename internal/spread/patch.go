@@ -1,0 +1,264 @@
+package spread
+
+import (
+	"cmp"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	yaml "go.yaml.in/yaml/v3"
+	kyaml "sigs.k8s.io/kustomize/kyaml/yaml"
+)
+
+// Result is what a patch run changed and found.
+type Result struct {
+	// Findings are every change and every risk, sorted by namespace,
+	// kind, name, ID and message.
+	Findings []Finding
+	// Added are the PodDisruptionBudgets the patcher created, in the order
+	// of their workloads in the input.
+	Added []*kyaml.RNode
+}
+
+// Changed reports whether any finding is a change.
+func (r *Result) Changed() bool {
+	return slices.ContainsFunc(r.Findings, func(f Finding) bool { return f.Changed })
+}
+
+// Patch patches Kubernetes objects in place: it spreads the Deployments,
+// StatefulSets and ReplicaSets, raises replicas and HorizontalPodAutoscaler
+// minimums, and returns the PodDisruptionBudgets to add in Result.Added for
+// the caller to append. Comments and key order are kept.
+//
+// Bad input (an object that is not a mapping, a field of the wrong type)
+// is reported for every object at once, as DocumentErrors joined with
+// errors.Join, and then no object is patched (YAML aliases may already be
+// expanded into copies, which means the same). Objects of other kinds pass
+// through untouched.
+func Patch(objs []*kyaml.RNode, p Policy) (*Result, error) {
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	roots := make([]*yaml.Node, len(objs))
+	pos := make([]int, len(objs))
+	for i, o := range objs {
+		pos[i] = i + 1
+		if o == nil {
+			continue
+		}
+		roots[i] = o.Document()
+		if n := roots[i]; n != nil && n.Kind == yaml.DocumentNode && len(n.Content) == 1 {
+			roots[i] = n.Content[0]
+		}
+	}
+	return run(roots, pos, p)
+}
+
+// annotationHelmHook marks a Helm hook, such as a test Pod.
+const annotationHelmHook = "helm.sh/hook"
+
+// object is one decoded Kubernetes object of the input.
+type object struct {
+	doc        int // 1-based position in the input
+	node       *yaml.Node
+	apiVersion string
+	group      string
+	kind       string
+	name       string
+	namespace  string
+	skip       bool // opted out
+	hook       bool // a Helm hook: run on demand, not kept running
+}
+
+// nsName names the object in messages: namespace/name, or name.
+func (o *object) nsName() string {
+	if o.namespace == "" {
+		return o.name
+	}
+	return o.namespace + "/" + o.name
+}
+
+// patcher holds the state of one run.
+type patcher struct {
+	p         Policy
+	dataZones map[string]bool
+	zoneBound map[string]bool
+	findings  []Finding
+	added     []*yaml.Node
+
+	workloads []*workload
+	hpas      []*hpa
+	pdbs      []*pdb
+	claims    map[string]*claim // by namespace/name
+	volumes   []*object         // node-local PersistentVolumes
+}
+
+// run patches the objects in roots; pos holds their positions for errors.
+func run(roots []*yaml.Node, pos []int, p Policy) (*Result, error) {
+	pt := &patcher{
+		p:         p,
+		dataZones: make(map[string]bool, len(p.DataZones)),
+		zoneBound: make(map[string]bool, len(p.ZoneBoundStorageClasses)),
+		claims:    map[string]*claim{},
+	}
+	for _, z := range p.DataZones {
+		pt.dataZones[z] = true
+	}
+	for _, c := range p.ZoneBoundStorageClasses {
+		pt.zoneBound[c] = true
+	}
+	// Read and check everything first, so that bad input changes nothing.
+	var errs []error
+	for i, n := range roots {
+		if err := pt.read(pos[i], n); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	pt.patch()
+	return pt.result(), nil
+}
+
+// read classifies one object and checks the fields the patcher uses.
+func (pt *patcher) read(doc int, n *yaml.Node) error {
+	if n == nil {
+		return &DocumentError{Document: doc, Msg: "expected a Kubernetes object, got nothing"}
+	}
+	line := n.Line
+	if err := expandAliases(n); err != nil {
+		return &DocumentError{Document: doc, Line: line, Msg: err.Error()}
+	}
+	if n.Kind != yaml.MappingNode {
+		return &DocumentError{Document: doc, Line: line,
+			Msg: "expected a Kubernetes object (a mapping), got " + kindName(n)}
+	}
+	var r reader
+	o := &object{doc: doc, node: n}
+	o.apiVersion = r.str(n, "", "apiVersion")
+	o.kind = r.str(n, "", "kind")
+	meta := r.mapping(n, "", "metadata")
+	o.name = r.str(meta, "metadata", "name")
+	o.namespace = r.str(meta, "metadata", "namespace")
+	_, ann := r.labels(meta, "metadata", "annotations")
+	if r.err == nil {
+		switch {
+		case o.apiVersion == "":
+			r.fail("apiVersion", "missing")
+		case o.kind == "":
+			r.fail("kind", "missing")
+		}
+	}
+	if pt.p.SkipAnnotation != "" && ann[pt.p.SkipAnnotation] == "true" {
+		o.skip = true
+	}
+	_, o.hook = ann[annotationHelmHook]
+	if g, _, ok := strings.Cut(o.apiVersion, "/"); ok {
+		o.group = g
+	}
+	if r.err == nil {
+		pt.classify(&r, o)
+	}
+	if r.err != nil {
+		r.err.Document, r.err.Line, r.err.Kind, r.err.Name = doc, line, o.kind, o.nsName()
+		return r.err
+	}
+	return nil
+}
+
+// classify reads the objects the patcher works on.
+func (pt *patcher) classify(r *reader, o *object) {
+	switch {
+	case o.group == "apps" && (o.kind == "Deployment" || o.kind == "StatefulSet" || o.kind == "ReplicaSet" || o.kind == "DaemonSet"),
+		o.group == "batch" && (o.kind == "Job" || o.kind == "CronJob"),
+		o.group == "" && o.kind == "Pod":
+		if w := pt.readWorkload(r, o); w != nil {
+			pt.workloads = append(pt.workloads, w)
+		}
+	case o.group == "autoscaling" && o.kind == "HorizontalPodAutoscaler":
+		if h := readHPA(r, o); h != nil {
+			pt.hpas = append(pt.hpas, h)
+		}
+	case o.group == "policy" && o.kind == "PodDisruptionBudget":
+		spec := r.mapping(o.node, "", "spec")
+		sel := readSelector(r, spec, "spec", "selector")
+		pt.pdbs = append(pt.pdbs, &pdb{obj: o, sel: sel})
+	case o.group == "" && o.kind == "PersistentVolumeClaim":
+		spec := r.mapping(o.node, "", "spec")
+		c := &claim{obj: o}
+		c.class = r.str(spec, "spec", "storageClassName")
+		c.modes = r.strs(spec, "spec", "accessModes")
+		pt.claims[o.nsName()] = c
+	case o.group == "" && o.kind == "PersistentVolume":
+		spec := r.mapping(o.node, "", "spec")
+		if r.mapping(spec, "spec", "local") != nil || r.mapping(spec, "spec", "hostPath") != nil {
+			pt.volumes = append(pt.volumes, o)
+		}
+	}
+}
+
+// report records a finding of rule ru for object o.
+func (pt *patcher) report(o *object, ru rule, changed bool, format string, args ...any) {
+	r := &registry[ru]
+	pt.findings = append(pt.findings, Finding{
+		ID:        r.ID,
+		Severity:  r.Severity,
+		Kind:      o.kind,
+		Namespace: o.namespace,
+		Name:      o.name,
+		Message:   fmt.Sprintf(format, args...),
+		Fix:       r.Fix,
+		Changed:   changed,
+	})
+}
+
+// patch applies the rules to everything read.
+func (pt *patcher) patch() {
+	targets := pt.linkHPAs()
+	for _, w := range pt.workloads {
+		pt.patchWorkload(w, targets[w])
+	}
+	for _, h := range pt.hpas {
+		pt.patchHPA(h)
+	}
+	pt.addPDBs()
+	for _, c := range sortedClaims(pt.claims) {
+		if pt.zoneBound[c.class] {
+			pt.report(c.obj, ruleZoneBoundStorage, false,
+				"uses StorageClass %s, whose volumes live in one region", c.class)
+		}
+	}
+	for _, v := range pt.volumes {
+		pt.report(v, ruleNodeLocalVolume, false,
+			"is a local or hostPath volume on one node; claims bound to it pin their pods to that node")
+	}
+}
+
+func sortedClaims(m map[string]*claim) []*claim {
+	out := make([]*claim, 0, len(m))
+	for _, c := range m {
+		out = append(out, c)
+	}
+	slices.SortFunc(out, func(a, b *claim) int { return cmp.Compare(a.obj.doc, b.obj.doc) })
+	return out
+}
+
+// result sorts the findings and wraps the added objects.
+func (pt *patcher) result() *Result {
+	slices.SortStableFunc(pt.findings, func(a, b Finding) int {
+		return cmp.Or(
+			cmp.Compare(a.Namespace, b.Namespace),
+			cmp.Compare(a.Kind, b.Kind),
+			cmp.Compare(a.Name, b.Name),
+			cmp.Compare(a.ID, b.ID),
+			cmp.Compare(a.Message, b.Message),
+		)
+	})
+	res := &Result{Findings: pt.findings}
+	for _, n := range pt.added {
+		res.Added = append(res.Added, kyaml.NewRNode(n))
+	}
+	return res
+}

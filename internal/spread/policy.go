@@ -1,0 +1,96 @@
+package spread
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/stretch-dev/kubectl-stretch/internal/topology"
+)
+
+// Well-known keys the patcher writes or reads besides the policy's own.
+const (
+	// AnnotationSkip, set to "true" on a workload or a
+	// HorizontalPodAutoscaler, opts it out of patching.
+	AnnotationSkip = "stretch.dev/skip"
+	// LabelHostname is the topology key of the soft per-node spread.
+	LabelHostname = "kubernetes.io/hostname"
+	// LabelPodTemplateHash is the label a Deployment's controller puts on
+	// every pod of one revision; Deployments spread with it as a
+	// matchLabelKey so that a rollout does not count old pods.
+	LabelPodTemplateHash = "pod-template-hash"
+	// PDBSuffix is appended to a workload's name to name the
+	// PodDisruptionBudget the patcher adds for it.
+	PDBSuffix = "-stretch"
+)
+
+// Policy is what the patcher enforces. PolicyFor derives it from a topology.
+type Policy struct {
+	// ZoneKey is the node label whose values are the regions
+	// (topology.kubernetes.io/zone).
+	ZoneKey string
+	// DataZones are the values of ZoneKey of the data regions, the only
+	// regions workloads may run in.
+	DataZones []string
+	// ArbiterTaintKey is the key of the taint on the arbiter's nodes. A
+	// workload the patcher does not pin to DataZones and that tolerates
+	// this taint is reported. Empty disables that check.
+	ArbiterTaintKey string
+	// MinReplicas is the smallest number of replicas a spread workload
+	// runs; at least 1.
+	MinReplicas int
+	// SkipAnnotation opts a workload out when its value is "true". Empty
+	// means no workload can opt out.
+	SkipAnnotation string
+	// ZoneBoundStorageClasses are StorageClasses whose volumes live in one
+	// region only. A claim on one of them cannot follow its pod to the
+	// other region and is reported.
+	ZoneBoundStorageClasses []string
+}
+
+// PolicyFor returns the policy of a topology model: its zone label, its data
+// regions, the arbiter taint, its minReplicas and the stretch.dev/skip
+// opt-out. The model's storage classes are stretched over both data
+// regions, so ZoneBoundStorageClasses is empty.
+func PolicyFor(m *topology.Model) Policy {
+	zone := m.Labels.Zone
+	if zone == "" {
+		zone = topology.LabelZone
+	}
+	return Policy{
+		ZoneKey:         zone,
+		DataZones:       slices.Clone(m.Data),
+		ArbiterTaintKey: topology.TaintArbiter,
+		MinReplicas:     m.Workloads.MinReplicas,
+		SkipAnnotation:  AnnotationSkip,
+	}
+}
+
+// Validate reports every field of the policy that the patcher cannot work
+// with.
+func (p Policy) Validate() error {
+	var errs []error
+	if p.ZoneKey == "" {
+		errs = append(errs, errors.New("zone key is empty"))
+	}
+	if len(p.DataZones) == 0 {
+		errs = append(errs, errors.New("no data zones"))
+	}
+	seen := make(map[string]bool, len(p.DataZones))
+	for _, z := range p.DataZones {
+		switch {
+		case z == "":
+			errs = append(errs, errors.New("a data zone is empty"))
+		case seen[z]:
+			errs = append(errs, fmt.Errorf("data zone %q is listed twice", z))
+		}
+		seen[z] = true
+	}
+	if p.MinReplicas < 1 {
+		errs = append(errs, fmt.Errorf("minReplicas is %d, want at least 1", p.MinReplicas))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("spread policy: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,645 @@
+package spread
+
+import (
+	"fmt"
+	"strings"
+
+	yaml "go.yaml.in/yaml/v3"
+)
+
+// class groups the workload kinds by what the patcher does with them.
+type class int
+
+const (
+	// classReplicated are Deployments, StatefulSets and ReplicaSets: spread,
+	// kept off the arbiter, given replicas and a PodDisruptionBudget.
+	classReplicated class = iota
+	// classDaemon are DaemonSets: one pod per node, only checked for pins.
+	classDaemon
+	// classBatch are Jobs, CronJobs and bare Pods: left alone, checked for
+	// risks.
+	classBatch
+)
+
+// workload is a decoded object that has a pod template (or is a Pod).
+type workload struct {
+	obj   *object
+	class class
+	spec  *yaml.Node // the object's spec
+
+	replicasNode *yaml.Node // spec.replicas, possibly null; nil when missing
+	replicas     int        // 1 when unset
+	replicasSet  bool
+
+	selectorNode *yaml.Node // spec.selector, nil when missing
+	selector     *selector
+	labelsNode   *yaml.Node // the pod template's labels
+	labels       map[string]string
+
+	podPath string     // field path of the pod spec
+	podSpec *yaml.Node // nil when missing (only for non-replicated kinds)
+	pod     podInfo
+
+	claimTemplates []claimTemplate // StatefulSet volumeClaimTemplates
+}
+
+// claimTemplate is a StatefulSet volumeClaimTemplate.
+type claimTemplate struct {
+	name, class string
+}
+
+// podInfo is what the patcher reads from a pod spec.
+type podInfo struct {
+	constraints  []constraint
+	terms        []term // required node affinity
+	nodeSelector map[string]string
+	nodeName     string
+	hostPaths    []string
+	claims       []string
+	tolerations  []toleration
+}
+
+// constraint is a topologySpreadConstraint.
+type constraint struct {
+	node                   *yaml.Node
+	key, when, taintPolicy string
+}
+
+// term is a required nodeSelectorTerm.
+type term struct {
+	node  *yaml.Node
+	exprs []requirement
+}
+
+// toleration is a pod toleration.
+type toleration struct {
+	key, op, value, effect string
+}
+
+// readWorkload reads a Deployment, StatefulSet, ReplicaSet, DaemonSet, Job,
+// CronJob or Pod.
+func (pt *patcher) readWorkload(r *reader, o *object) *workload {
+	w := &workload{obj: o}
+	n := o.node
+	var tmpl *yaml.Node
+	tmplPath := "spec.template"
+	switch o.kind {
+	case "Deployment", "StatefulSet", "ReplicaSet":
+		w.class = classReplicated
+		w.spec = r.mapping(n, "", "spec")
+		tmpl = r.mapping(w.spec, "spec", "template")
+		w.podSpec = r.mapping(tmpl, tmplPath, "spec")
+		switch {
+		case r.err != nil:
+		case w.spec == nil:
+			r.fail("spec", "missing")
+		case tmpl == nil:
+			r.fail(tmplPath, "missing")
+		case w.podSpec == nil:
+			r.fail(tmplPath+".spec", "missing")
+		}
+		w.replicasNode, w.replicas, w.replicasSet = r.count(w.spec, "spec", "replicas")
+		if !w.replicasSet {
+			w.replicas = 1
+		}
+		w.selectorNode = r.mapping(w.spec, "spec", "selector")
+		w.selector = readSelector(r, w.spec, "spec", "selector")
+		if o.kind == "StatefulSet" {
+			vcts := r.items(r.list(w.spec, "spec", "volumeClaimTemplates"), "spec.volumeClaimTemplates")
+			for i, v := range vcts {
+				p := index("spec.volumeClaimTemplates", i)
+				ct := claimTemplate{name: r.str(r.mapping(v, p, "metadata"), p+".metadata", "name")}
+				ct.class = r.str(r.mapping(v, p, "spec"), p+".spec", "storageClassName")
+				w.claimTemplates = append(w.claimTemplates, ct)
+			}
+		}
+	case "DaemonSet", "Job":
+		w.class = classBatch
+		if o.kind == "DaemonSet" {
+			w.class = classDaemon
+		}
+		w.spec = r.mapping(n, "", "spec")
+		tmpl = r.mapping(w.spec, "spec", "template")
+		w.podSpec = r.mapping(tmpl, tmplPath, "spec")
+	case "CronJob":
+		w.class = classBatch
+		w.spec = r.mapping(n, "", "spec")
+		jt := r.mapping(w.spec, "spec", "jobTemplate")
+		js := r.mapping(jt, "spec.jobTemplate", "spec")
+		tmplPath = "spec.jobTemplate.spec.template"
+		tmpl = r.mapping(js, "spec.jobTemplate.spec", "template")
+		w.podSpec = r.mapping(tmpl, tmplPath, "spec")
+	case "Pod":
+		w.class = classBatch
+		w.podSpec = r.mapping(n, "", "spec")
+		w.labelsNode, w.labels = r.labels(r.mapping(n, "", "metadata"), "metadata", "labels")
+		w.podPath = "spec"
+	}
+	if o.kind != "Pod" {
+		w.labelsNode, w.labels = r.labels(r.mapping(tmpl, tmplPath, "metadata"), tmplPath+".metadata", "labels")
+		w.podPath = tmplPath + ".spec"
+	}
+	w.pod = readPod(r, w.podSpec, w.podPath)
+	if r.err != nil {
+		return nil
+	}
+	return w
+}
+
+// readPod reads and checks the fields of a pod spec that the patcher uses.
+func readPod(r *reader, ps *yaml.Node, path string) podInfo {
+	var pi podInfo
+	if ps == nil {
+		return pi
+	}
+	p := child(path, "topologySpreadConstraints")
+	for i, c := range r.items(r.list(ps, path, "topologySpreadConstraints"), p) {
+		ip := index(p, i)
+		pi.constraints = append(pi.constraints, constraint{
+			node:        c,
+			key:         r.str(c, ip, "topologyKey"),
+			when:        r.str(c, ip, "whenUnsatisfiable"),
+			taintPolicy: r.str(c, ip, "nodeTaintsPolicy"),
+		})
+	}
+	p = child(path, "affinity")
+	na := r.mapping(r.mapping(ps, path, "affinity"), p, "nodeAffinity")
+	p = child(p, "nodeAffinity")
+	req := r.mapping(na, p, "requiredDuringSchedulingIgnoredDuringExecution")
+	p = child(p, "requiredDuringSchedulingIgnoredDuringExecution")
+	terms := r.items(r.list(req, p, "nodeSelectorTerms"), child(p, "nodeSelectorTerms"))
+	p = child(p, "nodeSelectorTerms")
+	for i, t := range terms {
+		pi.terms = append(pi.terms, term{node: t, exprs: readRequirements(r, t, index(p, i), "matchExpressions")})
+	}
+	_, pi.nodeSelector = r.labels(ps, path, "nodeSelector")
+	pi.nodeName = r.str(ps, path, "nodeName")
+	p = child(path, "volumes")
+	for i, v := range r.items(r.list(ps, path, "volumes"), p) {
+		ip := index(p, i)
+		name := r.str(v, ip, "name")
+		if r.mapping(v, ip, "hostPath") != nil {
+			pi.hostPaths = append(pi.hostPaths, name)
+		}
+		if c := r.mapping(v, ip, "persistentVolumeClaim"); c != nil {
+			if claim := r.str(c, child(ip, "persistentVolumeClaim"), "claimName"); claim != "" {
+				pi.claims = append(pi.claims, claim)
+			}
+		}
+	}
+	p = child(path, "tolerations")
+	for i, t := range r.items(r.list(ps, path, "tolerations"), p) {
+		ip := index(p, i)
+		pi.tolerations = append(pi.tolerations, toleration{
+			key:    r.str(t, ip, "key"),
+			op:     r.str(t, ip, "operator"),
+			value:  r.str(t, ip, "value"),
+			effect: r.str(t, ip, "effect"),
+		})
+	}
+	return pi
+}
+
+// podSelector returns the selector that spread constraints and the
+// PodDisruptionBudget use for the workload's pods: a copy of spec.selector
+// when it has requirements, else the template's labels as matchLabels. It
+// returns nil when there is nothing to select on.
+//
+// The selector is preferred over the full template labels because
+// templates often carry labels that change on every release (a chart or
+// app version): a spread over those would count old and new pods apart.
+func (w *workload) podSelector() (*yaml.Node, *selector) {
+	if w.selectorNode != nil && !w.selector.empty() {
+		return cleanCopy(w.selectorNode), w.selector
+	}
+	if len(w.labels) > 0 {
+		return newMap(newStr("matchLabels"), cleanCopy(w.labelsNode)), &selector{labels: w.labels}
+	}
+	return nil, nil
+}
+
+// patchWorkload applies the rules to one workload; hpas are the
+// HorizontalPodAutoscalers that target it.
+func (pt *patcher) patchWorkload(w *workload, hpas []*hpa) {
+	o := w.obj
+	if w.class != classReplicated {
+		pt.podRisks(w, false)
+		if o.kind == "Pod" && !o.hook {
+			pt.report(o, ruleBarePod, false, "has no controller and is not recreated when its region is lost")
+		}
+		return
+	}
+	fix := !o.skip
+	if o.skip {
+		pt.report(o, ruleOptedOut, false, "annotated %s: \"true\"; left unchanged", pt.p.SkipAnnotation)
+	}
+	zoneSpread := pt.spread(w, fix)
+	if fix {
+		pt.keepOffArbiter(w)
+	}
+	shared := pt.sharedClaims(w)
+	pt.replicate(w, hpas, fix, shared)
+	pt.podRisks(w, zoneSpread)
+	for _, ct := range w.claimTemplates {
+		if pt.zoneBound[ct.class] {
+			pt.report(o, ruleZoneBoundStorage, false,
+				"volumeClaimTemplate %s uses StorageClass %s, whose volumes live in one region", ct.name, ct.class)
+		}
+	}
+}
+
+// spread adds the zone and hostname spread constraints and makes a user's
+// DoNotSchedule zone constraint honor taints. fix false only reports. It
+// returns whether the workload ends up with a DoNotSchedule zone spread.
+func (pt *patcher) spread(w *workload, fix bool) (zoneDoNotSchedule bool) {
+	o := w.obj
+	zone, host := false, false
+	for _, c := range w.pod.constraints {
+		switch c.key {
+		case pt.p.ZoneKey:
+			zone = true
+			if c.when != "DoNotSchedule" {
+				continue
+			}
+			zoneDoNotSchedule = true
+			if c.taintPolicy == "Honor" {
+				continue
+			}
+			was := "unset (Ignore)"
+			if c.taintPolicy != "" {
+				was = c.taintPolicy
+			}
+			msg := fmt.Sprintf("the DoNotSchedule spread on %s has nodeTaintsPolicy %s: a lost region still "+
+				"counts as a domain, so replacement pods stay Pending until it returns", pt.p.ZoneKey, was)
+			if !fix {
+				pt.report(o, ruleZoneSpreadBlocksFailover, false, "%s", msg)
+				continue
+			}
+			if v := lookup(c.node, "nodeTaintsPolicy"); v != nil {
+				setStr(v, "Honor")
+			} else {
+				c.node.Content = append(c.node.Content, newStr("nodeTaintsPolicy"), newStr("Honor"))
+			}
+			pt.report(o, ruleZoneSpreadBlocksFailover, true, "%s; set nodeTaintsPolicy: Honor", msg)
+		case LabelHostname:
+			host = true
+		}
+	}
+	if !fix || zone && host {
+		return zoneDoNotSchedule
+	}
+	selNode, _ := w.podSelector()
+	if selNode == nil {
+		pt.report(o, ruleNoPodLabels, false, "neither spec.selector nor the pod template has labels; not spread")
+		return zoneDoNotSchedule
+	}
+	tsc := ensure(w.podSpec, "topologySpreadConstraints", yaml.SequenceNode)
+	if !zone {
+		tsc.Content = append(tsc.Content, w.constraint(pt.p.ZoneKey, "DoNotSchedule", selNode))
+		pt.report(o, ruleZoneSpread, true,
+			"no spread over %s; added one with maxSkew 1, DoNotSchedule and nodeTaintsPolicy Honor", pt.p.ZoneKey)
+		zoneDoNotSchedule = true
+		selNode = cleanCopy(selNode)
+	}
+	if !host {
+		tsc.Content = append(tsc.Content, w.constraint(LabelHostname, "ScheduleAnyway", selNode))
+		pt.report(o, ruleHostnameSpread, true,
+			"no spread over %s; added one with maxSkew 1 and ScheduleAnyway", LabelHostname)
+	}
+	return zoneDoNotSchedule
+}
+
+// constraint builds a topologySpreadConstraint; a DoNotSchedule one honors
+// taints so that a lost region does not block fail-over.
+func (w *workload) constraint(key, when string, sel *yaml.Node) *yaml.Node {
+	c := newMap(
+		newStr("maxSkew"), newInt(1),
+		newStr("topologyKey"), newStr(key),
+		newStr("whenUnsatisfiable"), newStr(when),
+		newStr("labelSelector"), sel,
+	)
+	if when == "DoNotSchedule" {
+		c.Content = append(c.Content, newStr("nodeTaintsPolicy"), newStr("Honor"))
+	}
+	if w.obj.kind == "Deployment" {
+		c.Content = append(c.Content, newStr("matchLabelKeys"), newStrSeq([]string{LabelPodTemplateHash}))
+	}
+	return c
+}
+
+// keepOffArbiter requires the pods to run in the data zones: the zone In
+// DataZones is ANDed into every required node selector term that does not
+// already keep to the data zones (terms are ORed, so each needs it).
+func (pt *patcher) keepOffArbiter(w *workload) {
+	o := w.obj
+	zones := strings.Join(pt.p.DataZones, ", ")
+	if len(w.pod.terms) == 0 {
+		aff := ensure(w.podSpec, "affinity", yaml.MappingNode)
+		na := ensure(aff, "nodeAffinity", yaml.MappingNode)
+		req := ensure(na, "requiredDuringSchedulingIgnoredDuringExecution", yaml.MappingNode)
+		terms := ensure(req, "nodeSelectorTerms", yaml.SequenceNode)
+		terms.Content = append(terms.Content, newMap(newStr("matchExpressions"), newSeq(pt.zoneRequirement())))
+		pt.report(o, ruleArbiterAffinity, true, "added a required node affinity: %s In [%s]", pt.p.ZoneKey, zones)
+		return
+	}
+	n := 0
+	for _, t := range w.pod.terms {
+		if pt.keepsToData(t) {
+			continue
+		}
+		me := ensure(t.node, "matchExpressions", yaml.SequenceNode)
+		me.Content = append(me.Content, pt.zoneRequirement())
+		n++
+	}
+	if n > 0 {
+		pt.report(o, ruleArbiterAffinity, true, "added %s In [%s] to %d of %d required node selector terms",
+			pt.p.ZoneKey, zones, n, len(w.pod.terms))
+	}
+}
+
+func (pt *patcher) zoneRequirement() *yaml.Node {
+	return newMap(
+		newStr("key"), newStr(pt.p.ZoneKey),
+		newStr("operator"), newStr("In"),
+		newStr("values"), newStrSeq(pt.p.DataZones),
+	)
+}
+
+// keepsToData reports whether a node selector term already allows data
+// zones only.
+func (pt *patcher) keepsToData(t term) bool {
+	for _, e := range t.exprs {
+		if e.key != pt.p.ZoneKey || e.op != "In" || len(e.values) == 0 {
+			continue
+		}
+		all := true
+		for _, v := range e.values {
+			all = all && pt.dataZones[v]
+		}
+		if all {
+			return true
+		}
+	}
+	return false
+}
+
+// sharedClaims returns the PersistentVolumeClaims the pods mount that are
+// not known to be ReadWriteMany or ReadOnlyMany, each with what is known
+// about it.
+func (pt *patcher) sharedClaims(w *workload) []string {
+	var out []string
+	for _, name := range w.pod.claims {
+		key := name
+		if w.obj.namespace != "" {
+			key = w.obj.namespace + "/" + name
+		}
+		c := pt.claims[key]
+		switch {
+		case c == nil:
+			out = append(out, name+" (not in the input)")
+		case c.many():
+			continue
+		case len(c.modes) == 0:
+			out = append(out, name+" (no access mode)")
+		default:
+			out = append(out, name+" ("+strings.Join(c.modes, ", ")+")")
+		}
+	}
+	return out
+}
+
+// replicate raises the replicas, unless an autoscaler owns them or the pods
+// share a single-writer claim, and reports a workload left at one replica.
+func (pt *patcher) replicate(w *workload, hpas []*hpa, fix bool, shared []string) {
+	o := w.obj
+	want := pt.p.MinReplicas
+	effective := w.replicas
+	switch {
+	case len(hpas) > 0:
+		effective = 0
+		for _, h := range hpas {
+			effective = max(effective, h.minAfter(pt.p))
+		}
+	case w.replicasSet && w.replicas == 0:
+		pt.report(o, ruleScaledToZero, false, "has replicas: 0; left alone")
+	case w.replicas < want && fix && len(shared) == 0:
+		was := fmt.Sprint(w.replicas)
+		if !w.replicasSet {
+			was = "unset (1)"
+		}
+		if w.replicasNode != nil {
+			setInt(w.replicasNode, want)
+		} else {
+			w.spec.Content = append([]*yaml.Node{newStr("replicas"), newInt(want)}, w.spec.Content...)
+		}
+		effective = want
+		pt.report(o, ruleReplicas, true, "replicas %s raised to %d", was, want)
+	}
+	if len(shared) > 0 {
+		msg := fmt.Sprintf("the pods mount PersistentVolumeClaim %s, which cannot be attached in both regions",
+			strings.Join(shared, ", "))
+		if len(hpas) == 0 && fix && w.replicas > 0 && w.replicas < want {
+			msg += fmt.Sprintf("; replicas not raised to %d", want)
+		}
+		pt.report(o, ruleSharedClaim, false, "%s", msg)
+	}
+	if effective != 1 {
+		return
+	}
+	why := ""
+	switch {
+	case o.skip:
+		why = " (opted out, so not raised)"
+	case len(hpas) > 0:
+		why = " (the HorizontalPodAutoscaler's minReplicas)"
+	case len(shared) > 0:
+		why = " (not raised: shared claim)"
+	}
+	if o.kind == "StatefulSet" {
+		pt.report(o, ruleStatefulSetOneReplica, false,
+			"runs one replica%s: its pod is not recreated while its region is lost", why)
+		return
+	}
+	pt.report(o, ruleOneReplica, false, "runs one replica%s: an outage on every region loss", why)
+}
+
+// podRisks reports what the pod spec does that the patcher cannot fix.
+// zoneSpread says whether the pods have a DoNotSchedule zone spread.
+func (pt *patcher) podRisks(w *workload, zoneSpread bool) {
+	o, pi := w.obj, &w.pod
+	if msg := pt.pinned(pi); msg != "" {
+		pt.report(o, rulePinned, false, "%s", msg)
+	}
+	if w.class == classDaemon {
+		return
+	}
+	if len(pi.hostPaths) > 0 {
+		pt.report(o, ruleHostPath, false, "mounts hostPath volume %s; its data stays on one node",
+			strings.Join(pi.hostPaths, ", "))
+	}
+	if zoneSpread {
+		for _, taint := range []string{"node.kubernetes.io/unreachable", "node.kubernetes.io/not-ready"} {
+			if i := tolerating(pi.tolerations, taint, ""); i >= 0 {
+				pt.report(o, ruleToleratesUnreachable, false,
+					"toleration %d tolerates %s:NoSchedule, so a lost region's nodes still count in the "+
+						"zone spread and block fail-over", i, taint)
+				break
+			}
+		}
+	}
+	if pt.p.ArbiterTaintKey != "" && !pt.keptInData(w) {
+		if i := tolerating(pi.tolerations, pt.p.ArbiterTaintKey, "true"); i >= 0 {
+			pt.report(o, ruleToleratesArbiter, false,
+				"toleration %d tolerates the arbiter taint %s and no node affinity keeps the pods in %s",
+				i, pt.p.ArbiterTaintKey, strings.Join(pt.p.DataZones, ", "))
+		}
+	}
+}
+
+// keptInData reports whether the pods can only run in data zones: patched
+// workloads, and pods whose nodeSelector or every required term says so.
+func (pt *patcher) keptInData(w *workload) bool {
+	if w.class == classReplicated && !w.obj.skip {
+		return true
+	}
+	if z, ok := w.pod.nodeSelector[pt.p.ZoneKey]; ok && pt.dataZones[z] {
+		return true
+	}
+	if len(w.pod.terms) == 0 {
+		return false
+	}
+	for _, t := range w.pod.terms {
+		if !pt.keepsToData(t) {
+			return false
+		}
+	}
+	return true
+}
+
+// tolerating returns the index of the first toleration that tolerates the
+// NoSchedule taint key=value, or -1.
+func tolerating(ts []toleration, key, value string) int {
+	for i, t := range ts {
+		if t.effect != "" && t.effect != "NoSchedule" {
+			continue
+		}
+		switch {
+		case t.key == "" && t.op == "Exists",
+			t.key == key && t.op == "Exists",
+			t.key == key && (t.op == "" || t.op == "Equal") && t.value == value:
+			return i
+		}
+	}
+	return -1
+}
+
+// pinned says how the pod spec pins its pods to one data zone or one node,
+// or returns "".
+func (pt *patcher) pinned(pi *podInfo) string {
+	if pi.nodeName != "" {
+		return fmt.Sprintf("nodeName pins the pods to node %s", pi.nodeName)
+	}
+	if h, ok := pi.nodeSelector[LabelHostname]; ok {
+		return fmt.Sprintf("nodeSelector %s: %s pins the pods to one node", LabelHostname, h)
+	}
+	allowed := make(map[string]bool, len(pt.dataZones))
+	for z := range pt.dataZones {
+		allowed[z] = true
+	}
+	source := ""
+	if z, ok := pi.nodeSelector[pt.p.ZoneKey]; ok {
+		for a := range allowed {
+			allowed[a] = a == z
+		}
+		source = fmt.Sprintf("nodeSelector %s: %s", pt.p.ZoneKey, z)
+	}
+	if len(pi.terms) > 0 {
+		union := map[string]bool{}
+		hosts := map[string]bool{}
+		allHosts := true
+		for _, t := range pi.terms {
+			for z := range pt.termZones(t) {
+				union[z] = true
+			}
+			pinnedHost := false
+			for _, e := range t.exprs {
+				if e.key == LabelHostname && e.op == "In" {
+					pinnedHost = true
+					for _, v := range e.values {
+						hosts[v] = true
+					}
+				}
+			}
+			allHosts = allHosts && pinnedHost
+		}
+		if allHosts && len(hosts) <= 1 {
+			return "the required node affinity pins the pods to one node"
+		}
+		narrowed := false
+		for a, ok := range allowed {
+			if ok && !union[a] {
+				allowed[a] = false
+				narrowed = true
+			}
+		}
+		if narrowed {
+			source = strings.TrimPrefix(source+" and the required node affinity", " and ")
+		}
+	}
+	if source == "" {
+		return ""
+	}
+	var left []string
+	for _, z := range pt.p.DataZones {
+		if allowed[z] {
+			left = append(left, z)
+		}
+	}
+	switch len(left) {
+	case 0:
+		return fmt.Sprintf("%s allows none of the data regions %s", source, strings.Join(pt.p.DataZones, ", "))
+	case 1:
+		return fmt.Sprintf("%s allows region %s only", source, left[0])
+	}
+	return ""
+}
+
+// termZones returns the data zones a node selector term allows.
+func (pt *patcher) termZones(t term) map[string]bool {
+	zones := make(map[string]bool, len(pt.dataZones))
+	for z := range pt.dataZones {
+		zones[z] = true
+	}
+	for _, e := range t.exprs {
+		if e.key != pt.p.ZoneKey {
+			continue
+		}
+		switch e.op {
+		case "In":
+			for z := range zones {
+				zones[z] = zones[z] && containsStr(e.values, z)
+			}
+		case "NotIn":
+			for _, v := range e.values {
+				delete(zones, v)
+			}
+		case "DoesNotExist":
+			clear(zones)
+		}
+	}
+	for z, ok := range zones {
+		if !ok {
+			delete(zones, z)
+		}
+	}
+	return zones
+}
+
+func containsStr(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
