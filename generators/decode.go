@@ -28,6 +28,7 @@ var layerDirs = []struct {
 	{LayerKubespray, []string{"kubespray/"}},
 	{LayerCalico, []string{"network/calico/"}},
 	{LayerRook, []string{"storage/rook/"}},
+	{LayerWorkloads, []string{"workloads/"}},
 	{LayerFlux, []string{"flux/"}},
 }
 

@@ -33,14 +33,19 @@ type Input struct {
 	BaseDir string
 	// Objects are the objects of the layers rendered so far, in order.
 	Objects []Object
+	// Findings are the spread patcher's changes and risks so far.
+	Findings []Finding
 }
 
 // Object is one generated file: its bundle path, its layer, the JSON the
 // blueprint produced and the typed Go value it was strictly decoded into.
+// Objects that are not built from a blueprint (the user's workloads) carry
+// their YAML, comments included, instead of Raw.
 type Object struct {
 	Path  string
 	Layer string
 	Raw   json.RawMessage
+	YAML  []byte
 	Typed any
 }
 
@@ -52,6 +57,7 @@ func Default() []Generator {
 		blueprintGenerator{layer: LayerKubespray},
 		blueprintGenerator{layer: LayerCalico},
 		blueprintGenerator{layer: LayerRook},
+		workloadsGenerator{},
 		fluxGenerator{},
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"path"
+	"slices"
 	"sort"
 	"strings"
 
@@ -31,49 +32,61 @@ type Options struct {
 	Generators []Generator
 }
 
+// Output is a rendered bundle and what the spread patcher reported.
+type Output struct {
+	Bundle *bundle.Bundle
+	// Findings are the spread patcher's changes and risks, by source.
+	Findings []Finding
+}
+
 // Render renders the bundle of a loaded, valid topology. It writes nothing.
-func Render(ctx context.Context, t *topology.Topology, opts Options) (*bundle.Bundle, error) {
-	objs, err := Objects(ctx, t, opts)
+func Render(ctx context.Context, t *topology.Topology, opts Options) (*Output, error) {
+	objs, findings, err := Objects(ctx, t, opts)
 	if err != nil {
 		return nil, err
 	}
-	return toBundle(objs)
+	b, err := toBundle(objs)
+	if err != nil {
+		return nil, err
+	}
+	return &Output{Bundle: b, Findings: findings}, nil
 }
 
 // Objects runs every generator and the bundle checks, and returns the
-// generated objects sorted by path (without the kustomization.yaml files).
-func Objects(ctx context.Context, t *topology.Topology, opts Options) ([]Object, error) {
+// generated objects sorted by path (without the kustomization.yaml files)
+// and the spread patcher's findings.
+func Objects(ctx context.Context, t *topology.Topology, opts Options) ([]Object, []Finding, error) {
 	gens := opts.Generators
 	if gens == nil {
 		gens = Default()
 	}
 	engine, err := NewEngine(opts.BlueprintsDir, opts.Mixins)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	model := topology.NewModel(t)
 	modelJSON, err := json.Marshal(model)
 	if err != nil {
-		return nil, fmt.Errorf("encode model: %w", err)
+		return nil, nil, fmt.Errorf("encode model: %w", err)
 	}
 	if err := engine.CheckMixins(modelJSON, Layers(gens)); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	in := &Input{Model: model, ModelJSON: modelJSON, Engine: engine, BaseDir: opts.BaseDir}
 	for _, g := range gens {
 		if err := ctx.Err(); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		objs, err := g.Generate(ctx, in)
 		if err != nil {
-			return nil, fmt.Errorf("render %s: %w", g.Layer(), err)
+			return nil, nil, fmt.Errorf("render %s: %w", g.Layer(), err)
 		}
 		in.Objects = append(in.Objects, objs...)
 	}
 	seen := map[string]string{}
 	for _, o := range in.Objects {
 		if prev, ok := seen[o.Path]; ok {
-			return nil, fmt.Errorf("layers %s and %s both write %s", prev, o.Layer, o.Path)
+			return nil, nil, fmt.Errorf("layers %s and %s both write %s", prev, o.Layer, o.Path)
 		}
 		seen[o.Path] = o.Layer
 	}
@@ -84,10 +97,10 @@ func Objects(ctx context.Context, t *topology.Topology, opts Options) ([]Object,
 		}
 	}
 	if len(problems) > 0 {
-		return nil, fmt.Errorf("the rendered bundle breaks %d rule(s) of the topology:\n  %s", len(problems), strings.Join(problems, "\n  "))
+		return nil, nil, fmt.Errorf("the rendered bundle breaks %d rule(s) of the topology:\n  %s", len(problems), strings.Join(problems, "\n  "))
 	}
 	sort.SliceStable(in.Objects, func(i, j int) bool { return in.Objects[i].Path < in.Objects[j].Path })
-	return in.Objects, nil
+	return in.Objects, in.Findings, nil
 }
 
 // toBundle encodes the objects as YAML and adds a kustomization.yaml to
@@ -96,7 +109,7 @@ func toBundle(objs []Object) (*bundle.Bundle, error) {
 	var files []bundle.File
 	krmDirs := map[string][]Object{}
 	for _, o := range objs {
-		data, err := EncodeYAML(o.Raw)
+		data, err := encodeObject(o)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", o.Path, err)
 		}
@@ -106,14 +119,25 @@ func toBundle(objs []Object) (*bundle.Bundle, error) {
 			krmDirs[dir] = append(krmDirs[dir], o)
 		}
 	}
-	for _, dir := range sortedKeys(krmDirs) {
+	resources := map[string][]string{}
+	layers := map[string]string{}
+	for dir, objs := range krmDirs {
+		for _, o := range objs {
+			resources[dir] = append(resources[dir], path.Base(o.Path))
+		}
+		layers[dir] = objs[0].Layer
+		// A stage folder that holds folders rather than files (workloads/)
+		// gets a kustomization that lists them.
+		if parent := path.Dir(dir); slices.Contains(aggregateDirs, parent) {
+			resources[parent] = append(resources[parent], path.Base(dir))
+			layers[parent] = objs[0].Layer
+		}
+	}
+	for _, dir := range sortedKeys(resources) {
 		k := kusttypes.Kustomization{
-			TypeMeta: kusttypes.TypeMeta{APIVersion: kusttypes.KustomizationVersion, Kind: kusttypes.KustomizationKind},
+			TypeMeta:  kusttypes.TypeMeta{APIVersion: kusttypes.KustomizationVersion, Kind: kusttypes.KustomizationKind},
+			Resources: slices.Compact(slices.Sorted(slices.Values(resources[dir]))),
 		}
-		for _, o := range krmDirs[dir] {
-			k.Resources = append(k.Resources, path.Base(o.Path))
-		}
-		sort.Strings(k.Resources)
 		raw, err := json.Marshal(k)
 		if err != nil {
 			return nil, fmt.Errorf("%s/kustomization.yaml: %w", dir, err)
@@ -122,9 +146,21 @@ func toBundle(objs []Object) (*bundle.Bundle, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%s/kustomization.yaml: %w", dir, err)
 		}
-		files = append(files, bundle.File{Path: dir + "/kustomization.yaml", Layer: krmDirs[dir][0].Layer, Data: data})
+		files = append(files, bundle.File{Path: dir + "/kustomization.yaml", Layer: layers[dir], Data: data})
 	}
 	return bundle.New(files)
+}
+
+// aggregateDirs are stage folders whose kustomization.yaml lists their
+// subfolders.
+var aggregateDirs = []string{"workloads"}
+
+// encodeObject renders an object's file: the header, then its YAML.
+func encodeObject(o Object) ([]byte, error) {
+	if o.YAML != nil {
+		return append([]byte(Header), o.YAML...), nil
+	}
+	return EncodeYAML(o.Raw)
 }
 
 // EncodeYAML turns JSON into YAML with sorted keys, after the header.

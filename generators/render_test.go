@@ -41,11 +41,14 @@ func renderFile(t *testing.T, path string, opts Options) *bundle.Bundle {
 	if err != nil {
 		t.Fatalf("load %s: %v", path, err)
 	}
-	b, err := Render(context.Background(), f.Topology, opts)
+	if opts.BaseDir == "" {
+		opts.BaseDir = filepath.Dir(path)
+	}
+	out, err := Render(context.Background(), f.Topology, opts)
 	if err != nil {
 		t.Fatalf("render %s: %v", path, err)
 	}
-	return b
+	return out.Bundle
 }
 
 func TestGolden(t *testing.T) {
@@ -155,7 +158,17 @@ func TestBundleLayout(t *testing.T) {
 		"storage/rook/operator/helmrepository.yaml [rook]",
 		"storage/rook/operator/kustomization.yaml [rook]",
 		"storage/rook/operator/namespace.yaml [rook]",
+		"flux/workloads.yaml [flux]",
+		"workloads/apps/daemonset_shop_log-shipper.yaml [workloads]",
+		"workloads/apps/deployment_shop_storefront.yaml [workloads]",
+		"workloads/apps/kustomization.yaml [workloads]",
+		"workloads/apps/namespace_shop.yaml [workloads]",
+		"workloads/apps/poddisruptionbudget_shop_orders-db-stretch.yaml [workloads]",
+		"workloads/apps/poddisruptionbudget_shop_storefront-stretch.yaml [workloads]",
+		"workloads/apps/statefulset_shop_orders-db.yaml [workloads]",
+		"workloads/kustomization.yaml [workloads]",
 	}
+	sort.Strings(want)
 	sort.Strings(paths)
 	if strings.Join(paths, "\n") != strings.Join(want, "\n") {
 		t.Errorf("bundle files:\n%s\nwant:\n%s", strings.Join(paths, "\n"), strings.Join(want, "\n"))

@@ -15,8 +15,11 @@ import (
 	"helm.sh/helm/v3/pkg/chart/loader"
 	"helm.sh/helm/v3/pkg/chartutil"
 	"helm.sh/helm/v3/pkg/postrender"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/kustomize/api/krusty"
 	"sigs.k8s.io/kustomize/kyaml/filesys"
+	"sigs.k8s.io/kustomize/kyaml/kio"
+	"sigs.k8s.io/yaml"
 
 	"github.com/stretch-dev/kubectl-stretch/internal/topology"
 )
@@ -134,5 +137,32 @@ func loadHelm(baseDir string, h *topology.HelmSource, kubeVersion string, post p
 	if err != nil {
 		return nil, fmt.Errorf("render helm chart %s: %w", h.Chart, err)
 	}
-	return []byte(rel.Manifest), nil
+	return withNamespace(h.Namespace, []byte(rel.Manifest))
+}
+
+// withNamespace prepends the release's Namespace, as helm install
+// --create-namespace would create it, unless the chart defines it.
+func withNamespace(ns string, manifest []byte) ([]byte, error) {
+	if ns == "" || ns == "default" {
+		return manifest, nil
+	}
+	objs, err := (&kio.ByteReader{Reader: bytes.NewReader(manifest), OmitReaderAnnotations: true}).Read()
+	if err != nil {
+		return nil, fmt.Errorf("helm output: %w", err)
+	}
+	for _, o := range objs {
+		if o.GetKind() == "Namespace" && o.GetApiVersion() == "v1" && o.GetName() == ns {
+			return manifest, nil
+		}
+	}
+	// The object's identity only: corev1.Namespace would add empty spec
+	// and status.
+	head, err := yaml.Marshal(struct {
+		metav1.TypeMeta `json:",inline"`
+		Metadata        metav1.ObjectMeta `json:"metadata"`
+	}{metav1.TypeMeta{APIVersion: "v1", Kind: "Namespace"}, metav1.ObjectMeta{Name: ns}})
+	if err != nil {
+		return nil, err
+	}
+	return append(append(head, "---\n"...), manifest...), nil
 }

@@ -1,0 +1,95 @@
+package generators
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"path"
+	"strings"
+
+	"sigs.k8s.io/kustomize/kyaml/kio"
+	kyaml "sigs.k8s.io/kustomize/kyaml/yaml"
+
+	"github.com/stretch-dev/kubectl-stretch/internal/source"
+	"github.com/stretch-dev/kubectl-stretch/internal/spread"
+)
+
+// LayerWorkloads is the layer of the user's spread-patched workloads.
+const LayerWorkloads = "workloads"
+
+// workloadsGenerator loads each workload source, spread-patches it and
+// writes one file per object under workloads/<source>/. It has no
+// blueprint: the objects are the user's, and the patcher keeps their
+// comments and key order.
+type workloadsGenerator struct{}
+
+func (workloadsGenerator) Layer() string { return LayerWorkloads }
+
+func (workloadsGenerator) Generate(ctx context.Context, in *Input) ([]Object, error) {
+	policy := spread.PolicyFor(in.Model)
+	kubeVersion := "v" + in.Model.Kubernetes.Version
+	var out []Object
+	for _, src := range in.Model.Workloads.Sources {
+		stream, err := source.Load(ctx, in.BaseDir, src, kubeVersion, nil)
+		if err != nil {
+			return nil, fmt.Errorf("source %s: %w", src.Name, err)
+		}
+		objs, findings, err := patchStream(stream, policy)
+		if err != nil {
+			return nil, fmt.Errorf("source %s: %w", src.Name, err)
+		}
+		for i := range findings {
+			findings[i].Source = src.Name
+		}
+		in.Findings = append(in.Findings, findings...)
+		seen := map[string]bool{}
+		for _, o := range objs {
+			p := path.Join("workloads", src.Name, objectFileName(o))
+			if seen[p] {
+				return nil, fmt.Errorf("source %s: two objects would be written to %s: %s %s/%s appears twice", src.Name, p, o.GetKind(), o.GetNamespace(), o.GetName())
+			}
+			seen[p] = true
+			data, err := o.String()
+			if err != nil {
+				return nil, fmt.Errorf("source %s: encode %s %s: %w", src.Name, o.GetKind(), o.GetName(), err)
+			}
+			out = append(out, Object{Path: p, Layer: LayerWorkloads, YAML: []byte(data), Typed: o})
+		}
+	}
+	return out, nil
+}
+
+// patchStream decodes a stream, patches it and returns the objects with
+// the added PodDisruptionBudgets at the end.
+func patchStream(stream []byte, policy spread.Policy) ([]*kyaml.RNode, []Finding, error) {
+	objs, err := (&kio.ByteReader{Reader: bytes.NewReader(stream), OmitReaderAnnotations: true}).Read()
+	if err != nil {
+		return nil, nil, fmt.Errorf("decode: %w", err)
+	}
+	res, err := spread.Patch(objs, policy)
+	if err != nil {
+		return nil, nil, err
+	}
+	var findings []Finding
+	for _, f := range res.Findings {
+		findings = append(findings, Finding{Finding: f})
+	}
+	return append(objs, res.Added...), findings, nil
+}
+
+// objectFileName names an object's file after its kind, namespace and name.
+func objectFileName(o *kyaml.RNode) string {
+	parts := []string{strings.ToLower(o.GetKind())}
+	if ns := o.GetNamespace(); ns != "" {
+		parts = append(parts, ns)
+	}
+	parts = append(parts, o.GetName())
+	return strings.Join(parts, "_") + ".yaml"
+}
+
+// Finding is a change or risk the spread patcher reported for a source.
+type Finding struct {
+	spread.Finding
+	// Source names the workload source.
+	Source string
+}
