@@ -11,6 +11,7 @@ import (
 
 	"github.com/stretch-dev/kubectl-stretch/generators"
 	"github.com/stretch-dev/kubectl-stretch/internal/bundle"
+	"github.com/stretch-dev/kubectl-stretch/internal/spread"
 )
 
 // RenderOptions renders a topology into a bundle folder.
@@ -93,7 +94,7 @@ func (o *RenderOptions) Run(cmd *cobra.Command) error {
 	if err != nil {
 		return err
 	}
-	b, err := generators.Render(cmd.Context(), f.Topology, generators.Options{
+	rendered, err := generators.Render(cmd.Context(), f.Topology, generators.Options{
 		BlueprintsDir: o.Blueprints,
 		Mixins:        o.Mixins,
 		BaseDir:       filepath.Dir(f.Path),
@@ -101,6 +102,8 @@ func (o *RenderOptions) Run(cmd *cobra.Command) error {
 	if err != nil {
 		return failed(ExitFailed, fmt.Errorf("%s: %w", o.File, err))
 	}
+	b := rendered.Bundle
+	printFindings(o.ErrOut, rendered.Findings)
 	if o.Check {
 		drift, err := bundle.Check(o.OutDir, b)
 		if err != nil {
@@ -165,4 +168,27 @@ func printResult(w io.Writer, dir string, res *bundle.Result) {
 		fmt.Fprintf(w, ", %d kept (modified by hand since the last render; no longer owned)", len(res.Kept))
 	}
 	fmt.Fprintln(w)
+}
+
+// printFindings prints, per workload source, the spread patcher's summary
+// and every risk it could not fix.
+func printFindings(w io.Writer, findings []generators.Finding) {
+	var sources []string
+	bySource := map[string][]spread.Finding{}
+	for _, f := range findings {
+		if _, ok := bySource[f.Source]; !ok {
+			sources = append(sources, f.Source)
+		}
+		bySource[f.Source] = append(bySource[f.Source], f.Finding)
+	}
+	for _, src := range sources {
+		printRisks(w, "workloads/"+src, bySource[src])
+	}
+}
+
+func objectRef(f spread.Finding) string {
+	if f.Namespace == "" {
+		return f.Kind + "/" + f.Name
+	}
+	return f.Kind + "/" + f.Namespace + "/" + f.Name
 }

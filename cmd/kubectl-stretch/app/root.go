@@ -80,7 +80,11 @@ a deterministic GitOps bundle.`,
 		NewCmdInit(streams),
 		NewCmdValidate(streams),
 		NewCmdRender(streams),
+		NewCmdPostRender(streams),
+		NewCmdLint(streams),
+		NewCmdFn(streams),
 		NewCmdVersion(streams),
+		NewCmdSim(streams),
 	)
 	return cmd
 }

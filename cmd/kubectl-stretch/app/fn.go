@@ -1,0 +1,83 @@
+package app
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/spf13/cobra"
+	"k8s.io/cli-runtime/pkg/genericiooptions"
+	"sigs.k8s.io/kustomize/kyaml/fn/framework"
+	"sigs.k8s.io/kustomize/kyaml/kio"
+
+	"github.com/stretch-dev/kubectl-stretch/plugins/krm"
+)
+
+// FnOptions runs kubectl-stretch as a KRM function.
+type FnOptions struct {
+	genericiooptions.IOStreams
+	baseDir string
+}
+
+// NewCmdFn returns the fn command.
+func NewCmdFn(streams genericiooptions.IOStreams) *cobra.Command {
+	o := &FnOptions{IOStreams: streams}
+	return &cobra.Command{
+		Use:   "fn",
+		Short: "Run as a KRM function (kustomize exec functions, kpt): ResourceList in, ResourceList out",
+		Long: `Read a ResourceList on standard input and write the result on standard output.
+
+With a stretch.dev/v1alpha1 Topology as functionConfig it is a generator: it
+appends the bundle's Kubernetes objects (Calico, Rook, spread-patched
+workloads). With a stretch.dev/v1alpha1 SpreadPolicy it is a transformer: it
+spread-patches the items and appends the missing PodDisruptionBudgets. Changes
+and risks are reported in the ResourceList's results.`,
+		Example: `  # kustomization.yaml: transformers: [spread.yaml]
+  # spread.yaml:
+  apiVersion: stretch.dev/v1alpha1
+  kind: SpreadPolicy
+  metadata:
+    name: spread
+    annotations:
+      config.kubernetes.io/function: |
+        exec:
+          path: kubectl-stretch
+          args: [fn]
+  spec:
+    dataZones: [sto1, sto2]
+    minReplicas: 2
+
+  kustomize build --enable-alpha-plugins --enable-exec .`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := o.Complete(); err != nil {
+				return err
+			}
+			if err := o.Validate(); err != nil {
+				return err
+			}
+			return o.Run()
+		},
+	}
+}
+
+// Complete resolves the folder workload sources are relative to.
+func (o *FnOptions) Complete() error {
+	wd, err := os.Getwd()
+	if err != nil {
+		return failed(ExitError, err)
+	}
+	o.baseDir = wd
+	return nil
+}
+
+// Validate has nothing to check.
+func (o *FnOptions) Validate() error { return nil }
+
+// Run processes the ResourceList.
+func (o *FnOptions) Run() error {
+	rw := &kio.ByteReadWriter{Reader: o.In, Writer: o.Out, KeepReaderAnnotations: true}
+	if err := framework.Execute(krm.Processor(o.baseDir), rw); err != nil {
+		return failed(ExitFailed, fmt.Errorf("fn: %w", err))
+	}
+	return nil
+}

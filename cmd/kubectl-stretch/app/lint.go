@@ -1,0 +1,125 @@
+package app
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"slices"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+	"k8s.io/cli-runtime/pkg/genericiooptions"
+
+	"github.com/stretch-dev/kubectl-stretch/internal/lint"
+	"github.com/stretch-dev/kubectl-stretch/internal/spread"
+	"github.com/stretch-dev/kubectl-stretch/internal/topology"
+)
+
+// LintOptions checks manifests against the spread rules, without a cluster.
+type LintOptions struct {
+	genericiooptions.IOStreams
+	File   string
+	Paths  []string
+	Output string
+	List   bool
+	policy spread.Policy
+}
+
+// NewCmdLint returns the lint command.
+func NewCmdLint(streams genericiooptions.IOStreams) *cobra.Command {
+	o := &LintOptions{IOStreams: streams}
+	cmd := &cobra.Command{
+		Use:   "lint -f TOPOLOGY PATH...",
+		Short: "Check manifests for what breaks fail-over to the other data region",
+		Long: `Run the spread patcher's rules as static checks over manifest files and folders
+(searched recursively), with no cluster: a StatefulSet with one replica, a zone
+spread that blocks fail-over (DoNotSchedule without nodeTaintsPolicy: Honor), a
+workload pinned to one region, no PodDisruptionBudget, hostPath volumes, ...
+Each finding has an ID, a severity, the file and object, and a fix.
+Exit status: 0 without errors, 1 with at least one error-severity finding.`,
+		Example: `  kubectl stretch lint -f topology.yaml apps/
+  kubectl stretch lint -f topology.yaml -o junit apps/ > lint.xml
+  kubectl stretch lint --list`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.Paths = args
+			if err := o.Complete(); err != nil {
+				return err
+			}
+			if err := o.Validate(); err != nil {
+				return err
+			}
+			return o.Run()
+		},
+	}
+	addTopologyFlag(cmd, &o.File)
+	cmd.Flags().StringVarP(&o.Output, "output", "o", lint.Formats[0], "output format: "+strings.Join(lint.Formats, ", "))
+	cmd.Flags().BoolVar(&o.List, "list", false, "list the rules and exit")
+	_ = cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions(lint.Formats, cobra.ShellCompDirectiveNoFileComp))
+	return cmd
+}
+
+// Complete loads the topology and expands the paths.
+func (o *LintOptions) Complete() error {
+	if o.List {
+		return nil
+	}
+	if o.File == "" {
+		o.File = os.Getenv(TopologyEnv)
+	}
+	if o.File == "" {
+		return failed(ExitError, fmt.Errorf("-f TOPOLOGY (or %s) is required", TopologyEnv))
+	}
+	f, err := loadTopology(o.ErrOut, o.File)
+	if err != nil {
+		return err
+	}
+	o.policy = spread.PolicyFor(topology.NewModel(f.Topology))
+	return nil
+}
+
+// Validate checks the flags.
+func (o *LintOptions) Validate() error {
+	if !slices.Contains(lint.Formats, o.Output) {
+		return failed(ExitError, fmt.Errorf("-o %s: the output format is one of %s", o.Output, strings.Join(lint.Formats, ", ")))
+	}
+	if !o.List && len(o.Paths) == 0 {
+		return failed(ExitError, errors.New("give at least one PATH (a file or a folder) to lint"))
+	}
+	return nil
+}
+
+// Run lints and prints the report.
+func (o *LintOptions) Run() error {
+	if o.List {
+		return listRules(o)
+	}
+	files, err := lint.Files(o.Paths)
+	if err != nil {
+		return failed(ExitError, err)
+	}
+	report, err := lint.Run(files, o.policy)
+	if err != nil {
+		return failed(ExitError, err)
+	}
+	if err := report.Write(o.Out, o.Output); err != nil {
+		return failed(ExitError, err)
+	}
+	if report.Failed() {
+		return silentFailure(ExitFailed)
+	}
+	return nil
+}
+
+func listRules(o *LintOptions) error {
+	tw := tabwriter.NewWriter(o.Out, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tSEVERITY\tFIXED BY RENDER\tRULE")
+	for _, r := range spread.Rules() {
+		fixed := "no"
+		if r.Fixable {
+			fixed = "yes"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s: %s\n", r.ID, r.Severity, fixed, r.Name, r.Title)
+	}
+	return tw.Flush()
+}

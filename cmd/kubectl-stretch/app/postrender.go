@@ -1,0 +1,133 @@
+package app
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/spf13/cobra"
+	"k8s.io/cli-runtime/pkg/genericiooptions"
+
+	"github.com/stretch-dev/kubectl-stretch/internal/spread"
+	"github.com/stretch-dev/kubectl-stretch/internal/topology"
+)
+
+// TopologyEnv names the topology file when -f is not given; Helm 4
+// plugins and CI pipelines find it easier to set than an argument.
+const TopologyEnv = "STRETCH_TOPOLOGY"
+
+// PostRenderOptions is the Helm post-renderer: manifests on standard
+// input, spread-patched manifests and PodDisruptionBudgets on standard
+// output.
+type PostRenderOptions struct {
+	genericiooptions.IOStreams
+	File   string
+	Quiet  bool
+	policy spread.Policy
+}
+
+// NewCmdPostRender returns the post-render command.
+func NewCmdPostRender(streams genericiooptions.IOStreams) *cobra.Command {
+	o := &PostRenderOptions{IOStreams: streams}
+	cmd := &cobra.Command{
+		Use:   "post-render -f TOPOLOGY",
+		Short: "Spread-patch Helm's rendered manifests (a Helm post-renderer)",
+		Long: `Read Kubernetes manifests on standard input, spread every Deployment,
+StatefulSet and ReplicaSet over the topology's data regions, keep them off the
+arbiter, raise replicas (or an HPA's minReplicas) to minReplicas, add the
+missing PodDisruptionBudgets, and write the result on standard output.
+Comments and key order are kept. Risks it cannot fix (a StatefulSet with one
+replica, a workload pinned to one region, hostPath volumes, ...) are printed
+on standard error. Bad input exits non-zero with a message naming the
+document, and nothing is written.
+
+The topology comes from -f or from the STRETCH_TOPOLOGY environment variable.`,
+		Example: `  # Helm 3
+  helm install shop ./chart --post-renderer kubectl-stretch \
+    --post-renderer-args post-render --post-renderer-args -f --post-renderer-args topology.yaml
+  # Helm 4, with plugins/helm/stretch installed (helm plugin install plugins/helm/stretch)
+  STRETCH_TOPOLOGY=topology.yaml helm install shop ./chart --post-renderer stretch
+  # any stream
+  helm template shop ./chart | kubectl stretch post-render -f topology.yaml`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := o.Complete(); err != nil {
+				return err
+			}
+			if err := o.Validate(); err != nil {
+				return err
+			}
+			return o.Run()
+		},
+	}
+	addTopologyFlag(cmd, &o.File)
+	cmd.Flags().BoolVarP(&o.Quiet, "quiet", "q", false, "do not print the risks on standard error")
+	return cmd
+}
+
+// Complete falls back to STRETCH_TOPOLOGY and loads the topology.
+func (o *PostRenderOptions) Complete() error {
+	if o.File == "" {
+		o.File = os.Getenv(TopologyEnv)
+	}
+	if o.File == "" {
+		return failed(ExitError, fmt.Errorf("-f TOPOLOGY (or %s) is required", TopologyEnv))
+	}
+	f, err := loadTopology(o.ErrOut, o.File)
+	if err != nil {
+		return err
+	}
+	o.policy = spread.PolicyFor(topology.NewModel(f.Topology))
+	return nil
+}
+
+// Validate checks the policy derived from the topology.
+func (o *PostRenderOptions) Validate() error {
+	if err := o.policy.Validate(); err != nil {
+		return failed(ExitError, err)
+	}
+	return nil
+}
+
+// Run patches standard input to standard output.
+func (o *PostRenderOptions) Run() error {
+	in, err := io.ReadAll(o.In)
+	if err != nil {
+		return failed(ExitError, fmt.Errorf("read manifests: %w", err))
+	}
+	if len(in) == 0 {
+		return failed(ExitFailed, errors.New("post-render: no manifests on standard input"))
+	}
+	out, res, err := spread.PatchStream(in, o.policy)
+	if err != nil {
+		return failed(ExitFailed, fmt.Errorf("post-render: %w", err))
+	}
+	if _, err := o.Out.Write(out); err != nil {
+		return failed(ExitError, err)
+	}
+	if !o.Quiet {
+		printRisks(o.ErrOut, "post-render", res.Findings)
+	}
+	return nil
+}
+
+// printRisks prints a one-line summary and each finding the patcher could
+// not fix.
+func printRisks(w io.Writer, what string, findings []spread.Finding) {
+	changes, risks := 0, 0
+	for _, f := range findings {
+		switch {
+		case f.Changed:
+			changes++
+		case f.Severity != spread.SeverityInfo:
+			risks++
+		}
+	}
+	fmt.Fprintf(w, "%s: %d change(s), %d risk(s)\n", what, changes, risks)
+	for _, f := range findings {
+		if !f.Changed && f.Severity != spread.SeverityInfo {
+			fmt.Fprintf(w, "  %s %-7s %s: %s\n", f.ID, f.Severity, objectRef(f), f.Message)
+		}
+	}
+}
