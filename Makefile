@@ -26,10 +26,12 @@ demo: build
 	rm -rf out
 	$(BIN)/kubectl-stretch render -f testdata/topology.yaml -o out
 
-# testbin builds etcd, kube-apiserver (and the rest of the simulated
-# cluster) from the Go module proxy, reusing what is already built.
+# testbin builds the simulated cluster (etcd, kube-apiserver, ...) and the
+# real callers the tests use (kustomize, Helm 4) from the Go module proxy,
+# reusing what is already built. Versions: internal/testbin/versions.env.
 testbin:
 	internal/testbin/build.sh $(TESTBIN)
+	internal/testbin/go-install.sh $(TESTBIN)
 
 test: testbin build
 	STRETCH_TESTBIN=$(TESTBIN) $(GO) test $(TEST_FLAGS) ./...

@@ -234,3 +234,61 @@ func TestLintCommand(t *testing.T) {
 		t.Errorf("bad -o: %d %s", code, errOut)
 	}
 }
+
+// TestHelm4Plugin installs plugins/helm/stretch into a real Helm 4 (built
+// by make testbin) and renders a chart with --post-renderer stretch, the
+// topology given once through STRETCH_TOPOLOGY and once through
+// --post-renderer-args.
+func TestHelm4Plugin(t *testing.T) {
+	t.Parallel()
+	dir, err := sim.DefaultBinDir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	helm := filepath.Join(dir, "helm")
+	if _, err := os.Stat(helm); err != nil {
+		if testing.Short() {
+			t.Skip("helm not built (-short)")
+		}
+		t.Fatalf("%s not found: run make testbin", helm)
+	}
+	bin := buildBinary(t)
+	home := t.TempDir()
+	env := append(os.Environ(),
+		"PATH="+filepath.Dir(bin)+string(os.PathListSeparator)+os.Getenv("PATH"),
+		"HELM_CONFIG_HOME="+filepath.Join(home, "config"),
+		"HELM_CACHE_HOME="+filepath.Join(home, "cache"),
+		"HELM_DATA_HOME="+filepath.Join(home, "data"),
+		"HELM_PLUGINS="+filepath.Join(home, "data", "plugins"),
+	)
+	h := func(extraEnv []string, args ...string) string {
+		t.Helper()
+		cmd := exec.Command(helm, args...)
+		cmd.Env = append(env, extraEnv...)
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("helm %v: %v\n%s", args, err, out)
+		}
+		return string(out)
+	}
+	h(nil, "plugin", "install", abs(t, "../../../plugins/helm/stretch"))
+	if out := h(nil, "plugin", "list"); !strings.Contains(out, "postrenderer/v1") {
+		t.Fatalf("helm plugin list:\n%s", out)
+	}
+	chart := abs(t, "../../../testdata/workloads/charts/web")
+	for name, run := range map[string]func() string{
+		"env": func() string {
+			return h([]string{TopologyEnv + "=" + abs(t, example)}, "template", "shop", chart, "--post-renderer", "stretch")
+		},
+		"args": func() string {
+			return h(nil, "template", "shop", chart, "--post-renderer", "stretch", "--post-renderer-args=-f", "--post-renderer-args="+abs(t, example))
+		},
+	} {
+		out := run()
+		for _, want := range []string{"nodeTaintsPolicy: Honor", "kind: PodDisruptionBudget", "minReplicas: 2"} {
+			if !strings.Contains(out, want) {
+				t.Errorf("%s: helm template output lacks %q:\n%s", name, want, out)
+			}
+		}
+	}
+}
