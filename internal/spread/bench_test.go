@@ -1,85 +1,15 @@
 package spread
 
 import (
-	"bufio"
 	"bytes"
 	"errors"
-	"fmt"
 	"io"
 	"testing"
 
 	yaml "go.yaml.in/yaml/v3"
-	k8syaml "k8s.io/apimachinery/pkg/util/yaml"
-	sigsyaml "sigs.k8s.io/yaml"
-)
 
-// corpus generates the benchmark stream of DESIGN.md's performance anchors:
-// 2,000 Deployments and 500 StatefulSets with volumeClaimTemplates, all at
-// one replica and none spread (0.9 MB).
-func corpus() []byte {
-	var b bytes.Buffer
-	for i := range 2000 {
-		fmt.Fprintf(&b, `---
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: app-%04d
-  namespace: bench
-spec:
-  replicas: 1
-  selector:
-    matchLabels:
-      app: app-%04d
-  template:
-    metadata:
-      labels:
-        app: app-%04d
-    spec:
-      containers:
-      - name: app
-        image: registry.example/app-%04d:1.0.0
-        ports:
-        - containerPort: 8080
-        resources:
-          requests:
-            cpu: 100m
-            memory: 128Mi
-`, i, i, i, i)
-	}
-	for i := range 500 {
-		fmt.Fprintf(&b, `---
-apiVersion: apps/v1
-kind: StatefulSet
-metadata:
-  name: db-%04d
-  namespace: bench
-spec:
-  replicas: 1
-  serviceName: db-%04d
-  selector:
-    matchLabels:
-      app: db-%04d
-  template:
-    metadata:
-      labels:
-        app: db-%04d
-    spec:
-      containers:
-      - name: db
-        image: registry.example/db:16
-  volumeClaimTemplates:
-  - metadata:
-      name: data
-    spec:
-      accessModes: [ReadWriteOnce]
-      storageClassName: ceph-block
-      resources:
-        requests:
-          storage: 10Gi
-`, i, i, i, i)
-	}
-	return b.Bytes()
-}
+	"github.com/stretch-dev/kubectl-stretch/internal/spread/spreadtest"
+)
 
 // TestLargeStream patches the benchmark corpus: every workload is spread
 // and gets a budget, the run is deterministic, and patching the output
@@ -88,7 +18,7 @@ func TestLargeStream(t *testing.T) {
 	if testing.Short() {
 		t.Skip("large stream")
 	}
-	in := corpus()
+	in := spreadtest.Corpus(2000, 500)
 	out, res, err := PatchStream(in, testPolicy())
 	if err != nil {
 		t.Fatal(err)
@@ -112,7 +42,7 @@ func TestLargeStream(t *testing.T) {
 
 // BenchmarkPatchStream patches the corpus: decode, patch and encode.
 func BenchmarkPatchStream(b *testing.B) {
-	in := corpus()
+	in := spreadtest.Corpus(2000, 500)
 	p := testPolicy()
 	b.SetBytes(int64(len(in)))
 	b.ReportAllocs()
@@ -126,7 +56,7 @@ func BenchmarkPatchStream(b *testing.B) {
 // BenchmarkPatchStreamPatched patches the corpus's output again: the
 // budgets are looked up, nothing changes.
 func BenchmarkPatchStreamPatched(b *testing.B) {
-	in, _, err := PatchStream(corpus(), testPolicy())
+	in, _, err := PatchStream(spreadtest.Corpus(2000, 500), testPolicy())
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -144,7 +74,7 @@ func BenchmarkPatchStreamPatched(b *testing.B) {
 // encode of the corpus with yaml.v3 nodes, without patching, one encoder
 // per document as PatchStream does.
 func BenchmarkNodeRoundTrip(b *testing.B) {
-	in := corpus()
+	in := spreadtest.Corpus(2000, 500)
 	b.SetBytes(int64(len(in)))
 	b.ReportAllocs()
 	for b.Loop() {
@@ -168,32 +98,12 @@ func BenchmarkNodeRoundTrip(b *testing.B) {
 // anchor: apimachinery's YAML reader and sigs.k8s.io/yaml into maps and
 // back.
 func BenchmarkUnstructuredRoundTrip(b *testing.B) {
-	in := corpus()
+	in := spreadtest.Corpus(2000, 500)
 	b.SetBytes(int64(len(in)))
 	b.ReportAllocs()
 	for b.Loop() {
-		r := k8syaml.NewYAMLReader(bufio.NewReader(bytes.NewReader(in)))
-		var out bytes.Buffer
-		for {
-			doc, err := r.Read()
-			if errors.Is(err, io.EOF) {
-				break
-			} else if err != nil {
-				b.Fatal(err)
-			}
-			var obj map[string]any
-			if err := sigsyaml.Unmarshal(doc, &obj); err != nil {
-				b.Fatal(err)
-			}
-			if obj == nil {
-				continue
-			}
-			data, err := sigsyaml.Marshal(obj)
-			if err != nil {
-				b.Fatal(err)
-			}
-			out.WriteString("---\n")
-			out.Write(data)
+		if _, err := spreadtest.RoundTrip(in); err != nil {
+			b.Fatal(err)
 		}
 	}
 }

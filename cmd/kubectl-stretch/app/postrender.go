@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/debug"
 
 	"github.com/spf13/cobra"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
@@ -99,6 +100,7 @@ func (o *PostRenderOptions) Run() error {
 	if len(in) == 0 {
 		return failed(ExitFailed, errors.New("post-render: no manifests on standard input"))
 	}
+	tuneGC(len(in))
 	out, res, err := spread.PatchStream(in, o.policy)
 	if err != nil {
 		return failed(ExitFailed, fmt.Errorf("post-render: %w", err))
@@ -129,5 +131,19 @@ func printRisks(w io.Writer, what string, findings []spread.Finding) {
 		if !f.Changed && f.Severity != spread.SeverityInfo {
 			fmt.Fprintf(w, "  %s %-7s %s: %s\n", f.ID, f.Severity, objectRef(f), f.Message)
 		}
+	}
+}
+
+// tuneGC trades the collector's default (a heap twice the live data) for
+// fewer collections under a memory limit scaled to the input: the decoded
+// stream is about 60 times its YAML, all of it live until the patch is
+// done. On DESIGN.md's 1 MB corpus this is both faster and smaller than
+// the default. GOGC or GOMEMLIMIT in the environment win.
+func tuneGC(inputBytes int) {
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(200)
+	}
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(int64(max(110<<20, 100*inputBytes)))
 	}
 }
