@@ -98,27 +98,9 @@ func (e *RejectedError) Unwrap() []error {
 // at least one was rejected, or another error when the server could not be
 // asked at all (then the results are nil).
 func DryRun(ctx context.Context, cfg *rest.Config, objs []*unstructured.Unstructured, fieldManager string) ([]Result, error) {
-	cfg = rest.CopyConfig(cfg)
-	if cfg.QPS == 0 {
-		cfg.QPS, cfg.Burst = 100, 200
-	}
-	disco, err := discovery.NewDiscoveryClientForConfig(cfg)
+	a, err := newApplier(ctx, cfg, fieldManager)
 	if err != nil {
-		return nil, fmt.Errorf("discovery client: %w", err)
-	}
-	dyn, err := dynamic.NewForConfig(cfg)
-	if err != nil {
-		return nil, fmt.Errorf("dynamic client: %w", err)
-	}
-	// Fail as a whole, not once per object, when the server cannot be
-	// reached.
-	if _, err := disco.ServerVersionWithContext(ctx); err != nil {
 		return nil, fmt.Errorf("dry run: %w", err)
-	}
-	a := &applier{
-		dyn:          dyn,
-		mapper:       restmapper.NewDeferredDiscoveryRESTMapperWithContext(memory.NewMemCacheClientWithContext(disco)),
-		fieldManager: fieldManager,
 	}
 
 	results := make([]Result, len(objs))
@@ -168,6 +150,31 @@ func DryRun(ctx context.Context, cfg *rest.Config, objs []*unstructured.Unstruct
 	return results, nil
 }
 
+// newApplier connects to the API server, failing as a whole (not once per
+// object) when it cannot be reached.
+func newApplier(ctx context.Context, cfg *rest.Config, fieldManager string) (*applier, error) {
+	cfg = rest.CopyConfig(cfg)
+	if cfg.QPS == 0 {
+		cfg.QPS, cfg.Burst = 100, 200
+	}
+	disco, err := discovery.NewDiscoveryClientForConfig(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("discovery client: %w", err)
+	}
+	dyn, err := dynamic.NewForConfig(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("dynamic client: %w", err)
+	}
+	if _, err := disco.ServerVersionWithContext(ctx); err != nil {
+		return nil, err
+	}
+	return &applier{
+		dyn:          dyn,
+		mapper:       restmapper.NewDeferredDiscoveryRESTMapperWithContext(memory.NewMemCacheClientWithContext(disco)),
+		fieldManager: fieldManager,
+	}, nil
+}
+
 // applier holds what every request needs.
 type applier struct {
 	dyn          dynamic.Interface
@@ -192,7 +199,7 @@ func (a *applier) namespace(ctx context.Context, obj *unstructured.Unstructured,
 	case err == nil:
 		a.dryRun(ctx, obj, r)
 	case apierrors.IsNotFound(err):
-		r.Err = a.apply(ctx, client, obj, false)
+		_, r.Err = a.apply(ctx, client, obj, false)
 		r.Applied = r.Err == nil
 	default:
 		r.Err = err
@@ -218,15 +225,16 @@ func (a *applier) dryRun(ctx context.Context, obj *unstructured.Unstructured, r 
 		r.Err = errors.New("object has no metadata.name")
 		return
 	}
-	r.Err = a.apply(ctx, client, obj, true)
+	_, r.Err = a.apply(ctx, client, obj, true)
 }
 
 // apply server-side applies obj with strict field validation and forced
-// conflicts, as a dry run or for real.
-func (a *applier) apply(ctx context.Context, client dynamic.ResourceInterface, obj *unstructured.Unstructured, dryRun bool) error {
+// conflicts, as a dry run or for real, and returns the object the server
+// answered with.
+func (a *applier) apply(ctx context.Context, client dynamic.ResourceInterface, obj *unstructured.Unstructured, dryRun bool) (*unstructured.Unstructured, error) {
 	data, err := obj.MarshalJSON()
 	if err != nil {
-		return fmt.Errorf("encode: %w", err)
+		return nil, fmt.Errorf("encode: %w", err)
 	}
 	opts := metav1.PatchOptions{
 		FieldManager:    a.fieldManager,
@@ -236,8 +244,7 @@ func (a *applier) apply(ctx context.Context, client dynamic.ResourceInterface, o
 	if dryRun {
 		opts.DryRun = []string{metav1.DryRunAll}
 	}
-	_, err = client.Patch(ctx, obj.GetName(), types.ApplyPatchType, data, opts)
-	return err
+	return client.Patch(ctx, obj.GetName(), types.ApplyPatchType, data, opts)
 }
 
 // mapping finds the REST resource of obj's kind, reading discovery again

@@ -83,6 +83,7 @@ a deterministic GitOps bundle.`,
 		NewCmdPostRender(streams),
 		NewCmdLint(streams),
 		NewCmdFn(streams),
+		NewCmdDiff(streams, kube),
 		NewCmdVersion(streams),
 		NewCmdSim(streams),
 	)

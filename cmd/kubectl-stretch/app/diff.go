@@ -1,0 +1,148 @@
+package app
+
+import (
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/cli-runtime/pkg/genericclioptions"
+	"k8s.io/cli-runtime/pkg/genericiooptions"
+
+	"github.com/stretch-dev/kubectl-stretch/generators"
+	"github.com/stretch-dev/kubectl-stretch/internal/apply"
+	"github.com/stretch-dev/kubectl-stretch/internal/bundle"
+)
+
+// FieldManager is the server-side apply field manager of kubectl-stretch.
+const FieldManager = "kubectl-stretch"
+
+// DiffOptions compares the rendered bundle with the live cluster.
+type DiffOptions struct {
+	genericiooptions.IOStreams
+	File       string
+	Mixins     []string
+	Blueprints string
+	kube       *genericclioptions.ConfigFlags
+}
+
+// NewCmdDiff returns the diff command.
+func NewCmdDiff(streams genericiooptions.IOStreams, kube *genericclioptions.ConfigFlags) *cobra.Command {
+	o := &DiffOptions{IOStreams: streams, kube: kube}
+	cmd := &cobra.Command{
+		Use:   "diff -f TOPOLOGY",
+		Short: "Show how the live cluster differs from the rendered bundle",
+		Long: `Render the bundle in memory, server-side apply every Kubernetes object of it
+as a dry run (nothing changes in the cluster), and print a unified diff per
+object from the live object to what applying the bundle would make of it.
+Managed fields, status and server-set metadata are left out. Objects the
+cluster does not have yet are shown as new.
+
+Exit status, as kubectl diff: 0 no differences, 1 differences, 2 or more an
+error.`,
+		Example: `  kubectl stretch diff -f topology.yaml
+  kubectl stretch diff -f topology.yaml --context prod-eu`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := o.Complete(); err != nil {
+				return err
+			}
+			if err := o.Validate(); err != nil {
+				return err
+			}
+			return o.Run(cmd)
+		},
+	}
+	addTopologyFlag(cmd, &o.File)
+	cmd.Flags().StringArrayVar(&o.Mixins, "mixin", nil, "Jsonnet file merged over the layers' output, as in render")
+	cmd.Flags().StringVar(&o.Blueprints, "blueprints", "", "folder whose Jsonnet files replace the embedded blueprints, as in render")
+	return cmd
+}
+
+// Complete has nothing to resolve.
+func (o *DiffOptions) Complete() error { return nil }
+
+// Validate checks the flags.
+func (o *DiffOptions) Validate() error {
+	if o.File == "" {
+		return failed(ExitError, errors.New("-f TOPOLOGY is required"))
+	}
+	return nil
+}
+
+// Run renders, diffs and prints.
+func (o *DiffOptions) Run(cmd *cobra.Command) error {
+	f, err := loadTopology(o.ErrOut, o.File)
+	if err != nil {
+		return withCode(err, ExitError)
+	}
+	rendered, err := generators.Render(cmd.Context(), f.Topology, generators.Options{
+		BlueprintsDir: o.Blueprints, Mixins: o.Mixins, BaseDir: filepath.Dir(f.Path),
+	})
+	if err != nil {
+		return failed(ExitError, fmt.Errorf("%s: %w", o.File, err))
+	}
+	objs, err := ClusterObjects(rendered.Bundle)
+	if err != nil {
+		return failed(ExitError, err)
+	}
+	cfg, err := o.kube.ToRESTConfig()
+	if err != nil {
+		return failed(ExitError, err)
+	}
+	diffs, err := apply.Diff(cmd.Context(), cfg, objs, FieldManager)
+	if err != nil {
+		return failed(ExitError, err)
+	}
+	changed, missing, broken := 0, 0, 0
+	for _, d := range diffs {
+		switch {
+		case d.Err != nil:
+			broken++
+			fmt.Fprintf(o.ErrOut, "error: %s: %v\n", d, d.Err)
+		case d.Diff != "":
+			if d.Missing {
+				missing++
+			} else {
+				changed++
+			}
+			fmt.Fprint(o.Out, d.Diff)
+		}
+	}
+	fmt.Fprintf(o.ErrOut, "%d object(s): %d differ, %d missing from the cluster, %d could not be compared\n", len(diffs), changed, missing, broken)
+	switch {
+	case broken > 0:
+		return silentFailure(ExitError)
+	case changed+missing > 0:
+		return silentFailure(ExitFailed)
+	}
+	return nil
+}
+
+// ClusterObjects decodes the Kubernetes objects of a bundle: every file
+// but the Kubespray inventory and the kustomization.yaml files.
+func ClusterObjects(b *bundle.Bundle) ([]*unstructured.Unstructured, error) {
+	var objs []*unstructured.Unstructured
+	for _, f := range b.Files {
+		if f.Layer == generators.LayerKubespray || strings.HasSuffix(f.Path, "/kustomization.yaml") {
+			continue
+		}
+		decoded, err := apply.Decode(f.Data)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", f.Path, err)
+		}
+		objs = append(objs, decoded...)
+	}
+	return objs, nil
+}
+
+// withCode changes the exit code of a failure from loadTopology.
+func withCode(err error, code int) error {
+	var ee *exitError
+	if errors.As(err, &ee) {
+		ee.code = code
+	}
+	return err
+}

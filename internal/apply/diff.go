@@ -1,0 +1,193 @@
+package apply
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/pmezard/go-difflib/difflib"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/rest"
+	"sigs.k8s.io/yaml"
+)
+
+// ObjectDiff is how one object of the bundle differs from the cluster.
+type ObjectDiff struct {
+	APIVersion, Kind, Namespace, Name string
+	// Missing is true when the object does not exist in the cluster.
+	Missing bool
+	// Diff is a unified diff from the live object to what applying the
+	// bundle would make of it; empty when they are the same.
+	Diff string
+	// Err is why the object could not be compared.
+	Err error
+}
+
+// String names the object.
+func (d ObjectDiff) String() string {
+	if d.Namespace == "" {
+		return d.APIVersion + " " + d.Kind + " " + d.Name
+	}
+	return d.APIVersion + " " + d.Kind + " " + d.Namespace + "/" + d.Name
+}
+
+// Diff compares each object with the cluster without changing anything:
+// it reads the live object and server-side applies the object with
+// DryRun=All (as fieldManager, conflicts forced, strict validation), so
+// that defaults, admission and merges are the server's, then diffs the two
+// with managed fields, status and server-set metadata left out. An object
+// in a namespace that does not exist yet is diffed against nothing, as it
+// is. Results are in input order. The error is non-nil only when the
+// cluster cannot be reached; per-object failures are in ObjectDiff.Err.
+func Diff(ctx context.Context, cfg *rest.Config, objs []*unstructured.Unstructured, fieldManager string) ([]ObjectDiff, error) {
+	a, err := newApplier(ctx, cfg, fieldManager)
+	if err != nil {
+		return nil, fmt.Errorf("diff: %w", err)
+	}
+	out := make([]ObjectDiff, len(objs))
+	for i, obj := range objs {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		out[i] = a.diff(ctx, obj)
+	}
+	return out, nil
+}
+
+func (a *applier) diff(ctx context.Context, obj *unstructured.Unstructured) ObjectDiff {
+	d := ObjectDiff{APIVersion: obj.GetAPIVersion(), Kind: obj.GetKind(), Name: obj.GetName()}
+	mapping, err := a.mapping(ctx, obj)
+	if err != nil {
+		d.Err = err
+		return d
+	}
+	var client dynamic.ResourceInterface = a.dyn.Resource(mapping.Resource)
+	if mapping.Scope.Name() == meta.RESTScopeNameNamespace {
+		d.Namespace = obj.GetNamespace()
+		if d.Namespace == "" {
+			d.Namespace = DefaultNamespace
+		}
+		client = a.dyn.Resource(mapping.Resource).Namespace(d.Namespace)
+	}
+	live, err := client.Get(ctx, obj.GetName(), metav1.GetOptions{})
+	switch {
+	case apierrors.IsNotFound(err):
+		d.Missing = true
+		live = nil
+	case err != nil:
+		d.Err = err
+		return d
+	}
+	merged, err := a.apply(ctx, client, obj, true)
+	if err != nil {
+		// Its namespace does not exist yet: the object would be created
+		// as it is.
+		if !(d.Missing && apierrors.IsNotFound(err)) {
+			d.Err = err
+			return d
+		}
+		merged = obj.DeepCopy()
+	}
+	from, err := cleanYAML(live)
+	if err != nil {
+		d.Err = err
+		return d
+	}
+	to, err := cleanYAML(merged)
+	if err != nil {
+		d.Err = err
+		return d
+	}
+	if from == to {
+		return d
+	}
+	name := strings.ToLower(d.Kind) + "/" + d.Name
+	if d.Namespace != "" {
+		name = strings.ToLower(d.Kind) + "/" + d.Namespace + "/" + d.Name
+	}
+	d.Diff, d.Err = difflib.GetUnifiedDiffString(difflib.UnifiedDiff{
+		A: difflib.SplitLines(from), B: difflib.SplitLines(to),
+		FromFile: "live/" + name, ToFile: "bundle/" + name, Context: 3,
+	})
+	return d
+}
+
+// serverFields are the metadata fields the server sets; they are never a
+// difference worth showing.
+var serverFields = []string{"managedFields", "resourceVersion", "uid", "creationTimestamp", "generation", "selfLink"}
+
+// cleanYAML renders an object without status and server-set metadata.
+func cleanYAML(obj *unstructured.Unstructured) (string, error) {
+	if obj == nil {
+		return "", nil
+	}
+	c := obj.DeepCopy()
+	unstructured.RemoveNestedField(c.Object, "status")
+	for _, f := range serverFields {
+		unstructured.RemoveNestedField(c.Object, "metadata", f)
+	}
+	if anns := c.GetAnnotations(); anns != nil {
+		delete(anns, "kubectl.kubernetes.io/last-applied-configuration")
+		if len(anns) == 0 {
+			unstructured.RemoveNestedField(c.Object, "metadata", "annotations")
+		} else {
+			c.SetAnnotations(anns)
+		}
+	}
+	data, err := yaml.Marshal(c.Object)
+	if err != nil {
+		return "", errors.New("encode " + obj.GetKind() + " " + obj.GetName() + ": " + err.Error())
+	}
+	return string(data), nil
+}
+
+// Apply server-side applies every object for real (as fieldManager,
+// conflicts forced, strict validation), Namespaces first, and returns an
+// error naming every object the server refused.
+func Apply(ctx context.Context, cfg *rest.Config, objs []*unstructured.Unstructured, fieldManager string) error {
+	a, err := newApplier(ctx, cfg, fieldManager)
+	if err != nil {
+		return fmt.Errorf("apply: %w", err)
+	}
+	ordered := make([]*unstructured.Unstructured, 0, len(objs))
+	for _, o := range objs {
+		if o.GetKind() == "Namespace" {
+			ordered = append(ordered, o)
+		}
+	}
+	for _, o := range objs {
+		if o.GetKind() != "Namespace" {
+			ordered = append(ordered, o)
+		}
+	}
+	var rejected []Result
+	for _, obj := range ordered {
+		r := Result{APIVersion: obj.GetAPIVersion(), Kind: obj.GetKind(), Name: obj.GetName()}
+		mapping, err := a.mapping(ctx, obj)
+		if err != nil {
+			r.Err = err
+			rejected = append(rejected, r)
+			continue
+		}
+		var client dynamic.ResourceInterface = a.dyn.Resource(mapping.Resource)
+		if mapping.Scope.Name() == meta.RESTScopeNameNamespace {
+			r.Namespace = obj.GetNamespace()
+			if r.Namespace == "" {
+				r.Namespace = DefaultNamespace
+			}
+			client = a.dyn.Resource(mapping.Resource).Namespace(r.Namespace)
+		}
+		if _, r.Err = a.apply(ctx, client, obj, false); r.Err != nil {
+			rejected = append(rejected, r)
+		}
+	}
+	if len(rejected) > 0 {
+		return &RejectedError{Rejected: rejected}
+	}
+	return nil
+}
