@@ -85,7 +85,6 @@ a deterministic GitOps bundle.`,
 		NewCmdFn(streams),
 		NewCmdDiff(streams, kube),
 		NewCmdVersion(streams),
-		NewCmdSim(streams),
 	)
 	return cmd
 }
