@@ -2,6 +2,7 @@ package lint
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"encoding/xml"
 	"fmt"
@@ -42,19 +43,38 @@ type Summary struct {
 	Errors   int `json:"errors"`
 	Warnings int `json:"warnings"`
 	Infos    int `json:"infos"`
+	// FixedByRender counts the findings, of any severity, that render,
+	// post-render and fn fix automatically.
+	FixedByRender int `json:"fixedByRender"`
 }
 
 // Finding is one finding of a rule for one object in one file.
 type Finding struct {
-	ID        string          `json:"id"`
-	Severity  spread.Severity `json:"severity"`
-	File      string          `json:"file"`
-	Kind      string          `json:"kind"`
-	Namespace string          `json:"namespace,omitempty"`
-	Name      string          `json:"name"`
-	Message   string          `json:"message"`
-	Fix       string          `json:"fix"`
+	// ID is the rule's ID, such as SPREAD010.
+	ID string `json:"id"`
+	// Severity is the rule's severity.
+	Severity spread.Severity `json:"severity"`
+	// File is the file the object was read from.
+	File string `json:"file"`
+	// Kind, Namespace and Name identify the object.
+	Kind      string `json:"kind"`
+	Namespace string `json:"namespace,omitempty"`
+	Name      string `json:"name"`
+	// Problem says what is wrong in the manifest as written
+	// (spread.Finding.Problem).
+	Problem string `json:"problem"`
+	// Fix says how to fix the manifest by hand.
+	Fix string `json:"fix"`
+	// FixedByRender is true when render, post-render and fn fix the
+	// problem automatically (the spread patcher changes the object or adds
+	// one for it), so that a manifest that is only deployed through them
+	// needs no change.
+	FixedByRender bool `json:"fixedByRender"`
 }
+
+// fixedHint is how the table and JUnit reports say that a finding is
+// FixedByRender.
+const fixedHint = "fixed automatically by render, post-render and fn"
 
 // Failed reports whether any finding has severity error.
 func (r *Report) Failed() bool { return r.Summary.Errors > 0 }
@@ -92,8 +112,12 @@ func Files(paths []string) ([]string, error) {
 
 // Run lints the files as one set of objects (an HPA in one file targets a
 // Deployment in another, a PDB may sit apart from its workload) under the
-// policy. Bad YAML in a file is an error naming the file.
+// policy, in the patcher's lint mode (spread.Policy.Lint): each finding is
+// a problem of the files as written, and the workloads that run one
+// replica as written are reported even though render raises their
+// replicas. Bad YAML in a file is an error naming the file.
 func Run(files []string, p spread.Policy) (*Report, error) {
+	p.Lint = true
 	var objs []*kyaml.RNode
 	var origin []string
 	for _, f := range files {
@@ -124,8 +148,12 @@ func Run(files []string, p spread.Policy) (*Report, error) {
 	for _, f := range res.Findings {
 		r.Findings = append(r.Findings, Finding{
 			ID: f.ID, Severity: f.Severity, File: fileOf[identity(f.Kind, f.Namespace, f.Name)],
-			Kind: f.Kind, Namespace: f.Namespace, Name: f.Name, Message: f.Message, Fix: f.Fix,
+			Kind: f.Kind, Namespace: f.Namespace, Name: f.Name, Problem: f.Problem, Fix: f.Fix,
+			FixedByRender: f.Changed,
 		})
+		if f.Changed {
+			r.Summary.FixedByRender++
+		}
 		switch f.Severity {
 		case spread.SeverityError:
 			r.Summary.Errors++
@@ -135,10 +163,16 @@ func Run(files []string, p spread.Policy) (*Report, error) {
 			r.Summary.Infos++
 		}
 	}
-	sort.SliceStable(r.Findings, func(i, j int) bool {
-		a, b := r.Findings[i], r.Findings[j]
-		return fmt.Sprint(a.File, "\x00", a.Namespace, "\x00", a.Kind, "\x00", a.Name, "\x00", a.ID) <
-			fmt.Sprint(b.File, "\x00", b.Namespace, "\x00", b.Kind, "\x00", b.Name, "\x00", b.ID)
+	// The patcher sorts by namespace, kind, name, ID and message; put the
+	// file first.
+	slices.SortStableFunc(r.Findings, func(a, b Finding) int {
+		return cmp.Or(
+			cmp.Compare(a.File, b.File),
+			cmp.Compare(a.Namespace, b.Namespace),
+			cmp.Compare(a.Kind, b.Kind),
+			cmp.Compare(a.Name, b.Name),
+			cmp.Compare(a.ID, b.ID),
+		)
 	})
 	return r, nil
 }
@@ -173,18 +207,32 @@ func (r *Report) Write(w io.Writer, format string) error {
 	return fmt.Errorf("unknown output format %q (one of %s)", format, strings.Join(Formats, ", "))
 }
 
+// writeTable writes one row per finding, with a FIXED BY RENDER column
+// (as in lint --list), then a summary line.
 func (r *Report) writeTable(w io.Writer) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tSEVERITY\tFILE\tOBJECT\tMESSAGE\tFIX")
+	fmt.Fprintln(tw, "ID\tSEVERITY\tFILE\tOBJECT\tPROBLEM\tFIXED BY RENDER\tFIX")
 	for _, f := range r.Findings {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", f.ID, f.Severity, f.File, ref(f), f.Message, f.Fix)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", f.ID, f.Severity, f.File, ref(f), f.Problem, yesNo(f.FixedByRender), f.Fix)
 	}
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	_, err := fmt.Fprintf(w, "%d file(s), %d object(s): %d error(s), %d warning(s), %d info\n",
-		r.Summary.Files, r.Summary.Objects, r.Summary.Errors, r.Summary.Warnings, r.Summary.Infos)
+	s := r.Summary
+	fixed := ""
+	if s.FixedByRender > 0 {
+		fixed = fmt.Sprintf("; %d of them %s", s.FixedByRender, fixedHint)
+	}
+	_, err := fmt.Fprintf(w, "%d file(s), %d object(s): %d error(s), %d warning(s), %d info%s\n",
+		s.Files, s.Objects, s.Errors, s.Warnings, s.Infos, fixed)
 	return err
+}
+
+func yesNo(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
 }
 
 func ref(f Finding) string {
@@ -220,14 +268,22 @@ type junitFailure struct {
 }
 
 // writeJUnit writes one test case per finding; errors and warnings fail.
+// A finding that render fixes says so after its problem (info) or its fix.
 func (r *Report) writeJUnit(w io.Writer) error {
 	s := junitSuite{Name: "kubectl-stretch lint"}
 	for _, f := range r.Findings {
 		c := junitCase{Name: f.ID + " " + ref(f), Classname: f.File}
 		if f.Severity == spread.SeverityInfo {
-			c.SystemOut = f.Message
+			c.SystemOut = f.Problem
+			if f.FixedByRender {
+				c.SystemOut += " (" + fixedHint + ")"
+			}
 		} else {
-			c.Failure = &junitFailure{Message: f.Message, Type: string(f.Severity), Text: "fix: " + f.Fix}
+			text := "fix: " + f.Fix
+			if f.FixedByRender {
+				text += "\n" + fixedHint
+			}
+			c.Failure = &junitFailure{Message: f.Problem, Type: string(f.Severity), Text: text}
 			s.Failures++
 		}
 		s.Cases = append(s.Cases, c)

@@ -12,7 +12,10 @@
 // alone. Every change, and every risk the patcher cannot fix (a StatefulSet
 // with one replica, a workload pinned to one region, node-local or
 // zone-bound storage), is reported as a Finding whose ID is listed in
-// Rules.
+// Rules. A Finding's Message says what the patcher found and did, for
+// render, post-render and fn; its Problem says what is wrong in the input
+// as written, for lint. In lint mode (Policy.Lint) a workload that runs one
+// replica as written is reported too, even when the patch raises it.
 //
 // Patch works on decoded kyaml nodes in place, and PatchStream on
 // multi-document YAML bytes; both decode once, patch in one pass and keep

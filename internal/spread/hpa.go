@@ -94,13 +94,14 @@ func (pt *patcher) patchHPA(h *hpa) {
 		return
 	}
 	if h.obj.skip {
-		pt.report(h.obj, ruleOptedOut, false, "annotated %s: \"true\"; left unchanged", pt.p.SkipAnnotation)
+		pt.optedOut(h.obj)
 		return
 	}
 	if !h.raised(pt.p) {
 		return
 	}
 	want := pt.p.MinReplicas
+	problem := belowMinimum("minReplicas", h.min, h.minSet, want)
 	was := fmt.Sprint(h.min)
 	if !h.minSet {
 		was = "unset (1)"
@@ -113,9 +114,20 @@ func (pt *patcher) patchHPA(h *hpa) {
 	msg := fmt.Sprintf("minReplicas %s raised to %d", was, want)
 	if h.maxSet && h.max < want {
 		setInt(h.maxNode, want)
+		problem += fmt.Sprintf(", and so is maxReplicas %d", h.max)
 		msg += fmt.Sprintf(", and maxReplicas %d to %d", h.max, want)
 	}
-	pt.report(h.obj, ruleHPAMinReplicas, true, "%s", msg)
+	pt.report(h.obj, ruleHPAMinReplicas, true, problem, msg)
+}
+
+// belowMinimum says that a count field is below the policy minimum, for
+// Finding.Problem: "replicas 1 is below the minimum 2", or "replicas is
+// unset (1), below the minimum 2".
+func belowMinimum(field string, n int, set bool, want int) string {
+	if !set {
+		return fmt.Sprintf("%s is unset (1), below the minimum %d", field, want)
+	}
+	return fmt.Sprintf("%s %d is below the minimum %d", field, n, want)
 }
 
 // insertBefore inserts a key and value into mapping m before key before, or

@@ -199,8 +199,9 @@ func (pt *patcher) classify(r *reader, o *object) {
 	}
 }
 
-// report records a finding of rule ru for object o.
-func (pt *patcher) report(o *object, ru rule, changed bool, format string, args ...any) {
+// report records a finding of rule ru for object o: problem is what is
+// wrong in the input as written, message what the patcher found and did.
+func (pt *patcher) report(o *object, ru rule, changed bool, problem, message string) {
 	r := &registry[ru]
 	pt.findings = append(pt.findings, Finding{
 		ID:        r.ID,
@@ -208,10 +209,18 @@ func (pt *patcher) report(o *object, ru rule, changed bool, format string, args 
 		Kind:      o.kind,
 		Namespace: o.namespace,
 		Name:      o.name,
-		Message:   fmt.Sprintf(format, args...),
+		Problem:   problem,
+		Message:   message,
 		Fix:       r.Fix,
 		Changed:   changed,
 	})
+}
+
+// risk records a finding of rule ru for object o that the patcher leaves
+// as it is, so that its problem and message are the same text.
+func (pt *patcher) risk(o *object, ru rule, format string, args ...any) {
+	msg := fmt.Sprintf(format, args...)
+	pt.report(o, ru, false, msg, msg)
 }
 
 // patch applies the rules to everything read.
@@ -226,12 +235,11 @@ func (pt *patcher) patch() {
 	pt.addPDBs()
 	for _, c := range sortedClaims(pt.claims) {
 		if pt.zoneBound[c.class] {
-			pt.report(c.obj, ruleZoneBoundStorage, false,
-				"uses StorageClass %s, whose volumes live in one region", c.class)
+			pt.risk(c.obj, ruleZoneBoundStorage, "uses StorageClass %s, whose volumes live in one region", c.class)
 		}
 	}
 	for _, v := range pt.volumes {
-		pt.report(v, ruleNodeLocalVolume, false,
+		pt.risk(v, ruleNodeLocalVolume,
 			"is a local or hostPath volume on one node; claims bound to it pin their pods to that node")
 	}
 }

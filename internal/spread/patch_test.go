@@ -19,7 +19,8 @@ import (
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/spread")
 
 // casesDir holds one folder per case: input.yaml, expected.yaml,
-// findings.txt and an optional policy.yaml that overrides testPolicy.
+// findings.txt (the findings' messages), lint.txt (the findings' problems
+// in lint mode) and an optional policy.yaml that overrides testPolicy.
 const casesDir = "../../testdata/spread"
 
 // testPolicy is the policy of the golden cases: the data regions sto1 and
@@ -70,8 +71,19 @@ func loadPolicy(t *testing.T, dir string) Policy {
 	return p
 }
 
-// formatFindings writes one line per finding, as findings.txt holds them.
+// formatFindings writes one line per finding with its message, as
+// findings.txt holds them.
 func formatFindings(fs []Finding) string {
+	return formatLines(fs, func(f Finding) string { return f.Message })
+}
+
+// formatProblems writes one line per finding with its problem, as lint.txt
+// holds them.
+func formatProblems(fs []Finding) string {
+	return formatLines(fs, func(f Finding) string { return f.Problem })
+}
+
+func formatLines(fs []Finding, text func(Finding) string) string {
 	var b strings.Builder
 	for _, f := range fs {
 		state := "found"
@@ -82,9 +94,44 @@ func formatFindings(fs []Finding) string {
 		if f.Namespace != "" {
 			name = f.Namespace + "/" + f.Name
 		}
-		fmt.Fprintf(&b, "%s %s %s %s %s: %s\n", f.ID, f.Severity, state, f.Kind, name, f.Message)
+		fmt.Fprintf(&b, "%s %s %s %s %s: %s\n", f.ID, f.Severity, state, f.Kind, name, text(f))
 	}
 	return b.String()
+}
+
+// lintOnly reports whether a lint-mode finding is one that only lint mode
+// reports: a workload that runs one replica as written, fixed by the patch.
+func lintOnly(f Finding) bool {
+	return f.Changed && (f.ID == "SPREAD010" || f.ID == "SPREAD011")
+}
+
+// checkFindings checks every finding against its rule: the rule's
+// severity and fix, a problem and a message, and a change only for a
+// Fixable rule (or, in lint mode, for a workload that ran one replica).
+func checkFindings(t *testing.T, fs []Finding, lint bool) {
+	t.Helper()
+	for _, f := range fs {
+		r := ruleByID(t, f.ID)
+		switch {
+		case f.Severity != r.Severity || f.Fix != r.Fix:
+			t.Errorf("finding %+v does not match its rule %+v", f, r)
+		case f.Changed && !r.Fixable && !(lint && lintOnly(f)):
+			t.Errorf("finding %+v is a change, but its rule %s is not fixable", f, r.ID)
+		case f.Problem == "" || f.Message == "":
+			t.Errorf("finding %+v has no problem or no message", f)
+		}
+	}
+}
+
+// unchanged returns the findings that are not changes.
+func unchanged(fs []Finding) []Finding {
+	var out []Finding
+	for _, f := range fs {
+		if !f.Changed {
+			out = append(out, f)
+		}
+	}
+	return out
 }
 
 // golden compares got with the file, or rewrites the file with -update.
@@ -146,12 +193,7 @@ func TestPatchStreamGolden(t *testing.T) {
 			}
 			golden(t, filepath.Join(dir, "expected.yaml"), out)
 			golden(t, filepath.Join(dir, "findings.txt"), []byte(formatFindings(res.Findings)))
-			for _, f := range res.Findings {
-				r := ruleByID(t, f.ID)
-				if f.Severity != r.Severity || f.Fix != r.Fix || f.Changed && !r.Fixable {
-					t.Errorf("finding %+v does not match its rule %+v", f, r)
-				}
-			}
+			checkFindings(t, res.Findings, false)
 
 			again, res2, err := PatchStream(out, p)
 			if err != nil {
@@ -160,17 +202,60 @@ func TestPatchStreamGolden(t *testing.T) {
 			if !bytes.Equal(again, out) {
 				t.Errorf("patching the output again changed it:\n%s", again)
 			}
-			var risks []Finding
-			for _, f := range res.Findings {
-				if !f.Changed {
-					risks = append(risks, f)
-				}
-			}
-			if got, want := formatFindings(res2.Findings), formatFindings(risks); got != want {
+			if got, want := formatFindings(res2.Findings), formatFindings(unchanged(res.Findings)); got != want {
 				t.Errorf("patching the output again found\n%s\nwant the risks of the first run only\n%s", got, want)
 			}
 			if len(res2.Added) != 0 {
 				t.Errorf("patching the output again added %d objects", len(res2.Added))
+			}
+		})
+	}
+}
+
+// TestLintGolden runs every case in lint mode and compares the findings'
+// problems with lint.txt. Lint mode must patch the same bytes and report
+// the findings of the patch plus the workloads that run one replica as
+// written; linting the patched output must report exactly the findings
+// that were not fixed.
+func TestLintGolden(t *testing.T) {
+	for _, dir := range caseDirs(t) {
+		t.Run(filepath.Base(dir), func(t *testing.T) {
+			t.Parallel()
+			p := loadPolicy(t, dir)
+			in, err := os.ReadFile(filepath.Join(dir, "input.yaml"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			out, res, err := PatchStream(in, p)
+			if err != nil {
+				t.Fatalf("PatchStream: %v", err)
+			}
+			p.Lint = true
+			lout, lres, err := PatchStream(in, p)
+			if err != nil {
+				t.Fatalf("PatchStream in lint mode: %v", err)
+			}
+			golden(t, filepath.Join(dir, "lint.txt"), []byte(formatProblems(lres.Findings)))
+			checkFindings(t, lres.Findings, true)
+			if !bytes.Equal(lout, out) {
+				t.Errorf("lint mode patched\n%s\nwant what the patch gives\n%s", lout, out)
+			}
+			var common []Finding
+			for _, f := range lres.Findings {
+				if !lintOnly(f) {
+					common = append(common, f)
+				}
+			}
+			if got, want := formatFindings(common), formatFindings(res.Findings); got != want {
+				t.Errorf("lint mode found, besides one replica as written,\n%s\nwant what the patch finds\n%s", got, want)
+			}
+
+			_, again, err := PatchStream(out, p)
+			if err != nil {
+				t.Fatalf("linting the patched output: %v", err)
+			}
+			if got, want := formatProblems(again.Findings), formatProblems(unchanged(lres.Findings)); got != want {
+				t.Errorf("linting the patched output found\n%s\nwant the unfixed findings of the input\n%s", got, want)
 			}
 		})
 	}

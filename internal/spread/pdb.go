@@ -1,6 +1,7 @@
 package spread
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 )
@@ -121,18 +122,20 @@ func (pt *patcher) addPDBs() {
 			continue
 		}
 		name := o.name + PDBSuffix
-		if o.name == "" {
-			pt.report(o, rulePDB, false, "no PodDisruptionBudget selects the pods; none added: the workload has no name")
-			continue
+		why := ""
+		switch {
+		case o.name == "":
+			why = "the workload has no name"
+		case b.names[o.namespace+"\x00"+name]:
+			why = fmt.Sprintf("PodDisruptionBudget %s exists and selects other pods", name)
+		default:
+			if other := pt.overlap(b, ix, w, sel); other != "" {
+				why = fmt.Sprintf("its selector would also select the pods of %s, which already have one", other)
+			}
 		}
-		if b.names[o.namespace+"\x00"+name] {
+		if why != "" {
 			pt.report(o, rulePDB, false,
-				"no PodDisruptionBudget selects the pods; none added: PodDisruptionBudget %s exists and selects other pods", name)
-			continue
-		}
-		if other := pt.overlap(b, ix, w, sel); other != "" {
-			pt.report(o, rulePDB, false, "no PodDisruptionBudget selects the pods; none added: its selector "+
-				"would also select the pods of %s, which already have one", other)
+				noPDB+" (none can be added automatically: "+why+")", noPDB+"; none added: "+why)
 			continue
 		}
 		meta := newMap(newStr("name"), newStr(name))
@@ -150,9 +153,12 @@ func (pt *patcher) addPDBs() {
 		)
 		pt.added = append(pt.added, n)
 		b.add(&pdb{obj: &object{doc: o.doc, kind: "PodDisruptionBudget", name: name, namespace: o.namespace}, sel: sel})
-		pt.report(o, rulePDB, true, "no PodDisruptionBudget selects the pods; added %s with maxUnavailable 1", name)
+		pt.report(o, rulePDB, true, noPDB, noPDB+"; added "+name+" with maxUnavailable 1")
 	}
 }
+
+// noPDB is the problem of a rulePDB finding.
+const noPDB = "no PodDisruptionBudget selects the pods"
 
 // overlap names a workload, other than w, whose pods sel selects and that a
 // budget already covers; "" when there is none.

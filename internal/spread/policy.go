@@ -24,7 +24,8 @@ const (
 	PDBSuffix = "-stretch"
 )
 
-// Policy is what the patcher enforces. PolicyFor derives it from a topology.
+// Policy is what the patcher enforces and how it reports. PolicyFor derives
+// it from a topology.
 type Policy struct {
 	// ZoneKey is the node label whose values are the regions
 	// (topology.kubernetes.io/zone).
@@ -46,6 +47,16 @@ type Policy struct {
 	// region only. A claim on one of them cannot follow its pod to the
 	// other region and is reported.
 	ZoneBoundStorageClasses []string
+	// Lint reports the input as written, for static checks (kubectl
+	// stretch lint), on top of the usual findings: a Deployment,
+	// StatefulSet or ReplicaSet that runs one replica as written
+	// (replicas 1 or unset, or its HorizontalPodAutoscalers' minReplicas
+	// 1) is reported as SPREAD010 for a StatefulSet, or SPREAD011, even
+	// when the patcher raises its replicas (SPREAD005, SPREAD006); such a
+	// finding is Changed. Without Lint those two rules report only a
+	// workload that still runs one replica after patching, which is what
+	// the patched output needs. The patch itself is the same either way.
+	Lint bool
 }
 
 // PolicyFor returns the policy of a topology model: its zone label, its data

@@ -27,8 +27,12 @@ type Rule struct {
 	// Severity is the severity of every finding of the rule.
 	Severity Severity `json:"severity"`
 	// Fixable is true when the patcher changes the object to fix the
-	// finding (unless the object opted out); otherwise the finding is a
-	// risk for the user to fix.
+	// rule's findings (unless the object opted out or the change would be
+	// unsafe); otherwise the findings are risks for the user to fix.
+	// Finding.Changed says what happened to one finding: a finding of a
+	// Fixable rule may be left unfixed, and in lint mode (Policy.Lint) a
+	// finding of SPREAD010 or SPREAD011 is fixed when the patcher raises
+	// the replicas.
 	Fixable bool `json:"fixable"`
 	// Title is a one-line summary.
 	Title string `json:"title"`
@@ -50,12 +54,22 @@ type Finding struct {
 	Kind      string `json:"kind"`
 	Namespace string `json:"namespace,omitempty"`
 	Name      string `json:"name"`
-	// Message says what was found and, when Changed, what was changed.
+	// Problem says what is wrong in the input as written, whatever the
+	// patcher did about it: "no topologySpreadConstraint on
+	// topology.kubernetes.io/zone", "replicas 1 is below the minimum 2".
+	// It is what a static check (kubectl stretch lint) shows.
+	Problem string `json:"problem"`
+	// Message says what the patcher found and, when Changed, what it
+	// changed: "no spread over topology.kubernetes.io/zone; added one with
+	// maxSkew 1, DoNotSchedule and nodeTaintsPolicy Honor", "replicas 1
+	// raised to 2". It is what render, post-render and fn show. For a
+	// finding that is not Changed it is usually the same as Problem.
 	Message string `json:"message"`
 	// Fix says how to fix the source manifest.
 	Fix string `json:"fix"`
 	// Changed is true when the patcher changed the object (or added an
-	// object for it) to fix the finding.
+	// object for it) and so fixed the finding: the patched output no
+	// longer has the problem.
 	Changed bool `json:"changed"`
 }
 
@@ -167,7 +181,11 @@ var registry = [ruleCount]Rule{
 		Doc: "A StatefulSet pod on a lost node stays Terminating and is not recreated until it is " +
 			"force-deleted, the Node is deleted or the Node gets the " +
 			"node.kubernetes.io/out-of-service taint. With one replica the workload is down for " +
-			"as long as the region is.",
+			"as long as the region is. Render, post-render and fn report a StatefulSet that " +
+			"still runs one replica after patching (opted out, at minReplicas 1, or sharing a " +
+			"claim); lint also reports one that runs one replica as written (replicas: 1 or " +
+			"unset, or an autoscaler's minReplicas: 1), which render fixes by raising the " +
+			"replicas (SPREAD005) or the autoscaler's minReplicas (SPREAD006).",
 		Fix: "run at least two replicas, or plan the force-delete or out-of-service taint in the " +
 			"fail-over runbook",
 	},
@@ -175,7 +193,10 @@ var registry = [ruleCount]Rule{
 		ID: "SPREAD011", Name: "single-replica", Severity: SeverityWarning,
 		Title: "Workload with one replica",
 		Doc: "A single replica in a lost region is only replaced after the node's eviction timeout " +
-			"(five minutes by default): an outage on every region loss.",
+			"(five minutes by default): an outage on every region loss. As for SPREAD010, lint " +
+			"also reports a Deployment or ReplicaSet that runs one replica as written, which " +
+			"render fixes by raising the replicas (SPREAD005) or the autoscaler's minReplicas " +
+			"(SPREAD006).",
 		Fix: "run at least two replicas",
 	},
 	rulePinned: {

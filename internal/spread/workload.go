@@ -225,13 +225,13 @@ func (pt *patcher) patchWorkload(w *workload, hpas []*hpa) {
 	if w.class != classReplicated {
 		pt.podRisks(w, false)
 		if o.kind == "Pod" && !o.hook {
-			pt.report(o, ruleBarePod, false, "has no controller and is not recreated when its region is lost")
+			pt.risk(o, ruleBarePod, "has no controller and is not recreated when its region is lost")
 		}
 		return
 	}
 	fix := !o.skip
 	if o.skip {
-		pt.report(o, ruleOptedOut, false, "annotated %s: \"true\"; left unchanged", pt.p.SkipAnnotation)
+		pt.optedOut(o)
 	}
 	zoneSpread := pt.spread(w, fix)
 	if fix {
@@ -242,10 +242,16 @@ func (pt *patcher) patchWorkload(w *workload, hpas []*hpa) {
 	pt.podRisks(w, zoneSpread)
 	for _, ct := range w.claimTemplates {
 		if pt.zoneBound[ct.class] {
-			pt.report(o, ruleZoneBoundStorage, false,
+			pt.risk(o, ruleZoneBoundStorage,
 				"volumeClaimTemplate %s uses StorageClass %s, whose volumes live in one region", ct.name, ct.class)
 		}
 	}
+}
+
+// optedOut reports an object annotated with the policy's SkipAnnotation.
+func (pt *patcher) optedOut(o *object) {
+	ann := fmt.Sprintf("annotated %s: \"true\"", pt.p.SkipAnnotation)
+	pt.report(o, ruleOptedOut, false, ann+": opted out of spread patching", ann+"; left unchanged")
 }
 
 // spread adds the zone and hostname spread constraints and makes a user's
@@ -272,7 +278,7 @@ func (pt *patcher) spread(w *workload, fix bool) (zoneDoNotSchedule bool) {
 			msg := fmt.Sprintf("the DoNotSchedule spread on %s has nodeTaintsPolicy %s: a lost region still "+
 				"counts as a domain, so replacement pods stay Pending until it returns", pt.p.ZoneKey, was)
 			if !fix {
-				pt.report(o, ruleZoneSpreadBlocksFailover, false, "%s", msg)
+				pt.report(o, ruleZoneSpreadBlocksFailover, false, msg, msg)
 				continue
 			}
 			if v := lookup(c.node, "nodeTaintsPolicy"); v != nil {
@@ -280,7 +286,7 @@ func (pt *patcher) spread(w *workload, fix bool) (zoneDoNotSchedule bool) {
 			} else {
 				c.node.Content = append(c.node.Content, newStr("nodeTaintsPolicy"), newStr("Honor"))
 			}
-			pt.report(o, ruleZoneSpreadBlocksFailover, true, "%s; set nodeTaintsPolicy: Honor", msg)
+			pt.report(o, ruleZoneSpreadBlocksFailover, true, msg, msg+"; set nodeTaintsPolicy: Honor")
 		case LabelHostname:
 			host = true
 		}
@@ -290,23 +296,30 @@ func (pt *patcher) spread(w *workload, fix bool) (zoneDoNotSchedule bool) {
 	}
 	selNode, _ := w.podSelector()
 	if selNode == nil {
-		pt.report(o, ruleNoPodLabels, false, "neither spec.selector nor the pod template has labels; not spread")
+		pt.report(o, ruleNoPodLabels, false,
+			"neither spec.selector nor the pod template has labels, so no spread constraint can select the pods",
+			"neither spec.selector nor the pod template has labels; not spread")
 		return zoneDoNotSchedule
 	}
 	tsc := ensure(w.podSpec, "topologySpreadConstraints", yaml.SequenceNode)
 	if !zone {
 		tsc.Content = append(tsc.Content, w.constraint(pt.p.ZoneKey, "DoNotSchedule", selNode))
-		pt.report(o, ruleZoneSpread, true,
-			"no spread over %s; added one with maxSkew 1, DoNotSchedule and nodeTaintsPolicy Honor", pt.p.ZoneKey)
+		pt.report(o, ruleZoneSpread, true, noSpread(pt.p.ZoneKey),
+			fmt.Sprintf("no spread over %s; added one with maxSkew 1, DoNotSchedule and nodeTaintsPolicy Honor", pt.p.ZoneKey))
 		zoneDoNotSchedule = true
 		selNode = cleanCopy(selNode)
 	}
 	if !host {
 		tsc.Content = append(tsc.Content, w.constraint(LabelHostname, "ScheduleAnyway", selNode))
-		pt.report(o, ruleHostnameSpread, true,
-			"no spread over %s; added one with maxSkew 1 and ScheduleAnyway", LabelHostname)
+		pt.report(o, ruleHostnameSpread, true, noSpread(LabelHostname),
+			fmt.Sprintf("no spread over %s; added one with maxSkew 1 and ScheduleAnyway", LabelHostname))
 	}
 	return zoneDoNotSchedule
+}
+
+// noSpread is the problem of a missing spread constraint on a topology key.
+func noSpread(key string) string {
+	return "no topologySpreadConstraint on " + key
 }
 
 // constraint builds a topologySpreadConstraint; a DoNotSchedule one honors
@@ -339,7 +352,9 @@ func (pt *patcher) keepOffArbiter(w *workload) {
 		req := ensure(na, "requiredDuringSchedulingIgnoredDuringExecution", yaml.MappingNode)
 		terms := ensure(req, "nodeSelectorTerms", yaml.SequenceNode)
 		terms.Content = append(terms.Content, newMap(newStr("matchExpressions"), newSeq(pt.zoneRequirement())))
-		pt.report(o, ruleArbiterAffinity, true, "added a required node affinity: %s In [%s]", pt.p.ZoneKey, zones)
+		pt.report(o, ruleArbiterAffinity, true,
+			fmt.Sprintf("no required node affinity keeps the pods in the data regions (%s In [%s])", pt.p.ZoneKey, zones),
+			fmt.Sprintf("added a required node affinity: %s In [%s]", pt.p.ZoneKey, zones))
 		return
 	}
 	n := 0
@@ -352,8 +367,10 @@ func (pt *patcher) keepOffArbiter(w *workload) {
 		n++
 	}
 	if n > 0 {
-		pt.report(o, ruleArbiterAffinity, true, "added %s In [%s] to %d of %d required node selector terms",
-			pt.p.ZoneKey, zones, n, len(w.pod.terms))
+		pt.report(o, ruleArbiterAffinity, true,
+			fmt.Sprintf("%d of %d required node selector terms do not keep the pods in the data regions (%s In [%s])",
+				n, len(w.pod.terms), pt.p.ZoneKey, zones),
+			fmt.Sprintf("added %s In [%s] to %d of %d required node selector terms", pt.p.ZoneKey, zones, n, len(w.pod.terms)))
 	}
 }
 
@@ -409,20 +426,23 @@ func (pt *patcher) sharedClaims(w *workload) []string {
 }
 
 // replicate raises the replicas, unless an autoscaler owns them or the pods
-// share a single-writer claim, and reports a workload left at one replica.
+// share a single-writer claim, and reports a workload left at one replica
+// (in lint mode, also one that runs one replica as written).
 func (pt *patcher) replicate(w *workload, hpas []*hpa, fix bool, shared []string) {
 	o := w.obj
 	want := pt.p.MinReplicas
-	effective := w.replicas
+	written, effective := w.replicas, w.replicas
 	switch {
 	case len(hpas) > 0:
-		effective = 0
+		written, effective = 0, 0
 		for _, h := range hpas {
+			written = max(written, h.min)
 			effective = max(effective, h.minAfter(pt.p))
 		}
 	case w.replicasSet && w.replicas == 0:
-		pt.report(o, ruleScaledToZero, false, "has replicas: 0; left alone")
+		pt.report(o, ruleScaledToZero, false, "has replicas: 0 (switched off)", "has replicas: 0; left alone")
 	case w.replicas < want && fix && len(shared) == 0:
+		problem := belowMinimum("replicas", w.replicas, w.replicasSet, want)
 		was := fmt.Sprint(w.replicas)
 		if !w.replicasSet {
 			was = "unset (1)"
@@ -433,34 +453,54 @@ func (pt *patcher) replicate(w *workload, hpas []*hpa, fix bool, shared []string
 			w.spec.Content = append([]*yaml.Node{newStr("replicas"), newInt(want)}, w.spec.Content...)
 		}
 		effective = want
-		pt.report(o, ruleReplicas, true, "replicas %s raised to %d", was, want)
+		pt.report(o, ruleReplicas, true, problem, fmt.Sprintf("replicas %s raised to %d", was, want))
 	}
 	if len(shared) > 0 {
 		msg := fmt.Sprintf("the pods mount PersistentVolumeClaim %s, which cannot be attached in both regions",
 			strings.Join(shared, ", "))
+		problem := msg
 		if len(hpas) == 0 && fix && w.replicas > 0 && w.replicas < want {
+			problem += "; " + belowMinimum("replicas", w.replicas, w.replicasSet, want) +
+				" and cannot be raised automatically with such a claim"
 			msg += fmt.Sprintf("; replicas not raised to %d", want)
 		}
-		pt.report(o, ruleSharedClaim, false, "%s", msg)
+		pt.report(o, ruleSharedClaim, false, problem, msg)
 	}
-	if effective != 1 {
-		return
+	problemWhy := "" // why it runs one replica, as written
+	if len(hpas) > 0 {
+		problemWhy = " (the HorizontalPodAutoscaler's minReplicas)"
 	}
-	why := ""
 	switch {
-	case o.skip:
-		why = " (opted out, so not raised)"
-	case len(hpas) > 0:
-		why = " (the HorizontalPodAutoscaler's minReplicas)"
-	case len(shared) > 0:
-		why = " (not raised: shared claim)"
+	case effective == 1:
+		why := problemWhy
+		switch {
+		case o.skip:
+			why = " (opted out, so not raised)"
+		case len(shared) > 0:
+			why = " (not raised: shared claim)"
+		}
+		pt.oneReplica(o, false, problemWhy, why, "")
+	case pt.p.Lint && written == 1:
+		raised := fmt.Sprintf("; replicas raised to %d", effective)
+		if len(hpas) > 0 {
+			raised = fmt.Sprintf("; the HorizontalPodAutoscaler's minReplicas raised to %d", effective)
+		}
+		pt.oneReplica(o, true, problemWhy, " as written"+problemWhy, raised)
 	}
+}
+
+// oneReplica reports a workload that runs one replica, as SPREAD010 for a
+// StatefulSet and SPREAD011 otherwise. problemWhy and why qualify "runs
+// one replica" in the problem and in the message; fixed ends the message
+// of a finding the patcher fixed.
+func (pt *patcher) oneReplica(o *object, changed bool, problemWhy, why, fixed string) {
+	ru, effect := ruleOneReplica, "an outage on every region loss"
 	if o.kind == "StatefulSet" {
-		pt.report(o, ruleStatefulSetOneReplica, false,
-			"runs one replica%s: its pod is not recreated while its region is lost", why)
-		return
+		ru, effect = ruleStatefulSetOneReplica, "its pod is not recreated while its region is lost"
 	}
-	pt.report(o, ruleOneReplica, false, "runs one replica%s: an outage on every region loss", why)
+	pt.report(o, ru, changed,
+		"runs one replica"+problemWhy+": "+effect,
+		"runs one replica"+why+": "+effect+fixed)
 }
 
 // podRisks reports what the pod spec does that the patcher cannot fix.
@@ -468,19 +508,19 @@ func (pt *patcher) replicate(w *workload, hpas []*hpa, fix bool, shared []string
 func (pt *patcher) podRisks(w *workload, zoneSpread bool) {
 	o, pi := w.obj, &w.pod
 	if msg := pt.pinned(pi); msg != "" {
-		pt.report(o, rulePinned, false, "%s", msg)
+		pt.report(o, rulePinned, false, msg, msg)
 	}
 	if w.class == classDaemon {
 		return
 	}
 	if len(pi.hostPaths) > 0 {
-		pt.report(o, ruleHostPath, false, "mounts hostPath volume %s; its data stays on one node",
+		pt.risk(o, ruleHostPath, "mounts hostPath volume %s; its data stays on one node",
 			strings.Join(pi.hostPaths, ", "))
 	}
 	if zoneSpread {
 		for _, taint := range []string{"node.kubernetes.io/unreachable", "node.kubernetes.io/not-ready"} {
 			if i := tolerating(pi.tolerations, taint, ""); i >= 0 {
-				pt.report(o, ruleToleratesUnreachable, false,
+				pt.risk(o, ruleToleratesUnreachable,
 					"toleration %d tolerates %s:NoSchedule, so a lost region's nodes still count in the "+
 						"zone spread and block fail-over", i, taint)
 				break
@@ -489,7 +529,7 @@ func (pt *patcher) podRisks(w *workload, zoneSpread bool) {
 	}
 	if pt.p.ArbiterTaintKey != "" && !pt.keptInData(w) {
 		if i := tolerating(pi.tolerations, pt.p.ArbiterTaintKey, "true"); i >= 0 {
-			pt.report(o, ruleToleratesArbiter, false,
+			pt.risk(o, ruleToleratesArbiter,
 				"toleration %d tolerates the arbiter taint %s and no node affinity keeps the pods in %s",
 				i, pt.p.ArbiterTaintKey, strings.Join(pt.p.DataZones, ", "))
 		}

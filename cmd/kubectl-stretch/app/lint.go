@@ -36,7 +36,11 @@ func NewCmdLint(streams genericiooptions.IOStreams) *cobra.Command {
 (searched recursively), with no cluster: a StatefulSet with one replica, a zone
 spread that blocks fail-over (DoNotSchedule without nodeTaintsPolicy: Honor), a
 workload pinned to one region, no PodDisruptionBudget, hostPath volumes, ...
-Each finding has an ID, a severity, the file and object, and a fix.
+Each finding has an ID, a severity, the file and object, the problem in the
+manifest as written, and a fix. Findings that render, post-render and fn fix
+automatically say so (FIXED BY RENDER, fixedByRender: true); the manifest still
+needs the fix when it is deployed without them. A StatefulSet below two
+replicas is an error even though render raises its replicas.
 Exit status: 0 without errors, 1 with at least one error-severity finding.`,
 		Example: `  kubectl stretch lint -f topology.yaml apps/
   kubectl stretch lint -f topology.yaml -o junit apps/ > lint.xml

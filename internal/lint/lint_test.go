@@ -1,0 +1,248 @@
+package lint
+
+import (
+	"bytes"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/pmezard/go-difflib/difflib"
+
+	"github.com/stretch-dev/kubectl-stretch/internal/spread"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden reports under testdata")
+
+// manifests holds the fixture files; testdata/report.* are the reports of
+// linting all of them.
+const manifests = "testdata/manifests"
+
+// testPolicy is the policy of the example topology: data regions sto1 and
+// sto2, at least two replicas.
+func testPolicy() spread.Policy {
+	return spread.Policy{
+		ZoneKey:         "topology.kubernetes.io/zone",
+		DataZones:       []string{"sto1", "sto2"},
+		ArbiterTaintKey: "stretch.dev/arbiter",
+		MinReplicas:     2,
+		SkipAnnotation:  spread.AnnotationSkip,
+	}
+}
+
+// golden compares got with the file, or rewrites the file with -update.
+func golden(t *testing.T, path string, got []byte) {
+	t.Helper()
+	if *update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./internal/lint -update)", err)
+	}
+	if !bytes.Equal(got, want) {
+		diff, err := difflib.GetUnifiedDiffString(difflib.UnifiedDiff{
+			A: difflib.SplitLines(string(want)), B: difflib.SplitLines(string(got)),
+			FromFile: path, ToFile: "got", Context: 3,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Errorf("%s differs (run go test ./internal/lint -update and review):\n%s", path, diff)
+	}
+}
+
+// TestFiles expands files and folders: .yaml and .yml files only, no
+// kustomization.yaml, sorted and without duplicates.
+func TestFiles(t *testing.T) {
+	t.Parallel()
+	got, err := Files([]string{manifests, filepath.Join(manifests, "apps.yaml")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		filepath.Join(manifests, "apps.yaml"),
+		filepath.Join(manifests, "autoscaled.yml"),
+		filepath.Join(manifests, "clean", "good.yaml"),
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("Files = %q, want %q", got, want)
+	}
+	if _, err := Files([]string{filepath.Join(manifests, "missing.yaml")}); err == nil {
+		t.Error("Files of a missing path: no error")
+	}
+}
+
+// TestReportGolden lints the fixture files and compares the report in
+// every format with testdata/report.*.
+func TestReportGolden(t *testing.T) {
+	t.Parallel()
+	files, err := Files([]string{manifests})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := Run(files, testPolicy())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !r.Failed() {
+		t.Error("the report has errors but does not fail")
+	}
+	ext := map[string]string{"table": "txt", "json": "json", "yaml": "yaml", "junit": "xml"}
+	for _, format := range Formats {
+		t.Run(format, func(t *testing.T) {
+			var b bytes.Buffer
+			if err := r.Write(&b, format); err != nil {
+				t.Fatal(err)
+			}
+			golden(t, filepath.Join("testdata", "report."+ext[format]), b.Bytes())
+		})
+	}
+	if err := r.Write(&bytes.Buffer{}, "xml"); err == nil || !strings.Contains(err.Error(), "one of table, json, yaml, junit") {
+		t.Errorf("Write -o xml: %v", err)
+	}
+}
+
+// TestRunAsWritten checks that lint reports a manifest as written: a
+// StatefulSet below two replicas is an error (SPREAD010) and a Deployment
+// with one replica a warning (SPREAD011), also when render raises their
+// replicas, and the problems say what is wrong rather than what render
+// does.
+func TestRunAsWritten(t *testing.T) {
+	t.Parallel()
+	const head = `apiVersion: apps/v1
+kind: %s
+metadata:
+  name: app
+  namespace: shop%s
+spec:
+%s  selector:
+    matchLabels: {app: app}
+  template:
+    metadata:
+      labels: {app: app}
+    spec:
+      affinity:
+        nodeAffinity:
+          requiredDuringSchedulingIgnoredDuringExecution:
+            nodeSelectorTerms:
+            - matchExpressions:
+              - {key: topology.kubernetes.io/zone, operator: In, values: [sto1, sto2]}
+      topologySpreadConstraints:
+      - {maxSkew: 1, topologyKey: topology.kubernetes.io/zone, whenUnsatisfiable: DoNotSchedule, nodeTaintsPolicy: Honor, labelSelector: {matchLabels: {app: app}}}
+      - {maxSkew: 1, topologyKey: kubernetes.io/hostname, whenUnsatisfiable: ScheduleAnyway, labelSelector: {matchLabels: {app: app}}}
+      containers:
+      - {name: app, image: registry.example/app:1}
+---
+apiVersion: policy/v1
+kind: PodDisruptionBudget
+metadata: {name: app, namespace: shop}
+spec:
+  maxUnavailable: 1
+  selector: {matchLabels: {app: app}}
+`
+	const optOut = "\n  annotations: {stretch.dev/skip: \"true\"}"
+	const hpa = `---
+apiVersion: autoscaling/v2
+kind: HorizontalPodAutoscaler
+metadata: {name: app, namespace: shop}
+spec:
+  scaleTargetRef: {apiVersion: apps/v1, kind: StatefulSet, name: app}
+  minReplicas: 1
+  maxReplicas: 3
+`
+	tests := []struct {
+		name   string
+		input  string
+		failed bool
+		want   []string // ID severity fixedByRender: problem
+	}{{
+		name:   "statefulset-replicas-unset",
+		input:  fmt.Sprintf(head, "StatefulSet", "", ""),
+		failed: true,
+		want: []string{
+			"SPREAD005 warning true: replicas is unset (1), below the minimum 2",
+			"SPREAD010 error true: runs one replica: its pod is not recreated while its region is lost",
+		},
+	}, {
+		name:   "statefulset-one-replica",
+		input:  fmt.Sprintf(head, "StatefulSet", "", "  replicas: 1\n"),
+		failed: true,
+		want: []string{
+			"SPREAD005 warning true: replicas 1 is below the minimum 2",
+			"SPREAD010 error true: runs one replica: its pod is not recreated while its region is lost",
+		},
+	}, {
+		name:  "statefulset-two-replicas",
+		input: fmt.Sprintf(head, "StatefulSet", "", "  replicas: 2\n"),
+	}, {
+		name:   "statefulset-opted-out",
+		input:  fmt.Sprintf(head, "StatefulSet", optOut, "  replicas: 1\n"),
+		failed: true,
+		want: []string{
+			`SPREAD008 info false: annotated stretch.dev/skip: "true": opted out of spread patching`,
+			"SPREAD010 error false: runs one replica: its pod is not recreated while its region is lost",
+		},
+	}, {
+		name:   "statefulset-autoscaled-from-one",
+		input:  fmt.Sprintf(head, "StatefulSet", "", "  replicas: 3\n") + hpa,
+		failed: true,
+		want: []string{
+			"SPREAD006 warning true: minReplicas 1 is below the minimum 2",
+			"SPREAD010 error true: runs one replica (the HorizontalPodAutoscaler's minReplicas): its pod is not recreated while its region is lost",
+		},
+	}, {
+		name:  "deployment-one-replica",
+		input: fmt.Sprintf(head, "Deployment", "", "  replicas: 1\n"),
+		want: []string{
+			"SPREAD005 warning true: replicas 1 is below the minimum 2",
+			"SPREAD011 warning true: runs one replica: an outage on every region loss",
+		},
+	}, {
+		name:  "deployment-scaled-to-zero",
+		input: fmt.Sprintf(head, "Deployment", "", "  replicas: 0\n"),
+		want:  []string{"SPREAD009 info false: has replicas: 0 (switched off)"},
+	}}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			file := filepath.Join(t.TempDir(), "app.yaml")
+			if err := os.WriteFile(file, []byte(tt.input), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			r, err := Run([]string{file}, testPolicy())
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, f := range r.Findings {
+				got = append(got, fmt.Sprintf("%s %s %t: %s", f.ID, f.Severity, f.FixedByRender, f.Problem))
+			}
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("findings\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(tt.want, "\n"))
+			}
+			if r.Failed() != tt.failed {
+				t.Errorf("Failed() = %t, want %t", r.Failed(), tt.failed)
+			}
+		})
+	}
+}
+
+// TestRunBadYAML names the file that does not parse.
+func TestRunBadYAML(t *testing.T) {
+	t.Parallel()
+	file := filepath.Join(t.TempDir(), "bad.yaml")
+	if err := os.WriteFile(file, []byte("kind: [\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Run([]string{file}, testPolicy())
+	if err == nil || !strings.HasPrefix(err.Error(), "lint "+file+": ") {
+		t.Errorf("Run on bad YAML: %v", err)
+	}
+}
