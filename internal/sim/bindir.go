@@ -11,6 +11,11 @@ import (
 // binaries are looked for.
 const BinDirEnv = "STRETCH_TESTBIN"
 
+// ErrNoBinDir means that no folder of binaries was found: neither
+// STRETCH_TESTBIN, nor a go.mod above the working directory, nor a testbin
+// folder next to the executable.
+var ErrNoBinDir = errors.New("no bin/testbin found")
+
 // MissingBinaryError reports a component binary that `make testbin` has not
 // built yet.
 type MissingBinaryError struct {
@@ -24,18 +29,34 @@ func (e *MissingBinaryError) Error() string {
 }
 
 // DefaultBinDir returns the folder holding the component binaries: the
-// environment variable STRETCH_TESTBIN when set, or else bin/testbin in the
+// environment variable STRETCH_TESTBIN when set; or else bin/testbin in the
 // folder of the nearest go.mod above the working directory (the module
-// root). It does not check that the binaries exist.
+// root) when that folder exists; or else testbin next to the running
+// executable (make build writes bin/kubectl-stretch next to bin/testbin)
+// when that exists; or else the module root's bin/testbin. It does not
+// check that the binaries exist.
 func DefaultBinDir() (string, error) {
 	if dir := os.Getenv(BinDirEnv); dir != "" {
 		return filepath.Abs(dir)
 	}
-	root, err := moduleRoot()
-	if err != nil {
-		return "", fmt.Errorf("find bin/testbin (or set %s): %w", BinDirEnv, err)
+	root, rootErr := moduleRoot()
+	if rootErr == nil && isDir(filepath.Join(root, "bin", "testbin")) {
+		return filepath.Join(root, "bin", "testbin"), nil
+	}
+	if exe, err := os.Executable(); err == nil {
+		if dir := filepath.Join(filepath.Dir(exe), "testbin"); isDir(dir) {
+			return dir, nil
+		}
+	}
+	if rootErr != nil {
+		return "", fmt.Errorf("%w (%v): run kubectl stretch from the project, or set %s", ErrNoBinDir, rootErr, BinDirEnv)
 	}
 	return filepath.Join(root, "bin", "testbin"), nil
+}
+
+func isDir(path string) bool {
+	info, err := os.Stat(path)
+	return err == nil && info.IsDir()
 }
 
 // moduleRoot walks up from the working directory to the first folder with a

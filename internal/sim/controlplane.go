@@ -65,6 +65,15 @@ type Options struct {
 	// StopTimeout is how long Stop waits after SIGTERM before SIGKILL, per
 	// component. Zero means DefaultStopTimeout.
 	StopTimeout time.Duration
+
+	// detached starts every process in a session of its own that outlives
+	// this program (Up); otherwise they die with it.
+	detached bool
+	// onChange, when set, is called with the running processes each time
+	// one is started or forgotten (Up records them in the state file).
+	onChange func([]Process)
+	// apiserverArgs are added to kube-apiserver's flags (StartCluster).
+	apiserverArgs []string
 }
 
 // ControlPlane is a running etcd and kube-apiserver on 127.0.0.1. Its
@@ -81,6 +90,7 @@ type ControlPlane struct {
 	mu      sync.Mutex
 	procs   []*process // running, in start order; Stop stops them in reverse
 	started []*process // every process ever started, for their logs
+	stopped bool       // Stop was called: start nothing more
 
 	stopOnce sync.Once
 	stopErr  error
@@ -183,6 +193,7 @@ func (c *ControlPlane) Stop() error {
 		c.mu.Lock()
 		procs := slices.Clone(c.procs)
 		c.procs = nil
+		c.stopped = true
 		c.mu.Unlock()
 		var errs []error
 		for _, p := range slices.Backward(procs) {
@@ -300,6 +311,7 @@ func (c *ControlPlane) startAPIServer(ctx context.Context, bin, etcdURL string) 
 			"--endpoint-reconciler-type=none",
 			"--profiling=false",
 		}
+		args = append(args, c.opts.apiserverArgs...)
 		c.restConfig.Host = host
 		client, err := rest.HTTPClientFor(c.restConfig)
 		if err != nil {
@@ -336,20 +348,11 @@ func (c *ControlPlane) startWithFreePorts(ctx context.Context, name, bin string,
 		if err != nil {
 			return fmt.Errorf("start %s: %w", name, err)
 		}
-		p, err := startProcess(name, bin, args, c.logDir)
-		if err != nil {
-			return err
-		}
-		c.mu.Lock()
-		c.procs = append(c.procs, p)
-		c.started = append(c.started, p)
-		c.mu.Unlock()
-		err = p.waitReady(ctx, ready)
+		p, err := c.launch(ctx, procSpec{name: name, bin: bin, args: args}, ready, start)
 		if err == nil {
-			c.logf("%s ready in %s (pid %d, log %s)", name, since(start), p.cmd.Process.Pid, p.logPath)
 			return nil
 		}
-		if p.exited() && attempt < portAttempts && strings.Contains(p.tail(), "address already in use") {
+		if p != nil && p.exited() && attempt < portAttempts && strings.Contains(p.tail(), "address already in use") {
 			c.logf("%s: a port was taken, retrying with other ports", name)
 			c.forget(p)
 			continue
@@ -358,11 +361,47 @@ func (c *ControlPlane) startWithFreePorts(ctx context.Context, name, bin string,
 	}
 }
 
-// forget drops an exited process from the list Stop walks.
+// launch starts a component as spec says (in the log folder, detached when
+// the control plane is), adds it to the processes Stop stops and waits until
+// ready succeeds. On error, the process (nil when it did not start) is
+// still in the list, so that Stop stops it; the caller may forget it.
+func (c *ControlPlane) launch(ctx context.Context, spec procSpec, ready func(context.Context) error, start time.Time) (*process, error) {
+	spec.logDir = c.logDir
+	spec.detached = c.opts.detached
+	c.mu.Lock()
+	if c.stopped {
+		c.mu.Unlock()
+		return nil, fmt.Errorf("start %s: the simulated cluster was stopped", spec.name)
+	}
+	p, err := startProcess(spec)
+	if err != nil {
+		c.mu.Unlock()
+		return nil, err
+	}
+	c.procs = append(c.procs, p)
+	c.started = append(c.started, p)
+	c.mu.Unlock()
+	c.changed()
+	if err := p.waitReady(ctx, ready); err != nil {
+		return p, err
+	}
+	c.logf("%s ready in %s (pid %d, log %s)", spec.name, since(start), p.cmd.Process.Pid, p.logPath)
+	return p, nil
+}
+
+// forget drops an exited or stopped process from the list Stop walks.
 func (c *ControlPlane) forget(p *process) {
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	c.procs = slices.DeleteFunc(c.procs, func(q *process) bool { return q == p })
+	c.mu.Unlock()
+	c.changed()
+}
+
+// changed tells Options.onChange that the list of processes changed.
+func (c *ControlPlane) changed() {
+	if c.opts.onChange != nil {
+		c.opts.onChange(c.Processes())
+	}
 }
 
 // writeKubeconfig writes a kubeconfig for cfg's server and credentials.

@@ -1,16 +1,30 @@
 // Package sim runs the simulated stretched cluster that kubectl-stretch's
-// tests, benchmarks and `drill` rehearsals use: real Kubernetes components,
-// built from the Go module proxy by `make testbin` into bin/testbin/, run as
-// local processes on 127.0.0.1.
+// tests, benchmarks, `kubectl stretch sim` and `drill` rehearsals use: real
+// Kubernetes components, built from the Go module proxy by `make testbin`
+// into bin/testbin/, run as local processes on 127.0.0.1.
 //
-// Today it starts the control plane (etcd and kube-apiserver) and installs
-// CRDs. The scheduler, the controller-manager and one kwok per region (the
-// simulated kubelets) are added as further processes of the same kind: each
-// component is a process with its own log file under StateDir/logs/, started
-// in order and stopped in reverse order.
+// Three layers, each on top of the previous one:
+//
+//   - ControlPlane (StartControlPlane): etcd and kube-apiserver with a CA
+//     made up at start, RBAC and an admin kubeconfig; InstallCRDs.
+//   - Cluster (StartCluster): kube-controller-manager, kube-scheduler and one
+//     kwok per region (the simulated kubelets of the region's nodes), the
+//     topology's Nodes with their labels, taints and capacity, and the CRDs
+//     a rendered bundle uses. Fail stops a region's kwok, so that its nodes
+//     turn NotReady as in an outage; Heal starts it again.
+//   - Detached (Up, Open): the same cluster with processes that outlive the
+//     program that started them, recorded in a state folder, for the CLI.
+//
+// Operators play, clearly labelled as simulated, what Calico and Rook would
+// write to the API (WireGuard annotations, Ceph daemon pods, CephCluster
+// health), so that checks that read them can run on a simulated cluster.
+//
+// Each component is a process with its own log file under StateDir/logs/,
+// started in order and stopped in reverse order, each in its own process
+// group. Tests use StartForTest and StartClusterForTest, which fail with
+// "run make testbin" when a binary is missing (and skip with -short).
 //
 // It is not a way to run a production cluster: etcd runs without fsync, every
-// port is on 127.0.0.1 and the certificates are made up at start.
-//
-// Tests in other packages use StartForTest.
+// port is on 127.0.0.1, the certificates are made up at start, and kwok runs
+// no containers.
 package sim

@@ -73,6 +73,19 @@ func (a *authority) serving(serviceIP net.IP) (keyPair, error) {
 	return a.issue(tmpl)
 }
 
+// loopbackServing issues a serving certificate for a component that
+// listens on 127.0.0.1 only, such as kube-scheduler's health endpoint.
+func (a *authority) loopbackServing(name string) (keyPair, error) {
+	tmpl, err := template(pkix.Name{CommonName: name})
+	if err != nil {
+		return keyPair{}, err
+	}
+	tmpl.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}
+	tmpl.DNSNames = []string{"localhost"}
+	tmpl.IPAddresses = []net.IP{net.IPv4(127, 0, 0, 1)}
+	return a.issue(tmpl)
+}
+
 // client issues a client certificate; the API server reads user as the user
 // name and groups as the groups.
 func (a *authority) client(user string, groups ...string) (keyPair, error) {

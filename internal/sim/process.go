@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -16,12 +17,17 @@ import (
 
 // Process identifies one running component of the simulated cluster.
 type Process struct {
-	// Name is the component, such as "etcd" or "kube-apiserver".
-	Name string
+	// Name is the component, such as "etcd", "kube-apiserver" or
+	// "kwok-sto1".
+	Name string `json:"name"`
 	// PID is its process ID; it leads its own process group.
-	PID int
+	PID int `json:"pid"`
 	// Log is the file that receives its stdout and stderr.
-	Log string
+	Log string `json:"log"`
+	// Command is the binary and its arguments.
+	Command []string `json:"command"`
+	// Env lists the variables set on top of the environment it inherited.
+	Env []string `json:"env,omitempty"`
 }
 
 // tailBytes bounds how much of a log an error message quotes.
@@ -31,14 +37,29 @@ const tailBytes = 4 << 10
 type process struct {
 	name    string
 	logPath string
+	env     []string // set on top of the inherited environment
 	cmd     *exec.Cmd
 	done    chan struct{} // closed when the process has exited and was reaped
 	err     error         // cmd.Wait's result; read only after done
 }
 
-// startProcess starts bin with args, with stdout and stderr appended to
-// logDir/<name>.log (a header line marks each start).
-func startProcess(name, bin string, args []string, logDir string) (*process, error) {
+// procSpec describes a component to start.
+type procSpec struct {
+	name string
+	bin  string
+	args []string
+	// env is set on top of the inherited environment.
+	env    []string
+	logDir string
+	// detached starts the process in a session of its own that outlives
+	// this program; otherwise it is killed when this program dies (Linux).
+	detached bool
+}
+
+// startProcess starts spec.bin with spec.args, with stdout and stderr
+// appended to logDir/<name>.log (a header line marks each start).
+func startProcess(spec procSpec) (*process, error) {
+	name, bin, args, logDir := spec.name, spec.bin, spec.args, spec.logDir
 	if err := os.MkdirAll(logDir, 0o755); err != nil {
 		return nil, fmt.Errorf("start %s: %w", name, err)
 	}
@@ -53,11 +74,18 @@ func startProcess(name, bin string, args []string, logDir string) (*process, err
 	cmd := exec.Command(bin, args...)
 	cmd.Stdout = logFile
 	cmd.Stderr = logFile
-	isolate(cmd)
+	if len(spec.env) > 0 {
+		cmd.Env = append(os.Environ(), spec.env...)
+	}
+	if spec.detached {
+		detach(cmd)
+	} else {
+		isolate(cmd)
+	}
 	if err := cmd.Start(); err != nil {
 		return nil, errors.Join(fmt.Errorf("start %s: %w", name, err), logFile.Close())
 	}
-	p := &process{name: name, logPath: logPath, cmd: cmd, done: make(chan struct{})}
+	p := &process{name: name, logPath: logPath, env: spec.env, cmd: cmd, done: make(chan struct{})}
 	go func() {
 		p.err = cmd.Wait()
 		// The child holds its own copy of the descriptor; ours is only
@@ -70,7 +98,13 @@ func startProcess(name, bin string, args []string, logDir string) (*process, err
 
 // info describes the process.
 func (p *process) info() Process {
-	return Process{Name: p.name, PID: p.cmd.Process.Pid, Log: p.logPath}
+	return Process{
+		Name:    p.name,
+		PID:     p.cmd.Process.Pid,
+		Log:     p.logPath,
+		Command: slices.Clone(p.cmd.Args),
+		Env:     slices.Clone(p.env),
+	}
 }
 
 // exited reports whether the process has ended.

@@ -6,6 +6,8 @@ import (
 	"slices"
 	"sync"
 	"testing"
+
+	"github.com/stretch-dev/kubectl-stretch/internal/topology"
 )
 
 // StartForTest starts a control plane for a test, with its state in
@@ -21,33 +23,62 @@ func StartForTest(t testing.TB) *ControlPlane {
 	t.Helper()
 	c, err := StartControlPlane(t.Context(), Options{StateDir: t.TempDir(), Log: &testLog{t: t}})
 	if err != nil {
-		var missing *MissingBinaryError
-		if errors.As(err, &missing) {
-			if testing.Short() {
-				t.Skip(missing.Error())
-			}
-			t.Fatal(missing.Error())
-		}
-		t.Fatal(err)
+		failStart(t, err)
 	}
-	t.Cleanup(func() {
-		if t.Failed() {
-			c.mu.Lock()
-			procs := slices.Clone(c.started)
-			c.mu.Unlock()
-			seen := map[string]bool{} // a retried start shares its log
-			for _, p := range procs {
-				if !seen[p.logPath] {
-					seen[p.logPath] = true
-					t.Logf("end of %s:\n%s", p.logPath, p.tail())
-				}
+	t.Cleanup(func() { stopForTest(t, c) })
+	return c
+}
+
+// StartClusterForTest starts a simulated cluster of model for a test, like
+// StartForTest does a control plane: state in t.TempDir(), progress in the
+// test log, the end of every log when the test failed, stopped when the
+// test ends, and a missing binary fails the test ("run make testbin")
+// unless -short.
+func StartClusterForTest(t testing.TB, model *topology.Model) *Cluster {
+	t.Helper()
+	c, err := StartCluster(t.Context(), ClusterOptions{
+		Options:  Options{StateDir: t.TempDir(), Log: &testLog{t: t}},
+		Topology: model,
+	})
+	if err != nil {
+		failStart(t, err)
+	}
+	t.Cleanup(func() { stopForTest(t, c.ControlPlane) })
+	return c
+}
+
+// failStart ends a test whose cluster did not start: a skip with -short
+// when a binary is missing, a failure otherwise.
+func failStart(t testing.TB, err error) {
+	t.Helper()
+	var missing *MissingBinaryError
+	if errors.As(err, &missing) {
+		if testing.Short() {
+			t.Skip(missing.Error())
+		}
+		t.Fatal(missing.Error())
+	}
+	t.Fatal(err)
+}
+
+// stopForTest stops c, first quoting the end of every log when the test
+// failed.
+func stopForTest(t testing.TB, c *ControlPlane) {
+	if t.Failed() {
+		c.mu.Lock()
+		procs := slices.Clone(c.started)
+		c.mu.Unlock()
+		seen := map[string]bool{} // a retried or restarted component shares its log
+		for _, p := range procs {
+			if !seen[p.logPath] {
+				seen[p.logPath] = true
+				t.Logf("end of %s:\n%s", p.logPath, p.tail())
 			}
 		}
-		if err := c.Stop(); err != nil {
-			t.Errorf("stop simulated control plane: %v", err)
-		}
-	})
-	return c
+	}
+	if err := c.Stop(); err != nil {
+		t.Errorf("stop simulated cluster: %v", err)
+	}
 }
 
 // testLog writes progress lines to the test log, one t.Log per line.

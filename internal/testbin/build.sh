@@ -4,8 +4,11 @@
 #
 #   internal/testbin/build.sh [--all] OUT_DIR
 #
-# Default: etcd and kube-apiserver. --all adds kube-scheduler and
-# kube-controller-manager. CRDs go to OUT_DIR/crds/rook/crds.yaml and
+# It builds etcd, kube-apiserver, kube-scheduler, kube-controller-manager and
+# kwok (the simulated kubelets), and copies kwok's stage configurations (which
+# the kwok binary needs to play nodes and pods) into OUT_DIR/kwok-stages/.
+# --all is accepted for compatibility and changes nothing: everything is
+# always built. CRDs go to OUT_DIR/crds/rook/crds.yaml and
 # OUT_DIR/crds/flux/*.yaml.
 #
 # Versions are pinned only in internal/testbin/versions.env; the tools modules
@@ -27,11 +30,10 @@ die() {
 	exit 1
 }
 
-all=false
 out=""
 for arg in "$@"; do
 	case "$arg" in
-	--all) all=true ;;
+	--all) ;; # everything is built; kept for older Makefiles and scripts
 	-h | --help) usage ;;
 	-*) echo "testbin: unknown flag $arg" >&2; usage ;;
 	*)
@@ -45,7 +47,7 @@ command -v go >/dev/null 2>&1 || die "go is not installed"
 
 # shellcheck source-path=SCRIPTDIR source=versions.env
 source "$here/versions.env"
-for v in KUBERNETES_VERSION ETCD_VERSION ROOK_VERSION FLUX_KUSTOMIZE_CONTROLLER_VERSION \
+for v in KUBERNETES_VERSION ETCD_VERSION KWOK_VERSION ROOK_VERSION FLUX_KUSTOMIZE_CONTROLLER_VERSION \
 	FLUX_SOURCE_CONTROLLER_VERSION FLUX_HELM_CONTROLLER_VERSION; do
 	[[ -n "${!v:-}" ]] || die "$v is not set in $here/versions.env"
 done
@@ -89,6 +91,9 @@ $bad"
 	got=$(required_version "$tools/etcd/go.mod" go.etcd.io/etcd/server/v3)
 	[[ "$got" == "$ETCD_VERSION" ]] ||
 		die "internal/testbin/tools/etcd/go.mod requires go.etcd.io/etcd/server/v3 ${got:-(nothing)}, versions.env says ETCD_VERSION=$ETCD_VERSION"
+	got=$(required_version "$tools/kwok/go.mod" sigs.k8s.io/kwok)
+	[[ "$got" == "$KWOK_VERSION" ]] ||
+		die "internal/testbin/tools/kwok/go.mod requires sigs.k8s.io/kwok ${got:-(nothing)}, versions.env says KWOK_VERSION=$KWOK_VERSION"
 }
 
 # Kubernetes binaries report the pinned version (kubectl version, /version),
@@ -103,9 +108,11 @@ done
 # adoptable BIN DEP VERSION BANNER succeeds when BIN, which has no stamp, was
 # built from module DEP at VERSION with -trimpath (go version -m records that) and
 # `BIN --version` prints BANNER (-ldflags is not recorded under -trimpath).
-# It lets a binary built by hand or by an older script be reused.
+# It lets a binary built by hand or by an older script be reused. An empty
+# BANNER means: never adopt, build.
 adoptable() {
 	local info
+	[[ -n "$4" ]] || return 1
 	info=$(go version -m "$1" 2>/dev/null) || return 1
 	grep -qE "^[[:space:]]+(mod|dep)[[:space:]]+$2[[:space:]]+$3([[:space:]]|\$)" <<<"$info" || return 1
 	grep -qE "^[[:space:]]+build[[:space:]]+-trimpath=true" <<<"$info" || return 1
@@ -125,7 +132,7 @@ build() {
 		echo "testbin: $name $version already built, stamped"
 		return
 	fi
-	echo "testbin: building $name $version (the first Kubernetes binary takes about 6 minutes on 2 cores)"
+	echo "testbin: building $name $version (a cold build takes minutes: kube-apiserver about 6 on 2 cores, kwok about 2.5)"
 	local start=$SECONDS tmp="$out/.$name.tmp.$$"
 	rm -f "$stamp"
 	if ! (cd "$moddir" && go build -trimpath -ldflags="$ldflags" -o "$tmp" "$pkg"); then
@@ -196,15 +203,53 @@ helm-controller $FLUX_HELM_CONTROLLER_VERSION"
 	echo "testbin: fetched CRDs (rook $ROOK_VERSION, flux kustomize $FLUX_KUSTOMIZE_CONTROLLER_VERSION, source $FLUX_SOURCE_CONTROLLER_VERSION, helm $FLUX_HELM_CONTROLLER_VERSION)"
 }
 
+# kwok_stages copies the Stage configurations that the kwok binary needs into
+# OUT_DIR/kwok-stages (kwok has no built-in stages; kwokctl passes these same
+# files). They come from the pinned kwok module, so that they always match
+# the binary, together with kwok's licence (Apache-2.0).
+kwok_stages() {
+	local stages="$out/kwok-stages" want="kwok $KWOK_VERSION" dir tmp f
+	local files=(
+		node/fast/node-initialize.yaml
+		node/heartbeat-with-lease/node-heartbeat-with-lease.yaml
+		pod/fast/pod-ready.yaml
+		pod/fast/pod-complete.yaml
+		pod/fast/pod-delete.yaml
+	)
+	if [[ -f "$stages/.version" && "$(<"$stages/.version")" == "$want" ]]; then
+		echo "testbin: kwok stages are up to date"
+		return
+	fi
+	tmp="$out/.kwok-stages.tmp.$$"
+	rm -rf "$tmp"
+	mkdir -p "$tmp"
+	dir=$(module_dir "sigs.k8s.io/kwok@$KWOK_VERSION")
+	for f in "${files[@]}"; do
+		[[ -f "$dir/kustomize/stage/$f" ]] || die "sigs.k8s.io/kwok@$KWOK_VERSION has no kustomize/stage/$f"
+		install -m 0644 "$dir/kustomize/stage/$f" "$tmp/"
+	done
+	install -m 0644 "$dir/LICENSE" "$tmp/LICENSE"
+	cat >"$tmp/README" <<EOT
+Stage configurations of kwok $KWOK_VERSION (sigs.k8s.io/kwok, kustomize/stage/),
+copied unchanged by internal/testbin/build.sh. Licensed under the Apache
+License 2.0 (LICENSE in this folder). The simulated cluster passes every
+*.yaml file here to kwok with --config.
+EOT
+	echo "$want" >"$tmp/.version"
+	rm -rf "$stages"
+	mv "$tmp" "$stages"
+	echo "testbin: copied kwok $KWOK_VERSION stages"
+}
+
 check_tools
 build etcd "$tools/etcd" kubectl-stretch.dev/testbin/etcd "$ETCD_VERSION" \
 	go.etcd.io/etcd/server/v3 "-s -w" "etcd Version: ${ETCD_VERSION#v}"
-k8s_bins=(kube-apiserver)
-if $all; then
-	k8s_bins+=(kube-scheduler kube-controller-manager)
-fi
-for b in "${k8s_bins[@]}"; do
+for b in kube-apiserver kube-scheduler kube-controller-manager; do
 	build "$b" "$tools/kubernetes" "k8s.io/kubernetes/cmd/$b" "$KUBERNETES_VERSION" \
 		k8s.io/kubernetes "$k8s_ldflags" "Kubernetes $KUBERNETES_VERSION"
 done
+# kwok prints "kwok version vX go1.N (os/arch)": no fixed banner to adopt by.
+build kwok "$tools/kwok" sigs.k8s.io/kwok/cmd/kwok "$KWOK_VERSION" \
+	sigs.k8s.io/kwok "-s -w -X sigs.k8s.io/kwok/pkg/consts.Version=$KWOK_VERSION" ""
+kwok_stages
 fetch_crds

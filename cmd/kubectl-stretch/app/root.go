@@ -85,6 +85,7 @@ a deterministic GitOps bundle.`,
 		NewCmdFn(streams),
 		NewCmdDiff(streams, kube),
 		NewCmdVersion(streams),
+		NewCmdSim(streams),
 	)
 	return cmd
 }
