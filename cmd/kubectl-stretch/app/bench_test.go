@@ -6,7 +6,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"syscall"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -45,20 +46,61 @@ spec:
 `
 
 // timedProcess runs a command and returns its wall time and peak RSS.
+// The peak is VmHWM from /proc, sampled every few milliseconds until the
+// process exits: the rusage of a child started with vfork would report the
+// parent's RSS at the fork instead.
 func timedProcess(b *testing.B, cmd *exec.Cmd) (time.Duration, int64) {
 	b.Helper()
 	var stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = nil, &stderr
 	start := time.Now()
-	if err := cmd.Run(); err != nil {
+	if err := cmd.Start(); err != nil {
+		b.Fatalf("%s: %v", cmd.Path, err)
+	}
+	status := fmt.Sprintf("/proc/%d/status", cmd.Process.Pid)
+	done := make(chan struct{})
+	peak := make(chan int64, 1)
+	go func() {
+		var hwm int64
+		tick := time.NewTicker(2 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			if v := vmHWM(status); v > hwm {
+				hwm = v
+			}
+			select {
+			case <-done:
+				peak <- hwm
+				return
+			case <-tick.C:
+			}
+		}
+	}()
+	err := cmd.Wait()
+	wall := time.Since(start)
+	close(done)
+	rss := <-peak
+	if err != nil {
 		b.Fatalf("%s: %v\n%s", cmd.Path, err, stderr.String())
 	}
-	wall := time.Since(start)
-	var rss int64
-	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-		rss = ru.Maxrss * 1024 // kilobytes on Linux
-	}
 	return wall, rss
+}
+
+// vmHWM reads a process's peak resident set size, in bytes, or 0.
+func vmHWM(statusFile string) int64 {
+	data, err := os.ReadFile(statusFile)
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
+			if err == nil {
+				return kb * 1024
+			}
+		}
+	}
+	return 0
 }
 
 // BenchmarkSideBySide times, in the same run and on the same 2,000
