@@ -29,6 +29,7 @@ var layerDirs = []struct {
 	{LayerCalico, []string{"network/calico/"}},
 	{LayerRook, []string{"storage/rook/"}},
 	{LayerWorkloads, []string{"workloads/"}},
+	{LayerAccess, []string{"access/"}},
 	{LayerFlux, []string{"flux/"}},
 }
 

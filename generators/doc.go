@@ -1,6 +1,6 @@
 // Package generators turns a topology into a bundle: one generator per
-// layer (kubespray, calico, rook, flux, and later workloads, firewall and
-// dns) behind one interface, registered in an ordered slice.
+// layer (kubespray, calico, rook, workloads, access, flux, and later
+// firewall and dns) behind one interface, registered in an ordered slice.
 //
 // The pipeline is: decoded, defaulted and validated topology -> model ->
 // Jsonnet blueprint per layer (with the user's mixins merged over it) ->

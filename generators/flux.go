@@ -21,7 +21,12 @@ type Stage struct {
 
 // stages lists every possible stage in apply order. Only stages whose
 // folder holds objects are rendered.
+//
+// access (the read-only ClusterRole of verify) comes first: nothing needs
+// it, but it is ready at once, and keeping every stage in one chain keeps
+// the dependsOn rule simple (each stage depends on the one before).
 var stages = []Stage{
+	{Name: "access", Dir: "access"},
 	{Name: "network", Dir: "network/calico"},
 	{Name: "storage-operator", Dir: "storage/rook/operator"},
 	{Name: "storage", Dir: "storage/rook/cluster"},

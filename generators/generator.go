@@ -13,6 +13,9 @@ const (
 	LayerCalico    = "calico"
 	LayerRook      = "rook"
 	LayerFlux      = "flux"
+	// LayerAccess holds the read-only ClusterRole of kubectl stretch verify
+	// and its binding.
+	LayerAccess = "access"
 )
 
 // Generator renders one layer of the bundle.
@@ -58,6 +61,7 @@ func Default() []Generator {
 		blueprintGenerator{layer: LayerCalico},
 		blueprintGenerator{layer: LayerRook},
 		workloadsGenerator{},
+		blueprintGenerator{layer: LayerAccess},
 		fluxGenerator{},
 	}
 }

@@ -139,6 +139,10 @@ func TestBundleLayout(t *testing.T) {
 		paths = append(paths, f.Path+" ["+f.Layer+"]")
 	}
 	want := []string{
+		"access/clusterrole-stretch-verify.yaml [access]",
+		"access/clusterrolebinding-stretch-verify.yaml [access]",
+		"access/kustomization.yaml [access]",
+		"flux/access.yaml [flux]",
 		"flux/kustomization.yaml [flux]",
 		"flux/network.yaml [flux]",
 		"flux/storage-operator.yaml [flux]",

@@ -82,7 +82,7 @@ func TestRenderTwiceCheckAndUserFiles(t *testing.T) {
 		t.Fatalf("render: code %d\n%s%s", code, out, errOut)
 	}
 	if !strings.Contains(out, "added    "+filepath.ToSlash(dir)+"/storage/rook/cluster/cephcluster.yaml\n") ||
-		!strings.HasSuffix(out, dir+": 28 added, 0 changed, 0 removed, 0 unchanged\n") {
+		!strings.HasSuffix(out, dir+": 32 added, 0 changed, 0 removed, 0 unchanged\n") {
 		t.Errorf("render output:\n%s", out)
 	}
 	first := tree(t, dir)
@@ -98,7 +98,7 @@ func TestRenderTwiceCheckAndUserFiles(t *testing.T) {
 		}
 	}
 	code, out, _ = run(t, "render", "-f", example, "-o", dir)
-	if code != 0 || out != dir+": 0 added, 0 changed, 0 removed, 28 unchanged\n" {
+	if code != 0 || out != dir+": 0 added, 0 changed, 0 removed, 32 unchanged\n" {
 		t.Errorf("second render: code %d\n%s", code, out)
 	}
 	second := tree(t, dir)
@@ -114,7 +114,7 @@ func TestRenderTwiceCheckAndUserFiles(t *testing.T) {
 	}
 
 	code, out, _ = run(t, "render", "-f", example, "-o", dir, "--check")
-	if code != 0 || out != dir+" is up to date (28 files)\n" {
+	if code != 0 || out != dir+" is up to date (32 files)\n" {
 		t.Errorf("check on a fresh bundle: code %d, out %q", code, out)
 	}
 	etcd := filepath.Join(dir, "kubespray", "group_vars", "all", "etcd.yml")
@@ -180,7 +180,7 @@ func TestRenderCommit(t *testing.T) {
 		t.Fatalf("render --commit: code %d\n%s%s", code, out, errOut)
 	}
 	files := git("show", "--name-only", "--format=", "HEAD")
-	if strings.Contains(files, "notes.txt") || !strings.Contains(files, "clusters/demo/.stretch/manifest\n") || strings.Count(files, "\n") != 29 {
+	if strings.Contains(files, "notes.txt") || !strings.Contains(files, "clusters/demo/.stretch/manifest\n") || strings.Count(files, "\n") != 33 {
 		t.Errorf("committed files:\n%s", files)
 	}
 	if st := git("status", "--porcelain"); st != "?? notes.txt\n" {
@@ -245,7 +245,7 @@ func TestKubectlPluginDiscovery(t *testing.T) {
 	}
 	dir := filepath.Join(t.TempDir(), "out")
 	out, err = kc("stretch", "render", "-f", example, "-o", dir)
-	if err != nil || !strings.Contains(out, "28 added") {
+	if err != nil || !strings.Contains(out, "32 added") {
 		t.Errorf("kubectl stretch render: %v\n%s", err, out)
 	}
 	out, err = kc("stretch", "validate", "-f", "../../../testdata/topologies/invalid/etcd-even.yaml")

@@ -84,6 +84,7 @@ a deterministic GitOps bundle.`,
 		NewCmdLint(streams),
 		NewCmdFn(streams),
 		NewCmdDiff(streams, kube),
+		NewCmdVerify(streams, kube),
 		NewCmdVersion(streams),
 		NewCmdSim(streams),
 	)

@@ -1,0 +1,178 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"k8s.io/cli-runtime/pkg/genericclioptions"
+	"k8s.io/cli-runtime/pkg/genericiooptions"
+	"k8s.io/client-go/rest"
+
+	"github.com/stretch-dev/kubectl-stretch/internal/check"
+	"github.com/stretch-dev/kubectl-stretch/internal/topology"
+)
+
+// VerifyOptions checks a live cluster against its topology.
+type VerifyOptions struct {
+	genericiooptions.IOStreams
+	// Kube gives the cluster connection (the root's --kubeconfig,
+	// --context, ...).
+	Kube genericclioptions.RESTClientGetter
+	// File is the topology file.
+	File string
+	// Output is one of check.Formats.
+	Output string
+	// List prints the registry of checks instead of running them.
+	List bool
+	// ChunkSize is the page size of each LIST; 0 lists each kind at once.
+	ChunkSize int64
+	// Verbose prints the number of API requests and timings to ErrOut.
+	Verbose bool
+
+	model  *topology.Model
+	config *rest.Config
+}
+
+// NewCmdVerify returns the verify command. kube is the root command's
+// cluster connection flags.
+func NewCmdVerify(streams genericiooptions.IOStreams, kube genericclioptions.RESTClientGetter) *cobra.Command {
+	o := &VerifyOptions{IOStreams: streams, Kube: kube}
+	cmd := &cobra.Command{
+		Use:   "verify -f TOPOLOGY",
+		Short: "Check a live cluster against its topology: nodes, control plane, WireGuard, Ceph, workloads, capacity",
+		Long: `Read the cluster once (one paginated LIST per kind, never a GET per object) and
+run every check of the registry against the topology: node labels and taints,
+a control plane and an etcd majority that survive the loss of any region,
+WireGuard on every node, Rook/Ceph in stretch mode with mons placed 2/2/1, no
+OSD in the arbiter, pools of size 4 and the .mgr pool, Ceph's health, workloads
+spread and really running in both data regions, and each data region's
+capacity to run everything alone. "verify --list" prints the checks and their
+documentation; docs/VERIFY.md has the same.
+
+A check that cannot run (RBAC forbids a kind, a CRD is not installed, the API
+server times out) is reported as error, never as a pass. The bundle's
+access/ folder holds a read-only ClusterRole, stretch-verify, bound to the
+group stretch:verifiers, that is all verify needs.
+
+Exit status: 0 when no check failed (warnings and skips allowed), 1 when at
+least one check failed, 2 when none failed but at least one could not run,
+or when verify could not run at all.`,
+		Example: `  kubectl stretch verify -f topology.yaml
+  kubectl stretch verify -f topology.yaml -o junit > verify.xml
+  kubectl stretch verify -f topology.yaml --context prod -o json
+  kubectl stretch verify --list`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := o.Complete(); err != nil {
+				return err
+			}
+			if err := o.Validate(); err != nil {
+				return err
+			}
+			return o.Run(cmd.Context())
+		},
+	}
+	addTopologyFlag(cmd, &o.File)
+	cmd.Flags().StringVarP(&o.Output, "output", "o", check.Formats[0], "output format: "+strings.Join(check.Formats, ", "))
+	cmd.Flags().BoolVar(&o.List, "list", false, "list the checks with their documentation and exit")
+	cmd.Flags().Int64Var(&o.ChunkSize, "chunk-size", check.DefaultChunkSize, "objects per LIST request (0: each kind in one request)")
+	cmd.Flags().BoolVarP(&o.Verbose, "verbose", "v", false, "print the API requests and timings to stderr")
+	_ = cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions(check.Formats, cobra.ShellCompDirectiveNoFileComp))
+	return cmd
+}
+
+// Complete loads the topology and the client configuration.
+func (o *VerifyOptions) Complete() error {
+	if o.List {
+		return nil
+	}
+	if o.File == "" {
+		o.File = os.Getenv(TopologyEnv)
+	}
+	if o.File == "" {
+		return failed(ExitError, fmt.Errorf("-f TOPOLOGY (or %s) is required", TopologyEnv))
+	}
+	f, err := loadTopology(o.ErrOut, o.File)
+	if err != nil {
+		var ee *exitError
+		if errors.As(err, &ee) {
+			ee.code = ExitError // verify could not run: a bad topology is not a failed check
+		}
+		return err
+	}
+	o.model = topology.NewModel(f.Topology)
+	if o.Kube == nil {
+		return failed(ExitError, errors.New("no cluster connection flags"))
+	}
+	cfg, err := o.Kube.ToRESTConfig()
+	if err != nil {
+		return failed(ExitError, fmt.Errorf("cluster connection: %w", err))
+	}
+	o.config = cfg
+	return nil
+}
+
+// Validate checks the flags.
+func (o *VerifyOptions) Validate() error {
+	if !slices.Contains(check.Formats, o.Output) {
+		return failed(ExitError, fmt.Errorf("-o %s: the output format is one of %s", o.Output, strings.Join(check.Formats, ", ")))
+	}
+	if o.ChunkSize < 0 {
+		return failed(ExitError, fmt.Errorf("--chunk-size %d: want 0 or more", o.ChunkSize))
+	}
+	return nil
+}
+
+// Run takes the snapshot, runs the checks and writes the report. The exit
+// code follows the report: 1 when a check failed, else 2 when a check
+// could not run, else 0.
+func (o *VerifyOptions) Run(ctx context.Context) error {
+	if o.List {
+		if err := check.WriteList(o.Out, check.Checks()); err != nil {
+			return failed(ExitError, err)
+		}
+		return nil
+	}
+	client, err := check.NewClient(o.config)
+	if err != nil {
+		return failed(ExitError, err)
+	}
+	chunk := o.ChunkSize
+	if chunk == 0 {
+		chunk = -1 // check.Options: negative means one request per kind
+	}
+	start := time.Now()
+	snap, err := check.Take(ctx, client, check.Options{ChunkSize: chunk})
+	if err != nil {
+		return failed(ExitError, fmt.Errorf("verify: %w", err))
+	}
+	listed := time.Since(start)
+	report := check.Run(snap, o.model, check.Checks())
+	checked := time.Since(start) - listed
+	if err := report.Write(o.Out, o.Output); err != nil {
+		return failed(ExitError, err)
+	}
+	if o.Verbose {
+		fmt.Fprintf(o.ErrOut, "verify: %d API requests, snapshot in %s, checks in %s\n",
+			snap.Requests, listed.Round(time.Millisecond), checked.Round(time.Microsecond))
+	}
+	return verifyExit(report)
+}
+
+// verifyExit maps a report to the exit code: a failed check wins over one
+// that could not run, since what failed is known to be broken.
+func verifyExit(r *check.Report) error {
+	switch {
+	case r.Summary.Failed > 0:
+		return silentFailure(ExitFailed)
+	case r.Summary.Errors > 0:
+		return silentFailure(ExitError)
+	}
+	return nil
+}

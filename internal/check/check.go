@@ -1,0 +1,177 @@
+package check
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/stretch-dev/kubectl-stretch/internal/topology"
+)
+
+// Status is the outcome of a check, or of one of its findings.
+type Status string
+
+// The statuses. Only pass, warn and skip let verify exit 0.
+const (
+	// StatusPass means the cluster meets the rule.
+	StatusPass Status = "pass"
+	// StatusFail means the cluster breaks a rule of severity error.
+	StatusFail Status = "fail"
+	// StatusWarn means the cluster breaks a rule of severity warning, or
+	// a rule holds with a caveat the user should know about.
+	StatusWarn Status = "warn"
+	// StatusError means the check could not run: a kind it needs could not
+	// be listed (RBAC, a missing CRD, a timeout). It is never a pass.
+	StatusError Status = "error"
+	// StatusSkip means the rule does not apply to this topology or cluster
+	// (WireGuard checks with encryption none, for example).
+	StatusSkip Status = "skip"
+)
+
+// Statuses lists the statuses from the least to the most serious, the order
+// a check's overall status is taken in.
+var Statuses = []Status{StatusPass, StatusSkip, StatusWarn, StatusError, StatusFail}
+
+func (s Status) rank() int { return slices.Index(Statuses, s) }
+
+// Severity says what breaking a rule means: a failure or a warning.
+type Severity string
+
+// The severities.
+const (
+	// SeverityError: breaking the rule puts surviving a region loss at
+	// risk; its findings have status fail.
+	SeverityError Severity = "error"
+	// SeverityWarning: breaking the rule weakens fail-over or hides a
+	// risk; its findings have status warn.
+	SeverityWarning Severity = "warning"
+)
+
+// Layer groups the checks as DESIGN.md does.
+type Layer string
+
+// The layers, in the order the registry lists them.
+const (
+	LayerNodes        Layer = "nodes"
+	LayerControlPlane Layer = "control-plane"
+	LayerNetwork      Layer = "network"
+	LayerStorage      Layer = "storage"
+	LayerWorkloads    Layer = "workloads"
+	LayerCapacity     Layer = "capacity"
+)
+
+// Layers lists the layers in registry order.
+var Layers = []Layer{LayerNodes, LayerControlPlane, LayerNetwork, LayerStorage, LayerWorkloads, LayerCapacity}
+
+// Check is one rule of the registry.
+type Check struct {
+	// ID is stable and never reused: NODE001, CP001, NET001, STOR001,
+	// WORK001, CAP001, ...
+	ID string `json:"id"`
+	// Layer is the part of the stack the rule is about.
+	Layer Layer `json:"layer"`
+	// Severity is what breaking the rule means.
+	Severity Severity `json:"severity"`
+	// Title is a one-line statement of the rule, true when it passes.
+	Title string `json:"title"`
+	// Doc explains why the rule matters and what the check reads.
+	Doc string `json:"doc"`
+	// Needs lists the kinds the check reads. If any of them could not be
+	// listed, the check is not run and reports StatusError.
+	Needs []Kind `json:"needs"`
+	// Applies, when set, says whether the rule applies to a topology; when
+	// it does not, the check reports StatusSkip with the reason, whether or
+	// not its kinds could be listed.
+	Applies func(*topology.Model) (ok bool, reason string) `json:"-"`
+	// Run evaluates the rule. It returns one pass (or skip) result when the
+	// rule holds, or one fail result per finding; Run turns fail into warn
+	// for checks of SeverityWarning. It never calls the API server.
+	Run func(*Snapshot, *topology.Model) []Result `json:"-"`
+}
+
+// Result is one finding of a check, or its pass.
+type Result struct {
+	ID     string `json:"id"`
+	Layer  Layer  `json:"layer"`
+	Status Status `json:"status"`
+	// Object names the object the finding is about, as Kind/name or
+	// Kind/namespace/name; empty for a finding about the whole cluster.
+	Object string `json:"object,omitempty"`
+	// Message says what was found and, for fail, warn and error, what to
+	// do about it.
+	Message string `json:"message"`
+}
+
+// pass is a passing result.
+func pass(format string, args ...any) Result {
+	return Result{Status: StatusPass, Message: fmt.Sprintf(format, args...)}
+}
+
+// fail is a finding about object; Run makes it a warning for checks of
+// SeverityWarning.
+func fail(object, format string, args ...any) Result {
+	return Result{Status: StatusFail, Object: object, Message: fmt.Sprintf(format, args...)}
+}
+
+// warn is a finding that is a warning whatever the check's severity.
+func warn(object, format string, args ...any) Result {
+	return Result{Status: StatusWarn, Object: object, Message: fmt.Sprintf(format, args...)}
+}
+
+// skip says that the rule does not apply.
+func skip(format string, args ...any) Result {
+	return Result{Status: StatusSkip, Message: fmt.Sprintf(format, args...)}
+}
+
+// ref names an object in a result: Kind/name or Kind/namespace/name.
+func ref(kind, namespace, name string) string {
+	if namespace == "" {
+		return kind + "/" + name
+	}
+	return kind + "/" + namespace + "/" + name
+}
+
+func nodeRef(name string) string { return ref("Node", "", name) }
+
+// evaluate runs one check over the snapshot and returns its results with
+// ID and Layer set: an error result when a kind it needs is missing, the
+// findings when there are any, else its pass or skip.
+func evaluate(c Check, snap *Snapshot, m *topology.Model) []Result {
+	if c.Applies != nil {
+		if ok, reason := c.Applies(m); !ok {
+			return []Result{{ID: c.ID, Layer: c.Layer, Status: StatusSkip, Message: reason}}
+		}
+	}
+	if msg := snap.missing(c.Needs); msg != "" {
+		return []Result{{ID: c.ID, Layer: c.Layer, Status: StatusError, Message: msg}}
+	}
+	results := c.Run(snap, m)
+	findings := slices.DeleteFunc(slices.Clone(results), func(r Result) bool {
+		return r.Status == StatusPass || r.Status == StatusSkip
+	})
+	if len(findings) > 0 {
+		results = findings
+	}
+	if len(results) == 0 {
+		results = []Result{pass("%s", c.Title)}
+	}
+	out := make([]Result, len(results))
+	for i, r := range results {
+		r.ID, r.Layer = c.ID, c.Layer
+		if r.Status == StatusFail && c.Severity == SeverityWarning {
+			r.Status = StatusWarn
+		}
+		out[i] = r
+	}
+	return out
+}
+
+// overall is the status of a check from its results: the most serious one.
+func overall(results []Result) Status {
+	s := StatusPass
+	for _, r := range results {
+		if r.Status.rank() > s.rank() {
+			s = r.Status
+		}
+	}
+	return s
+}

@@ -1,0 +1,91 @@
+package check
+
+import "strings"
+
+// Kind is one kind of object verify lists.
+type Kind int
+
+// The kinds verify lists, in the order Take lists them.
+const (
+	KindNodes Kind = iota
+	KindPods
+	KindDeployments
+	KindStatefulSets
+	KindReplicaSets
+	KindDaemonSets
+	KindHPAs
+	KindPDBs
+	KindPVCs
+	KindStorageClasses
+	KindCephClusters
+	KindCephBlockPools
+	KindFelixConfigurations
+	kindCount
+)
+
+// KindInfo says where the API serves a kind.
+type KindInfo struct {
+	Group    string `json:"group"`
+	Version  string `json:"version"`
+	Resource string `json:"resource"`
+	// CRD is true for kinds that a CustomResourceDefinition adds, so that a
+	// NotFound on LIST means the CRD is not installed.
+	CRD bool `json:"crd,omitempty"`
+	// Provider says what installs the CRD, for the error message.
+	Provider string `json:"-"`
+}
+
+var kindInfos = [kindCount]KindInfo{
+	KindNodes:               {Version: "v1", Resource: "nodes"},
+	KindPods:                {Version: "v1", Resource: "pods"},
+	KindDeployments:         {Group: "apps", Version: "v1", Resource: "deployments"},
+	KindStatefulSets:        {Group: "apps", Version: "v1", Resource: "statefulsets"},
+	KindReplicaSets:         {Group: "apps", Version: "v1", Resource: "replicasets"},
+	KindDaemonSets:          {Group: "apps", Version: "v1", Resource: "daemonsets"},
+	KindHPAs:                {Group: "autoscaling", Version: "v2", Resource: "horizontalpodautoscalers"},
+	KindPDBs:                {Group: "policy", Version: "v1", Resource: "poddisruptionbudgets"},
+	KindPVCs:                {Version: "v1", Resource: "persistentvolumeclaims"},
+	KindStorageClasses:      {Group: "storage.k8s.io", Version: "v1", Resource: "storageclasses"},
+	KindCephClusters:        {Group: "ceph.rook.io", Version: "v1", Resource: "cephclusters", CRD: true, Provider: "the Rook operator (the bundle's storage-operator stage)"},
+	KindCephBlockPools:      {Group: "ceph.rook.io", Version: "v1", Resource: "cephblockpools", CRD: true, Provider: "the Rook operator (the bundle's storage-operator stage)"},
+	KindFelixConfigurations: {Group: "crd.projectcalico.org", Version: "v1", Resource: "felixconfigurations", CRD: true, Provider: "Calico (Kubespray installs it with the network plugin)"},
+}
+
+// Kinds returns every kind verify lists, in listing order. The bundle's
+// stretch-verify ClusterRole grants exactly these.
+func Kinds() []Kind {
+	out := make([]Kind, kindCount)
+	for i := range out {
+		out[i] = Kind(i)
+	}
+	return out
+}
+
+// Info returns where the API serves k.
+func (k Kind) Info() KindInfo { return kindInfos[k] }
+
+// String is the resource name as kubectl writes it: pods,
+// cephclusters.ceph.rook.io.
+func (k Kind) String() string {
+	if k < 0 || k >= kindCount {
+		return "unknown"
+	}
+	i := kindInfos[k]
+	if i.Group == "" {
+		return i.Resource
+	}
+	return i.Resource + "." + i.Group
+}
+
+// path is the URL path of a LIST of every object of the kind.
+func (i KindInfo) path() string {
+	if i.Group == "" {
+		return "/api/" + i.Version + "/" + i.Resource
+	}
+	return "/apis/" + i.Group + "/" + i.Version + "/" + i.Resource
+}
+
+// groupVersion is the kind's apiVersion.
+func (i KindInfo) groupVersion() string {
+	return strings.TrimPrefix(i.Group+"/"+i.Version, "/")
+}

@@ -1,0 +1,201 @@
+package check
+
+import (
+	"encoding/json"
+	"encoding/xml"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+
+	"sigs.k8s.io/yaml"
+
+	"github.com/stretch-dev/kubectl-stretch/internal/topology"
+)
+
+// APIVersion and ReportKind identify a verify report.
+const (
+	APIVersion = "stretch.dev/v1alpha1"
+	ReportKind = "VerifyReport"
+)
+
+// Report is the result of a verify run.
+type Report struct {
+	APIVersion string `json:"apiVersion"`
+	Kind       string `json:"kind"`
+	// Topology is the name of the topology the cluster was checked against.
+	Topology string  `json:"topology"`
+	Summary  Summary `json:"summary"`
+	// Results holds every check's results, in registry order.
+	Results []Result `json:"results"`
+}
+
+// Summary counts the checks by their overall status (the most serious of
+// their results), and the API requests of the snapshot.
+type Summary struct {
+	Checks   int `json:"checks"`
+	Passed   int `json:"passed"`
+	Failed   int `json:"failed"`
+	Warnings int `json:"warnings"`
+	Errors   int `json:"errors"`
+	Skipped  int `json:"skipped"`
+	// APIRequests is the number of HTTP requests the snapshot took.
+	APIRequests int64 `json:"apiRequests"`
+}
+
+// Run applies checks to the snapshot and returns the report.
+func Run(snap *Snapshot, m *topology.Model, checks []Check) *Report {
+	r := &Report{APIVersion: APIVersion, Kind: ReportKind, Topology: m.Name, Results: []Result{}}
+	for _, c := range checks {
+		results := evaluate(c, snap, m)
+		r.Results = append(r.Results, results...)
+		r.Summary.Checks++
+		switch overall(results) {
+		case StatusPass:
+			r.Summary.Passed++
+		case StatusFail:
+			r.Summary.Failed++
+		case StatusWarn:
+			r.Summary.Warnings++
+		case StatusError:
+			r.Summary.Errors++
+		case StatusSkip:
+			r.Summary.Skipped++
+		}
+	}
+	r.Summary.APIRequests = snap.Requests
+	return r
+}
+
+// Formats lists the output formats, the first being the default.
+var Formats = []string{"table", "json", "yaml", "junit"}
+
+// Write writes the report in one of Formats.
+func (r *Report) Write(w io.Writer, format string) error {
+	switch format {
+	case "table":
+		return r.writeTable(w)
+	case "json":
+		data, err := json.MarshalIndent(r, "", "  ")
+		if err != nil {
+			return fmt.Errorf("encode report: %w", err)
+		}
+		_, err = w.Write(append(data, '\n'))
+		return err
+	case "yaml":
+		data, err := yaml.Marshal(r)
+		if err != nil {
+			return fmt.Errorf("encode report: %w", err)
+		}
+		_, err = w.Write(data)
+		return err
+	case "junit":
+		return r.writeJUnit(w)
+	}
+	return fmt.Errorf("unknown output format %q (one of %s)", format, strings.Join(Formats, ", "))
+}
+
+// SummaryLine is the report's summary in one line.
+func (r *Report) SummaryLine() string {
+	s := r.Summary
+	return fmt.Sprintf("%d checks: %d passed, %d failed, %d warnings, %d errors, %d skipped (%d API requests)",
+		s.Checks, s.Passed, s.Failed, s.Warnings, s.Errors, s.Skipped, s.APIRequests)
+}
+
+func (r *Report) writeTable(w io.Writer) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tLAYER\tSTATUS\tOBJECT\tMESSAGE")
+	for _, res := range r.Results {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", res.ID, res.Layer, res.Status, res.Object, res.Message)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	_, err := fmt.Fprintln(w, r.SummaryLine())
+	return err
+}
+
+type junitSuites struct {
+	XMLName xml.Name     `xml:"testsuites"`
+	Suites  []junitSuite `xml:"testsuite"`
+}
+
+type junitSuite struct {
+	Name     string      `xml:"name,attr"`
+	Tests    int         `xml:"tests,attr"`
+	Failures int         `xml:"failures,attr"`
+	Errors   int         `xml:"errors,attr"`
+	Skipped  int         `xml:"skipped,attr"`
+	Cases    []junitCase `xml:"testcase"`
+}
+
+type junitCase struct {
+	Name      string        `xml:"name,attr"`
+	Classname string        `xml:"classname,attr"`
+	Failure   *junitProblem `xml:"failure,omitempty"`
+	Error     *junitProblem `xml:"error,omitempty"`
+	Skipped   *junitSkipped `xml:"skipped,omitempty"`
+	SystemOut string        `xml:"system-out,omitempty"`
+}
+
+type junitProblem struct {
+	Message string `xml:"message,attr"`
+	Type    string `xml:"type,attr"`
+	Text    string `xml:",chardata"`
+}
+
+type junitSkipped struct {
+	Message string `xml:"message,attr"`
+}
+
+// writeJUnit writes one test case per check (class name: the layer). A
+// failed check is a failure, a check that could not run an error, a
+// skipped check skipped; warnings pass with their messages in system-out,
+// as they do not fail verify.
+func (r *Report) writeJUnit(w io.Writer) error {
+	suite := junitSuite{Name: "kubectl-stretch verify " + r.Topology}
+	for start := 0; start < len(r.Results); {
+		end := start + 1
+		for end < len(r.Results) && r.Results[end].ID == r.Results[start].ID {
+			end++
+		}
+		results := r.Results[start:end]
+		start = end
+		var lines []string
+		for _, res := range results {
+			line := res.Message
+			if res.Object != "" {
+				line = res.Object + ": " + line
+			}
+			lines = append(lines, string(res.Status)+": "+line)
+		}
+		text := strings.Join(lines, "\n")
+		c := junitCase{Name: results[0].ID, Classname: string(results[0].Layer)}
+		first := results[0].Message
+		switch overall(results) {
+		case StatusFail:
+			c.Failure = &junitProblem{Message: first, Type: string(StatusFail), Text: text}
+			suite.Failures++
+		case StatusError:
+			c.Error = &junitProblem{Message: first, Type: string(StatusError), Text: text}
+			suite.Errors++
+		case StatusSkip:
+			c.Skipped = &junitSkipped{Message: first}
+			suite.Skipped++
+		default:
+			c.SystemOut = text
+		}
+		suite.Cases = append(suite.Cases, c)
+	}
+	suite.Tests = len(suite.Cases)
+	if _, err := io.WriteString(w, xml.Header); err != nil {
+		return err
+	}
+	enc := xml.NewEncoder(w)
+	enc.Indent("", "  ")
+	if err := enc.Encode(junitSuites{Suites: []junitSuite{suite}}); err != nil {
+		return fmt.Errorf("encode JUnit report: %w", err)
+	}
+	_, err := io.WriteString(w, "\n")
+	return err
+}

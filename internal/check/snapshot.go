@@ -1,0 +1,362 @@
+package check
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	autoscalingv2 "k8s.io/api/autoscaling/v2"
+	corev1 "k8s.io/api/core/v1"
+	policyv1 "k8s.io/api/policy/v1"
+	storagev1 "k8s.io/api/storage/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/rest"
+
+	"github.com/stretch-dev/kubectl-stretch/internal/api/calico"
+	"github.com/stretch-dev/kubectl-stretch/internal/api/rook"
+	"github.com/stretch-dev/kubectl-stretch/internal/topology"
+)
+
+// Defaults of Options and of the client.
+const (
+	// DefaultChunkSize is the page size of every LIST, as kubectl's
+	// --chunk-size.
+	DefaultChunkSize = 500
+	// DefaultParallel is how many kinds are listed at once.
+	DefaultParallel = 4
+	// DefaultRequestTimeout bounds each request when the client
+	// configuration sets no timeout, so that a hung API server gives an
+	// error instead of a hang.
+	DefaultRequestTimeout = 30 * time.Second
+	// defaultQPS and defaultBurst replace client-go's client-side rate
+	// limit (5 and 10) when the configuration sets none: a snapshot is a
+	// short burst of LISTs, and throttling it would only add latency.
+	defaultQPS   = 50
+	defaultBurst = 100
+)
+
+// Snapshot is what verify knows about the cluster: every object of each
+// kind, from one paginated LIST per kind, sorted by namespace and name.
+// A kind that could not be listed has no objects and an error in Errors.
+type Snapshot struct {
+	Nodes               []corev1.Node
+	Pods                []corev1.Pod
+	Deployments         []appsv1.Deployment
+	StatefulSets        []appsv1.StatefulSet
+	ReplicaSets         []appsv1.ReplicaSet
+	DaemonSets          []appsv1.DaemonSet
+	HPAs                []autoscalingv2.HorizontalPodAutoscaler
+	PDBs                []policyv1.PodDisruptionBudget
+	PVCs                []corev1.PersistentVolumeClaim
+	StorageClasses      []storagev1.StorageClass
+	CephClusters        []rook.CephCluster
+	CephBlockPools      []rook.CephBlockPool
+	FelixConfigurations []calico.FelixConfiguration
+
+	// Errors holds, by Kind, why a kind could not be listed (nil when it
+	// was). Tests set it to simulate a kind that cannot be read.
+	Errors [kindCount]error
+	// Requests is the number of HTTP requests the snapshot took.
+	Requests int64
+
+	indexMu  sync.Mutex
+	idx      *index
+	idxModel *topology.Model
+}
+
+// missing returns the message of a check that cannot run because kinds it
+// needs could not be listed, or "" when all of them were.
+func (s *Snapshot) missing(needs []Kind) string {
+	var msgs []string
+	for _, k := range needs {
+		if err := s.Errors[k]; err != nil {
+			msgs = append(msgs, describeListError(k, err))
+		}
+	}
+	return strings.Join(msgs, "; ")
+}
+
+// Options configures Take.
+type Options struct {
+	// ChunkSize is the page size of each LIST (the limit parameter).
+	// Zero means DefaultChunkSize; a negative value lists each kind in
+	// one request.
+	ChunkSize int64
+	// Parallel bounds how many kinds are listed at once. Zero means
+	// DefaultParallel.
+	Parallel int
+}
+
+// Client lists the kinds verify reads and counts its HTTP requests.
+type Client struct {
+	core     kubernetes.Interface
+	raw      rest.Interface
+	requests *atomic.Int64
+}
+
+// NewClient returns a Client for the cluster at cfg. Built-in kinds are
+// read as protobuf, custom resources as JSON. cfg is copied; when it sets
+// no rate limit or timeout, the client uses 50 QPS (burst 100) and
+// DefaultRequestTimeout.
+func NewClient(cfg *rest.Config) (*Client, error) {
+	counter := &atomic.Int64{}
+	base := rest.CopyConfig(cfg)
+	if base.QPS == 0 && base.RateLimiter == nil {
+		base.QPS, base.Burst = defaultQPS, defaultBurst
+	}
+	if base.Timeout == 0 {
+		base.Timeout = DefaultRequestTimeout
+	}
+	base.Wrap(func(rt http.RoundTripper) http.RoundTripper { return &countingTransport{next: rt, n: counter} })
+
+	protoCfg := rest.CopyConfig(base)
+	protoCfg.ContentType = runtime.ContentTypeProtobuf
+	protoCfg.AcceptContentTypes = runtime.ContentTypeProtobuf + "," + runtime.ContentTypeJSON
+	core, err := kubernetes.NewForConfig(protoCfg)
+	if err != nil {
+		return nil, fmt.Errorf("kubernetes client: %w", err)
+	}
+	jsonCfg := rest.CopyConfig(base)
+	jsonCfg.ContentType = runtime.ContentTypeJSON
+	jsonCfg.AcceptContentTypes = runtime.ContentTypeJSON
+	jsonCfg.NegotiatedSerializer = scheme.Codecs.WithoutConversion()
+	raw, err := rest.UnversionedRESTClientFor(jsonCfg)
+	if err != nil {
+		return nil, fmt.Errorf("kubernetes client: %w", err)
+	}
+	return &Client{core: core, raw: raw, requests: counter}, nil
+}
+
+// Requests returns the number of HTTP requests the client has sent.
+func (c *Client) Requests() int64 { return c.requests.Load() }
+
+// countingTransport counts the requests that go through it.
+type countingTransport struct {
+	next http.RoundTripper
+	n    *atomic.Int64
+}
+
+func (t *countingTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	t.n.Add(1)
+	return t.next.RoundTrip(req)
+}
+
+// ErrUnreachable wraps the error of a snapshot that could not list
+// anything because the API server could not be reached.
+var ErrUnreachable = errors.New("cannot reach the API server")
+
+// Take lists every kind once (paginated, a few kinds at a time) and returns
+// the snapshot. Kinds that cannot be listed are recorded in
+// Snapshot.Errors. The error is non-nil only when no kind could be listed
+// and no answer came from the API server at all (ErrUnreachable), or when
+// ctx ended.
+func Take(ctx context.Context, c *Client, opts Options) (*Snapshot, error) {
+	chunk := opts.ChunkSize
+	switch {
+	case chunk == 0:
+		chunk = DefaultChunkSize
+	case chunk < 0:
+		chunk = 0
+	}
+	parallel := opts.Parallel
+	if parallel <= 0 {
+		parallel = DefaultParallel
+	}
+	before := c.Requests()
+	snap := &Snapshot{}
+	work := make(chan Kind)
+	var wg sync.WaitGroup
+	for range min(parallel, int(kindCount)) {
+		wg.Go(func() {
+			for k := range work {
+				snap.Errors[k] = listKind(ctx, c, snap, k, chunk)
+			}
+		})
+	}
+	for _, k := range Kinds() {
+		work <- k
+	}
+	close(work)
+	wg.Wait()
+	snap.Requests = c.Requests() - before
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("snapshot: %w", err)
+	}
+	first := -1
+	for k, err := range snap.Errors {
+		var status apierrors.APIStatus
+		if err == nil || errors.As(err, &status) {
+			return snap, nil
+		}
+		if first < 0 {
+			first = k
+		}
+	}
+	return nil, fmt.Errorf("%w: list %s: %w", ErrUnreachable, Kind(first), snap.Errors[first])
+}
+
+// listKind lists one kind into its field of snap and returns the API's
+// error as it came (describeListError words it). Each kind has its own
+// field, so concurrent calls for different kinds do not race.
+func listKind(ctx context.Context, c *Client, snap *Snapshot, k Kind, chunk int64) error {
+	var err error
+	all := metav1.NamespaceAll
+	switch k {
+	case KindNodes:
+		snap.Nodes, err = pages(ctx, chunk, c.core.CoreV1().Nodes().List, func(l *corev1.NodeList) []corev1.Node { return l.Items })
+	case KindPods:
+		snap.Pods, err = pages(ctx, chunk, c.core.CoreV1().Pods(all).List, func(l *corev1.PodList) []corev1.Pod { return l.Items })
+	case KindDeployments:
+		snap.Deployments, err = pages(ctx, chunk, c.core.AppsV1().Deployments(all).List, func(l *appsv1.DeploymentList) []appsv1.Deployment { return l.Items })
+	case KindStatefulSets:
+		snap.StatefulSets, err = pages(ctx, chunk, c.core.AppsV1().StatefulSets(all).List, func(l *appsv1.StatefulSetList) []appsv1.StatefulSet { return l.Items })
+	case KindReplicaSets:
+		snap.ReplicaSets, err = pages(ctx, chunk, c.core.AppsV1().ReplicaSets(all).List, func(l *appsv1.ReplicaSetList) []appsv1.ReplicaSet { return l.Items })
+	case KindDaemonSets:
+		snap.DaemonSets, err = pages(ctx, chunk, c.core.AppsV1().DaemonSets(all).List, func(l *appsv1.DaemonSetList) []appsv1.DaemonSet { return l.Items })
+	case KindHPAs:
+		snap.HPAs, err = pages(ctx, chunk, c.core.AutoscalingV2().HorizontalPodAutoscalers(all).List,
+			func(l *autoscalingv2.HorizontalPodAutoscalerList) []autoscalingv2.HorizontalPodAutoscaler {
+				return l.Items
+			})
+	case KindPDBs:
+		snap.PDBs, err = pages(ctx, chunk, c.core.PolicyV1().PodDisruptionBudgets(all).List,
+			func(l *policyv1.PodDisruptionBudgetList) []policyv1.PodDisruptionBudget { return l.Items })
+	case KindPVCs:
+		snap.PVCs, err = pages(ctx, chunk, c.core.CoreV1().PersistentVolumeClaims(all).List,
+			func(l *corev1.PersistentVolumeClaimList) []corev1.PersistentVolumeClaim { return l.Items })
+	case KindStorageClasses:
+		snap.StorageClasses, err = pages(ctx, chunk, c.core.StorageV1().StorageClasses().List,
+			func(l *storagev1.StorageClassList) []storagev1.StorageClass { return l.Items })
+	case KindCephClusters:
+		snap.CephClusters, err = pages(ctx, chunk, rawList[rook.CephCluster](c, k), rawItems[rook.CephCluster])
+	case KindCephBlockPools:
+		snap.CephBlockPools, err = pages(ctx, chunk, rawList[rook.CephBlockPool](c, k), rawItems[rook.CephBlockPool])
+	case KindFelixConfigurations:
+		snap.FelixConfigurations, err = pages(ctx, chunk, rawList[calico.FelixConfiguration](c, k), rawItems[calico.FelixConfiguration])
+	default:
+		return fmt.Errorf("unknown kind %d", k)
+	}
+	return err
+}
+
+// objectMeta is what sorting needs of an object.
+type objectMeta interface {
+	GetNamespace() string
+	GetName() string
+}
+
+// pages lists every page of a kind and returns the items sorted by
+// namespace and name. When a continue token has expired (410 Gone), it
+// lists the kind again in one request, as client-go's pager does.
+func pages[T any, PT interface {
+	*T
+	objectMeta
+}, L interface{ GetContinue() string }](ctx context.Context, chunk int64,
+	list func(context.Context, metav1.ListOptions) (L, error), items func(L) []T) ([]T, error) {
+	var out []T
+	opts := metav1.ListOptions{Limit: chunk}
+	for {
+		l, err := list(ctx, opts)
+		if err != nil {
+			if opts.Continue != "" && apierrors.IsResourceExpired(err) {
+				out, opts = nil, metav1.ListOptions{}
+				continue
+			}
+			return nil, err
+		}
+		out = append(out, items(l)...)
+		opts.Continue = l.GetContinue()
+		if opts.Continue == "" {
+			break
+		}
+	}
+	slices.SortFunc(out, func(a, b T) int {
+		am, bm := PT(&a), PT(&b)
+		return cmp.Or(cmp.Compare(am.GetNamespace(), bm.GetNamespace()), cmp.Compare(am.GetName(), bm.GetName()))
+	})
+	return out, nil
+}
+
+// rawPage is one page of a custom resource list, decoded from JSON.
+type rawPage[T any] struct {
+	Metadata metav1.ListMeta `json:"metadata"`
+	Items    []T             `json:"items"`
+}
+
+// GetContinue returns the page's continue token.
+func (p *rawPage[T]) GetContinue() string { return p.Metadata.Continue }
+
+func rawItems[T any](p *rawPage[T]) []T { return p.Items }
+
+// rawList returns a LIST of a custom resource kind through the JSON REST
+// client, decoded into T (fields T does not know are ignored).
+func rawList[T any](c *Client, k Kind) func(context.Context, metav1.ListOptions) (*rawPage[T], error) {
+	info := k.Info()
+	return func(ctx context.Context, opts metav1.ListOptions) (*rawPage[T], error) {
+		req := c.raw.Get().AbsPath(info.path())
+		if opts.Limit > 0 {
+			req = req.Param("limit", strconv.FormatInt(opts.Limit, 10))
+		}
+		if opts.Continue != "" {
+			req = req.Param("continue", opts.Continue)
+		}
+		data, err := req.Do(ctx).Raw()
+		if err != nil {
+			return nil, err
+		}
+		page := &rawPage[T]{}
+		if err := json.Unmarshal(data, page); err != nil {
+			return nil, fmt.Errorf("decode %s: %w", info.groupVersion(), err)
+		}
+		return page, nil
+	}
+}
+
+// describeListError says why a kind could not be listed and what to do.
+func describeListError(k Kind, err error) string {
+	info := k.Info()
+	prefix := "cannot list " + k.String()
+	var netErr net.Error
+	switch {
+	case apierrors.IsForbidden(err):
+		return fmt.Sprintf("%s: forbidden by RBAC (%s): bind this user to the ClusterRole stretch-verify "+
+			"(access/ in the bundle; members of the group stretch:verifiers have it)", prefix, statusMessage(err))
+	case apierrors.IsNotFound(err) && info.CRD:
+		return fmt.Sprintf("%s: the CRD is not installed (the API server does not serve %s %s): install %s",
+			prefix, info.groupVersion(), info.Resource, info.Provider)
+	case apierrors.IsNotFound(err):
+		return fmt.Sprintf("%s: the API server does not serve %s %s", prefix, info.groupVersion(), info.Resource)
+	case apierrors.IsUnauthorized(err):
+		return fmt.Sprintf("%s: the API server refused the credentials (401): check the kubeconfig", prefix)
+	case apierrors.IsTimeout(err) || apierrors.IsServerTimeout(err) || apierrors.IsTooManyRequests(err) ||
+		errors.Is(err, context.DeadlineExceeded) || errors.As(err, &netErr) && netErr.Timeout():
+		return fmt.Sprintf("%s: the API server did not answer in time (%v): retry, or raise --request-timeout", prefix, err)
+	}
+	return fmt.Sprintf("%s: %v", prefix, err)
+}
+
+// statusMessage is the API server's message for an error it returned, or
+// the error's text.
+func statusMessage(err error) string {
+	var status apierrors.APIStatus
+	if errors.As(err, &status) && status.Status().Message != "" {
+		return status.Status().Message
+	}
+	return err.Error()
+}

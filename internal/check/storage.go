@@ -1,0 +1,533 @@
+package check
+
+import (
+	"encoding/json"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/stretch-dev/kubectl-stretch/internal/api/rook"
+	"github.com/stretch-dev/kubectl-stretch/internal/topology"
+)
+
+// What Rook and Ceph write that the storage checks read (rook
+// pkg/operator/ceph/cluster/mon/spec.go, osd/labels.go; types.go).
+const (
+	labelApp         = "app"
+	appMon           = "rook-ceph-mon"
+	appOSD           = "rook-ceph-osd"
+	labelMonZone     = "zone"
+	labelMonID       = "mon"
+	labelOSDZone     = "topology-location-zone"
+	labelOSDID       = "ceph-osd-id"
+	stretchPoolSize  = 4
+	monsPerData      = 2
+	monsInArbiter    = 1
+	stretchMonCount  = 5
+	mgrPoolName      = ".mgr"
+	healthOK         = "HEALTH_OK"
+	healthWarn       = "HEALTH_WARN"
+	healthErr        = "HEALTH_ERR"
+	degradedStretch  = "DEGRADED_STRETCH_MODE"
+	phaseReady       = "Ready"
+	storageStageHint = "the bundle's storage/rook/cluster (Flux stage stretch-storage)"
+)
+
+// storageChecks are the checks of the storage layer (Rook and Ceph).
+func storageChecks() []Check {
+	return []Check{
+		{
+			ID: "STOR001", Layer: LayerStorage, Severity: SeverityError,
+			Title: "The CephCluster is in stretch mode over the topology's regions",
+			Doc: "The CephCluster in the storage namespace must run 5 mons in stretch mode " +
+				"(spec.mon.stretchCluster) over exactly the topology's three regions, with the arbiter " +
+				"region as its only arbiter zone and topology.kubernetes.io/zone as the failure domain " +
+				"label. Rook cannot turn an existing cluster into a stretch cluster, so a wrong spec " +
+				"found late is expensive.",
+			Needs: []Kind{KindCephClusters},
+			Run:   checkStretchSpec,
+		},
+		{
+			ID: "STOR002", Layer: LayerStorage, Severity: SeverityError,
+			Title: "The mons are placed 2/2/1",
+			Doc: "Ceph's stretch mode needs two mons in each data region and the tiebreaker in the " +
+				"arbiter: OSDs only talk to the mons of their own region, and the arbiter decides which " +
+				"side keeps quorum. The check counts the mon pods (app=rook-ceph-mon) by Rook's zone " +
+				"label, and checks that each runs on a node of the region its label names.",
+			Needs: []Kind{KindNodes, KindPods},
+			Run:   checkMonPlacement,
+		},
+		{
+			ID: "STOR003", Layer: LayerStorage, Severity: SeverityError,
+			Title: "No OSD runs in the arbiter region",
+			Doc: "An OSD in the arbiter puts a third zone in the CRUSH map, and Rook then refuses to " +
+				"enable stretch mode. The check reads the OSD pods' topology-location-zone label " +
+				"(app=rook-ceph-osd) and their nodes.",
+			Needs: []Kind{KindNodes, KindPods},
+			Run:   checkNoArbiterOSD,
+		},
+		{
+			ID: "STOR004", Layer: LayerStorage, Severity: SeverityError,
+			Title: "Both data regions run the same number of OSDs",
+			Doc: "Stretch mode needs the two data zones of the CRUSH map to weigh the same (Squid: " +
+				"exactly; Tentacle 20.2.2 and later: within 10%), and a region with no OSD holds no copy. " +
+				"The check counts OSD pods per data region; equal disks per OSD are assumed.",
+			Needs: []Kind{KindNodes, KindPods},
+			Run:   checkOSDBalance,
+		},
+		{
+			ID: "STOR005", Layer: LayerStorage, Severity: SeverityError,
+			Title: "Every CephBlockPool is replicated with size 4",
+			Doc: "In a stretch cluster every pool keeps 4 copies, 2 per data region (Rook refuses other " +
+				"sizes and erasure coding: \"pools in a stretch cluster must have replication size 4\"). A " +
+				"pool of size 3 leaves one region with a single copy, or none.",
+			Needs: []Kind{KindCephBlockPools},
+			Run:   checkPoolSizes,
+		},
+		{
+			ID: "STOR006", Layer: LayerStorage, Severity: SeverityError,
+			Title: "The topology's block pools exist and are Ready",
+			Doc: "Every block pool of the topology must exist as a CephBlockPool in the storage namespace " +
+				"with status.phase Ready (Rook created it in Ceph).",
+			Needs: []Kind{KindCephBlockPools},
+			Run:   checkTopologyPools,
+		},
+		{
+			ID: "STOR007", Layer: LayerStorage, Severity: SeverityError,
+			Title: "The builtin .mgr pool is defined",
+			Doc: "Without a CephBlockPool for .mgr (spec.name: .mgr), Ceph creates that pool with size 3 " +
+				"and no stretch rule, and Rook (1.17 and later) does not enable stretch mode " +
+				"(rook#12356).",
+			Needs: []Kind{KindCephBlockPools},
+			Run:   checkMgrPool,
+		},
+		{
+			ID: "STOR008", Layer: LayerStorage, Severity: SeverityError,
+			Title: "Ceph is healthy",
+			Doc: "Rook copies Ceph's health into the CephCluster's status.ceph.health. HEALTH_OK passes; " +
+				"HEALTH_WARN is a warning, except DEGRADED_STRETCH_MODE (a data region is down and every " +
+				"pool runs on 2 copies with min_size 1), which fails, as does HEALTH_ERR.",
+			Needs: []Kind{KindCephClusters},
+			Run:   checkCephHealth,
+		},
+		{
+			ID: "STOR009", Layer: LayerStorage, Severity: SeverityError,
+			Title: "Rook reports the CephCluster Ready",
+			Doc: "status.phase Ready means the operator reconciled the cluster: mons, mgrs and OSDs are " +
+				"deployed and stretch mode is configured. Progressing for long, or Failure, needs a look at " +
+				"the operator's log.",
+			Needs: []Kind{KindCephClusters},
+			Run:   checkCephReady,
+		},
+		{
+			ID: "STOR010", Layer: LayerStorage, Severity: SeverityError,
+			Title: "The topology's StorageClasses use its pools",
+			Doc: "Each block pool's StorageClass must exist, use Rook's RBD provisioner " +
+				"(<namespace>.rbd.csi.ceph.com) and point at that pool in the CephCluster's namespace, so " +
+				"that new volumes get 4 copies over both data regions.",
+			Needs: []Kind{KindStorageClasses},
+			Run:   checkStorageClasses,
+		},
+	}
+}
+
+// cephClusters returns the CephClusters of the storage namespace.
+func cephClusters(s *Snapshot, m *topology.Model) []*rook.CephCluster {
+	var out []*rook.CephCluster
+	for i := range s.CephClusters {
+		if s.CephClusters[i].Namespace == m.Storage.Namespace {
+			out = append(out, &s.CephClusters[i])
+		}
+	}
+	return out
+}
+
+func clusterRef(c *rook.CephCluster) string { return ref("CephCluster", c.Namespace, c.Name) }
+
+func noCephCluster(m *topology.Model) string {
+	return fmt.Sprintf("no CephCluster in namespace %s: apply %s, after the Rook operator", m.Storage.Namespace, storageStageHint)
+}
+
+func checkStretchSpec(s *Snapshot, m *topology.Model) []Result {
+	clusters := cephClusters(s, m)
+	if len(clusters) == 0 {
+		return []Result{fail("", "%s", noCephCluster(m))}
+	}
+	var out []Result
+	for _, c := range clusters {
+		obj := clusterRef(c)
+		mon := c.Spec.Mon
+		if mon.Count != stretchMonCount {
+			out = append(out, fail(obj, "CephCluster %s/%s runs %d mons, want %d (2 per data region and 1 in the arbiter): set spec.mon.count: %d",
+				c.Namespace, c.Name, mon.Count, stretchMonCount, stretchMonCount))
+		}
+		sc := mon.StretchCluster
+		if sc == nil || len(sc.Zones) == 0 {
+			out = append(out, fail(obj, "CephCluster %s/%s is not in stretch mode (no spec.mon.stretchCluster.zones): Rook cannot convert a running cluster; recreate it from %s",
+				c.Namespace, c.Name, storageStageHint))
+			continue
+		}
+		var zones, arbiters []string
+		for _, z := range sc.Zones {
+			zones = append(zones, z.Name)
+			if z.Arbiter {
+				arbiters = append(arbiters, z.Name)
+			}
+		}
+		want := regionNames(m)
+		if !sameSet(zones, want) {
+			out = append(out, fail(obj, "CephCluster %s/%s stretches over zones %s, the topology's regions are %s: the zone names must equal the node labels; fix spec.mon.stretchCluster.zones (render it again from the topology)",
+				c.Namespace, c.Name, strings.Join(zones, ", "), strings.Join(want, ", ")))
+		}
+		if len(arbiters) != 1 || arbiters[0] != m.Arbiter {
+			out = append(out, fail(obj, "CephCluster %s/%s has arbiter zone(s) [%s], want exactly %s: set arbiter: true on zone %s only",
+				c.Namespace, c.Name, strings.Join(arbiters, ", "), m.Arbiter, m.Arbiter))
+		}
+		if fdl := sc.FailureDomainLabel; fdl != "" && fdl != topology.LabelZone {
+			out = append(out, fail(obj, "CephCluster %s/%s uses failure domain label %s, the nodes carry their region as %s: set spec.mon.stretchCluster.failureDomainLabel: %s",
+				c.Namespace, c.Name, fdl, topology.LabelZone, topology.LabelZone))
+		}
+	}
+	if len(out) == 0 {
+		out = append(out, pass("CephCluster %s/%s runs %d mons in stretch mode over %s, arbiter %s", clusters[0].Namespace, clusters[0].Name,
+			stretchMonCount, strings.Join(regionNames(m), ", "), m.Arbiter))
+	}
+	return out
+}
+
+func sameSet(a, b []string) bool {
+	x, y := slices.Sorted(slices.Values(a)), slices.Sorted(slices.Values(b))
+	return slices.Equal(x, y)
+}
+
+// cephPods returns the placed, live pods of the storage namespace with
+// label app=app.
+func cephPods(s *Snapshot, m *topology.Model, app string) []*corev1.Pod {
+	var out []*corev1.Pod
+	for i := range s.Pods {
+		p := &s.Pods[i]
+		if p.Namespace == m.Storage.Namespace && p.Labels[labelApp] == app && p.Spec.NodeName != "" && live(p) {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// daemonName names a Ceph daemon by its ID label, else its pod name.
+func daemonName(p *corev1.Pod, idLabel string) string {
+	if id := p.Labels[idLabel]; id != "" {
+		return id
+	}
+	return p.Name
+}
+
+func checkMonPlacement(s *Snapshot, m *topology.Model) []Result {
+	idx := s.index(m)
+	mons := cephPods(s, m, appMon)
+	byZone := map[string][]string{}
+	var out []Result
+	for _, p := range mons {
+		zone := p.Labels[labelMonZone]
+		byZone[zone] = append(byZone[zone], daemonName(p, labelMonID))
+		obj := ref("Pod", p.Namespace, p.Name)
+		region, known := idx.regions[p.Spec.NodeName]
+		switch {
+		case zone == "":
+			out = append(out, fail(obj, "mon %s has no %s label: it was not created by Rook in stretch mode; check the CephCluster (STOR001)",
+				daemonName(p, labelMonID), labelMonZone))
+		case known && region != "" && region != zone:
+			out = append(out, fail(obj, "mon %s is labelled zone %s but runs on node %s in region %s: fix the node's zone label (NODE002), then let Rook fail the mon over (delete its Deployment rook-ceph-mon-%s)",
+				daemonName(p, labelMonID), zone, p.Spec.NodeName, region, daemonName(p, labelMonID)))
+		}
+	}
+	for _, r := range m.Regions {
+		want := monsPerData
+		if r.Arbiter {
+			want = monsInArbiter
+		}
+		got := byZone[r.Name]
+		if len(got) != want {
+			names := ""
+			if len(got) > 0 {
+				names = " (" + strings.Join(got, ", ") + ")"
+			}
+			out = append(out, fail("", "region %s runs %s%s, want %d: Rook places 2 mons per data region and 1 in the arbiter; check that %s has %d schedulable nodes for mons with the right zone label, and the rook-ceph-operator log",
+				r.Name, count(len(got), "mon", "mons"), names, want, r.Name, want))
+		}
+	}
+	for _, zone := range slices.Sorted(maps.Keys(byZone)) {
+		if zone != "" && !slices.Contains(regionNames(m), zone) {
+			out = append(out, fail("", "%s labelled with zone %s, which is not a region of the topology: fix spec.mon.stretchCluster.zones (STOR001)",
+				count(len(byZone[zone]), "mon is", "mons are"), zone))
+		}
+	}
+	if len(out) == 0 {
+		parts := make([]string, 0, len(m.Regions))
+		for _, r := range m.Regions {
+			parts = append(parts, fmt.Sprintf("%s: %d", r.Name, len(byZone[r.Name])))
+		}
+		out = append(out, pass("%d mons placed %s", len(mons), strings.Join(parts, ", ")))
+	}
+	return out
+}
+
+// osdRegion is the region of an OSD pod: Rook's topology-location-zone
+// label, else its node's region.
+func osdRegion(idx *index, p *corev1.Pod) string {
+	if z := p.Labels[labelOSDZone]; z != "" {
+		return z
+	}
+	return idx.regions[p.Spec.NodeName]
+}
+
+func checkNoArbiterOSD(s *Snapshot, m *topology.Model) []Result {
+	idx := s.index(m)
+	var out []Result
+	osds := cephPods(s, m, appOSD)
+	for _, p := range osds {
+		if osdRegion(idx, p) == m.Arbiter || idx.regions[p.Spec.NodeName] == m.Arbiter {
+			out = append(out, fail(ref("Pod", p.Namespace, p.Name), "OSD %s runs on node %s in the arbiter region %s: Rook will not enable stretch mode with a third zone; keep OSDs in the data regions (spec.placement.osd node affinity, as rendered) and remove this OSD",
+				daemonName(p, labelOSDID), p.Spec.NodeName, m.Arbiter))
+		}
+	}
+	if len(out) == 0 {
+		out = append(out, pass("none of the %d OSDs runs in the arbiter region %s", len(osds), m.Arbiter))
+	}
+	return out
+}
+
+func checkOSDBalance(s *Snapshot, m *topology.Model) []Result {
+	idx := s.index(m)
+	perRegion := map[string]int{}
+	for _, p := range cephPods(s, m, appOSD) {
+		perRegion[osdRegion(idx, p)]++
+	}
+	var parts []string
+	counts := make([]int, 0, len(m.Data))
+	for _, r := range m.Data {
+		parts = append(parts, fmt.Sprintf("%s: %d", r, perRegion[r]))
+		counts = append(counts, perRegion[r])
+	}
+	if slices.Contains(counts, 0) {
+		return []Result{fail("", "a data region runs no OSD (%s): it holds no copy of the data; check the storage nodes there (NODE004, NODE005) and the OSD prepare jobs in namespace %s",
+			strings.Join(parts, ", "), m.Storage.Namespace)}
+	}
+	if slices.Min(counts) != slices.Max(counts) {
+		return []Result{fail("", "the data regions run different numbers of OSDs (%s): stretch mode needs both zones to weigh the same; add disks to the smaller region or list the same devices per region in spec.storage.nodes",
+			strings.Join(parts, ", "))}
+	}
+	return []Result{pass("OSDs per data region: %s", strings.Join(parts, ", "))}
+}
+
+// pools returns the CephBlockPools of the storage namespace.
+func pools(s *Snapshot, m *topology.Model) []*rook.CephBlockPool {
+	var out []*rook.CephBlockPool
+	for i := range s.CephBlockPools {
+		if s.CephBlockPools[i].Namespace == m.Storage.Namespace {
+			out = append(out, &s.CephBlockPools[i])
+		}
+	}
+	return out
+}
+
+func poolRef(p *rook.CephBlockPool) string { return ref("CephBlockPool", p.Namespace, p.Name) }
+
+func checkPoolSizes(s *Snapshot, m *topology.Model) []Result {
+	var out []Result
+	all := pools(s, m)
+	for _, p := range all {
+		if len(p.Spec.ErasureCoded) > 0 && string(p.Spec.ErasureCoded) != "null" && string(p.Spec.ErasureCoded) != "{}" {
+			out = append(out, fail(poolRef(p), "CephBlockPool %s is erasure coded, which a stretch cluster does not support: replace it with a replicated pool of size %d",
+				p.Name, stretchPoolSize))
+			continue
+		}
+		if size := p.Spec.Replicated.Size; size != stretchPoolSize {
+			out = append(out, fail(poolRef(p), "CephBlockPool %s has replicated.size %d, want %d (2 copies per data region; Rook refuses other sizes in stretch mode): set spec.replicated.size: %d (the rendered bundle does)",
+				p.Name, size, stretchPoolSize, stretchPoolSize))
+		}
+	}
+	if len(out) == 0 {
+		if len(all) == 0 {
+			return []Result{pass("no CephBlockPool in %s (see STOR006, STOR007)", m.Storage.Namespace)}
+		}
+		out = append(out, pass("%s in %s %s replicated.size %d", allOf(len(all), "CephBlockPool", "CephBlockPools"), m.Storage.Namespace, plural(len(all), "has", "have"), stretchPoolSize))
+	}
+	return out
+}
+
+// poolPhase returns a pool's status.phase.
+func poolPhase(p *rook.CephBlockPool) string {
+	var st struct {
+		Phase string `json:"phase"`
+	}
+	if len(p.Status) > 0 {
+		_ = json.Unmarshal(p.Status, &st) // an unreadable status has no phase
+	}
+	return st.Phase
+}
+
+func checkTopologyPools(s *Snapshot, m *topology.Model) []Result {
+	byName := map[string]*rook.CephBlockPool{}
+	for _, p := range pools(s, m) {
+		byName[p.Name] = p
+	}
+	var out []Result
+	for _, bp := range m.Storage.Pools {
+		p := byName[bp.Name]
+		switch {
+		case p == nil:
+			out = append(out, fail(ref("CephBlockPool", m.Storage.Namespace, bp.Name), "CephBlockPool %s/%s does not exist: apply %s",
+				m.Storage.Namespace, bp.Name, storageStageHint))
+		case poolPhase(p) != phaseReady:
+			phase := poolPhase(p)
+			if phase == "" {
+				phase = "none yet"
+			}
+			out = append(out, fail(poolRef(p), "CephBlockPool %s is not Ready (phase: %s): see its status.conditions and the rook-ceph-operator log",
+				bp.Name, phase))
+		}
+	}
+	if len(out) == 0 {
+		names := make([]string, 0, len(m.Storage.Pools))
+		for _, bp := range m.Storage.Pools {
+			names = append(names, bp.Name)
+		}
+		out = append(out, pass("%s %s %s Ready", plural(len(names), "pool", "pools"), strings.Join(names, ", "), plural(len(names), "is", "are")))
+	}
+	return out
+}
+
+func checkMgrPool(s *Snapshot, m *topology.Model) []Result {
+	for _, p := range pools(s, m) {
+		if p.Spec.Name == mgrPoolName {
+			return []Result{pass("CephBlockPool %s defines the %s pool", p.Name, mgrPoolName)}
+		}
+	}
+	return []Result{fail("", "no CephBlockPool in %s has spec.name %s: Ceph creates .mgr with size 3 and Rook does not enable stretch mode; apply storage/rook/cluster/pool-builtin-mgr.yaml from the bundle",
+		m.Storage.Namespace, mgrPoolName)}
+}
+
+// clusterStatus is the part of a CephCluster's status the checks read.
+type clusterStatus struct {
+	Phase   string `json:"phase"`
+	Message string `json:"message"`
+	Ceph    *struct {
+		Health  string `json:"health"`
+		Details map[string]struct {
+			Severity string `json:"severity"`
+			Message  string `json:"message"`
+		} `json:"details"`
+	} `json:"ceph"`
+}
+
+func statusOf(c *rook.CephCluster) clusterStatus {
+	var st clusterStatus
+	if len(c.Status) > 0 {
+		_ = json.Unmarshal(c.Status, &st) // an unreadable status reads as none
+	}
+	return st
+}
+
+func checkCephHealth(s *Snapshot, m *topology.Model) []Result {
+	clusters := cephClusters(s, m)
+	if len(clusters) == 0 {
+		return []Result{skip("no CephCluster in %s (see STOR001)", m.Storage.Namespace)}
+	}
+	var out []Result
+	for _, c := range clusters {
+		obj := clusterRef(c)
+		st := statusOf(c)
+		if st.Ceph == nil || st.Ceph.Health == "" {
+			out = append(out, fail(obj, "CephCluster %s/%s reports no health (status.ceph.health): is the rook-ceph-operator running? See its log", c.Namespace, c.Name))
+			continue
+		}
+		codes := slices.Sorted(maps.Keys(st.Ceph.Details))
+		var details []string
+		for _, code := range codes {
+			details = append(details, code+": "+st.Ceph.Details[code].Message)
+		}
+		detail := ""
+		if len(details) > 0 {
+			detail = " (" + strings.Join(details, "; ") + ")"
+		}
+		switch {
+		case st.Ceph.Health == healthOK:
+			out = append(out, pass("CephCluster %s/%s is %s", c.Namespace, c.Name, healthOK))
+		case slices.Contains(codes, degradedStretch):
+			out = append(out, fail(obj, "Ceph is in degraded stretch mode%s: a data region is down and every pool runs on 2 copies with min_size 1; bring the region back (\"kubectl stretch drill\" shows what is lost); Ceph recovers by itself when it returns",
+				detail))
+		case st.Ceph.Health == healthWarn:
+			out = append(out, warn(obj, "Ceph reports %s%s: check \"ceph health detail\" in the rook-ceph-tools pod", healthWarn, detail))
+		default:
+			out = append(out, fail(obj, "Ceph reports %s%s: data may be unavailable; check \"ceph health detail\" in the rook-ceph-tools pod", st.Ceph.Health, detail))
+		}
+	}
+	return out
+}
+
+func checkCephReady(s *Snapshot, m *topology.Model) []Result {
+	clusters := cephClusters(s, m)
+	if len(clusters) == 0 {
+		return []Result{skip("no CephCluster in %s (see STOR001)", m.Storage.Namespace)}
+	}
+	var out []Result
+	for _, c := range clusters {
+		st := statusOf(c)
+		if st.Phase == phaseReady {
+			out = append(out, pass("CephCluster %s/%s is Ready", c.Namespace, c.Name))
+			continue
+		}
+		phase := st.Phase
+		if phase == "" {
+			phase = "none yet"
+		}
+		msg := ""
+		if st.Message != "" {
+			msg = ": " + st.Message
+		}
+		out = append(out, fail(clusterRef(c), "CephCluster %s/%s is not Ready (phase %s%s): see its status.conditions and the rook-ceph-operator log",
+			c.Namespace, c.Name, phase, msg))
+	}
+	return out
+}
+
+func checkStorageClasses(s *Snapshot, m *topology.Model) []Result {
+	byName := map[string]int{}
+	for i := range s.StorageClasses {
+		byName[s.StorageClasses[i].Name] = i + 1
+	}
+	var out []Result
+	var names []string
+	for _, bp := range m.Storage.Pools {
+		if bp.StorageClass == "" {
+			continue
+		}
+		names = append(names, bp.StorageClass)
+		obj := ref("StorageClass", "", bp.StorageClass)
+		i := byName[bp.StorageClass]
+		if i == 0 {
+			out = append(out, fail(obj, "StorageClass %s does not exist: apply %s", bp.StorageClass, storageStageHint))
+			continue
+		}
+		sc := &s.StorageClasses[i-1]
+		if sc.Provisioner != m.Storage.Provisioner {
+			out = append(out, fail(obj, "StorageClass %s uses provisioner %s, want %s: its volumes are not in the stretched Ceph pools; recreate it from %s",
+				sc.Name, sc.Provisioner, m.Storage.Provisioner, storageStageHint))
+		}
+		if p := sc.Parameters["pool"]; p != bp.Name {
+			out = append(out, fail(obj, "StorageClass %s uses pool %q, want %s: recreate it from %s (StorageClass parameters cannot be changed)",
+				sc.Name, p, bp.Name, storageStageHint))
+		}
+		if id := sc.Parameters["clusterID"]; id != m.Storage.Namespace {
+			out = append(out, fail(obj, "StorageClass %s has clusterID %q, want %s (the CephCluster's namespace): recreate it from %s",
+				sc.Name, id, m.Storage.Namespace, storageStageHint))
+		}
+	}
+	if len(out) == 0 {
+		out = append(out, pass("%s %s %s the stretched pools", plural(len(names), "StorageClass", "StorageClasses"), strings.Join(names, ", "), plural(len(names), "uses", "use")))
+	}
+	return out
+}
