@@ -84,7 +84,7 @@ func (e *Engine) CheckMixins(modelJSON []byte, layers []string) error {
 		}
 		for _, f := range fields {
 			if !known[f] {
-				errs = append(errs, fmt.Errorf("mixin %s: %q is not a layer (layers: %s)", m, f, strings.Join(layers, ", ")))
+				errs = append(errs, fmt.Errorf("mixin %s: %q is not a layer a mixin can change (layers: %s)", m, f, strings.Join(layers, ", ")))
 			}
 		}
 	}

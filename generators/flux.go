@@ -38,6 +38,8 @@ type fluxGenerator struct{}
 
 func (fluxGenerator) Layer() string { return LayerFlux }
 
+func (fluxGenerator) blueprinted() {}
+
 func (fluxGenerator) Generate(_ context.Context, in *Input) ([]Object, error) {
 	active := activeStages(in.Objects, in.Model.GitOps.Path)
 	arg, err := json.Marshal(active)

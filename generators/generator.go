@@ -66,11 +66,14 @@ func Default() []Generator {
 	}
 }
 
-// Layers returns the layer names of gens, in order.
-func Layers(gens []Generator) []string {
-	out := make([]string, len(gens))
-	for i, g := range gens {
-		out[i] = g.Layer()
+// MixinLayers returns the layers of gens whose output comes from a
+// blueprint, and so can take a mixin, in order.
+func MixinLayers(gens []Generator) []string {
+	var out []string
+	for _, g := range gens {
+		if _, ok := g.(interface{ blueprinted() }); ok {
+			out = append(out, g.Layer())
+		}
 	}
 	return out
 }
@@ -81,6 +84,8 @@ type blueprintGenerator struct {
 }
 
 func (g blueprintGenerator) Layer() string { return g.layer }
+
+func (blueprintGenerator) blueprinted() {}
 
 func (g blueprintGenerator) Generate(_ context.Context, in *Input) ([]Object, error) {
 	files, err := in.Engine.Eval(g.layer, in.ModelJSON, nil)

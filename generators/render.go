@@ -69,7 +69,7 @@ func Objects(ctx context.Context, t *topology.Topology, opts Options) ([]Object,
 	if err != nil {
 		return nil, nil, fmt.Errorf("encode model: %w", err)
 	}
-	if err := engine.CheckMixins(modelJSON, Layers(gens)); err != nil {
+	if err := engine.CheckMixins(modelJSON, MixinLayers(gens)); err != nil {
 		return nil, nil, err
 	}
 	in := &Input{Model: model, ModelJSON: modelJSON, Engine: engine, BaseDir: opts.BaseDir}
