@@ -255,10 +255,11 @@ func listKind(ctx context.Context, c *Client, snap *Snapshot, k Kind, chunk int6
 	return err
 }
 
-// objectMeta is what sorting needs of an object.
+// objectMeta is what sorting and trimming need of an object.
 type objectMeta interface {
 	GetNamespace() string
 	GetName() string
+	SetManagedFields([]metav1.ManagedFieldsEntry)
 }
 
 // pages lists every page of a kind and returns the items sorted by
@@ -280,7 +281,13 @@ func pages[T any, PT interface {
 			}
 			return nil, err
 		}
-		out = append(out, items(l)...)
+		page := items(l)
+		// No check reads managed fields, and on pods they are most of
+		// the object: drop them so the snapshot holds what matters.
+		for i := range page {
+			PT(&page[i]).SetManagedFields(nil)
+		}
+		out = append(out, page...)
 		opts.Continue = l.GetContinue()
 		if opts.Continue == "" {
 			break
