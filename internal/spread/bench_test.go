@@ -107,3 +107,26 @@ func BenchmarkUnstructuredRoundTrip(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkDecodeStream decodes the corpus into nodes, in one piece and in
+// GOMAXPROCS chunks at once, as PatchStream does.
+func BenchmarkDecodeStream(b *testing.B) {
+	in := spreadtest.Corpus(2000, 500)
+	for _, bc := range []struct {
+		name   string
+		decode func([]byte) ([]*yaml.Node, []int, error)
+	}{
+		{"sequential", decodeSequential},
+		{"parallel", decodeStream},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.SetBytes(int64(len(in)))
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, _, err := bc.decode(in); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"runtime"
 	"sync"
 
@@ -42,27 +41,6 @@ func PatchStream(in []byte, p Policy) (out []byte, res *Result, err error) {
 		return nil, nil, err
 	}
 	return out, res, nil
-}
-
-// decodeStream decodes the documents of a stream, skipping empty ones, and
-// returns them with their 1-based positions in the stream.
-func decodeStream(in []byte) (docs []*yaml.Node, pos []int, err error) {
-	dec := yaml.NewDecoder(bytes.NewReader(in))
-	for i := 1; ; i++ {
-		d := &yaml.Node{}
-		err := dec.Decode(d)
-		if errors.Is(err, io.EOF) {
-			return docs, pos, nil
-		}
-		if err != nil {
-			return nil, nil, &DocumentError{Document: i, Msg: err.Error()}
-		}
-		if len(d.Content) != 1 || isNull(d.Content[0]) {
-			continue // empty, only comments, or null
-		}
-		docs = append(docs, d)
-		pos = append(pos, i)
-	}
 }
 
 // encodeStream encodes the documents and the added objects. Each document
