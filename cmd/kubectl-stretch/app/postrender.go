@@ -141,9 +141,9 @@ func printRisks(w io.Writer, what string, findings []spread.Finding) {
 // the default. GOGC or GOMEMLIMIT in the environment win.
 func tuneGC(inputBytes int) {
 	if os.Getenv("GOGC") == "" {
-		debug.SetGCPercent(200)
+		debug.SetGCPercent(400)
 	}
 	if os.Getenv("GOMEMLIMIT") == "" {
-		debug.SetMemoryLimit(int64(max(110<<20, 100*inputBytes)))
+		debug.SetMemoryLimit(int64(max(150<<20, 130*inputBytes)))
 	}
 }
