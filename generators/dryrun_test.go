@@ -10,7 +10,6 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/stretch-dev/kubectl-stretch/internal/apply"
-	"github.com/stretch-dev/kubectl-stretch/internal/crds"
 	"github.com/stretch-dev/kubectl-stretch/internal/sim"
 )
 
@@ -23,20 +22,8 @@ func TestServerSideDryRun(t *testing.T) {
 		t.Skip("needs bin/testbin (-short)")
 	}
 	cp := sim.StartForTest(t)
-	bin, err := sim.DefaultBinDir()
-	if err != nil {
-		t.Fatal(err)
-	}
-	docs := [][]byte{crds.FelixConfiguration(), readTestbin(t, filepath.Join(bin, "crds", "rook", "crds.yaml"))}
-	fluxCRDs, err := filepath.Glob(filepath.Join(bin, "crds", "flux", "*.yaml"))
-	if err != nil || len(fluxCRDs) == 0 {
-		t.Fatalf("no Flux CRDs in %s/crds/flux: run make testbin", bin)
-	}
-	for _, f := range fluxCRDs {
-		docs = append(docs, readTestbin(t, f))
-	}
 	start := time.Now()
-	if err := cp.InstallCRDs(t.Context(), docs...); err != nil {
+	if err := cp.InstallBundleCRDs(t.Context()); err != nil {
 		t.Fatal(err)
 	}
 	t.Logf("CRDs established in %s", time.Since(start).Round(time.Millisecond))

@@ -37,7 +37,6 @@ import (
 	"github.com/stretch-dev/kubectl-stretch/generators"
 	"github.com/stretch-dev/kubectl-stretch/internal/apply"
 	"github.com/stretch-dev/kubectl-stretch/internal/check"
-	"github.com/stretch-dev/kubectl-stretch/internal/crds"
 	"github.com/stretch-dev/kubectl-stretch/internal/sim"
 	"github.com/stretch-dev/kubectl-stretch/internal/topology"
 )
@@ -85,11 +84,9 @@ func BenchmarkVerifyAtScale(b *testing.B) {
 	// b.Loop starts.
 	start := time.Now()
 	cp := sim.StartForTest(b) // fails with "run make testbin" when a binary is missing
-	bin, err := sim.DefaultBinDir()
-	if err != nil {
+	if err := cp.InstallBundleCRDs(b.Context()); err != nil {
 		b.Fatal(err)
 	}
-	benchInstallCRDs(b, cp, bin)
 	verifyBin := buildVerify(b)
 	topoPath := filepath.Join(b.TempDir(), "topology.yaml")
 	if err := os.WriteFile(topoPath, benchTopology(), 0o644); err != nil {
@@ -352,27 +349,6 @@ spec:
     minReplicas: 2
 `)
 	return []byte(y.String())
-}
-
-// benchInstallCRDs installs the CRDs the bundle uses: ours for Calico, the
-// real Rook and Flux ones.
-func benchInstallCRDs(b *testing.B, cp *sim.ControlPlane, bin string) {
-	b.Helper()
-	files, err := filepath.Glob(filepath.Join(bin, "crds", "flux", "*.yaml"))
-	if err != nil || len(files) == 0 {
-		b.Fatalf("no Flux CRDs in %s/crds/flux: run make testbin", bin)
-	}
-	docs := [][]byte{crds.FelixConfiguration()}
-	for _, f := range append(files, filepath.Join(bin, "crds", "rook", "crds.yaml")) {
-		data, err := os.ReadFile(f)
-		if err != nil {
-			b.Fatalf("%v: run make testbin", err)
-		}
-		docs = append(docs, data)
-	}
-	if err := cp.InstallCRDs(b.Context(), docs...); err != nil {
-		b.Fatal(err)
-	}
 }
 
 // benchCluster writes, through the API, what Kubespray, the kubelets,

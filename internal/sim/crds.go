@@ -245,3 +245,14 @@ func condition(obj *unstructured.Unstructured, name string) (status, message str
 func sortedKeys[V any](m map[string]V) []string {
 	return slices.Sorted(maps.Keys(m))
 }
+
+// InstallBundleCRDs installs every CRD a rendered bundle uses: Rook's and
+// Flux's from the binary folder's crds/ (fetched by make testbin) and the
+// project's FelixConfiguration. Missing files are a *MissingBinaryError.
+func (c *ControlPlane) InstallBundleCRDs(ctx context.Context) error {
+	docs, err := bundleCRDs(c.opts.BinDir)
+	if err != nil {
+		return fmt.Errorf("install bundle CRDs: %w", err)
+	}
+	return c.InstallCRDs(ctx, docs...)
+}

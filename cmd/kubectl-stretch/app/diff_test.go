@@ -1,7 +1,6 @@
 package app
 
 import (
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -14,32 +13,9 @@ import (
 
 	"github.com/stretch-dev/kubectl-stretch/generators"
 	"github.com/stretch-dev/kubectl-stretch/internal/apply"
-	"github.com/stretch-dev/kubectl-stretch/internal/crds"
 	"github.com/stretch-dev/kubectl-stretch/internal/sim"
 	"github.com/stretch-dev/kubectl-stretch/internal/topology"
 )
-
-// installBundleCRDs installs the CRDs a rendered bundle needs.
-func installBundleCRDs(t *testing.T, cp *sim.ControlPlane) {
-	t.Helper()
-	bin, err := sim.DefaultBinDir()
-	if err != nil {
-		t.Fatal(err)
-	}
-	docs := [][]byte{crds.FelixConfiguration()}
-	files, _ := filepath.Glob(filepath.Join(bin, "crds", "flux", "*.yaml"))
-	files = append(files, filepath.Join(bin, "crds", "rook", "crds.yaml"))
-	for _, f := range files {
-		data, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatalf("%v: run make testbin", err)
-		}
-		docs = append(docs, data)
-	}
-	if err := cp.InstallCRDs(t.Context(), docs...); err != nil {
-		t.Fatal(err)
-	}
-}
 
 // TestDiff runs diff against a real API server: everything is new, then
 // nothing differs once the bundle is applied, then a changed field and a
@@ -49,7 +25,9 @@ func TestDiff(t *testing.T) {
 		t.Skip("needs bin/testbin (-short)")
 	}
 	cp := sim.StartForTest(t)
-	installBundleCRDs(t, cp)
+	if err := cp.InstallBundleCRDs(t.Context()); err != nil {
+		t.Fatal(err)
+	}
 	kc := "--kubeconfig=" + cp.Kubeconfig()
 
 	code, out, errOut := run(t, "diff", kc, "-f", example)

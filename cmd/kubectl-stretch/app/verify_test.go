@@ -6,7 +6,6 @@ import (
 	"encoding/xml"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -69,7 +68,9 @@ func TestVerifyLive(t *testing.T) {
 	}
 	start := time.Now()
 	cp := sim.StartForTest(t)
-	verifyInstallCRDs(t, cp)
+	if err := cp.InstallBundleCRDs(t.Context()); err != nil {
+		t.Fatal(err)
+	}
 	t.Logf("control plane and CRDs ready in %s", time.Since(start).Round(time.Millisecond))
 	fx := newVerifyFixture(t, cp.RESTConfig())
 	t.Logf("bundle applied and cluster state written in %s", time.Since(start).Round(time.Millisecond))
@@ -370,31 +371,6 @@ func verifyJSON(t *testing.T, want int, args ...string) (*check.Report, string) 
 		t.Fatalf("decode report: %v\n%s", err, out)
 	}
 	return &r, out
-}
-
-// verifyInstallCRDs installs the CRDs the bundle uses: ours for Calico, the
-// real Rook and Flux ones.
-func verifyInstallCRDs(t *testing.T, cp *sim.ControlPlane) {
-	t.Helper()
-	bin, err := sim.DefaultBinDir()
-	if err != nil {
-		t.Fatal(err)
-	}
-	files, err := filepath.Glob(filepath.Join(bin, "crds", "flux", "*.yaml"))
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no Flux CRDs in %s/crds/flux: run make testbin", bin)
-	}
-	docs := [][]byte{crds.FelixConfiguration()}
-	for _, f := range append(files, filepath.Join(bin, "crds", "rook", "crds.yaml")) {
-		data, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatalf("%v: run make testbin", err)
-		}
-		docs = append(docs, data)
-	}
-	if err := cp.InstallCRDs(t.Context(), docs...); err != nil {
-		t.Fatal(err)
-	}
 }
 
 // verifyFixture is a cluster with the example bundle applied and the
