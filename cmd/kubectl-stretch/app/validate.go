@@ -3,6 +3,7 @@ package app
 import (
 	"errors"
 	"fmt"
+	"io"
 
 	"github.com/spf13/cobra"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
@@ -76,7 +77,7 @@ func addTopologyFlag(cmd *cobra.Command, p *string) {
 
 // loadTopology loads a topology and, when it is invalid, prints every error
 // on its own line and returns a silent failure.
-func loadTopology(errOut interface{ Write([]byte) (int, error) }, path string) (*topology.File, error) {
+func loadTopology(errOut io.Writer, path string) (*topology.File, error) {
 	f, err := topology.Load(path)
 	var list topology.Errors
 	if errors.As(err, &list) {
