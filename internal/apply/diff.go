@@ -8,10 +8,8 @@ import (
 
 	"github.com/pmezard/go-difflib/difflib"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/yaml"
 )
@@ -61,18 +59,11 @@ func Diff(ctx context.Context, cfg *rest.Config, objs []*unstructured.Unstructur
 
 func (a *applier) diff(ctx context.Context, obj *unstructured.Unstructured) ObjectDiff {
 	d := ObjectDiff{APIVersion: obj.GetAPIVersion(), Kind: obj.GetKind(), Name: obj.GetName()}
-	mapping, err := a.mapping(ctx, obj)
+	client, ns, err := a.resource(ctx, obj)
+	d.Namespace = ns
 	if err != nil {
 		d.Err = err
 		return d
-	}
-	var client dynamic.ResourceInterface = a.dyn.Resource(mapping.Resource)
-	if mapping.Scope.Name() == meta.RESTScopeNameNamespace {
-		d.Namespace = obj.GetNamespace()
-		if d.Namespace == "" {
-			d.Namespace = DefaultNamespace
-		}
-		client = a.dyn.Resource(mapping.Resource).Namespace(d.Namespace)
 	}
 	live, err := client.Get(ctx, obj.GetName(), metav1.GetOptions{})
 	switch {
@@ -168,21 +159,12 @@ func Apply(ctx context.Context, cfg *rest.Config, objs []*unstructured.Unstructu
 	var rejected []Result
 	for _, obj := range ordered {
 		r := Result{APIVersion: obj.GetAPIVersion(), Kind: obj.GetKind(), Name: obj.GetName()}
-		mapping, err := a.mapping(ctx, obj)
-		if err != nil {
-			r.Err = err
-			rejected = append(rejected, r)
-			continue
+		client, ns, err := a.resource(ctx, obj)
+		r.Namespace = ns
+		if err == nil {
+			_, err = a.apply(ctx, client, obj, false)
 		}
-		var client dynamic.ResourceInterface = a.dyn.Resource(mapping.Resource)
-		if mapping.Scope.Name() == meta.RESTScopeNameNamespace {
-			r.Namespace = obj.GetNamespace()
-			if r.Namespace == "" {
-				r.Namespace = DefaultNamespace
-			}
-			client = a.dyn.Resource(mapping.Resource).Namespace(r.Namespace)
-		}
-		if _, r.Err = a.apply(ctx, client, obj, false); r.Err != nil {
+		if r.Err = err; err != nil {
 			rejected = append(rejected, r)
 		}
 	}

@@ -208,18 +208,11 @@ func (a *applier) namespace(ctx context.Context, obj *unstructured.Unstructured,
 
 // dryRun server-side applies obj with DryRun=All and records the outcome.
 func (a *applier) dryRun(ctx context.Context, obj *unstructured.Unstructured, r *Result) {
-	mapping, err := a.mapping(ctx, obj)
+	client, ns, err := a.resource(ctx, obj)
+	r.Namespace = ns
 	if err != nil {
 		r.Err = err
 		return
-	}
-	var client dynamic.ResourceInterface = a.dyn.Resource(mapping.Resource)
-	if mapping.Scope.Name() == meta.RESTScopeNameNamespace {
-		r.Namespace = obj.GetNamespace()
-		if r.Namespace == "" {
-			r.Namespace = DefaultNamespace
-		}
-		client = a.dyn.Resource(mapping.Resource).Namespace(r.Namespace)
 	}
 	if obj.GetName() == "" {
 		r.Err = errors.New("object has no metadata.name")
@@ -245,6 +238,24 @@ func (a *applier) apply(ctx context.Context, client dynamic.ResourceInterface, o
 		opts.DryRun = []string{metav1.DryRunAll}
 	}
 	return client.Patch(ctx, obj.GetName(), types.ApplyPatchType, data, opts)
+}
+
+// resource returns the client of obj's resource, scoped to its namespace
+// (DefaultNamespace when it sets none) for a namespaced kind, and that
+// namespace ("" for a cluster-scoped kind).
+func (a *applier) resource(ctx context.Context, obj *unstructured.Unstructured) (dynamic.ResourceInterface, string, error) {
+	mapping, err := a.mapping(ctx, obj)
+	if err != nil {
+		return nil, "", err
+	}
+	if mapping.Scope.Name() != meta.RESTScopeNameNamespace {
+		return a.dyn.Resource(mapping.Resource), "", nil
+	}
+	ns := obj.GetNamespace()
+	if ns == "" {
+		ns = DefaultNamespace
+	}
+	return a.dyn.Resource(mapping.Resource).Namespace(ns), ns, nil
 }
 
 // mapping finds the REST resource of obj's kind, reading discovery again

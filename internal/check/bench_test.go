@@ -449,7 +449,7 @@ func (bc *benchCluster) applyBundle(t *topology.Topology) {
 		}
 		objs = append(objs, decoded...)
 	}
-	if err := sim.Apply(bc.ctx, bc.cfg, objs, benchManager); err != nil {
+	if err := apply.Apply(bc.ctx, bc.cfg, objs, benchManager); err != nil {
 		bc.b.Fatal(err)
 	}
 }

@@ -68,7 +68,7 @@ func TestCluster(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := Apply(t.Context(), cfg, objs, "kubectl-stretch-test"); err != nil {
+	if err := apply.Apply(t.Context(), cfg, objs, "kubectl-stretch-test"); err != nil {
 		t.Fatal(err)
 	}
 

@@ -254,7 +254,7 @@ func applyFolder(t *testing.T, cfg *rest.Config, dir string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := sim.Apply(t.Context(), cfg, objs, "kubectl-stretch-test"); err != nil {
+	if err := apply.Apply(t.Context(), cfg, objs, "kubectl-stretch-test"); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -416,7 +416,7 @@ func newVerifyFixture(t *testing.T, cfg *rest.Config) *verifyFixture {
 		}
 		objs = append(objs, decoded...)
 	}
-	if err := sim.Apply(t.Context(), cfg, objs, verifyFieldManager); err != nil {
+	if err := apply.Apply(t.Context(), cfg, objs, verifyFieldManager); err != nil {
 		t.Fatal(err)
 	}
 
