@@ -24,7 +24,7 @@ var systemNamespaces = []string{
 
 // Kubernetes labels, taints and annotations the checks read.
 const (
-	labelControlPlane  = "node-role.kubernetes.io/control-plane"
+	labelControlPlane  = topology.LabelControlPlane
 	labelComponent     = "component" // kubeadm's static pods: component=kube-apiserver, etcd
 	transientTaintPref = "node.kubernetes.io/"
 )

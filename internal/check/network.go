@@ -13,9 +13,9 @@ import (
 // Calico's node annotations in Kubernetes datastore mode (calico
 // libcalico-go/lib/backend/k8s/resources/node.go).
 const (
-	annotationWireguardKey  = "projectcalico.org/WireguardPublicKey"
-	annotationWireguardAddr = "projectcalico.org/IPv4WireguardInterfaceAddr"
-	annotationIPv4Address   = "projectcalico.org/IPv4Address"
+	annotationWireguardKey  = calico.AnnotationWireguardPublicKey
+	annotationWireguardAddr = calico.AnnotationIPv4WireguardInterfaceAddr
+	annotationIPv4Address   = calico.AnnotationIPv4Address
 	// felixDefault is the cluster-wide FelixConfiguration; node.<name>
 	// ones override it on one node.
 	felixDefault    = "default"

@@ -16,13 +16,13 @@ import (
 // What Rook and Ceph write that the storage checks read (rook
 // pkg/operator/ceph/cluster/mon/spec.go, osd/labels.go; types.go).
 const (
-	labelApp         = "app"
-	appMon           = "rook-ceph-mon"
-	appOSD           = "rook-ceph-osd"
-	labelMonZone     = "zone"
-	labelMonID       = "mon"
-	labelOSDZone     = "topology-location-zone"
-	labelOSDID       = "ceph-osd-id"
+	labelApp         = rook.LabelApp
+	appMon           = rook.AppMon
+	appOSD           = rook.AppOSD
+	labelMonZone     = rook.LabelMonZone
+	labelMonID       = rook.LabelMonID
+	labelOSDZone     = rook.LabelOSDZone
+	labelOSDID       = rook.LabelOSDID
 	stretchPoolSize  = 4
 	monsPerData      = 2
 	monsInArbiter    = 1

@@ -38,7 +38,7 @@ const (
 	labelHostname     = "kubernetes.io/hostname"
 	labelOS           = "kubernetes.io/os"
 	labelArch         = "kubernetes.io/arch"
-	labelControlPlane = "node-role.kubernetes.io/control-plane"
+	labelControlPlane = topology.LabelControlPlane
 )
 
 // NodeObject returns the Node that the simulated cluster creates for n:

@@ -25,6 +25,8 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 
+	"github.com/stretch-dev/kubectl-stretch/internal/api/calico"
+	"github.com/stretch-dev/kubectl-stretch/internal/api/rook"
 	"github.com/stretch-dev/kubectl-stretch/internal/topology"
 )
 
@@ -44,9 +46,9 @@ const reconcileTimeout = 30 * time.Second
 // Calico's node annotations in Kubernetes datastore mode (calico
 // libcalico-go/lib/backend/k8s/resources/node.go).
 const (
-	annotationWireguardKey  = "projectcalico.org/WireguardPublicKey"
-	annotationWireguardAddr = "projectcalico.org/IPv4WireguardInterfaceAddr"
-	annotationIPv4Address   = "projectcalico.org/IPv4Address"
+	annotationWireguardKey  = calico.AnnotationWireguardPublicKey
+	annotationWireguardAddr = calico.AnnotationIPv4WireguardInterfaceAddr
+	annotationIPv4Address   = calico.AnnotationIPv4Address
 	// nodeIPPrefix is the prefix length written with the node address
 	// (Calico writes the interface's; the topology does not say).
 	nodeIPPrefix = 24
@@ -363,7 +365,7 @@ func letters(i int) string {
 func daemonLabels(m *topology.Model, d daemon) map[string]string {
 	ns := m.Storage.Namespace
 	labels := map[string]string{
-		"app":              "rook-ceph-" + d.kind,
+		rook.LabelApp:      "rook-ceph-" + d.kind, // rook.AppMon, AppOSD, AppMgr
 		"ceph_daemon_type": d.kind,
 		"ceph_daemon_id":   d.id,
 		"rook_cluster":     ns,
@@ -371,14 +373,14 @@ func daemonLabels(m *topology.Model, d daemon) map[string]string {
 	}
 	switch d.kind {
 	case daemonMon:
-		labels["mon"] = d.id
+		labels[rook.LabelMonID] = d.id
 		labels["mon_cluster"] = ns
-		labels["zone"] = d.region
+		labels[rook.LabelMonZone] = d.region
 	case daemonOSD:
 		labels["osd"] = d.id
-		labels["ceph-osd-id"] = d.id
-		labels["topology-location-zone"] = d.region
-		labels["topology-location-host"] = strings.ReplaceAll(d.node, ".", "-")
+		labels[rook.LabelOSDID] = d.id
+		labels[rook.LabelOSDZone] = d.region
+		labels[rook.LabelOSDHost] = strings.ReplaceAll(d.node, ".", "-")
 		if m.Name != "" {
 			labels["topology-location-region"] = m.Name
 		}

@@ -24,6 +24,8 @@ const (
 	TaintStorage = "stretch.dev/storage"
 	// TaintControlPlane is the taint kubeadm puts on dedicated control planes.
 	TaintControlPlane = "node-role.kubernetes.io/control-plane"
+	// LabelControlPlane is the role label kubeadm puts on every control plane.
+	LabelControlPlane = "node-role.kubernetes.io/control-plane"
 )
 
 // Model is the normalised topology that generators and Jsonnet blueprints

@@ -38,3 +38,17 @@ type FelixConfigurationSpec struct {
 	IPIPMTU                           *int   `json:"ipipMTU,omitempty"`
 	LogSeverityScreen                 string `json:"logSeverityScreen,omitempty"`
 }
+
+// Annotations Calico writes on a core/v1 Node in Kubernetes datastore mode
+// (calico libcalico-go/lib/backend/k8s/resources/node.go). The simulated
+// Calico writes them and verify reads them.
+const (
+	// AnnotationWireguardPublicKey is the node's WireGuard public key;
+	// Felix removes it when WireGuard is off or unsupported.
+	AnnotationWireguardPublicKey = "projectcalico.org/WireguardPublicKey"
+	// AnnotationIPv4WireguardInterfaceAddr is the address of wireguard.cali.
+	AnnotationIPv4WireguardInterfaceAddr = "projectcalico.org/IPv4WireguardInterfaceAddr"
+	// AnnotationIPv4Address is the node address Calico detected, with its
+	// prefix length: the WireGuard endpoint.
+	AnnotationIPv4Address = "projectcalico.org/IPv4Address"
+)

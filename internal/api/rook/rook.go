@@ -154,3 +154,21 @@ type ReplicatedSpec struct {
 	SubFailureDomain         string  `json:"subFailureDomain,omitempty"`
 	TargetSizeRatio          float64 `json:"targetSizeRatio,omitempty"`
 }
+
+// Labels Rook puts on its daemon pods (rook pkg/operator/ceph/cluster/mon/
+// spec.go, osd/labels.go). The simulated Rook writes them and verify reads
+// them.
+const (
+	LabelApp = "app"
+	AppMon   = "rook-ceph-mon"
+	AppOSD   = "rook-ceph-osd"
+	AppMgr   = "rook-ceph-mgr"
+	// LabelMonID and LabelMonZone name a mon and its stretch zone.
+	LabelMonID   = "mon"
+	LabelMonZone = "zone"
+	// LabelOSDID, LabelOSDZone and LabelOSDHost name an OSD and its CRUSH
+	// location.
+	LabelOSDID   = "ceph-osd-id"
+	LabelOSDZone = "topology-location-zone"
+	LabelOSDHost = "topology-location-host"
+)
