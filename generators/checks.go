@@ -3,6 +3,7 @@ package generators
 import (
 	"fmt"
 	"path"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -110,7 +111,7 @@ func checkInventory(m *topology.Model, objs []Object) []string {
 	if g := inv.All.Children[kubespray.GroupEtcd]; g != nil && len(g.Hosts)%2 == 0 {
 		errs = append(errs, fmt.Sprintf("kubespray/hosts.yaml: etcd has %d members; Kubespray requires an odd number", len(g.Hosts)))
 	}
-	sortStrings(errs)
+	slices.Sort(errs)
 	return errs
 }
 
@@ -151,7 +152,7 @@ func checkKubesprayVars(m *topology.Model, objs []Object) []string {
 			errs = append(errs, fmt.Sprintf("etcd_heartbeat_interval %d ms is below half the %d ms RTT", hb, m.Network.RTTms))
 		}
 	}
-	sortStrings(errs)
+	slices.Sort(errs)
 	return errs
 }
 
@@ -320,10 +321,8 @@ func checkFluxStages(m *topology.Model, objs []Object) []string {
 	var errs []string
 	for _, k := range ks {
 		where := pathOf(objs, k)
-		dir := strings.TrimPrefix(path.Clean(k.Spec.Path), path.Clean(m.GitOps.Path)+"/")
-		if path.Clean(m.GitOps.Path) == "." {
-			dir = strings.TrimPrefix(path.Clean(k.Spec.Path), "./")
-		}
+		// The bundle folder the stage applies, relative to the bundle.
+		dir, _ := filepath.Rel(path.Clean(m.GitOps.Path), path.Clean(k.Spec.Path))
 		if !hasObjectUnder(objs, dir) {
 			errs = append(errs, fmt.Sprintf("%s: Kustomization %s applies %s, which holds nothing in the bundle", where, k.Name, k.Spec.Path))
 		}

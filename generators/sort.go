@@ -2,6 +2,7 @@ package generators
 
 import "sort"
 
+// sortedKeys returns the keys of m, sorted: output never follows map order.
 func sortedKeys[V any](m map[string]V) []string {
 	keys := make([]string, 0, len(m))
 	for k := range m {
@@ -10,5 +11,3 @@ func sortedKeys[V any](m map[string]V) []string {
 	sort.Strings(keys)
 	return keys
 }
-
-func sortStrings(s []string) { sort.Strings(s) }
