@@ -8,6 +8,8 @@ import (
 	"sync"
 
 	yaml "go.yaml.in/yaml/v3"
+
+	"github.com/stretch-dev/kubectl-stretch/internal/emit"
 )
 
 // PatchStream patches a multi-document YAML stream: it decodes every
@@ -43,10 +45,10 @@ func PatchStream(in []byte, p Policy) (out []byte, res *Result, err error) {
 	return out, res, nil
 }
 
-// encodeStream encodes the documents and the added objects. Each document
-// gets its own encoder: yaml.v3's encoder keeps every event of a stream in
-// one growing queue, which made encoding a stream of thousands of
-// documents allocate several times the output's size. Documents are
+// encodeStream encodes the documents and the added objects, each on its
+// own (yaml.v3's stream encoder keeps every event of a stream in one
+// growing queue) and through package emit, which writes the common shapes
+// of manifests directly and the rest through yaml.v3. Documents are
 // independent, so contiguous runs of them are encoded in parallel into
 // buffers of their own and joined in order: the bytes are the same as a
 // sequential encode, whatever GOMAXPROCS is.
@@ -106,11 +108,5 @@ func encodeDoc(buf *bytes.Buffer, n *yaml.Node, sep bool) error {
 	if sep {
 		buf.WriteString("---\n")
 	}
-	enc := yaml.NewEncoder(buf)
-	enc.SetIndent(2)
-	enc.CompactSeqIndent()
-	if err := enc.Encode(n); err != nil {
-		return err
-	}
-	return enc.Close()
+	return emit.Encode(buf, n)
 }
