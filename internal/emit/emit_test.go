@@ -222,3 +222,42 @@ func FuzzScalar(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkEncode writes the patched benchmark corpus (2,000 Deployments
+// and 500 StatefulSets with their spreads, and the added
+// PodDisruptionBudgets) document by document, with Encode and with
+// yaml.v3's encoder alone.
+func BenchmarkEncode(b *testing.B) {
+	out, _, err := spread.PatchStream(spreadtest.Corpus(2000, 500), spread.Policy{
+		ZoneKey:         "topology.kubernetes.io/zone",
+		DataZones:       []string{"sto1", "sto2"},
+		ArbiterTaintKey: "stretch.dev/arbiter",
+		MinReplicas:     2,
+		SkipAnnotation:  spread.AnnotationSkip,
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	docs := decodeAll(b, out)
+	for _, bc := range []struct {
+		name   string
+		encode func(*bytes.Buffer, *yaml.Node) error
+	}{{"emit", emit.Encode}, {"yaml.v3", emit.Fallback}} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.SetBytes(int64(len(out)))
+			b.ReportAllocs()
+			var buf bytes.Buffer
+			for b.Loop() {
+				buf.Reset()
+				for _, d := range docs {
+					if err := bc.encode(&buf, d); err != nil {
+						b.Fatal(err)
+					}
+				}
+			}
+			if want := len(out) - (len(docs)-1)*len("---\n"); buf.Len() != want {
+				b.Fatalf("wrote %d bytes, want %d: the patched stream less its separators", buf.Len(), want)
+			}
+		})
+	}
+}
