@@ -113,6 +113,17 @@ func TestBreaks(t *testing.T) {
 				`node sto2-w-0 carries the taint stretch.dev/storage=true:NoSchedule, which the topology does not give it`,
 			}},
 		}},
+		{"control-plane taint missing on a dedicated control plane, and on a worker", func(s *Snapshot, _ *topology.Model) {
+			n := node(s, "sto1-cp-0")
+			n.Spec.Taints = slices.DeleteFunc(n.Spec.Taints, func(t corev1.Taint) bool { return t.Key == topology.TaintControlPlane })
+			w := node(s, "sto2-w-1")
+			w.Spec.Taints = append(w.Spec.Taints, corev1.Taint{Key: topology.TaintControlPlane, Effect: corev1.TaintEffectNoSchedule})
+		}, map[string]expect{
+			"NODE005": {StatusFail, []string{
+				`node sto1-cp-0 lacks the taint node-role.kubernetes.io/control-plane:NoSchedule: run "kubectl taint node sto1-cp-0 node-role.kubernetes.io/control-plane:NoSchedule --overwrite" (kubeadm sets it on control planes that are neither workers nor storage nodes)`,
+				`node sto2-w-1 carries the taint node-role.kubernetes.io/control-plane:NoSchedule, which the topology does not give it`,
+			}},
+		}},
 		{"node outside the topology without a zone", func(s *Snapshot, _ *topology.Model) {
 			s.Nodes = append(s.Nodes, corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: "extra-0", Annotations: map[string]string{
 				annotationWireguardKey: fakeKey("extra-0"), annotationWireguardAddr: "10.233.99.1"}}})

@@ -44,14 +44,11 @@ func healthy(m *topology.Model) *Snapshot {
 			labels[k] = v
 		}
 		var taints []corev1.Taint
-		for _, t := range n.Taints {
+		for _, t := range n.InstalledTaints() {
 			taints = append(taints, corev1.Taint{Key: t.Key, Value: t.Value, Effect: corev1.TaintEffect(t.Effect)})
 		}
 		if n.ControlPlane {
 			labels[labelControlPlane] = ""
-			if !n.KubeNode {
-				taints = append(taints, corev1.Taint{Key: topology.TaintControlPlane, Effect: corev1.TaintEffectNoSchedule})
-			}
 		}
 		cpu, mem := n.CPU, n.Memory
 		if cpu == "" {

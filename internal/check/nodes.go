@@ -51,10 +51,12 @@ func nodeChecks() []Check {
 		},
 		{
 			ID: "NODE005", Layer: LayerNodes, Severity: SeverityError,
-			Title: "Arbiter and storage nodes carry their taints, and no other node does",
+			Title: "Arbiter, storage and dedicated control-plane nodes carry their taints, and no other node does",
 			Doc: "The stretch.dev/arbiter taint keeps workloads out of the arbiter region, which only " +
 				"runs etcd, a Ceph mon and the control plane; the stretch.dev/storage taint keeps them off " +
-				"dedicated storage nodes. The same taint on another node takes it away from the workloads.",
+				"dedicated storage nodes; kubeadm's control-plane taint keeps them off control planes that " +
+				"are neither workers nor storage nodes. The same taint on another node takes it away from " +
+				"the workloads.",
 			Needs: []Kind{KindNodes},
 			Run:   checkTaints,
 		},
@@ -154,25 +156,26 @@ func checkRoleLabels(s *Snapshot, m *topology.Model) []Result {
 func checkTaints(s *Snapshot, m *topology.Model) []Result {
 	idx := s.index(m)
 	var out []Result
-	managed := []string{topology.TaintArbiter, topology.TaintStorage}
+	managed := []string{topology.TaintArbiter, topology.TaintStorage, topology.TaintControlPlane}
 	for _, n := range m.Nodes {
 		node := idx.nodes[n.Name]
 		if node == nil {
 			continue
 		}
-		for _, t := range n.Taints {
+		want := n.InstalledTaints()
+		for _, t := range want {
 			if !slices.ContainsFunc(node.Spec.Taints, func(nt corev1.Taint) bool {
 				return nt.Key == t.Key && nt.Value == t.Value && string(nt.Effect) == t.Effect
 			}) {
-				out = append(out, fail(nodeRef(n.Name), "node %s lacks the taint %s: run \"kubectl taint node %s %s --overwrite\" (Kubespray sets it from node_taints in the rendered inventory)",
-					n.Name, t, n.Name, t))
+				out = append(out, fail(nodeRef(n.Name), "node %s lacks the taint %s: run \"kubectl taint node %s %s --overwrite\" (%s)",
+					n.Name, t, n.Name, t, taintOrigin(t)))
 			}
 		}
 		for _, nt := range node.Spec.Taints {
 			if !slices.Contains(managed, nt.Key) {
 				continue
 			}
-			if !slices.ContainsFunc(n.Taints, func(t topology.Taint) bool {
+			if !slices.ContainsFunc(want, func(t topology.Taint) bool {
 				return nt.Key == t.Key && nt.Value == t.Value && string(nt.Effect) == t.Effect
 			}) {
 				t := topology.Taint{Key: nt.Key, Value: nt.Value, Effect: string(nt.Effect)}
@@ -182,9 +185,17 @@ func checkTaints(s *Snapshot, m *topology.Model) []Result {
 		}
 	}
 	if len(out) == 0 {
-		out = append(out, pass("the arbiter and storage taints match the topology"))
+		out = append(out, pass("the arbiter, storage and control-plane taints match the topology"))
 	}
 	return out
+}
+
+// taintOrigin says what puts taint t on a node.
+func taintOrigin(t topology.Taint) string {
+	if t.Key == topology.TaintControlPlane {
+		return "kubeadm sets it on control planes that are neither workers nor storage nodes"
+	}
+	return "Kubespray sets it from node_taints in the rendered inventory"
 }
 
 func checkUnknownNodes(s *Snapshot, m *topology.Model) []Result {

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"slices"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
@@ -44,9 +43,7 @@ const (
 // NodeObject returns the Node that the simulated cluster creates for n:
 // the topology's labels plus kubernetes.io/hostname, os and arch (and their
 // beta.kubernetes.io forms, and the control-plane role label on control-plane
-// nodes), the topology's taints
-// plus node-role.kubernetes.io/control-plane:NoSchedule on control-plane
-// nodes that are not Kubernetes workers (as Kubespray leaves them), the
+// nodes), the taints it has once installed (NodeModel.InstalledTaints), the
 // node's addresses, and its capacity (cpu and memory from the topology,
 // DefaultNodeCPU and DefaultNodeMemory when unset, NodePods pods).
 // kubernetesVersion, such as "1.35.4", is reported as the kubelet version.
@@ -64,12 +61,9 @@ func NodeObject(n topology.NodeModel, kubernetesVersion string) (*corev1.Node, e
 	if n.ControlPlane {
 		labels[labelControlPlane] = ""
 	}
-	taints := make([]corev1.Taint, 0, len(n.Taints)+1)
-	for _, t := range n.Taints {
+	var taints []corev1.Taint
+	for _, t := range n.InstalledTaints() {
 		taints = append(taints, corev1.Taint{Key: t.Key, Value: t.Value, Effect: corev1.TaintEffect(t.Effect)})
-	}
-	if n.ControlPlane && !n.KubeNode && !slices.ContainsFunc(n.Taints, func(t topology.Taint) bool { return t.Key == topology.TaintControlPlane }) {
-		taints = append(taints, corev1.Taint{Key: topology.TaintControlPlane, Effect: corev1.TaintEffectNoSchedule})
 	}
 	cpu, memory := n.CPU, n.Memory
 	if cpu == "" {

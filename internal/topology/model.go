@@ -111,6 +111,19 @@ type NodeModel struct {
 	Taints       []Taint           `json:"taints"`
 }
 
+// InstalledTaints returns the taints the node carries once the cluster is
+// installed: the topology's (Kubespray's node_taints) and, on a dedicated
+// control plane (one Kubespray does not put in kube_node), the
+// control-plane taint kubeadm gives it. Kubespray removes that taint from
+// control planes that are also workers or storage nodes.
+func (n NodeModel) InstalledTaints() []Taint {
+	taints := append([]Taint{}, n.Taints...)
+	if n.ControlPlane && !n.KubeNode {
+		taints = append(taints, Taint{Key: TaintControlPlane, Effect: "NoSchedule"})
+	}
+	return taints
+}
+
 // Taint is a node taint.
 type Taint struct {
 	Key    string `json:"key"`

@@ -89,3 +89,28 @@ func TestEtcdTimingAndTunnelMTU(t *testing.T) {
 		t.Errorf("TunnelMTU(1500, none) = %d, want 1450", got)
 	}
 }
+
+func TestInstalledTaints(t *testing.T) {
+	t.Parallel()
+	cp := Taint{Key: TaintControlPlane, Effect: "NoSchedule"}
+	arbiter := Taint{Key: TaintArbiter, Value: "true", Effect: "NoSchedule"}
+	tests := []struct {
+		name string
+		node NodeModel
+		want []Taint
+	}{
+		{"dedicated control plane", NodeModel{ControlPlane: true, Taints: []Taint{}}, []Taint{cp}},
+		{"arbiter control plane", NodeModel{ControlPlane: true, Arbiter: true, Taints: []Taint{arbiter}}, []Taint{arbiter, cp}},
+		{"control plane and worker", NodeModel{ControlPlane: true, Worker: true, KubeNode: true, Taints: []Taint{}}, []Taint{}},
+		{"worker", NodeModel{Worker: true, KubeNode: true, Taints: []Taint{}}, []Taint{}},
+	}
+	for _, tt := range tests {
+		got := tt.node.InstalledTaints()
+		if !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("%s: InstalledTaints() = %v, want %v", tt.name, got, tt.want)
+		}
+		if len(tt.node.Taints) > 0 && &got[0] == &tt.node.Taints[0] {
+			t.Errorf("%s: InstalledTaints shares the model's slice", tt.name)
+		}
+	}
+}
