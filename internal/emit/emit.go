@@ -26,7 +26,9 @@ import (
 const Indent = 2
 
 // maxSimpleKey is the longest key yaml.v3 writes as a simple key ("k: v");
-// longer keys are written in the explicit form ("? k").
+// longer keys are written in the explicit form ("? k"). yaml.v3 counts the
+// bytes of the anchor, the tag and the value; keys with an anchor or a tag
+// are left to yaml.v3, so the value's length is the count here.
 const maxSimpleKey = 128
 
 // Encode writes n, a document or the root node of one, as yaml.v3's
@@ -57,15 +59,15 @@ func Fallback(buf *bytes.Buffer, n *yaml.Node) error {
 
 // Append appends the encoding of n, a document node or the root node of a
 // document, to dst and reports whether it could. When n holds anything
-// outside the subset this package writes, it returns dst unchanged (its
-// length; the bytes past it may have been written to) and false.
+// outside the subset this package writes, it returns dst as passed and
+// false; dst's spare capacity may have been overwritten.
 func Append(dst []byte, n *yaml.Node) ([]byte, bool) {
 	if n == nil {
 		return dst, false
 	}
 	w := writer{buf: dst}
 	if n.Kind == yaml.DocumentNode {
-		if len(n.Content) != 1 || n.LineComment != "" || n.FootComment != "" || n.Anchor != "" {
+		if len(n.Content) != 1 || n.Content[0] == nil || n.LineComment != "" || n.FootComment != "" || n.Anchor != "" {
 			return dst, false
 		}
 		if n.HeadComment != "" {
@@ -216,9 +218,7 @@ func (w *writer) lineScalar(v *yaml.Node) bool {
 // flow writes a collection in flow style: an empty one (which yaml.v3
 // always writes so) or one styled so, with everything in it.
 func (w *writer) flow(n *yaml.Node) bool {
-	c := *n
-	c.Style &^= yaml.FlowStyle
-	if !plainCollection(&c) {
+	if !untagged(n, yaml.FlowStyle) {
 		return false
 	}
 	if n.Kind == yaml.SequenceNode {
@@ -293,7 +293,13 @@ func isCollection(n *yaml.Node) bool {
 // plainCollection reports whether collection n is written in block style
 // with no tag, anchor or comment.
 func plainCollection(n *yaml.Node) bool {
-	if n.Style != 0 || n.Anchor != "" || hasComments(n) {
+	return untagged(n, 0)
+}
+
+// untagged reports whether collection n has no tag, anchor or comment,
+// and no style but the ones in allowed.
+func untagged(n *yaml.Node, allowed yaml.Style) bool {
+	if n.Style&^allowed != 0 || n.Anchor != "" || hasComments(n) {
 		return false
 	}
 	switch n.Tag {

@@ -18,13 +18,13 @@ const (
 	tagTimestamp = "!!timestamp"
 )
 
-// context is where a scalar is written.
-type context int
+// position is where a scalar is written.
+type position int
 
 const (
-	inBlock context = iota // a value or item in block style
-	inKey                  // a key of a block mapping
-	inFlow                 // anything inside a flow collection
+	inBlock position = iota // a value or item in block style
+	inKey                   // a key of a block mapping
+	inFlow                  // anything inside a flow collection
 )
 
 // style is how a scalar is written.
@@ -36,12 +36,12 @@ const (
 	doubleQuoted
 )
 
-// scalar writes the scalar s in the style yaml.v3 gives it in context ctx.
+// scalar writes the scalar s in the style yaml.v3 gives it at position pos.
 // Keys are simple keys, where an empty plain scalar is quoted, as it is in
 // flow collections. A key's head comment is the caller's to write.
-func (w *writer) scalar(s *yaml.Node, ctx context) bool {
+func (w *writer) scalar(s *yaml.Node, pos position) bool {
 	const unhandled = yaml.TaggedStyle | yaml.LiteralStyle | yaml.FoldedStyle | yaml.FlowStyle
-	if s.Anchor != "" || s.LineComment != "" || s.FootComment != "" || s.HeadComment != "" && ctx != inKey ||
+	if s.Anchor != "" || s.LineComment != "" || s.FootComment != "" || s.HeadComment != "" && pos != inKey ||
 		s.Style&unhandled != 0 || !simpleText(s.Value) {
 		return false
 	}
@@ -63,7 +63,7 @@ func (w *writer) scalar(s *yaml.Node, ctx context) bool {
 		st = doubleQuoted
 	case s.Style&yaml.SingleQuotedStyle != 0:
 		st = singleQuoted
-	case v == "" && ctx != inBlock, !plainAllowed(v, ctx == inFlow):
+	case v == "" && pos != inBlock, !plainAllowed(v, pos == inFlow):
 		st = singleQuoted
 	}
 	switch st {
