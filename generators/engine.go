@@ -23,8 +23,16 @@ const embeddedPrefix = "blueprints/"
 // replaces blueprint files and mixins merged over the layers' output.
 type Engine struct {
 	overlay string
-	mixins  []string
+	mixins  []mixin
 	imp     *importer
+	// applied lists, per layer, the mixins that change it (as given to
+	// NewEngine); CheckMixins fills it.
+	applied map[string][]string
+}
+
+// mixin is a mixin file, as given to NewEngine and as an absolute path.
+type mixin struct {
+	name, abs string
 }
 
 // NewEngine returns an Engine. blueprintsDir, when set, is a folder whose
@@ -56,21 +64,23 @@ func NewEngine(blueprintsDir string, mixins []string) (*Engine, error) {
 		if _, err := os.Stat(abs); err != nil {
 			return nil, fmt.Errorf("mixin: %w", err)
 		}
-		e.mixins = append(e.mixins, abs)
+		e.mixins = append(e.mixins, mixin{name: m, abs: abs})
 	}
 	return e, nil
 }
 
 // CheckMixins evaluates every mixin and checks that its top-level fields
 // name known layers, so that a typo in a layer name is an error rather
-// than a mixin silently ignored.
+// than a mixin silently ignored. It records which mixins change each layer.
 func (e *Engine) CheckMixins(modelJSON []byte, layers []string) error {
 	known := map[string]bool{}
 	for _, l := range layers {
 		known[l] = true
 	}
+	e.applied = map[string][]string{}
 	var errs []error
-	for _, m := range e.mixins {
+	for _, mx := range e.mixins {
+		m := mx.abs
 		snippet := fmt.Sprintf("local m = import %s;\nlocal model = std.parseJson(std.extVar('model'));\nstd.objectFieldsAll(if std.isFunction(m) then m(model) else m)", quote(m))
 		out, err := e.eval("<mixin check>", snippet, modelJSON, nil)
 		if err != nil {
@@ -85,10 +95,18 @@ func (e *Engine) CheckMixins(modelJSON []byte, layers []string) error {
 		for _, f := range fields {
 			if !known[f] {
 				errs = append(errs, fmt.Errorf("mixin %s: %q is not a layer a mixin can change (layers: %s)", m, f, strings.Join(layers, ", ")))
+				continue
 			}
+			e.applied[f] = append(e.applied[f], mx.name)
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// mixinsFor returns the mixin files, as given to NewEngine, that change
+// layer, in order. It knows them once CheckMixins has run.
+func (e *Engine) mixinsFor(layer string) []string {
+	return e.applied[layer]
 }
 
 // Eval evaluates the blueprint <layer>.jsonnet, called with the model and
@@ -111,7 +129,7 @@ func (e *Engine) Eval(layer string, modelJSON []byte, args map[string][]byte) (m
 	fmt.Fprintf(&b, "local out = blueprint(%s);\n", strings.Join(call, ", "))
 	b.WriteString("local mixins = [\n")
 	for _, m := range e.mixins {
-		fmt.Fprintf(&b, "  import %s,\n", quote(m))
+		fmt.Fprintf(&b, "  import %s,\n", quote(m.abs))
 	}
 	b.WriteString("];\n")
 	b.WriteString("local merge(acc, m) = acc + (if std.isFunction(m) then m(model) else m);\n")
@@ -137,10 +155,20 @@ func (e *Engine) eval(name, snippet string, modelJSON []byte, args map[string][]
 	}
 	out, err := vm.EvaluateAnonymousSnippet("<"+name+">", snippet)
 	if err != nil {
-		return "", fmt.Errorf("jsonnet: %s", shortError(err.Error()))
+		return "", &jsonnetError{short: shortError(err.Error()), err: err}
 	}
 	return out, nil
 }
+
+// jsonnetError is a Jsonnet evaluation error shown short (see shortError),
+// with go-jsonnet's error, stack trace included, as its cause.
+type jsonnetError struct {
+	short string
+	err   error
+}
+
+func (e *jsonnetError) Error() string { return "jsonnet: " + e.short }
+func (e *jsonnetError) Unwrap() error { return e.err }
 
 // shortError keeps the first line of a Jsonnet error and the first stack
 // frame that is in a real file (a blueprint or a mixin), dropping the

@@ -3,6 +3,7 @@ package generators
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"path"
 	"slices"
@@ -79,6 +80,16 @@ func Objects(ctx context.Context, t *topology.Topology, opts Options) ([]Object,
 		}
 		objs, err := g.Generate(ctx, in)
 		if err != nil {
+			// An object that fails the checks may come from a mixin: say
+			// which ones changed the layer.
+			var de *decodeError
+			if mixins := engine.mixinsFor(g.Layer()); len(mixins) > 0 && errors.As(err, &de) {
+				s := ""
+				if len(mixins) > 1 {
+					s = "s"
+				}
+				return nil, nil, fmt.Errorf("render %s (with mixin%s %s): %w", g.Layer(), s, strings.Join(mixins, ", "), err)
+			}
 			return nil, nil, fmt.Errorf("render %s: %w", g.Layer(), err)
 		}
 		in.Objects = append(in.Objects, objs...)

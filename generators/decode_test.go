@@ -1,0 +1,62 @@
+package generators
+
+import (
+	"encoding/json"
+	"errors"
+	"testing"
+)
+
+func TestDecodeFilesErrors(t *testing.T) {
+	t.Parallel()
+	felix := func(spec string) json.RawMessage {
+		return json.RawMessage(`{"apiVersion":"crd.projectcalico.org/v1","kind":"FelixConfiguration","metadata":{"name":"default"},"spec":` + spec + `}`)
+	}
+	for _, tc := range []struct {
+		name  string
+		files map[string]json.RawMessage
+		want  string
+	}{
+		{"unknown field", map[string]json.RawMessage{"network/calico/f.yaml": felix(`{"wireguardEnable":true}`)},
+			`network/calico/f.yaml: spec.wireguardEnable: unknown field "wireguardEnable"`},
+		{"unknown field in a list", map[string]json.RawMessage{"network/calico/cm.yaml": json.RawMessage(
+			`{"apiVersion":"v1","kind":"Pod","metadata":{"name":"p"},"spec":{"containers":[{"name":"a"},{"name":"b","imag":"x"}]}}`)},
+			`network/calico/cm.yaml: spec.containers[1].imag: unknown field "imag"`},
+		{"mistyped field", map[string]json.RawMessage{"network/calico/f.yaml": felix(`{"wireguardMTU":"big"}`)},
+			`network/calico/f.yaml: spec.wireguardMTU: expected int, got string`},
+		{"several files", map[string]json.RawMessage{
+			"network/calico/b.yaml": felix(`{"x":1}`),
+			"network/calico/a.yaml": felix(`{"y":1}`),
+		}, "2 files are invalid:\n  network/calico/a.yaml: spec.y: unknown field \"y\"\n  network/calico/b.yaml: spec.x: unknown field \"x\""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			_, err := decodeFiles(LayerCalico, tc.files)
+			if err == nil {
+				t.Fatal("decodeFiles accepted the files")
+			}
+			if err.Error() != tc.want {
+				t.Errorf("error:\n%s\nwant:\n%s", err, tc.want)
+			}
+			var fe *fieldError
+			if !errors.As(err, &fe) || fe.err == nil {
+				t.Errorf("the decoder's error is not reachable: %#v", err)
+			}
+		})
+	}
+}
+
+func TestJsonnetErrorKeepsCause(t *testing.T) {
+	t.Parallel()
+	e, err := NewEngine("", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = e.eval("t", "error 'boom'", []byte("{}"), nil)
+	var je *jsonnetError
+	if !errors.As(err, &je) || errors.Unwrap(err) == nil {
+		t.Fatalf("the Jsonnet error is not reachable: %#v", err)
+	}
+	if want := "jsonnet: RUNTIME ERROR: boom"; err.Error() != want {
+		t.Errorf("error %q, want %q", err, want)
+	}
+}
