@@ -2,7 +2,6 @@ package apply
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 
@@ -132,7 +131,7 @@ func cleanYAML(obj *unstructured.Unstructured) (string, error) {
 	}
 	data, err := yaml.Marshal(c.Object)
 	if err != nil {
-		return "", errors.New("encode " + obj.GetKind() + " " + obj.GetName() + ": " + err.Error())
+		return "", fmt.Errorf("encode %s %s: %w", obj.GetKind(), obj.GetName(), err)
 	}
 	return string(data), nil
 }

@@ -49,7 +49,7 @@ func DefaultBinDir() (string, error) {
 		}
 	}
 	if rootErr != nil {
-		return "", fmt.Errorf("%w (%v): run kubectl stretch from the project, or set %s", ErrNoBinDir, rootErr, BinDirEnv)
+		return "", fmt.Errorf("%w (%w): run kubectl stretch from the project, or set %s", ErrNoBinDir, rootErr, BinDirEnv)
 	}
 	return filepath.Join(root, "bin", "testbin"), nil
 }

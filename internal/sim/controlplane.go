@@ -371,7 +371,7 @@ func (c *ControlPlane) launch(ctx context.Context, spec procSpec, ready func(con
 	c.mu.Lock()
 	if c.stopped {
 		c.mu.Unlock()
-		return nil, fmt.Errorf("start %s: the simulated cluster was stopped", spec.name)
+		return nil, errors.New("the simulated cluster was stopped")
 	}
 	p, err := startProcess(spec)
 	if err != nil {

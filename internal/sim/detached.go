@@ -348,7 +348,7 @@ func (d *Detached) Heal(ctx context.Context, region string) error {
 		p, err := startProcess(procSpec{name: name, bin: rec.Command[0], args: rec.Command[1:], env: rec.Env,
 			logDir: filepath.Dir(rec.Log), detached: true})
 		if err != nil {
-			return fmt.Errorf("heal region %s: %w", region, err)
+			return fmt.Errorf("heal region %s: start %s: %w", region, name, err)
 		}
 		st.Failed = slices.Delete(st.Failed, j, j+1)
 		st.Processes = append(st.Processes, records([]Process{p.info()})...)

@@ -57,19 +57,20 @@ type procSpec struct {
 }
 
 // startProcess starts spec.bin with spec.args, with stdout and stderr
-// appended to logDir/<name>.log (a header line marks each start).
+// appended to logDir/<name>.log (a header line marks each start). Its
+// errors do not name the component: callers add "start <name>".
 func startProcess(spec procSpec) (*process, error) {
 	name, bin, args, logDir := spec.name, spec.bin, spec.args, spec.logDir
 	if err := os.MkdirAll(logDir, 0o755); err != nil {
-		return nil, fmt.Errorf("start %s: %w", name, err)
+		return nil, err
 	}
 	logPath := filepath.Join(logDir, name+".log")
 	logFile, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
-		return nil, fmt.Errorf("start %s: %w", name, err)
+		return nil, err
 	}
 	if _, err := fmt.Fprintf(logFile, "=== %s %s\n", bin, strings.Join(args, " ")); err != nil {
-		return nil, errors.Join(fmt.Errorf("start %s: %w", name, err), logFile.Close())
+		return nil, errors.Join(err, logFile.Close())
 	}
 	cmd := exec.Command(bin, args...)
 	cmd.Stdout = logFile
@@ -83,7 +84,7 @@ func startProcess(spec procSpec) (*process, error) {
 		isolate(cmd)
 	}
 	if err := cmd.Start(); err != nil {
-		return nil, errors.Join(fmt.Errorf("start %s: %w", name, err), logFile.Close())
+		return nil, errors.Join(err, logFile.Close())
 	}
 	p := &process{name: name, logPath: logPath, env: spec.env, cmd: cmd, done: make(chan struct{})}
 	go func() {
@@ -120,7 +121,10 @@ func (p *process) exited() bool {
 // exitError explains why a process that was not asked to stop has ended,
 // quoting the end of its log.
 func (p *process) exitError() error {
-	return fmt.Errorf("%s exited (%v); end of %s:\n%s", p.name, p.err, p.logPath, p.tail())
+	if p.err == nil {
+		return fmt.Errorf("%s exited (exit status 0); end of %s:\n%s", p.name, p.logPath, p.tail())
+	}
+	return fmt.Errorf("%s exited (%w); end of %s:\n%s", p.name, p.err, p.logPath, p.tail())
 }
 
 // stop sends SIGTERM to the process group, then SIGKILL when the process has
@@ -196,7 +200,7 @@ func (p *process) waitReady(ctx context.Context, ready func(context.Context) err
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("%s not ready (%w; last check: %v); end of %s:\n%s",
+			return fmt.Errorf("%s not ready (%w; last check: %w); end of %s:\n%s",
 				p.name, context.Cause(ctx), last, p.logPath, p.tail())
 		case <-p.done:
 		case <-ticker.C:
