@@ -1,13 +1,11 @@
 package generators
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"path"
 	"strings"
 
-	"sigs.k8s.io/kustomize/kyaml/kio"
 	kyaml "sigs.k8s.io/kustomize/kyaml/yaml"
 
 	"github.com/stretch-dev/kubectl-stretch/internal/source"
@@ -30,11 +28,11 @@ func (workloadsGenerator) Generate(ctx context.Context, in *Input) ([]Object, er
 	kubeVersion := "v" + in.Model.Kubernetes.Version
 	var out []Object
 	for _, src := range in.Model.Workloads.Sources {
-		stream, err := source.Load(ctx, in.BaseDir, src, kubeVersion, nil)
+		files, err := source.Load(ctx, in.BaseDir, src, kubeVersion, nil)
 		if err != nil {
 			return nil, fmt.Errorf("source %s: %w", src.Name, err)
 		}
-		objs, findings, err := patchStream(stream, policy)
+		objs, findings, err := patchFiles(files, policy)
 		if err != nil {
 			return nil, fmt.Errorf("source %s: %w", src.Name, err)
 		}
@@ -59,16 +57,26 @@ func (workloadsGenerator) Generate(ctx context.Context, in *Input) ([]Object, er
 	return out, nil
 }
 
-// patchStream decodes a stream, patches it and returns the objects with
-// the added PodDisruptionBudgets at the end.
-func patchStream(stream []byte, policy spread.Policy) ([]*kyaml.RNode, []Finding, error) {
-	objs, err := (&kio.ByteReader{Reader: bytes.NewReader(stream), OmitReaderAnnotations: true}).Read()
-	if err != nil {
-		return nil, nil, fmt.Errorf("decode: %w", err)
+// patchFiles decodes a source's files, patches their objects as one set
+// (an HPA in one file targets a Deployment in another) and returns them
+// with the added PodDisruptionBudgets at the end. Errors name the file and
+// line of the bad field, when the source is a folder.
+func patchFiles(files []source.File, policy spread.Policy) ([]*kyaml.RNode, []Finding, error) {
+	var objs []*kyaml.RNode
+	var origin []string
+	for _, f := range files {
+		nodes, err := spread.Read(f.Data)
+		if err != nil {
+			return nil, nil, spread.InFile(err, f.Name)
+		}
+		for range nodes {
+			origin = append(origin, f.Name)
+		}
+		objs = append(objs, nodes...)
 	}
 	res, err := spread.Patch(objs, policy)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, spread.InFiles(err, origin)
 	}
 	var findings []Finding
 	for _, f := range res.Findings {

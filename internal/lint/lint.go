@@ -1,7 +1,6 @@
 package lint
 
 import (
-	"bytes"
 	"cmp"
 	"encoding/json"
 	"encoding/xml"
@@ -15,7 +14,6 @@ import (
 	"strings"
 	"text/tabwriter"
 
-	"sigs.k8s.io/kustomize/kyaml/kio"
 	kyaml "sigs.k8s.io/kustomize/kyaml/yaml"
 	"sigs.k8s.io/yaml"
 
@@ -125,9 +123,9 @@ func Run(files []string, p spread.Policy) (*Report, error) {
 		if err != nil {
 			return nil, fmt.Errorf("lint: %w", err)
 		}
-		nodes, err := (&kio.ByteReader{Reader: bytes.NewReader(data), OmitReaderAnnotations: true}).Read()
+		nodes, err := spread.Read(data)
 		if err != nil {
-			return nil, fmt.Errorf("lint %s: %w", f, err)
+			return nil, fmt.Errorf("lint: %w", spread.InFile(err, f))
 		}
 		for range nodes {
 			origin = append(origin, f)
@@ -140,7 +138,7 @@ func Run(files []string, p spread.Policy) (*Report, error) {
 	}
 	res, err := spread.Patch(objs, p)
 	if err != nil {
-		return nil, fmt.Errorf("lint: %w", err)
+		return nil, fmt.Errorf("lint: %w", spread.InFiles(err, origin))
 	}
 	r := &Report{APIVersion: APIVersion, Kind: Kind, Findings: []Finding{}}
 	r.Summary.Files = len(files)

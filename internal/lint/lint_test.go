@@ -234,15 +234,29 @@ spec:
 	}
 }
 
-// TestRunBadYAML names the file that does not parse.
-func TestRunBadYAML(t *testing.T) {
+// TestRunBadInput names the file and line of bad YAML, and the file, line
+// and field of a field of the wrong type, however many files come before.
+func TestRunBadInput(t *testing.T) {
 	t.Parallel()
-	file := filepath.Join(t.TempDir(), "bad.yaml")
-	if err := os.WriteFile(file, []byte("kind: [\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	_, err := Run([]string{file}, testPolicy())
-	if err == nil || !strings.HasPrefix(err.Error(), "lint "+file+": ") {
-		t.Errorf("Run on bad YAML: %v", err)
+	dir := t.TempDir()
+	good := "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: b}\n"
+	badField := "# web\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web, namespace: shop}\nspec:\n" +
+		"  selector: {matchLabels: {app: web}}\n  replicas: two\n  template: {spec: {containers: []}}\n"
+	for _, tt := range []struct {
+		name, data, want string
+	}{
+		{"bad.yaml", "kind: ConfigMap\n---\nkind: [\n", "lint: %s/bad.yaml:3: yaml: did not find expected node content"},
+		{"field.yaml", "---\n" + badField, `lint: %s/field.yaml:8:13: Deployment shop/web: spec.replicas: expected an integer, got the string "two"`},
+	} {
+		a, b := filepath.Join(dir, "a.yaml"), filepath.Join(dir, tt.name)
+		for f, data := range map[string]string{a: good, b: tt.data} {
+			if err := os.WriteFile(f, []byte(data), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		_, err := Run([]string{a, b}, testPolicy())
+		if want := fmt.Sprintf(tt.want, dir); err == nil || err.Error() != want {
+			t.Errorf("Run on %s: %v\nwant %s", tt.name, err, want)
+		}
 	}
 }

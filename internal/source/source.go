@@ -28,28 +28,47 @@ import (
 // the topology does not say otherwise.
 const KubeVersion = "v1.35.4"
 
-// Load renders one source to a multi-document YAML stream. Paths are
-// relative to baseDir, the folder of the topology file. kubeVersion is the
+// File is YAML a source gives: one file of a folder source, or the whole
+// output of a kustomize build or a Helm chart.
+type File struct {
+	// Name is the file's path (the topology's folder joined with the
+	// source's path and the file's name), for errors that name the file
+	// and line; empty for built output, which is in no file.
+	Name string
+	// Data is a multi-document YAML stream.
+	Data []byte
+}
+
+// Load renders one source to YAML: a folder's files in name order, or the
+// single stream of a kustomize build or a Helm chart. Paths are relative
+// to baseDir, the folder of the topology file. kubeVersion is the
 // cluster's version (for Helm's .Capabilities); post, when set, is run
 // over a Helm chart's output as Helm's post-renderer.
-func Load(ctx context.Context, baseDir string, src topology.Source, kubeVersion string, post postrender.PostRenderer) ([]byte, error) {
+func Load(ctx context.Context, baseDir string, src topology.Source, kubeVersion string, post postrender.PostRenderer) ([]File, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	var data []byte
+	var err error
 	switch {
 	case src.Path != "":
 		return loadFolder(filepath.Join(baseDir, src.Path))
 	case src.Kustomize != "":
-		return loadKustomize(filepath.Join(baseDir, src.Kustomize))
+		data, err = loadKustomize(filepath.Join(baseDir, src.Kustomize))
 	case src.Helm != nil:
-		return loadHelm(baseDir, src.Helm, kubeVersion, post)
+		data, err = loadHelm(baseDir, src.Helm, kubeVersion, post)
+	default:
+		return nil, errors.New("source sets none of path, kustomize and helm")
 	}
-	return nil, errors.New("source sets none of path, kustomize and helm")
+	if err != nil {
+		return nil, err
+	}
+	return []File{{Data: data}}, nil
 }
 
-// loadFolder concatenates the YAML files of a folder (not its subfolders),
-// sorted by name, as one stream.
-func loadFolder(dir string) ([]byte, error) {
+// loadFolder reads the YAML files of a folder (not its subfolders),
+// sorted by name.
+func loadFolder(dir string) ([]File, error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return nil, fmt.Errorf("read workloads folder: %w", err)
@@ -65,21 +84,16 @@ func loadFolder(dir string) ([]byte, error) {
 	if len(names) == 0 {
 		return nil, fmt.Errorf("workloads folder %s holds no .yaml or .yml file", dir)
 	}
-	var buf bytes.Buffer
+	files := make([]File, 0, len(names))
 	for _, n := range names {
-		data, err := os.ReadFile(filepath.Join(dir, n))
+		name := filepath.Join(dir, n)
+		data, err := os.ReadFile(name)
 		if err != nil {
 			return nil, fmt.Errorf("read workloads: %w", err)
 		}
-		if buf.Len() > 0 {
-			buf.WriteString("---\n")
-		}
-		buf.Write(data)
-		if len(data) > 0 && data[len(data)-1] != '\n' {
-			buf.WriteByte('\n')
-		}
+		files = append(files, File{Name: name, Data: data})
 	}
-	return buf.Bytes(), nil
+	return files, nil
 }
 
 // loadKustomize builds a kustomize folder in-process, like kustomize build

@@ -2,6 +2,8 @@ package source
 
 import (
 	"context"
+	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -28,11 +30,14 @@ func TestLoad(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			out, err := Load(context.Background(), base, tc.src, KubeVersion, nil)
+			files, err := Load(context.Background(), base, tc.src, KubeVersion, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
-			s := string(out)
+			s := ""
+			for _, f := range files {
+				s += string(f.Data)
+			}
 			at := 0
 			for _, w := range tc.want {
 				i := strings.Index(s[at:], w)
@@ -42,10 +47,32 @@ func TestLoad(t *testing.T) {
 				at += i + len(w)
 			}
 			again, err := Load(context.Background(), base, tc.src, KubeVersion, nil)
-			if err != nil || string(again) != s {
+			if err != nil || !reflect.DeepEqual(again, files) {
 				t.Errorf("a second load differs (err %v)", err)
 			}
 		})
+	}
+}
+
+// TestLoadFolderNamesFiles checks that a folder source gives its files
+// one by one, named by their path, for errors that name file and line.
+func TestLoadFolderNamesFiles(t *testing.T) {
+	t.Parallel()
+	files, err := Load(context.Background(), base, topology.Source{Path: "lint"}, KubeVersion, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, f := range files {
+		names = append(names, f.Name)
+	}
+	want := []string{filepath.Join(base, "lint", "clean.yaml"), filepath.Join(base, "lint", "risky.yaml")}
+	if !reflect.DeepEqual(names, want) {
+		t.Errorf("files %q, want %q", names, want)
+	}
+	built, err := Load(context.Background(), base, topology.Source{Kustomize: "workloads/kustomize/overlay"}, KubeVersion, nil)
+	if err != nil || len(built) != 1 || built[0].Name != "" {
+		t.Errorf("a kustomize build gave %d files (err %v), want one with no name", len(built), err)
 	}
 }
 

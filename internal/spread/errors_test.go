@@ -29,11 +29,11 @@ func TestPatchStreamBadInput(t *testing.T) {
 	}{{
 		name: "not-yaml",
 		in:   "apiVersion: v1\nkind: ConfigMap\ndata: {a: [\n",
-		want: "document 1: yaml: line 3: did not find expected node content",
+		want: "document 1 (line 3): yaml: did not find expected node content",
 	}, {
 		name: "tab-indent",
 		in:   goodDeployment + "---\napiVersion: v1\nkind: ConfigMap\n\tdata: x\n",
-		want: "document 2: yaml: line 13: found a tab character that violates indentation",
+		want: "document 2 (line 13): yaml: found a tab character that violates indentation",
 	}, {
 		name: "list-at-top",
 		in:   "- apiVersion: v1\n  kind: ConfigMap\n",
@@ -49,48 +49,48 @@ func TestPatchStreamBadInput(t *testing.T) {
 	}, {
 		name: "metadata-list",
 		in:   "apiVersion: v1\nkind: ConfigMap\nmetadata: [x]\n",
-		want: "document 1 (line 1, ConfigMap): metadata: expected a mapping, got a list",
+		want: "document 1 (line 3, ConfigMap): metadata: expected a mapping, got a list",
 	}, {
 		name: "spec-list",
 		in:   "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web, namespace: shop}\nspec: [a, b]\n",
-		want: "document 1 (line 1, Deployment shop/web): spec: expected a mapping, got a list",
+		want: "document 1 (line 4, Deployment shop/web): spec: expected a mapping, got a list",
 	}, {
 		name: "no-template",
 		in:   "apiVersion: apps/v1\nkind: StatefulSet\nmetadata: {name: db}\nspec: {replicas: 1}\n",
-		want: "document 1 (line 1, StatefulSet db): spec.template: missing",
+		want: "document 1 (line 4, StatefulSet db): spec.template: missing",
 	}, {
 		name: "replicas-string",
 		in:   strings.Replace(goodDeployment, "replicas: 1", "replicas: two", 1),
-		want: "document 1 (line 1, Deployment shop/web): spec.replicas: expected an integer, got the string \"two\"",
+		want: "document 1 (line 5, Deployment shop/web): spec.replicas: expected an integer, got the string \"two\"",
 	}, {
 		name: "replicas-negative",
 		in:   strings.Replace(goodDeployment, "replicas: 1", "replicas: -3", 1),
-		want: "document 1 (line 1, Deployment shop/web): spec.replicas: expected an integer from 0 to 2147483647, got \"-3\"",
+		want: "document 1 (line 5, Deployment shop/web): spec.replicas: expected an integer from 0 to 2147483647, got \"-3\"",
 	}, {
 		name: "tolerations-item",
 		in:   strings.Replace(goodDeployment, "containers:", "tolerations: [x]\n      containers:", 1),
-		want: "document 1 (line 1, Deployment shop/web): spec.template.spec.tolerations[0]: expected a mapping, got the string \"x\"",
+		want: "document 1 (line 10, Deployment shop/web): spec.template.spec.tolerations[0]: expected a mapping, got the string \"x\"",
 	}, {
 		name: "match-expressions-values",
 		in: strings.Replace(goodDeployment, "containers:", "affinity: {nodeAffinity: {requiredDuringSchedulingIgnoredDuringExecution: "+
 			"{nodeSelectorTerms: [{matchExpressions: [{key: a, operator: In, values: {x: y}}]}]}}}\n      containers:", 1),
-		want: "document 1 (line 1, Deployment shop/web): spec.template.spec.affinity.nodeAffinity." +
+		want: "document 1 (line 10, Deployment shop/web): spec.template.spec.affinity.nodeAffinity." +
 			"requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0].matchExpressions[0].values: expected a list, got a mapping",
 	}, {
 		name: "labels-nested",
 		in:   strings.Replace(goodDeployment, "labels: {app: web}", "labels: {app: {x: y}}", 1),
-		want: "document 1 (line 1, Deployment shop/web): spec.template.metadata.labels.app: expected a string, got a mapping",
+		want: "document 1 (line 8, Deployment shop/web): spec.template.metadata.labels.app: expected a string, got a mapping",
 	}, {
 		name: "hpa-min-float",
 		in:   "apiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata: {name: web}\nspec: {minReplicas: 1.5}\n",
-		want: "document 1 (line 1, HorizontalPodAutoscaler web): spec.minReplicas: expected an integer, got \"1.5\"",
+		want: "document 1 (line 4, HorizontalPodAutoscaler web): spec.minReplicas: expected an integer, got \"1.5\"",
 	}, {
 		name: "every-bad-document",
 		in: "apiVersion: v1\nkind: [x]\n---\n" + goodDeployment + "---\n- a\n---\n" +
 			strings.Replace(goodDeployment, "replicas: 1", "replicas: {}", 1),
-		want: "document 1 (line 1): kind: expected a string, got a list\n" +
+		want: "document 1 (line 2): kind: expected a string, got a list\n" +
 			"document 3 (line 15): expected a Kubernetes object (a mapping), got a list\n" +
-			"document 4 (line 17, Deployment shop/web): spec.replicas: expected an integer, got a mapping",
+			"document 4 (line 21, Deployment shop/web): spec.replicas: expected an integer, got a mapping",
 	}, {
 		name: "alias-cycle",
 		in:   "apiVersion: v1\nkind: ConfigMap\ndata: &a {x: *a}\n",
@@ -163,5 +163,56 @@ func TestPolicyValidate(t *testing.T) {
 	}
 	if err := testPolicy().Validate(); err != nil {
 		t.Errorf("testPolicy: %v", err)
+	}
+}
+
+// TestReadAndInFiles checks that objects read by Read from several files
+// give errors naming the file, line and column of the bad field, and the
+// file and line of bad YAML.
+func TestReadAndInFiles(t *testing.T) {
+	files := []struct{ name, data string }{
+		{"a.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n"},
+		{"b.yaml", "# b\n" + goodDeployment + "---\n" + strings.Replace(goodDeployment, "replicas: 1", "replicas: two", 1)},
+	}
+	var objs []*kyaml.RNode
+	var origin []string
+	for _, f := range files {
+		nodes, err := Read([]byte(f.data))
+		if err != nil {
+			t.Fatalf("Read %s: %v", f.name, err)
+		}
+		for range nodes {
+			origin = append(origin, f.name)
+		}
+		objs = append(objs, nodes...)
+	}
+	_, err := Patch(objs, testPolicy())
+	want := `b.yaml:17:13: Deployment shop/web: spec.replicas: expected an integer, got the string "two"`
+	if err = InFiles(err, origin); err == nil || err.Error() != want {
+		t.Errorf("Patch: %v\nwant %s", err, want)
+	}
+	var de *DocumentError
+	if !errors.As(err, &de) || de.Document != 2 {
+		t.Errorf("the error's document in b.yaml: %+v, want 2", de)
+	}
+
+	_, err = Read([]byte("kind: ConfigMap\n---\nkind: [\n"))
+	want = "bad.yaml:3: yaml: did not find expected node content"
+	if err = InFile(err, "bad.yaml"); err == nil || err.Error() != want {
+		t.Errorf("Read: %v\nwant %s", err, want)
+	}
+}
+
+// TestReadUnwrapsLists checks that a lone List is read as its items, as
+// kio.ByteReader reads it, and that a List among other documents is not.
+func TestReadUnwrapsLists(t *testing.T) {
+	list := "apiVersion: v1\nkind: List\nitems:\n- {apiVersion: v1, kind: ConfigMap, metadata: {name: a}}\n- {apiVersion: v1, kind: ConfigMap, metadata: {name: b}}\n"
+	objs, err := Read([]byte(list))
+	if err != nil || len(objs) != 2 || objs[1].GetName() != "b" || objs[1].YNode().Line != 5 {
+		t.Fatalf("Read of a List: %d objects, %v; want its 2 items, the second at line 5", len(objs), err)
+	}
+	objs, err = Read([]byte(list + "---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n"))
+	if err != nil || len(objs) != 2 || objs[0].GetKind() != "List" {
+		t.Fatalf("Read of a List and a ConfigMap: %d objects, %v; want both as they are", len(objs), err)
 	}
 }

@@ -156,10 +156,14 @@ type reader struct {
 	err *DocumentError
 }
 
-// fail records a mismatch at path.
-func (r *reader) fail(path, format string, args ...any) {
+// fail records a mismatch at path, found at node at (the bad value, or the
+// mapping that lacks a field), which gives the error its line and column.
+func (r *reader) fail(at *yaml.Node, path, format string, args ...any) {
 	if r.err == nil {
 		r.err = &DocumentError{Path: path, Msg: fmt.Sprintf(format, args...)}
+		if at != nil {
+			r.err.Line, r.err.Column = at.Line, at.Column
+		}
 	}
 }
 
@@ -197,7 +201,7 @@ func (r *reader) kind(m *yaml.Node, path, key string, kind yaml.Kind, want strin
 		return nil
 	}
 	if v.Kind != kind {
-		r.fail(child(path, key), "expected %s, got %s", want, kindName(v))
+		r.fail(v, child(path, key), "expected %s, got %s", want, kindName(v))
 		return nil
 	}
 	return v
@@ -211,7 +215,7 @@ func (r *reader) items(l *yaml.Node, path string) []*yaml.Node {
 	}
 	for i, it := range l.Content {
 		if it.Kind != yaml.MappingNode {
-			r.fail(index(path, i), "expected a mapping, got %s", kindName(it))
+			r.fail(it, index(path, i), "expected a mapping, got %s", kindName(it))
 			return nil
 		}
 	}
@@ -229,7 +233,7 @@ func (r *reader) str(m *yaml.Node, path, key string) string {
 		return ""
 	}
 	if v.Kind != yaml.ScalarNode {
-		r.fail(child(path, key), "expected a string, got %s", kindName(v))
+		r.fail(v, child(path, key), "expected a string, got %s", kindName(v))
 		return ""
 	}
 	return v.Value
@@ -244,7 +248,7 @@ func (r *reader) strs(m *yaml.Node, path, key string) []string {
 	out := make([]string, 0, len(l.Content))
 	for i, it := range l.Content {
 		if it.Kind != yaml.ScalarNode {
-			r.fail(index(child(path, key), i), "expected a string, got %s", kindName(it))
+			r.fail(it, index(child(path, key), i), "expected a string, got %s", kindName(it))
 			return nil
 		}
 		out = append(out, it.Value)
@@ -264,11 +268,11 @@ func (r *reader) labels(m *yaml.Node, path, key string) (*yaml.Node, map[string]
 	for i := 0; i+1 < len(c); i += 2 {
 		k, v := c[i], c[i+1]
 		if k.Kind != yaml.ScalarNode {
-			r.fail(child(path, key), "expected string keys, got %s", kindName(k))
+			r.fail(k, child(path, key), "expected string keys, got %s", kindName(k))
 			return nil, nil
 		}
 		if v.Kind != yaml.ScalarNode {
-			r.fail(child(child(path, key), k.Value), "expected a string, got %s", kindName(v))
+			r.fail(v, child(child(path, key), k.Value), "expected a string, got %s", kindName(v))
 			return nil, nil
 		}
 		out[k.Value] = v.Value
@@ -287,12 +291,12 @@ func (r *reader) count(m *yaml.Node, path, key string) (n *yaml.Node, v int, ok 
 		return n, 0, false
 	}
 	if n.Kind != yaml.ScalarNode || n.ShortTag() != tagInt {
-		r.fail(child(path, key), "expected an integer, got %s", kindName(n))
+		r.fail(n, child(path, key), "expected an integer, got %s", kindName(n))
 		return nil, 0, false
 	}
 	var i int64
 	if err := n.Decode(&i); err != nil || i < 0 || i > 1<<31-1 {
-		r.fail(child(path, key), "expected an integer from 0 to 2147483647, got %s", quote(n.Value))
+		r.fail(n, child(path, key), "expected an integer from 0 to 2147483647, got %s", quote(n.Value))
 		return nil, 0, false
 	}
 	return n, int(i), true

@@ -129,10 +129,10 @@ func (pt *patcher) read(doc int, n *yaml.Node) error {
 	}
 	line := n.Line
 	if err := expandAliases(n); err != nil {
-		return &DocumentError{Document: doc, Line: line, Msg: err.Error()}
+		return &DocumentError{Document: doc, Line: line, Column: n.Column, Msg: err.Error()}
 	}
 	if n.Kind != yaml.MappingNode {
-		return &DocumentError{Document: doc, Line: line,
+		return &DocumentError{Document: doc, Line: line, Column: n.Column,
 			Msg: "expected a Kubernetes object (a mapping), got " + kindName(n)}
 	}
 	var r reader
@@ -146,9 +146,9 @@ func (pt *patcher) read(doc int, n *yaml.Node) error {
 	if r.err == nil {
 		switch {
 		case o.apiVersion == "":
-			r.fail("apiVersion", "missing")
+			r.fail(n, "apiVersion", "missing")
 		case o.kind == "":
-			r.fail("kind", "missing")
+			r.fail(n, "kind", "missing")
 		}
 	}
 	if pt.p.SkipAnnotation != "" && ann[pt.p.SkipAnnotation] == "true" {
@@ -162,7 +162,10 @@ func (pt *patcher) read(doc int, n *yaml.Node) error {
 		pt.classify(&r, o)
 	}
 	if r.err != nil {
-		r.err.Document, r.err.Line, r.err.Kind, r.err.Name = doc, line, o.kind, o.nsName()
+		r.err.Document, r.err.Kind, r.err.Name = doc, o.kind, o.nsName()
+		if r.err.Line == 0 {
+			r.err.Line, r.err.Column = line, n.Column
+		}
 		return r.err
 	}
 	return nil

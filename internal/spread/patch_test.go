@@ -262,50 +262,66 @@ func TestLintGolden(t *testing.T) {
 }
 
 // TestPatchRNodes runs every case through Patch on nodes read by kyaml's
-// kio.ByteReader, as the KRM function does, and expects the findings and
-// the objects of PatchStream.
+// kio.ByteReader, as the KRM function does, and by Read, as render and
+// lint do, and expects the findings and the objects of PatchStream.
 func TestPatchRNodes(t *testing.T) {
+	readers := []struct {
+		name string
+		read func([]byte) ([]*kyaml.RNode, error)
+	}{
+		{"kio", func(in []byte) ([]*kyaml.RNode, error) {
+			return (&kio.ByteReader{Reader: bytes.NewReader(in), OmitReaderAnnotations: true}).Read()
+		}},
+		{"Read", Read},
+	}
 	for _, dir := range caseDirs(t) {
-		t.Run(filepath.Base(dir), func(t *testing.T) {
-			t.Parallel()
-			p := loadPolicy(t, dir)
-			in, err := os.ReadFile(filepath.Join(dir, "input.yaml"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			_, want, err := PatchStream(in, p)
-			if err != nil {
-				t.Fatal(err)
-			}
-			nodes, err := (&kio.ByteReader{Reader: bytes.NewReader(in), OmitReaderAnnotations: true}).Read()
-			if err != nil {
-				t.Fatal(err)
-			}
-			res, err := Patch(nodes, p)
-			if err != nil {
-				t.Fatalf("Patch: %v", err)
-			}
-			if got, want := formatFindings(res.Findings), formatFindings(want.Findings); got != want {
-				t.Errorf("Patch found\n%s\nPatchStream found\n%s", got, want)
-			}
-			var got []byte
-			for _, n := range append(nodes, res.Added...) {
-				s, err := n.String()
-				if err != nil {
-					t.Fatal(err)
-				}
-				got = append(append(got, "---\n"...), s...)
-			}
-			// Compare objects, not bytes: kio splits documents itself, so
-			// comments between documents may attach differently.
-			expected, err := os.ReadFile(filepath.Join(dir, "expected.yaml"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if g, w := canonical(t, got), canonical(t, expected); g != w {
-				t.Errorf("Patch gave\n%s\nwant\n%s", g, w)
-			}
-		})
+		for _, reader := range readers {
+			t.Run(filepath.Base(dir)+"/"+reader.name, func(t *testing.T) {
+				t.Parallel()
+				patchRNodes(t, dir, reader.read)
+			})
+		}
+	}
+}
+
+// patchRNodes is one case of TestPatchRNodes.
+func patchRNodes(t *testing.T, dir string, read func([]byte) ([]*kyaml.RNode, error)) {
+	p := loadPolicy(t, dir)
+	in, err := os.ReadFile(filepath.Join(dir, "input.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, want, err := PatchStream(in, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nodes, err := read(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := Patch(nodes, p)
+	if err != nil {
+		t.Fatalf("Patch: %v", err)
+	}
+	if got, want := formatFindings(res.Findings), formatFindings(want.Findings); got != want {
+		t.Errorf("Patch found\n%s\nPatchStream found\n%s", got, want)
+	}
+	var got []byte
+	for _, n := range append(nodes, res.Added...) {
+		s, err := n.String()
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(append(got, "---\n"...), s...)
+	}
+	// Compare objects, not bytes: kio splits documents itself, so
+	// comments between documents may attach differently.
+	expected, err := os.ReadFile(filepath.Join(dir, "expected.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g, w := canonical(t, got), canonical(t, expected); g != w {
+		t.Errorf("Patch gave\n%s\nwant\n%s", g, w)
 	}
 }
 

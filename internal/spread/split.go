@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"regexp"
 	"runtime"
+	"strconv"
 	"sync"
 
 	yaml "go.yaml.in/yaml/v3"
@@ -28,17 +30,18 @@ func decodeStream(in []byte) (docs []*yaml.Node, pos []int, err error) {
 }
 
 // decodeSequential decodes the stream with one yaml.v3 Decoder. It is the
-// reference that decodeParallel matches.
+// reference that decodeParallel matches. A panic in yaml.v3 (it has had
+// some on malformed input) is an error in the document being decoded.
 func decodeSequential(in []byte) (docs []*yaml.Node, pos []int, err error) {
 	dec := yaml.NewDecoder(bytes.NewReader(in))
 	for i := 1; ; i++ {
 		d := &yaml.Node{}
-		err := dec.Decode(d)
+		err := decodeOne(dec, d)
 		if errors.Is(err, io.EOF) {
 			return docs, pos, nil
 		}
 		if err != nil {
-			return nil, nil, &DocumentError{Document: i, Msg: err.Error()}
+			return nil, nil, syntaxError(i, err)
 		}
 		if len(d.Content) != 1 || isNull(d.Content[0]) {
 			continue // empty, only comments, or null
@@ -46,6 +49,33 @@ func decodeSequential(in []byte) (docs []*yaml.Node, pos []int, err error) {
 		docs = append(docs, d)
 		pos = append(pos, i)
 	}
+}
+
+// yamlLine matches the line yaml.v3 puts in its syntax errors.
+var yamlLine = regexp.MustCompile(`^yaml: line (\d+): `)
+
+// syntaxError is the DocumentError of the doc-th document, which yaml.v3
+// could not decode: the line of yaml.v3's message moves to the error's
+// Line, so that a caller that knows the file can name file and line.
+func syntaxError(doc int, err error) *DocumentError {
+	msg := err.Error()
+	if m := yamlLine.FindStringSubmatch(msg); m != nil {
+		if line, convErr := strconv.Atoi(m[1]); convErr == nil {
+			return &DocumentError{Document: doc, Line: line, Msg: "yaml: " + msg[len(m[0]):]}
+		}
+	}
+	return &DocumentError{Document: doc, Msg: msg}
+}
+
+// decodeOne decodes the next document into d, turning a panic of yaml.v3
+// into an error.
+func decodeOne(dec *yaml.Decoder, d *yaml.Node) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("yaml: cannot decode the document: %v", r)
+		}
+	}()
+	return dec.Decode(d)
 }
 
 // decodeParallel decodes the stream in up to workers chunks at once, each
@@ -123,18 +153,13 @@ type decodedChunk struct {
 
 // decode decodes chunk as decodeSequential does and adds line, the number
 // of lines of the stream before the chunk, to its nodes' lines. A panic in
-// yaml.v3 becomes an error, so that the sequential decode that follows
-// panics on the caller's goroutine as it always did.
+// yaml.v3 fails the chunk, so that the sequential decode that follows
+// reports it in the right document.
 func (c *decodedChunk) decode(chunk []byte, line int) {
-	defer func() {
-		if r := recover(); r != nil {
-			*c = decodedChunk{err: fmt.Errorf("panic: %v", r)}
-		}
-	}()
 	dec := yaml.NewDecoder(bytes.NewReader(chunk))
 	for i := 1; ; i++ {
 		d := &yaml.Node{}
-		err := dec.Decode(d)
+		err := decodeOne(dec, d)
 		if errors.Is(err, io.EOF) {
 			c.count = i - 1
 			return

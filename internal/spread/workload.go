@@ -92,11 +92,11 @@ func (pt *patcher) readWorkload(r *reader, o *object) *workload {
 		switch {
 		case r.err != nil:
 		case w.spec == nil:
-			r.fail("spec", "missing")
+			r.fail(n, "spec", "missing")
 		case tmpl == nil:
-			r.fail(tmplPath, "missing")
+			r.fail(w.spec, tmplPath, "missing")
 		case w.podSpec == nil:
-			r.fail(tmplPath+".spec", "missing")
+			r.fail(tmpl, tmplPath+".spec", "missing")
 		}
 		w.replicasNode, w.replicas, w.replicasSet = r.count(w.spec, "spec", "replicas")
 		if !w.replicasSet {

@@ -46,11 +46,11 @@ func TestHelmPostRender(t *testing.T) {
 		t.Fatal(err)
 	}
 	src := topology.Source{Helm: &topology.HelmSource{Chart: "workloads/charts/web", Release: "shop", Namespace: "web"}}
-	out, err := source.Load(t.Context(), "../../../testdata", src, source.KubeVersion, post)
-	if err != nil {
-		t.Fatalf("helm render with the post-renderer: %v", err)
+	files, err := source.Load(t.Context(), "../../../testdata", src, source.KubeVersion, post)
+	if err != nil || len(files) != 1 {
+		t.Fatalf("helm render with the post-renderer: %d streams, %v", len(files), err)
 	}
-	s := string(out)
+	s := string(files[0].Data)
 	for _, want := range []string{
 		"kind: Deployment", "nodeTaintsPolicy: Honor", "topologyKey: topology.kubernetes.io/zone",
 		"kind: HorizontalPodAutoscaler", "minReplicas: 2",

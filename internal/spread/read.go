@@ -1,0 +1,47 @@
+package spread
+
+import (
+	kyaml "sigs.k8s.io/kustomize/kyaml/yaml"
+)
+
+// Read decodes a multi-document YAML stream into objects for Patch, as
+// kustomize's kio.ByteReader does (empty documents dropped, a lone List or
+// ResourceList unwrapped into its items), but in one pass over the stream,
+// so that every node keeps its line in the stream and Patch's errors point
+// at the line of the bad field. YAML that does not parse is a
+// *DocumentError naming the document.
+func Read(data []byte) ([]*kyaml.RNode, error) {
+	docs, _, err := decodeStream(data)
+	if err != nil {
+		return nil, err
+	}
+	if len(docs) == 1 {
+		if items, ok := listItems(docs[0].Content[0]); ok {
+			objs := make([]*kyaml.RNode, len(items))
+			for i, it := range items {
+				objs[i] = kyaml.NewRNode(it)
+			}
+			return objs, nil
+		}
+	}
+	objs := make([]*kyaml.RNode, len(docs))
+	for i, d := range docs {
+		objs[i] = kyaml.NewRNode(d)
+	}
+	return objs, nil
+}
+
+// listItems returns the items of a List or ResourceList object.
+func listItems(n *kyaml.Node) ([]*kyaml.Node, bool) {
+	if n.Kind != kyaml.MappingNode {
+		return nil, false
+	}
+	if k := lookup(n, "kind"); k == nil || k.Kind != kyaml.ScalarNode || (k.Value != "List" && k.Value != "ResourceList") {
+		return nil, false
+	}
+	items := lookup(n, "items")
+	if items == nil || items.Kind != kyaml.SequenceNode {
+		return nil, false
+	}
+	return items.Content, true
+}
