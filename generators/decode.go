@@ -1,14 +1,12 @@
 package generators
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"path"
 	"reflect"
 	"sort"
-	"strconv"
 	"strings"
 
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -18,6 +16,7 @@ import (
 	"github.com/stretch-dev/kubectl-stretch/internal/api/flux"
 	"github.com/stretch-dev/kubectl-stretch/internal/api/kubespray"
 	"github.com/stretch-dev/kubectl-stretch/internal/api/rook"
+	"github.com/stretch-dev/kubectl-stretch/internal/strict"
 )
 
 // layerDirs lists the folders each layer may write into. A blueprint or a
@@ -123,7 +122,7 @@ func decodeFile(layer, p string, raw json.RawMessage) (Object, error) {
 			return Object{}, fmt.Errorf("%s: %w", p, err)
 		}
 	}
-	if err := strictUnmarshal(raw, typed); err != nil {
+	if err := strict.Unmarshal(raw, typed); err != nil {
 		return Object{}, fmt.Errorf("%s: %w", p, err)
 	}
 	return Object{Path: p, Layer: layer, Raw: raw, Typed: typed}, nil
@@ -194,157 +193,4 @@ func customKindNames() string {
 		s = append(s, k.apiVersion+" "+k.kind)
 	}
 	return strings.Join(s, ", ")
-}
-
-// strictUnmarshal decodes raw into v, refusing unknown fields. An unknown
-// or mistyped field is reported as a *fieldError naming its path.
-func strictUnmarshal(raw json.RawMessage, v any) error {
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.DisallowUnknownFields()
-	err := dec.Decode(v)
-	if err == nil {
-		return nil
-	}
-	var te *json.UnmarshalTypeError
-	if errors.As(err, &te) && te.Field != "" {
-		return &fieldError{path: te.Field, msg: fmt.Sprintf("expected %s, got %s", te.Type, te.Value), err: err}
-	}
-	// encoding/json names an unknown field but not where it is: find it.
-	if name, ok := unknownFieldName(err); ok {
-		if p := unknownFieldPath(raw, reflect.TypeOf(v), name); p != "" {
-			return &fieldError{path: p, msg: fmt.Sprintf("unknown field %q", name), err: err}
-		}
-	}
-	return err
-}
-
-// fieldError is a decoding error of one field: Error reads
-// "<path>: <msg>", and the decoder's own error stays reachable.
-type fieldError struct {
-	path string // e.g. spec.wireguardEnabled
-	msg  string
-	err  error
-}
-
-func (e *fieldError) Error() string { return e.path + ": " + e.msg }
-func (e *fieldError) Unwrap() error { return e.err }
-
-// unknownFieldName returns the field that encoding/json's
-// DisallowUnknownFields refused, read from its message (the package has no
-// error type for it).
-func unknownFieldName(err error) (string, bool) {
-	q, ok := strings.CutPrefix(err.Error(), "json: unknown field ")
-	if !ok {
-		return "", false
-	}
-	name, uerr := strconv.Unquote(q)
-	return name, uerr == nil
-}
-
-var unmarshalerType = reflect.TypeFor[json.Unmarshaler]()
-
-// unknownFieldPath returns the path (spec.a, spec.list[0].b) of a field
-// called name that t has no field for, walking raw with t as encoding/json
-// does; "" if there is none.
-func unknownFieldPath(raw json.RawMessage, t reflect.Type, name string) string {
-	var v any
-	if err := json.Unmarshal(raw, &v); err != nil {
-		return ""
-	}
-	return walkUnknown(v, t, "", name)
-}
-
-func walkUnknown(v any, t reflect.Type, at, name string) string {
-	for t.Kind() == reflect.Pointer {
-		t = t.Elem()
-	}
-	if t.Implements(unmarshalerType) || reflect.PointerTo(t).Implements(unmarshalerType) {
-		return ""
-	}
-	switch t.Kind() {
-	case reflect.Struct:
-		obj, _ := v.(map[string]any)
-		fields := jsonFields(t)
-		for _, k := range sortedKeys(obj) {
-			p := joinPath(at, k)
-			ft, ok := fields[k]
-			if !ok {
-				// encoding/json also matches names case-insensitively.
-				for _, fk := range sortedKeys(fields) {
-					if strings.EqualFold(fk, k) {
-						ft, ok = fields[fk], true
-						break
-					}
-				}
-			}
-			if !ok {
-				if k == name {
-					return p
-				}
-				continue
-			}
-			if r := walkUnknown(obj[k], ft, p, name); r != "" {
-				return r
-			}
-		}
-	case reflect.Map:
-		obj, _ := v.(map[string]any)
-		for _, k := range sortedKeys(obj) {
-			if r := walkUnknown(obj[k], t.Elem(), joinPath(at, k), name); r != "" {
-				return r
-			}
-		}
-	case reflect.Slice, reflect.Array:
-		list, _ := v.([]any)
-		for i, e := range list {
-			if r := walkUnknown(e, t.Elem(), fmt.Sprintf("%s[%d]", at, i), name); r != "" {
-				return r
-			}
-		}
-	}
-	return ""
-}
-
-// jsonFields maps the JSON names of t's fields to their types, with the
-// fields of embedded structs without a name promoted (outer fields win).
-func jsonFields(t reflect.Type) map[string]reflect.Type {
-	fields := map[string]reflect.Type{}
-	var embedded []reflect.Type
-	for f := range t.Fields() {
-		tag := f.Tag.Get("json")
-		if tag == "-" {
-			continue
-		}
-		n, _, _ := strings.Cut(tag, ",")
-		ft := f.Type
-		for ft.Kind() == reflect.Pointer {
-			ft = ft.Elem()
-		}
-		if f.Anonymous && n == "" && ft.Kind() == reflect.Struct {
-			embedded = append(embedded, ft)
-			continue
-		}
-		if !f.IsExported() {
-			continue
-		}
-		if n == "" {
-			n = f.Name
-		}
-		fields[n] = f.Type
-	}
-	for _, et := range embedded {
-		for n, ft := range jsonFields(et) {
-			if _, ok := fields[n]; !ok {
-				fields[n] = ft
-			}
-		}
-	}
-	return fields
-}
-
-func joinPath(at, k string) string {
-	if at == "" {
-		return k
-	}
-	return at + "." + k
 }

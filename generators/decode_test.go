@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"errors"
 	"testing"
+
+	"github.com/stretch-dev/kubectl-stretch/internal/strict"
 )
 
 func TestDecodeFilesErrors(t *testing.T) {
@@ -17,16 +19,16 @@ func TestDecodeFilesErrors(t *testing.T) {
 		want  string
 	}{
 		{"unknown field", map[string]json.RawMessage{"network/calico/f.yaml": felix(`{"wireguardEnable":true}`)},
-			`network/calico/f.yaml: spec.wireguardEnable: unknown field "wireguardEnable"`},
+			`network/calico/f.yaml: spec.wireguardEnable: unknown field`},
 		{"unknown field in a list", map[string]json.RawMessage{"network/calico/cm.yaml": json.RawMessage(
 			`{"apiVersion":"v1","kind":"Pod","metadata":{"name":"p"},"spec":{"containers":[{"name":"a"},{"name":"b","imag":"x"}]}}`)},
-			`network/calico/cm.yaml: spec.containers[1].imag: unknown field "imag"`},
+			`network/calico/cm.yaml: spec.containers[1].imag: unknown field`},
 		{"mistyped field", map[string]json.RawMessage{"network/calico/f.yaml": felix(`{"wireguardMTU":"big"}`)},
 			`network/calico/f.yaml: spec.wireguardMTU: expected int, got string`},
 		{"several files", map[string]json.RawMessage{
 			"network/calico/b.yaml": felix(`{"x":1}`),
 			"network/calico/a.yaml": felix(`{"y":1}`),
-		}, "2 files are invalid:\n  network/calico/a.yaml: spec.y: unknown field \"y\"\n  network/calico/b.yaml: spec.x: unknown field \"x\""},
+		}, "2 files are invalid:\n  network/calico/a.yaml: spec.y: unknown field\n  network/calico/b.yaml: spec.x: unknown field"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -37,8 +39,8 @@ func TestDecodeFilesErrors(t *testing.T) {
 			if err.Error() != tc.want {
 				t.Errorf("error:\n%s\nwant:\n%s", err, tc.want)
 			}
-			var fe *fieldError
-			if !errors.As(err, &fe) || fe.err == nil {
+			var fe *strict.FieldError
+			if !errors.As(err, &fe) || errors.Unwrap(fe) == nil {
 				t.Errorf("the decoder's error is not reachable: %#v", err)
 			}
 		})

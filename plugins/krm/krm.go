@@ -13,7 +13,6 @@ package krm
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -24,6 +23,7 @@ import (
 
 	"github.com/stretch-dev/kubectl-stretch/generators"
 	"github.com/stretch-dev/kubectl-stretch/internal/spread"
+	"github.com/stretch-dev/kubectl-stretch/internal/strict"
 	"github.com/stretch-dev/kubectl-stretch/internal/topology"
 )
 
@@ -142,9 +142,7 @@ func transform(rl *framework.ResourceList) error {
 		return fmt.Errorf("functionConfig: %w", err)
 	}
 	var sp SpreadPolicy
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&sp); err != nil {
+	if err := strict.Unmarshal(data, &sp); err != nil {
 		return fmt.Errorf("functionConfig SpreadPolicy: %w", err)
 	}
 	res, err := spread.Patch(rl.Items, sp.Spec.Policy())

@@ -1,0 +1,63 @@
+package krm
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+
+	"sigs.k8s.io/kustomize/kyaml/fn/framework"
+	"sigs.k8s.io/kustomize/kyaml/kio"
+)
+
+// run executes the function on a ResourceList, as kustomize's exec
+// functions do.
+func run(t *testing.T, in string) (string, error) {
+	t.Helper()
+	var out bytes.Buffer
+	rw := &kio.ByteReadWriter{Reader: strings.NewReader(in), Writer: &out}
+	err := framework.Execute(Processor("."), rw)
+	return out.String(), err
+}
+
+const deployment = `  - apiVersion: apps/v1
+    kind: Deployment
+    metadata: {name: web, namespace: shop}
+    spec:
+      replicas: 1
+      selector: {matchLabels: {app: web}}
+      template:
+        metadata: {labels: {app: web}}
+        spec: {containers: [{name: web, image: web}]}
+`
+
+func resourceList(spec string) string {
+	return "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n" + deployment +
+		"functionConfig:\n  apiVersion: stretch.dev/v1alpha1\n  kind: SpreadPolicy\n  metadata: {name: spread}\n  spec:\n" + spec
+}
+
+// TestSpreadPolicyErrors checks that a mistaken SpreadPolicy is refused
+// with the path of the bad field, and a good one patches the items.
+func TestSpreadPolicyErrors(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name, spec, want string
+	}{
+		{"typo", "    dataZones: [a, b]\n    minReplica: 3\n", "functionConfig SpreadPolicy: spec.minReplica: unknown field"},
+		{"wrong type", "    dataZones: [a, b]\n    minReplicas: three\n", "functionConfig SpreadPolicy: spec.minReplicas: expected int, got string"},
+		{"wrong case", "    dataZones: [a, b]\n    MinReplicas: 3\n", "functionConfig SpreadPolicy: spec.MinReplicas: unknown field"},
+	} {
+		_, err := run(t, resourceList(tc.spec))
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: error %v, want %q", tc.name, err, tc.want)
+		}
+	}
+	out, err := run(t, resourceList("    dataZones: [a, b]\n    minReplicas: 3\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"replicas: 3", "nodeTaintsPolicy: Honor", "kind: PodDisruptionBudget"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+}
