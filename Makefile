@@ -60,7 +60,7 @@ dist:
 	  tar --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner -C $$d -cf - kubectl-stretch LICENSE README.md | gzip -n -9 > $$d.tar.gz; \
 	  rm -rf $$d; \
 	done
-	$(GO) run ./internal/krew/cmd/krew-manifest -version $(KREW_VERSION) -dist dist -o krew.yaml
+	$(GO) run ./cmd/krew-manifest -version $(KREW_VERSION) -dist dist -o krew.yaml
 
 clean:
 	rm -rf $(BIN) out dist
