@@ -1,15 +1,12 @@
 package check
 
 import (
-	"encoding/json"
-	"encoding/xml"
 	"fmt"
 	"io"
 	"strings"
 	"text/tabwriter"
 
-	"sigs.k8s.io/yaml"
-
+	"github.com/stretch-dev/kubectl-stretch/internal/report"
 	"github.com/stretch-dev/kubectl-stretch/internal/topology"
 )
 
@@ -68,31 +65,11 @@ func Run(snap *Snapshot, m *topology.Model, checks []Check) *Report {
 }
 
 // Formats lists the output formats, the first being the default.
-var Formats = []string{"table", "json", "yaml", "junit"}
+var Formats = report.Formats
 
 // Write writes the report in one of Formats.
 func (r *Report) Write(w io.Writer, format string) error {
-	switch format {
-	case "table":
-		return r.writeTable(w)
-	case "json":
-		data, err := json.MarshalIndent(r, "", "  ")
-		if err != nil {
-			return fmt.Errorf("encode report: %w", err)
-		}
-		_, err = w.Write(append(data, '\n'))
-		return err
-	case "yaml":
-		data, err := yaml.Marshal(r)
-		if err != nil {
-			return fmt.Errorf("encode report: %w", err)
-		}
-		_, err = w.Write(data)
-		return err
-	case "junit":
-		return r.writeJUnit(w)
-	}
-	return fmt.Errorf("unknown output format %q (one of %s)", format, strings.Join(Formats, ", "))
+	return report.Write(w, format, r)
 }
 
 // SummaryLine is the report's summary in one line.
@@ -102,7 +79,8 @@ func (r *Report) SummaryLine() string {
 		s.Checks, s.Passed, s.Failed, s.Warnings, s.Errors, s.Skipped, s.APIRequests)
 }
 
-func (r *Report) writeTable(w io.Writer) error {
+// WriteTable writes one row per result, then the summary line.
+func (r *Report) WriteTable(w io.Writer) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tLAYER\tSTATUS\tOBJECT\tMESSAGE")
 	for _, res := range r.Results {
@@ -115,45 +93,12 @@ func (r *Report) writeTable(w io.Writer) error {
 	return err
 }
 
-type junitSuites struct {
-	XMLName xml.Name     `xml:"testsuites"`
-	Suites  []junitSuite `xml:"testsuite"`
-}
-
-type junitSuite struct {
-	Name     string      `xml:"name,attr"`
-	Tests    int         `xml:"tests,attr"`
-	Failures int         `xml:"failures,attr"`
-	Errors   int         `xml:"errors,attr"`
-	Skipped  int         `xml:"skipped,attr"`
-	Cases    []junitCase `xml:"testcase"`
-}
-
-type junitCase struct {
-	Name      string        `xml:"name,attr"`
-	Classname string        `xml:"classname,attr"`
-	Failure   *junitProblem `xml:"failure,omitempty"`
-	Error     *junitProblem `xml:"error,omitempty"`
-	Skipped   *junitSkipped `xml:"skipped,omitempty"`
-	SystemOut string        `xml:"system-out,omitempty"`
-}
-
-type junitProblem struct {
-	Message string `xml:"message,attr"`
-	Type    string `xml:"type,attr"`
-	Text    string `xml:",chardata"`
-}
-
-type junitSkipped struct {
-	Message string `xml:"message,attr"`
-}
-
-// writeJUnit writes one test case per check (class name: the layer). A
+// JUnit returns one test case per check (class name: the layer). A
 // failed check is a failure, a check that could not run an error, a
 // skipped check skipped; warnings pass with their messages in system-out,
 // as they do not fail verify.
-func (r *Report) writeJUnit(w io.Writer) error {
-	suite := junitSuite{Name: "kubectl-stretch verify " + r.Topology}
+func (r *Report) JUnit() report.Suite {
+	suite := report.Suite{Name: "kubectl-stretch verify " + r.Topology}
 	for start := 0; start < len(r.Results); {
 		end := start + 1
 		for end < len(r.Results) && r.Results[end].ID == r.Results[start].ID {
@@ -170,32 +115,19 @@ func (r *Report) writeJUnit(w io.Writer) error {
 			lines = append(lines, string(res.Status)+": "+line)
 		}
 		text := strings.Join(lines, "\n")
-		c := junitCase{Name: results[0].ID, Classname: string(results[0].Layer)}
+		c := report.Case{Name: results[0].ID, Classname: string(results[0].Layer)}
 		first := results[0].Message
 		switch overall(results) {
 		case StatusFail:
-			c.Failure = &junitProblem{Message: first, Type: string(StatusFail), Text: text}
-			suite.Failures++
+			c.Failure = &report.Problem{Message: first, Type: string(StatusFail), Text: text}
 		case StatusError:
-			c.Error = &junitProblem{Message: first, Type: string(StatusError), Text: text}
-			suite.Errors++
+			c.Error = &report.Problem{Message: first, Type: string(StatusError), Text: text}
 		case StatusSkip:
-			c.Skipped = &junitSkipped{Message: first}
-			suite.Skipped++
+			c.Skipped = &report.Skip{Message: first}
 		default:
 			c.SystemOut = text
 		}
 		suite.Cases = append(suite.Cases, c)
 	}
-	suite.Tests = len(suite.Cases)
-	if _, err := io.WriteString(w, xml.Header); err != nil {
-		return err
-	}
-	enc := xml.NewEncoder(w)
-	enc.Indent("", "  ")
-	if err := enc.Encode(junitSuites{Suites: []junitSuite{suite}}); err != nil {
-		return fmt.Errorf("encode JUnit report: %w", err)
-	}
-	_, err := io.WriteString(w, "\n")
-	return err
+	return suite
 }

@@ -2,8 +2,6 @@ package lint
 
 import (
 	"cmp"
-	"encoding/json"
-	"encoding/xml"
 	"fmt"
 	"io"
 	"io/fs"
@@ -15,8 +13,8 @@ import (
 	"text/tabwriter"
 
 	kyaml "sigs.k8s.io/kustomize/kyaml/yaml"
-	"sigs.k8s.io/yaml"
 
+	"github.com/stretch-dev/kubectl-stretch/internal/report"
 	"github.com/stretch-dev/kubectl-stretch/internal/spread"
 )
 
@@ -178,36 +176,16 @@ func Run(files []string, p spread.Policy) (*Report, error) {
 func identity(kind, ns, name string) string { return kind + "/" + ns + "/" + name }
 
 // Formats lists the output formats, the first being the default.
-var Formats = []string{"table", "json", "yaml", "junit"}
+var Formats = report.Formats
 
-// Write writes the report in a format.
+// Write writes the report in one of Formats.
 func (r *Report) Write(w io.Writer, format string) error {
-	switch format {
-	case "table":
-		return r.writeTable(w)
-	case "json":
-		data, err := json.MarshalIndent(r, "", "  ")
-		if err != nil {
-			return err
-		}
-		_, err = w.Write(append(data, '\n'))
-		return err
-	case "yaml":
-		data, err := yaml.Marshal(r)
-		if err != nil {
-			return err
-		}
-		_, err = w.Write(data)
-		return err
-	case "junit":
-		return r.writeJUnit(w)
-	}
-	return fmt.Errorf("unknown output format %q (one of %s)", format, strings.Join(Formats, ", "))
+	return report.Write(w, format, r)
 }
 
-// writeTable writes one row per finding, with a FIXED BY RENDER column
+// WriteTable writes one row per finding, with a FIXED BY RENDER column
 // (as in lint --list), then a summary line.
-func (r *Report) writeTable(w io.Writer) error {
+func (r *Report) WriteTable(w io.Writer) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tSEVERITY\tFILE\tOBJECT\tPROBLEM\tFIXED BY RENDER\tFIX")
 	for _, f := range r.Findings {
@@ -240,37 +218,12 @@ func ref(f Finding) string {
 	return f.Kind + "/" + f.Namespace + "/" + f.Name
 }
 
-type junitSuites struct {
-	XMLName xml.Name     `xml:"testsuites"`
-	Suites  []junitSuite `xml:"testsuite"`
-}
-
-type junitSuite struct {
-	Name     string      `xml:"name,attr"`
-	Tests    int         `xml:"tests,attr"`
-	Failures int         `xml:"failures,attr"`
-	Cases    []junitCase `xml:"testcase"`
-}
-
-type junitCase struct {
-	Name      string        `xml:"name,attr"`
-	Classname string        `xml:"classname,attr"`
-	Failure   *junitFailure `xml:"failure,omitempty"`
-	SystemOut string        `xml:"system-out,omitempty"`
-}
-
-type junitFailure struct {
-	Message string `xml:"message,attr"`
-	Type    string `xml:"type,attr"`
-	Text    string `xml:",chardata"`
-}
-
-// writeJUnit writes one test case per finding; errors and warnings fail.
-// A finding that render fixes says so after its problem (info) or its fix.
-func (r *Report) writeJUnit(w io.Writer) error {
-	s := junitSuite{Name: "kubectl-stretch lint"}
+// JUnit returns one test case per finding; errors and warnings fail. A
+// finding that render fixes says so after its problem (info) or its fix.
+func (r *Report) JUnit() report.Suite {
+	s := report.Suite{Name: "kubectl-stretch lint"}
 	for _, f := range r.Findings {
-		c := junitCase{Name: f.ID + " " + ref(f), Classname: f.File}
+		c := report.Case{Name: f.ID + " " + ref(f), Classname: f.File}
 		if f.Severity == spread.SeverityInfo {
 			c.SystemOut = f.Problem
 			if f.FixedByRender {
@@ -281,20 +234,9 @@ func (r *Report) writeJUnit(w io.Writer) error {
 			if f.FixedByRender {
 				text += "\n" + fixedHint
 			}
-			c.Failure = &junitFailure{Message: f.Problem, Type: string(f.Severity), Text: text}
-			s.Failures++
+			c.Failure = &report.Problem{Message: f.Problem, Type: string(f.Severity), Text: text}
 		}
 		s.Cases = append(s.Cases, c)
 	}
-	s.Tests = len(s.Cases)
-	if _, err := io.WriteString(w, xml.Header); err != nil {
-		return err
-	}
-	enc := xml.NewEncoder(w)
-	enc.Indent("", "  ")
-	if err := enc.Encode(junitSuites{Suites: []junitSuite{s}}); err != nil {
-		return err
-	}
-	_, err := io.WriteString(w, "\n")
-	return err
+	return s
 }
