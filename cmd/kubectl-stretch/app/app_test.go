@@ -65,12 +65,31 @@ func TestValidate(t *testing.T) {
 		t.Errorf("invalid: code %d, out %q, stderr:\n%s\nwant it to start with:\n%s", code, out, errOut, want)
 	}
 	code, _, errOut = run(t, "validate")
-	if code != ExitError || errOut != "error: -f TOPOLOGY is required\n" {
+	if code != ExitError || errOut != "error: -f TOPOLOGY (or STRETCH_TOPOLOGY) is required\n" {
 		t.Errorf("no -f: code %d, stderr %q", code, errOut)
 	}
 	code, _, errOut = run(t, "validate", "-f", "does-not-exist.yaml")
 	if code != ExitFailed || !strings.Contains(errOut, "does-not-exist.yaml") {
 		t.Errorf("missing file: code %d, stderr %q", code, errOut)
+	}
+}
+
+// Every command that takes -f TOPOLOGY falls back to STRETCH_TOPOLOGY,
+// and -f wins over it.
+func TestTopologyEnv(t *testing.T) {
+	t.Setenv(TopologyEnv, example)
+	code, out, errOut := run(t, "validate")
+	if code != 0 || out != example+": topology demo-eu is valid (3 regions, 11 nodes)\n" || errOut != "" {
+		t.Errorf("validate with %s: code %d, out %q, err %q", TopologyEnv, code, out, errOut)
+	}
+	code, out, errOut = run(t, "render", "-o", filepath.Join(t.TempDir(), "bundle"))
+	if code != 0 || !strings.HasSuffix(out, ": 32 added, 0 changed, 0 removed, 0 unchanged\n") {
+		t.Errorf("render with %s: code %d\n%s%s", TopologyEnv, code, out, errOut)
+	}
+	t.Setenv(TopologyEnv, "does-not-exist.yaml")
+	code, out, errOut = run(t, "validate", "-f", example)
+	if code != 0 || out != example+": topology demo-eu is valid (3 regions, 11 nodes)\n" || errOut != "" {
+		t.Errorf("-f over %s: code %d, out %q, err %q", TopologyEnv, code, out, errOut)
 	}
 }
 

@@ -1,7 +1,7 @@
 package app
 
 import (
-	"errors"
+	"context"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -22,7 +22,7 @@ const FieldManager = "kubectl-stretch"
 // DiffOptions compares the rendered bundle with the live cluster.
 type DiffOptions struct {
 	genericiooptions.IOStreams
-	File       string
+	topologyFlag
 	Mixins     []string
 	Blueprints string
 	kube       *genericclioptions.ConfigFlags
@@ -45,40 +45,35 @@ error.`,
 		Example: `  kubectl stretch diff -f topology.yaml
   kubectl stretch diff -f topology.yaml --context prod-eu`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := o.Complete(); err != nil {
-				return err
-			}
-			if err := o.Validate(); err != nil {
-				return err
-			}
-			return o.Run(cmd)
-		},
+		RunE: runSteps(o),
 	}
-	addTopologyFlag(cmd, &o.File)
+	o.topologyFlag.AddFlags(cmd)
 	cmd.Flags().StringArrayVar(&o.Mixins, "mixin", nil, "Jsonnet file merged over the layers' output, as in render")
 	cmd.Flags().StringVar(&o.Blueprints, "blueprints", "", "folder whose Jsonnet files replace the embedded blueprints, as in render")
 	return cmd
 }
 
-// Complete has nothing to resolve.
-func (o *DiffOptions) Complete() error { return nil }
+// Complete falls back to STRETCH_TOPOLOGY.
+func (o *DiffOptions) Complete([]string) error {
+	o.topologyFlag.Complete()
+	return nil
+}
 
 // Validate checks the flags.
 func (o *DiffOptions) Validate() error {
-	if o.File == "" {
-		return failed(ExitError, errors.New("-f TOPOLOGY is required"))
+	if err := o.topologyFlag.Validate(); err != nil {
+		return failed(ExitError, err)
 	}
 	return nil
 }
 
 // Run renders, diffs and prints.
-func (o *DiffOptions) Run(cmd *cobra.Command) error {
-	f, err := loadTopology(o.ErrOut, o.File)
+func (o *DiffOptions) Run(ctx context.Context) error {
+	f, err := o.topologyFlag.Load(o.ErrOut)
 	if err != nil {
 		return withCode(err, ExitError)
 	}
-	rendered, err := generators.Render(cmd.Context(), f.Topology, generators.Options{
+	rendered, err := generators.Render(ctx, f.Topology, generators.Options{
 		BlueprintsDir: o.Blueprints, Mixins: o.Mixins, BaseDir: filepath.Dir(f.Path),
 	})
 	if err != nil {
@@ -92,7 +87,7 @@ func (o *DiffOptions) Run(cmd *cobra.Command) error {
 	if err != nil {
 		return failed(ExitError, err)
 	}
-	diffs, err := apply.Diff(cmd.Context(), cfg, objs, FieldManager)
+	diffs, err := apply.Diff(ctx, cfg, objs, FieldManager)
 	if err != nil {
 		return failed(ExitError, err)
 	}
@@ -136,13 +131,4 @@ func ClusterObjects(b *bundle.Bundle) ([]*unstructured.Unstructured, error) {
 		objs = append(objs, decoded...)
 	}
 	return objs, nil
-}
-
-// withCode changes the exit code of a failure from loadTopology.
-func withCode(err error, code int) error {
-	var ee *exitError
-	if errors.As(err, &ee) {
-		ee.code = code
-	}
-	return err
 }

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"context"
 	"fmt"
 	"os"
 
@@ -48,20 +49,12 @@ and risks are reported in the ResourceList's results.`,
 
   kustomize build --enable-alpha-plugins --enable-exec .`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := o.Complete(); err != nil {
-				return err
-			}
-			if err := o.Validate(); err != nil {
-				return err
-			}
-			return o.Run()
-		},
+		RunE: runSteps(o),
 	}
 }
 
 // Complete resolves the folder workload sources are relative to.
-func (o *FnOptions) Complete() error {
+func (o *FnOptions) Complete([]string) error {
 	wd, err := os.Getwd()
 	if err != nil {
 		return failed(ExitError, err)
@@ -74,7 +67,7 @@ func (o *FnOptions) Complete() error {
 func (o *FnOptions) Validate() error { return nil }
 
 // Run processes the ResourceList.
-func (o *FnOptions) Run() error {
+func (o *FnOptions) Run(context.Context) error {
 	rw := &kio.ByteReadWriter{Reader: o.In, Writer: o.Out, KeepReaderAnnotations: true}
 	if err := framework.Execute(krm.Processor(o.baseDir), rw); err != nil {
 		return failed(ExitFailed, fmt.Errorf("fn: %w", err))

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -28,15 +29,7 @@ func NewCmdInit(streams genericiooptions.IOStreams) *cobra.Command {
 		Example: `  kubectl stretch init -o topology.yaml
   kubectl stretch init > topology.yaml`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := o.Complete(); err != nil {
-				return err
-			}
-			if err := o.Validate(); err != nil {
-				return err
-			}
-			return o.Run()
-		},
+		RunE: runSteps(o),
 	}
 	cmd.Flags().StringVarP(&o.Output, "output", "o", "", "file to write (default: standard output)")
 	cmd.Flags().BoolVar(&o.Force, "force", false, "overwrite FILE if it exists")
@@ -44,7 +37,7 @@ func NewCmdInit(streams genericiooptions.IOStreams) *cobra.Command {
 }
 
 // Complete has nothing to resolve.
-func (o *InitOptions) Complete() error { return nil }
+func (o *InitOptions) Complete([]string) error { return nil }
 
 // Validate refuses to overwrite a file unless --force.
 func (o *InitOptions) Validate() error {
@@ -60,7 +53,7 @@ func (o *InitOptions) Validate() error {
 }
 
 // Run writes the example.
-func (o *InitOptions) Run() error {
+func (o *InitOptions) Run(context.Context) error {
 	if o.Output == "" {
 		_, err := o.Out.Write(topology.Example())
 		return err

@@ -1,9 +1,9 @@
 package app
 
 import (
+	"context"
 	"errors"
 	"fmt"
-	"os"
 	"slices"
 	"strings"
 	"text/tabwriter"
@@ -19,11 +19,10 @@ import (
 // LintOptions checks manifests against the spread rules, without a cluster.
 type LintOptions struct {
 	genericiooptions.IOStreams
-	File   string
+	topologyFlag
 	Paths  []string
 	Output string
 	List   bool
-	policy spread.Policy
 }
 
 // NewCmdLint returns the lint command.
@@ -45,45 +44,30 @@ Exit status: 0 without errors, 1 with at least one error-severity finding.`,
 		Example: `  kubectl stretch lint -f topology.yaml apps/
   kubectl stretch lint -f topology.yaml -o junit apps/ > lint.xml
   kubectl stretch lint --list`,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			o.Paths = args
-			if err := o.Complete(); err != nil {
-				return err
-			}
-			if err := o.Validate(); err != nil {
-				return err
-			}
-			return o.Run()
-		},
+		RunE: runSteps(o),
 	}
-	addTopologyFlag(cmd, &o.File)
+	o.topologyFlag.AddFlags(cmd)
 	cmd.Flags().StringVarP(&o.Output, "output", "o", lint.Formats[0], "output format: "+strings.Join(lint.Formats, ", "))
 	cmd.Flags().BoolVar(&o.List, "list", false, "list the rules and exit")
 	_ = cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions(lint.Formats, cobra.ShellCompDirectiveNoFileComp))
 	return cmd
 }
 
-// Complete loads the topology and expands the paths.
-func (o *LintOptions) Complete() error {
-	if o.List {
-		return nil
-	}
-	if o.File == "" {
-		o.File = os.Getenv(TopologyEnv)
-	}
-	if o.File == "" {
-		return failed(ExitError, fmt.Errorf("-f TOPOLOGY (or %s) is required", TopologyEnv))
-	}
-	f, err := loadTopology(o.ErrOut, o.File)
-	if err != nil {
-		return err
-	}
-	o.policy = spread.PolicyFor(topology.NewModel(f.Topology))
+// Complete takes the paths from the arguments and falls back to
+// STRETCH_TOPOLOGY.
+func (o *LintOptions) Complete(args []string) error {
+	o.Paths = args
+	o.topologyFlag.Complete()
 	return nil
 }
 
-// Validate checks the flags.
+// Validate checks the flags; --list needs no topology.
 func (o *LintOptions) Validate() error {
+	if !o.List {
+		if err := o.topologyFlag.Validate(); err != nil {
+			return failed(ExitError, err)
+		}
+	}
 	if !slices.Contains(lint.Formats, o.Output) {
 		return failed(ExitError, fmt.Errorf("-o %s: the output format is one of %s", o.Output, strings.Join(lint.Formats, ", ")))
 	}
@@ -93,16 +77,21 @@ func (o *LintOptions) Validate() error {
 	return nil
 }
 
-// Run lints and prints the report.
-func (o *LintOptions) Run() error {
+// Run loads the topology, lints and prints the report.
+func (o *LintOptions) Run(context.Context) error {
 	if o.List {
 		return listRules(o)
 	}
+	f, err := o.topologyFlag.Load(o.ErrOut)
+	if err != nil {
+		return err
+	}
+	policy := spread.PolicyFor(topology.NewModel(f.Topology))
 	files, err := lint.Files(o.Paths)
 	if err != nil {
 		return failed(ExitError, err)
 	}
-	report, err := lint.Run(files, o.policy)
+	report, err := lint.Run(files, policy)
 	if err != nil {
 		return failed(ExitError, err)
 	}

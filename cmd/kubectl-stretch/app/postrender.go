@@ -1,6 +1,7 @@
 package app
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -14,18 +15,13 @@ import (
 	"github.com/stretch-dev/kubectl-stretch/internal/topology"
 )
 
-// TopologyEnv names the topology file when -f is not given; Helm 4
-// plugins and CI pipelines find it easier to set than an argument.
-const TopologyEnv = "STRETCH_TOPOLOGY"
-
 // PostRenderOptions is the Helm post-renderer: manifests on standard
 // input, spread-patched manifests and PodDisruptionBudgets on standard
 // output.
 type PostRenderOptions struct {
 	genericiooptions.IOStreams
-	File   string
-	Quiet  bool
-	policy spread.Policy
+	topologyFlag
+	Quiet bool
 }
 
 // NewCmdPostRender returns the post-render command.
@@ -52,47 +48,38 @@ The topology comes from -f or from the STRETCH_TOPOLOGY environment variable.`,
   # any stream
   helm template shop ./chart | kubectl stretch post-render -f topology.yaml`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := o.Complete(); err != nil {
-				return err
-			}
-			if err := o.Validate(); err != nil {
-				return err
-			}
-			return o.Run()
-		},
+		RunE: runSteps(o),
 	}
-	addTopologyFlag(cmd, &o.File)
+	o.topologyFlag.AddFlags(cmd)
 	cmd.Flags().BoolVarP(&o.Quiet, "quiet", "q", false, "do not print the risks on standard error")
 	return cmd
 }
 
-// Complete falls back to STRETCH_TOPOLOGY and loads the topology.
-func (o *PostRenderOptions) Complete() error {
-	if o.File == "" {
-		o.File = os.Getenv(TopologyEnv)
-	}
-	if o.File == "" {
-		return failed(ExitError, fmt.Errorf("-f TOPOLOGY (or %s) is required", TopologyEnv))
-	}
-	f, err := loadTopology(o.ErrOut, o.File)
-	if err != nil {
-		return err
-	}
-	o.policy = spread.PolicyFor(topology.NewModel(f.Topology))
+// Complete falls back to STRETCH_TOPOLOGY.
+func (o *PostRenderOptions) Complete([]string) error {
+	o.topologyFlag.Complete()
 	return nil
 }
 
-// Validate checks the policy derived from the topology.
+// Validate checks the flags.
 func (o *PostRenderOptions) Validate() error {
-	if err := o.policy.Validate(); err != nil {
+	if err := o.topologyFlag.Validate(); err != nil {
 		return failed(ExitError, err)
 	}
 	return nil
 }
 
-// Run patches standard input to standard output.
-func (o *PostRenderOptions) Run() error {
+// Run loads the topology, checks the spread policy derived from it and
+// patches standard input to standard output.
+func (o *PostRenderOptions) Run(context.Context) error {
+	f, err := o.topologyFlag.Load(o.ErrOut)
+	if err != nil {
+		return err
+	}
+	policy := spread.PolicyFor(topology.NewModel(f.Topology))
+	if err := policy.Validate(); err != nil {
+		return failed(ExitError, err)
+	}
 	in, err := io.ReadAll(o.In)
 	if err != nil {
 		return failed(ExitError, fmt.Errorf("read manifests: %w", err))
@@ -101,7 +88,7 @@ func (o *PostRenderOptions) Run() error {
 		return failed(ExitFailed, errors.New("post-render: no manifests on standard input"))
 	}
 	tuneGC(len(in))
-	out, res, err := spread.PatchStream(in, o.policy)
+	out, res, err := spread.PatchStream(in, policy)
 	if err != nil {
 		return failed(ExitFailed, fmt.Errorf("post-render: %w", err))
 	}

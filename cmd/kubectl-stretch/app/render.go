@@ -1,6 +1,7 @@
 package app
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -17,7 +18,7 @@ import (
 // RenderOptions renders a topology into a bundle folder.
 type RenderOptions struct {
 	genericiooptions.IOStreams
-	File       string
+	topologyFlag
 	OutDir     string
 	Check      bool
 	Commit     bool
@@ -46,17 +47,9 @@ output is byte-identical on every run.
   kubectl stretch render -f topology.yaml -o clusters/prod --check
   kubectl stretch render -f topology.yaml -o clusters/prod --mixin mixins/rook.jsonnet --commit`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := o.Complete(); err != nil {
-				return err
-			}
-			if err := o.Validate(); err != nil {
-				return err
-			}
-			return o.Run(cmd)
-		},
+		RunE: runSteps(o),
 	}
-	addTopologyFlag(cmd, &o.File)
+	o.topologyFlag.AddFlags(cmd)
 	cmd.Flags().StringVarP(&o.OutDir, "output-dir", "o", "", "bundle folder to write")
 	cmd.Flags().BoolVar(&o.Check, "check", false, "write nothing; exit 1 if DIR differs from what render would write")
 	cmd.Flags().BoolVar(&o.Commit, "commit", false, "commit the files render owns (DIR must be in a Git work tree)")
@@ -67,14 +60,17 @@ output is byte-identical on every run.
 	return cmd
 }
 
-// Complete has nothing to resolve.
-func (o *RenderOptions) Complete() error { return nil }
+// Complete falls back to STRETCH_TOPOLOGY.
+func (o *RenderOptions) Complete([]string) error {
+	o.topologyFlag.Complete()
+	return nil
+}
 
 // Validate checks the flags.
 func (o *RenderOptions) Validate() error {
 	var errs []error
-	if o.File == "" {
-		errs = append(errs, errors.New("-f TOPOLOGY is required"))
+	if err := o.topologyFlag.Validate(); err != nil {
+		errs = append(errs, err)
 	}
 	if o.OutDir == "" {
 		errs = append(errs, errors.New("-o DIR is required"))
@@ -89,12 +85,12 @@ func (o *RenderOptions) Validate() error {
 }
 
 // Run renders the bundle and writes, checks or commits it.
-func (o *RenderOptions) Run(cmd *cobra.Command) error {
-	f, err := loadTopology(o.ErrOut, o.File)
+func (o *RenderOptions) Run(ctx context.Context) error {
+	f, err := o.topologyFlag.Load(o.ErrOut)
 	if err != nil {
 		return err
 	}
-	rendered, err := generators.Render(cmd.Context(), f.Topology, generators.Options{
+	rendered, err := generators.Render(ctx, f.Topology, generators.Options{
 		BlueprintsDir: o.Blueprints,
 		Mixins:        o.Mixins,
 		BaseDir:       filepath.Dir(f.Path),

@@ -39,6 +39,41 @@ func silentFailure(code int) error {
 	return &exitError{code: code, err: errors.New("failed"), silent: true}
 }
 
+// withCode changes the exit code of a failure, such as one from
+// loadTopology, for a command where it means something else.
+func withCode(err error, code int) error {
+	var ee *exitError
+	if errors.As(err, &ee) {
+		ee.code = code
+	}
+	return err
+}
+
+// options is what the Options struct of every command implements.
+type options interface {
+	// Complete fills in what the flags leave open: the positional
+	// arguments, environment fallbacks, defaults found at run time.
+	Complete(args []string) error
+	// Validate checks the options and returns the error the user sees.
+	Validate() error
+	// Run does the work; ctx ends on SIGINT or SIGTERM.
+	Run(ctx context.Context) error
+}
+
+// runSteps is the RunE of every command: Complete with the positional
+// arguments, Validate, then Run with the command's context.
+func runSteps(o options) func(*cobra.Command, []string) error {
+	return func(cmd *cobra.Command, args []string) error {
+		if err := o.Complete(args); err != nil {
+			return err
+		}
+		if err := o.Validate(); err != nil {
+			return err
+		}
+		return o.Run(cmd.Context())
+	}
+}
+
 // Run runs the command line args and returns the exit code.
 func Run(ctx context.Context, streams genericiooptions.IOStreams, args []string) int {
 	cmd := NewRootCommand(streams)

@@ -59,23 +59,10 @@ func addStateFlag(cmd *cobra.Command, p *string) {
 	_ = cmd.MarkFlagDirname("state")
 }
 
-// runSteps runs Complete, Validate and Run.
-func runSteps(complete, validate func() error, run func(context.Context) error) func(*cobra.Command, []string) error {
-	return func(cmd *cobra.Command, _ []string) error {
-		if err := complete(); err != nil {
-			return err
-		}
-		if err := validate(); err != nil {
-			return err
-		}
-		return run(cmd.Context())
-	}
-}
-
 // SimUpOptions starts a detached simulated cluster.
 type SimUpOptions struct {
 	genericiooptions.IOStreams
-	File        string
+	topologyFlag
 	StateDir    string
 	Operators   bool
 	TestBin     string
@@ -106,8 +93,8 @@ and CephBlockPool, following the nodes.`,
   kubectl get nodes -L topology.kubernetes.io/zone`,
 		Args: cobra.NoArgs,
 	}
-	cmd.RunE = runSteps(o.Complete, o.Validate, o.Run)
-	addTopologyFlag(cmd, &o.File)
+	cmd.RunE = runSteps(o)
+	o.topologyFlag.AddFlags(cmd)
 	addStateFlag(cmd, &o.StateDir)
 	cmd.Flags().BoolVar(&o.Operators, "operators", false, "also run the simulated Calico and Rook operators")
 	cmd.Flags().StringVar(&o.TestBin, "testbin", "", "folder with the binaries (default: $STRETCH_TESTBIN or bin/testbin)")
@@ -120,9 +107,10 @@ and CephBlockPool, following the nodes.`,
 	return cmd
 }
 
-// Complete finds this program, for --operators. An empty --testbin is
-// left to sim.DefaultBinDir.
-func (o *SimUpOptions) Complete() error {
+// Complete falls back to STRETCH_TOPOLOGY and finds this program, for
+// --operators. An empty --testbin is left to sim.DefaultBinDir.
+func (o *SimUpOptions) Complete([]string) error {
+	o.topologyFlag.Complete()
 	if o.Operators {
 		exe, err := os.Executable()
 		if err != nil {
@@ -136,8 +124,8 @@ func (o *SimUpOptions) Complete() error {
 // Validate checks the flags.
 func (o *SimUpOptions) Validate() error {
 	var errs []error
-	if o.File == "" {
-		errs = append(errs, errors.New("-f TOPOLOGY is required"))
+	if err := o.topologyFlag.Validate(); err != nil {
+		errs = append(errs, err)
 	}
 	if o.StateDir == "" {
 		errs = append(errs, errors.New("--state must not be empty"))
@@ -159,7 +147,7 @@ func (o *SimUpOptions) Validate() error {
 
 // Run starts the cluster and prints how to use it.
 func (o *SimUpOptions) Run(ctx context.Context) error {
-	f, err := loadTopology(o.ErrOut, o.File)
+	f, err := o.topologyFlag.Load(o.ErrOut)
 	if err != nil {
 		return err
 	}
@@ -265,10 +253,7 @@ command waits until then and, with sim up --operators, until the simulated Ceph
 health follows.`
 		cmd.Example = `  kubectl stretch sim heal sto1`
 	}
-	cmd.RunE = func(c *cobra.Command, args []string) error {
-		o.Region = args[0]
-		return runSteps(o.Complete, o.Validate, o.Run)(c, args)
-	}
+	cmd.RunE = runSteps(o)
 	cmd.ValidArgsFunction = func(_ *cobra.Command, args []string, _ string) ([]string, cobra.ShellCompDirective) {
 		if len(args) > 0 {
 			return nil, cobra.ShellCompDirectiveNoFileComp
@@ -291,8 +276,11 @@ health follows.`
 	return cmd
 }
 
-// Complete has nothing to resolve.
-func (o *SimRegionOptions) Complete() error { return nil }
+// Complete takes the region from the arguments (cobra.ExactArgs(1)).
+func (o *SimRegionOptions) Complete(args []string) error {
+	o.Region = args[0]
+	return nil
+}
 
 // Validate checks the flags.
 func (o *SimRegionOptions) Validate() error {
@@ -391,13 +379,13 @@ Without a cluster in the folder, there is nothing to do.`,
   kubectl stretch sim down --state .stretch-sim && rm -rf .stretch-sim`,
 		Args: cobra.NoArgs,
 	}
-	cmd.RunE = runSteps(o.Complete, o.Validate, o.Run)
+	cmd.RunE = runSteps(o)
 	addStateFlag(cmd, &o.StateDir)
 	return cmd
 }
 
 // Complete has nothing to resolve.
-func (o *SimDownOptions) Complete() error { return nil }
+func (o *SimDownOptions) Complete([]string) error { return nil }
 
 // Validate has nothing to check.
 func (o *SimDownOptions) Validate() error { return nil }
@@ -441,14 +429,14 @@ func newCmdSimOperators(streams genericiooptions.IOStreams) *cobra.Command {
 		Args:   cobra.NoArgs,
 		Hidden: true,
 	}
-	cmd.RunE = runSteps(o.Complete, o.Validate, o.Run)
+	cmd.RunE = runSteps(o)
 	addStateFlag(cmd, &o.StateDir)
 	cmd.Flags().DurationVar(&o.Interval, "interval", sim.DefaultOperatorsInterval, "time between two reconciles")
 	return cmd
 }
 
 // Complete has nothing to resolve.
-func (o *SimOperatorsOptions) Complete() error { return nil }
+func (o *SimOperatorsOptions) Complete([]string) error { return nil }
 
 // Validate checks the flags.
 func (o *SimOperatorsOptions) Validate() error {

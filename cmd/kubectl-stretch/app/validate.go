@@ -1,20 +1,17 @@
 package app
 
 import (
-	"errors"
+	"context"
 	"fmt"
-	"io"
 
 	"github.com/spf13/cobra"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
-
-	"github.com/stretch-dev/kubectl-stretch/internal/topology"
 )
 
 // ValidateOptions checks a topology file.
 type ValidateOptions struct {
 	genericiooptions.IOStreams
-	File string
+	topologyFlag
 }
 
 // NewCmdValidate returns the validate command.
@@ -30,34 +27,29 @@ names and addresses. Every error names the file, line, column and field.
 Exit status: 0 valid, 1 invalid.`,
 		Example: `  kubectl stretch validate -f topology.yaml`,
 		Args:    cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := o.Complete(); err != nil {
-				return err
-			}
-			if err := o.Validate(); err != nil {
-				return err
-			}
-			return o.Run()
-		},
+		RunE:    runSteps(o),
 	}
-	addTopologyFlag(cmd, &o.File)
+	o.topologyFlag.AddFlags(cmd)
 	return cmd
 }
 
-// Complete has nothing to resolve.
-func (o *ValidateOptions) Complete() error { return nil }
+// Complete falls back to STRETCH_TOPOLOGY.
+func (o *ValidateOptions) Complete([]string) error {
+	o.topologyFlag.Complete()
+	return nil
+}
 
 // Validate checks the flags.
 func (o *ValidateOptions) Validate() error {
-	if o.File == "" {
-		return failed(ExitError, errors.New("-f TOPOLOGY is required"))
+	if err := o.topologyFlag.Validate(); err != nil {
+		return failed(ExitError, err)
 	}
 	return nil
 }
 
 // Run loads and validates the topology.
-func (o *ValidateOptions) Run() error {
-	f, err := loadTopology(o.ErrOut, o.File)
+func (o *ValidateOptions) Run(context.Context) error {
+	f, err := o.topologyFlag.Load(o.ErrOut)
 	if err != nil {
 		return err
 	}
@@ -68,27 +60,4 @@ func (o *ValidateOptions) Run() error {
 	}
 	fmt.Fprintf(o.Out, "%s: topology %s is valid (%d regions, %d nodes)\n", o.File, t.Metadata.Name, len(t.Spec.Regions), nodes)
 	return nil
-}
-
-func addTopologyFlag(cmd *cobra.Command, p *string) {
-	cmd.Flags().StringVarP(p, "filename", "f", "", "topology file (stretch.dev/v1alpha1 Topology)")
-	_ = cmd.MarkFlagFilename("filename", "yaml", "yml")
-}
-
-// loadTopology loads a topology and, when it is invalid, prints every error
-// on its own line and returns a silent failure.
-func loadTopology(errOut io.Writer, path string) (*topology.File, error) {
-	f, err := topology.Load(path)
-	var list topology.Errors
-	if errors.As(err, &list) {
-		for _, e := range list {
-			fmt.Fprintf(errOut, "%s\n", e.Error())
-		}
-		fmt.Fprintf(errOut, "%s: %d error(s); nothing was written\n", path, len(list))
-		return nil, silentFailure(ExitFailed)
-	}
-	if err != nil {
-		return nil, failed(ExitFailed, err)
-	}
-	return f, nil
 }

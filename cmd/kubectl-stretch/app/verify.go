@@ -13,7 +13,6 @@ import (
 	"github.com/spf13/cobra"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
-	"k8s.io/client-go/rest"
 
 	"github.com/stretch-dev/kubectl-stretch/internal/check"
 	"github.com/stretch-dev/kubectl-stretch/internal/topology"
@@ -25,8 +24,8 @@ type VerifyOptions struct {
 	// Kube gives the cluster connection (the root's --kubeconfig,
 	// --context, ...).
 	Kube genericclioptions.RESTClientGetter
-	// File is the topology file.
-	File string
+	// topologyFlag is -f TOPOLOGY.
+	topologyFlag
 	// Output is one of check.Formats.
 	Output string
 	// List prints the registry of checks instead of running them.
@@ -35,9 +34,6 @@ type VerifyOptions struct {
 	ChunkSize int64
 	// Verbose prints the number of API requests and timings to ErrOut.
 	Verbose bool
-
-	model  *topology.Model
-	config *rest.Config
 }
 
 // NewCmdVerify returns the verify command. kube is the root command's
@@ -69,17 +65,9 @@ or when verify could not run at all.`,
   kubectl stretch verify -f topology.yaml --context prod -o json
   kubectl stretch verify --list`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := o.Complete(); err != nil {
-				return err
-			}
-			if err := o.Validate(); err != nil {
-				return err
-			}
-			return o.Run(cmd.Context())
-		},
+		RunE: runSteps(o),
 	}
-	addTopologyFlag(cmd, &o.File)
+	o.topologyFlag.AddFlags(cmd)
 	cmd.Flags().StringVarP(&o.Output, "output", "o", check.Formats[0], "output format: "+strings.Join(check.Formats, ", "))
 	cmd.Flags().BoolVar(&o.List, "list", false, "list the checks with their documentation and exit")
 	cmd.Flags().Int64Var(&o.ChunkSize, "chunk-size", check.DefaultChunkSize, "objects per LIST request (0: each kind in one request)")
@@ -88,39 +76,22 @@ or when verify could not run at all.`,
 	return cmd
 }
 
-// Complete loads the topology and the client configuration.
-func (o *VerifyOptions) Complete() error {
-	if o.List {
-		return nil
-	}
-	if o.File == "" {
-		o.File = os.Getenv(TopologyEnv)
-	}
-	if o.File == "" {
-		return failed(ExitError, fmt.Errorf("-f TOPOLOGY (or %s) is required", TopologyEnv))
-	}
-	f, err := loadTopology(o.ErrOut, o.File)
-	if err != nil {
-		var ee *exitError
-		if errors.As(err, &ee) {
-			ee.code = ExitError // verify could not run: a bad topology is not a failed check
-		}
-		return err
-	}
-	o.model = topology.NewModel(f.Topology)
-	if o.Kube == nil {
-		return failed(ExitError, errors.New("no cluster connection flags"))
-	}
-	cfg, err := o.Kube.ToRESTConfig()
-	if err != nil {
-		return failed(ExitError, fmt.Errorf("cluster connection: %w", err))
-	}
-	o.config = cfg
+// Complete falls back to STRETCH_TOPOLOGY.
+func (o *VerifyOptions) Complete([]string) error {
+	o.topologyFlag.Complete()
 	return nil
 }
 
-// Validate checks the flags.
+// Validate checks the flags; --list needs no topology and no cluster.
 func (o *VerifyOptions) Validate() error {
+	if !o.List {
+		if err := o.topologyFlag.Validate(); err != nil {
+			return failed(ExitError, err)
+		}
+		if o.Kube == nil {
+			return failed(ExitError, errors.New("no cluster connection flags"))
+		}
+	}
 	if !slices.Contains(check.Formats, o.Output) {
 		return failed(ExitError, fmt.Errorf("-o %s: the output format is one of %s", o.Output, strings.Join(check.Formats, ", ")))
 	}
@@ -133,15 +104,25 @@ func (o *VerifyOptions) Validate() error {
 // verifyMemoryLimit is verify's soft limit on the Go heap.
 const verifyMemoryLimit = 320 << 20
 
-// Run takes the snapshot, runs the checks and writes the report. The exit
-// code follows the report: 1 when a check failed, else 2 when a check
-// could not run, else 0.
+// Run loads the topology and the client configuration, takes the
+// snapshot, runs the checks and writes the report. The exit code follows
+// the report: 1 when a check failed, else 2 when a check could not run,
+// else 0.
 func (o *VerifyOptions) Run(ctx context.Context) error {
 	if o.List {
 		if err := check.WriteList(o.Out, check.Checks()); err != nil {
 			return failed(ExitError, err)
 		}
 		return nil
+	}
+	f, err := o.topologyFlag.Load(o.ErrOut)
+	if err != nil {
+		return withCode(err, ExitError) // verify could not run: a bad topology is not a failed check
+	}
+	model := topology.NewModel(f.Topology)
+	cfg, err := o.Kube.ToRESTConfig()
+	if err != nil {
+		return failed(ExitError, fmt.Errorf("cluster connection: %w", err))
 	}
 	// The snapshot is decoded page by page while earlier pages stay live:
 	// a soft limit keeps the collector's headroom from doubling the peak
@@ -150,7 +131,7 @@ func (o *VerifyOptions) Run(ctx context.Context) error {
 	if os.Getenv("GOMEMLIMIT") == "" {
 		debug.SetMemoryLimit(verifyMemoryLimit)
 	}
-	client, err := check.NewClient(o.config)
+	client, err := check.NewClient(cfg)
 	if err != nil {
 		return failed(ExitError, err)
 	}
@@ -164,7 +145,7 @@ func (o *VerifyOptions) Run(ctx context.Context) error {
 		return failed(ExitError, fmt.Errorf("verify: %w", err))
 	}
 	listed := time.Since(start)
-	report := check.Run(snap, o.model, check.Checks())
+	report := check.Run(snap, model, check.Checks())
 	checked := time.Since(start) - listed
 	if err := report.Write(o.Out, o.Output); err != nil {
 		return failed(ExitError, err)

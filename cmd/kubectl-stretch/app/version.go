@@ -1,6 +1,7 @@
 package app
 
 import (
+	"context"
 	"fmt"
 	"runtime"
 	"runtime/debug"
@@ -28,21 +29,13 @@ func NewCmdVersion(streams genericiooptions.IOStreams) *cobra.Command {
 		Use:   "version",
 		Short: "Print the version of kubectl stretch",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := o.Complete(); err != nil {
-				return err
-			}
-			if err := o.Validate(); err != nil {
-				return err
-			}
-			return o.Run()
-		},
+		RunE:  runSteps(o),
 	}
 }
 
 // Complete fills in the version, falling back to the module's build info
 // for a binary installed with go install.
-func (o *VersionOptions) Complete() error {
+func (o *VersionOptions) Complete([]string) error {
 	o.version, o.commit = Version, Commit
 	if bi, ok := debug.ReadBuildInfo(); ok && o.version == "dev" && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
 		o.version = bi.Main.Version
@@ -54,7 +47,7 @@ func (o *VersionOptions) Complete() error {
 func (o *VersionOptions) Validate() error { return nil }
 
 // Run prints the version.
-func (o *VersionOptions) Run() error {
+func (o *VersionOptions) Run(context.Context) error {
 	fmt.Fprintf(o.Out, "kubectl-stretch %s", o.version)
 	if o.commit != "" {
 		fmt.Fprintf(o.Out, " (%s)", o.commit)
