@@ -72,6 +72,31 @@ func TestValidate(t *testing.T) {
 	if code != ExitFailed || !strings.Contains(errOut, "does-not-exist.yaml") {
 		t.Errorf("missing file: code %d, stderr %q", code, errOut)
 	}
+
+	// A workload source that does not exist is a field error of the
+	// topology, for validate and render alike, and nothing is written.
+	dir := t.TempDir()
+	data, err := os.ReadFile(example)
+	if err != nil {
+		t.Fatal(err)
+	}
+	topo := filepath.Join(dir, "topology.yaml")
+	if err := os.WriteFile(topo, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	line := strings.Count(string(data[:bytes.Index(data, []byte("- path: apps"))]), "\n") + 1
+	want = []byte(topo + ":" + strconv.Itoa(line) + ":13: spec.workloads.sources[0].path: workloads folder " +
+		filepath.Join(dir, "apps") + " does not exist (paths are relative to the topology file's folder)\n" +
+		topo + ": 1 error(s); nothing was written\n")
+	for _, args := range [][]string{{"validate", "-f", topo}, {"render", "-f", topo, "-o", filepath.Join(dir, "out")}} {
+		code, out, errOut = run(t, args...)
+		if code != ExitFailed || out != "" || errOut != string(want) {
+			t.Errorf("%s with a missing source: code %d, out %q, stderr:\n%s\nwant:\n%s", args[0], code, out, errOut, want)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "out")); !os.IsNotExist(err) {
+		t.Errorf("render wrote %s: %v", filepath.Join(dir, "out"), err)
+	}
 }
 
 // Every command that takes -f TOPOLOGY falls back to STRETCH_TOPOLOGY,

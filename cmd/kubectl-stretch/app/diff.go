@@ -69,7 +69,7 @@ func (o *DiffOptions) Validate() error {
 
 // Run renders, diffs and prints.
 func (o *DiffOptions) Run(ctx context.Context) error {
-	f, err := o.topologyFlag.Load(o.ErrOut)
+	f, err := o.topologyFlag.LoadWithSources(o.ErrOut)
 	if err != nil {
 		return withCode(err, ExitError)
 	}

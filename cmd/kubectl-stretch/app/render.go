@@ -86,7 +86,7 @@ func (o *RenderOptions) Validate() error {
 
 // Run renders the bundle and writes, checks or commits it.
 func (o *RenderOptions) Run(ctx context.Context) error {
-	f, err := o.topologyFlag.Load(o.ErrOut)
+	f, err := o.topologyFlag.LoadWithSources(o.ErrOut)
 	if err != nil {
 		return err
 	}

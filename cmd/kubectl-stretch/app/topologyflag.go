@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 
 	"github.com/spf13/cobra"
 
@@ -47,13 +48,23 @@ func (t *topologyFlag) Validate() error {
 
 // Load loads the topology file; see loadTopology.
 func (t *topologyFlag) Load(errOut io.Writer) (*topology.File, error) {
-	return loadTopology(errOut, t.File)
+	return loadTopology(errOut, t.File, false)
 }
 
-// loadTopology loads a topology and, when it is invalid, prints every error
-// on its own line and returns a silent failure.
-func loadTopology(errOut io.Writer, path string) (*topology.File, error) {
+// LoadWithSources loads the topology file and checks that its workload
+// sources exist, for the commands that read them (validate, render, diff).
+func (t *topologyFlag) LoadWithSources(errOut io.Writer) (*topology.File, error) {
+	return loadTopology(errOut, t.File, true)
+}
+
+// loadTopology loads a topology, and with sources checks its workload
+// sources' files (topology.File.CheckSources). When it is invalid, it
+// prints every error on its own line and returns a silent failure.
+func loadTopology(errOut io.Writer, path string, sources bool) (*topology.File, error) {
 	f, err := topology.Load(path)
+	if err == nil && sources {
+		err = f.CheckSources(filepath.Dir(path))
+	}
 	var list topology.Errors
 	if errors.As(err, &list) {
 		for _, e := range list {

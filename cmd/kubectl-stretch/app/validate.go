@@ -23,7 +23,8 @@ func NewCmdValidate(streams genericiooptions.IOStreams) *cobra.Command {
 		Long: `Decode the topology strictly, fill in defaults and check every rule: two data
 regions and an arbiter, an etcd majority that survives the loss of any region,
 a control plane in every region, room for five Ceph mons placed 2/2/1, unique
-names and addresses. Every error names the file, line, column and field.
+names and addresses; and that the workload sources' folders, charts and values
+files exist. Every error names the file, line, column and field.
 Exit status: 0 valid, 1 invalid.`,
 		Example: `  kubectl stretch validate -f topology.yaml`,
 		Args:    cobra.NoArgs,
@@ -49,7 +50,7 @@ func (o *ValidateOptions) Validate() error {
 
 // Run loads and validates the topology.
 func (o *ValidateOptions) Run(context.Context) error {
-	f, err := o.topologyFlag.Load(o.ErrOut)
+	f, err := o.topologyFlag.LoadWithSources(o.ErrOut)
 	if err != nil {
 		return err
 	}
