@@ -2,6 +2,7 @@ package topology
 
 import (
 	"bytes"
+	"os"
 	"reflect"
 	"testing"
 )
@@ -49,5 +50,26 @@ func TestExampleReturnsACopy(t *testing.T) {
 	a[0] = '!'
 	if Example()[0] == '!' {
 		t.Error("Example returns the embedded bytes, not a copy")
+	}
+}
+
+// TestExampleWorkloads keeps init's example workloads the same as the
+// bundled example's, and checks that the example topology's source is
+// where init writes them.
+func TestExampleWorkloads(t *testing.T) {
+	t.Parallel()
+	bundled, err := os.ReadFile("../../testdata/apps/shop.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(ExampleWorkloads(), bundled) {
+		t.Error("example-apps.yaml differs from testdata/apps/shop.yaml: copy it over")
+	}
+	f, err := Decode("example.yaml", Example())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := f.Topology.Spec.Workloads.Sources; len(s) != 1 || s[0].Path != ExampleWorkloadsPath {
+		t.Errorf("the example's sources are %+v, want one path %s", s, ExampleWorkloadsPath)
 	}
 }

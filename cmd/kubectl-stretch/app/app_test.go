@@ -11,6 +11,8 @@ import (
 	"testing"
 
 	"k8s.io/cli-runtime/pkg/genericiooptions"
+
+	"github.com/stretch-dev/kubectl-stretch/internal/topology"
 )
 
 const example = "../../../testdata/topology.yaml"
@@ -252,6 +254,21 @@ func TestInit(t *testing.T) {
 	data, _ := os.ReadFile(p)
 	if code != 0 || out != string(data) {
 		t.Error("init to stdout differs from init -o")
+	}
+	apps := filepath.Join(filepath.Dir(p), "apps", "shop.yaml")
+	if got, err := os.ReadFile(apps); err != nil || !bytes.Equal(got, topology.ExampleWorkloads()) {
+		t.Errorf("init did not write the example workloads to %s: %v", apps, err)
+	}
+	// A second init with --force rewrites the topology, never the user's
+	// workloads.
+	if err := os.WriteFile(apps, []byte("mine\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, errOut := run(t, "init", "-o", p, "--force"); code != 0 {
+		t.Fatalf("init --force: %d %s", code, errOut)
+	}
+	if got, _ := os.ReadFile(apps); string(got) != "mine\n" {
+		t.Errorf("init --force changed %s: %q", apps, got)
 	}
 }
 

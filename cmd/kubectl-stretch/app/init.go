@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 
 	"github.com/spf13/cobra"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
@@ -52,15 +53,36 @@ func (o *InitOptions) Validate() error {
 	return nil
 }
 
-// Run writes the example.
+// Run writes the example. Written to a file, it also writes the example's
+// workloads into the apps folder next to it, unless that folder exists, so
+// that validate and render work at once; written to standard output, it
+// says on standard error where the workloads are expected.
 func (o *InitOptions) Run(context.Context) error {
 	if o.Output == "" {
-		_, err := o.Out.Write(topology.Example())
-		return err
+		if _, err := o.Out.Write(topology.Example()); err != nil {
+			return err
+		}
+		fmt.Fprintf(o.ErrOut, "the example renders the workloads in %s/ next to the topology file; run init -o FILE to write an example there\n",
+			topology.ExampleWorkloadsPath)
+		return nil
 	}
 	if err := bundle.WriteFile(o.Output, topology.Example()); err != nil {
 		return failed(ExitError, err)
 	}
 	fmt.Fprintf(o.ErrOut, "wrote %s: edit the regions and nodes, then run kubectl stretch validate -f %s\n", o.Output, o.Output)
+	apps := filepath.Join(filepath.Dir(o.Output), topology.ExampleWorkloadsPath)
+	if _, err := os.Stat(apps); err == nil {
+		return nil // the user's own workloads: never touched
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return failed(ExitError, err)
+	}
+	file := filepath.Join(apps, topology.ExampleWorkloadsFile)
+	if err := os.MkdirAll(apps, 0o755); err != nil {
+		return failed(ExitError, err)
+	}
+	if err := bundle.WriteFile(file, topology.ExampleWorkloads()); err != nil {
+		return failed(ExitError, err)
+	}
+	fmt.Fprintf(o.ErrOut, "wrote %s: example workloads (spec.workloads.sources); replace them with yours\n", file)
 	return nil
 }
