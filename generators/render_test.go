@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/stretch-dev/kubectl-stretch/internal/bundle"
+	goldenfile "github.com/stretch-dev/kubectl-stretch/internal/golden"
 	"github.com/stretch-dev/kubectl-stretch/internal/topology"
 )
 
@@ -83,7 +84,7 @@ func TestGolden(t *testing.T) {
 					continue
 				}
 				if !bytes.Equal(g, want[p]) {
-					t.Errorf("%s differs from the golden file (run go test ./generators -update and review the diff):\n%s", p, g)
+					t.Errorf("%s differs from the golden file (run go test ./generators -update and review the diff):\n%s", p, goldenfile.Diff(p, want[p], g))
 				}
 			}
 			for _, p := range sortedKeys(got) {

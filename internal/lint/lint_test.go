@@ -10,8 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/pmezard/go-difflib/difflib"
-
+	goldenfile "github.com/stretch-dev/kubectl-stretch/internal/golden"
 	"github.com/stretch-dev/kubectl-stretch/internal/spread"
 )
 
@@ -33,29 +32,9 @@ func testPolicy() spread.Policy {
 	}
 }
 
-// golden compares got with the file, or rewrites the file with -update.
 func golden(t *testing.T, path string, got []byte) {
 	t.Helper()
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./internal/lint -update)", err)
-	}
-	if !bytes.Equal(got, want) {
-		diff, err := difflib.GetUnifiedDiffString(difflib.UnifiedDiff{
-			A: difflib.SplitLines(string(want)), B: difflib.SplitLines(string(got)),
-			FromFile: path, ToFile: "got", Context: 3,
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Errorf("%s differs (run go test ./internal/lint -update and review):\n%s", path, diff)
-	}
+	goldenfile.Check(t, path, got, *update, "./internal/lint")
 }
 
 // TestFiles expands files and folders: .yaml and .yml files only, no

@@ -10,10 +10,11 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/pmezard/go-difflib/difflib"
 	yaml "go.yaml.in/yaml/v3"
 	"sigs.k8s.io/kustomize/kyaml/kio"
 	kyaml "sigs.k8s.io/kustomize/kyaml/yaml"
+
+	goldenfile "github.com/stretch-dev/kubectl-stretch/internal/golden"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/spread")
@@ -134,26 +135,9 @@ func unchanged(fs []Finding) []Finding {
 	return out
 }
 
-// golden compares got with the file, or rewrites the file with -update.
 func golden(t *testing.T, path string, got []byte) {
 	t.Helper()
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./internal/spread -update)", err)
-	}
-	if !bytes.Equal(got, want) {
-		diff, _ := difflib.GetUnifiedDiffString(difflib.UnifiedDiff{
-			A: difflib.SplitLines(string(want)), B: difflib.SplitLines(string(got)),
-			FromFile: path, ToFile: "got", Context: 3,
-		})
-		t.Errorf("%s differs (run go test ./internal/spread -update and review):\n%s", path, diff)
-	}
+	goldenfile.Check(t, path, got, *update, "./internal/spread")
 }
 
 func caseDirs(t testing.TB) []string {

@@ -3,10 +3,11 @@ package topology
 import (
 	"errors"
 	"flag"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	goldenfile "github.com/stretch-dev/kubectl-stretch/internal/golden"
 )
 
 var update = flag.Bool("update", false, "rewrite the expected .err files of the invalid topology corpus")
@@ -76,19 +77,7 @@ func TestLoadInvalidCorpus(t *testing.T) {
 			}
 			got := strings.ReplaceAll(err.Error(), filepath.Dir(file)+string(filepath.Separator), "") + "\n"
 			golden := strings.TrimSuffix(file, ".yaml") + ".err"
-			if *update {
-				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run go test -update to create it)", err)
-			}
-			if got != string(want) {
-				t.Errorf("errors differ from %s\ngot:\n%s\nwant:\n%s", golden, got, want)
-			}
+			goldenfile.Check(t, golden, []byte(got), *update, "./internal/topology")
 		})
 	}
 }
