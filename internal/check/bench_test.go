@@ -37,6 +37,7 @@ import (
 	"github.com/stretch-dev/kubectl-stretch/generators"
 	"github.com/stretch-dev/kubectl-stretch/internal/apply"
 	"github.com/stretch-dev/kubectl-stretch/internal/check"
+	"github.com/stretch-dev/kubectl-stretch/internal/procstat"
 	"github.com/stretch-dev/kubectl-stretch/internal/sim"
 	"github.com/stretch-dev/kubectl-stretch/internal/topology"
 )
@@ -255,58 +256,16 @@ func buildVerify(b *testing.B) string {
 	return out
 }
 
-// runSampled runs cmd and returns its standard output and peak RSS: VmHWM
-// from /proc/<pid>/status, sampled every 2 ms until the process exits (the
-// rusage of a child started with vfork would report the parent's RSS at the
-// fork).
+// runSampled runs cmd and returns its standard output and peak RSS.
 func runSampled(b *testing.B, cmd *exec.Cmd) ([]byte, int64) {
 	b.Helper()
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Start(); err != nil {
-		b.Fatalf("%s: %v", cmd.Path, err)
-	}
-	status := fmt.Sprintf("/proc/%d/status", cmd.Process.Pid)
-	done := make(chan struct{})
-	peak := make(chan int64, 1)
-	go func() {
-		var hwm int64
-		tick := time.NewTicker(2 * time.Millisecond)
-		defer tick.Stop()
-		for {
-			hwm = max(hwm, procHWM(status))
-			select {
-			case <-done:
-				peak <- hwm
-				return
-			case <-tick.C:
-			}
-		}
-	}()
-	err := cmd.Wait()
-	close(done)
-	rss := <-peak
+	var stdout bytes.Buffer
+	cmd.Stdout = &stdout
+	_, rss, err := procstat.Run(cmd)
 	if err != nil {
-		b.Fatalf("%s: %v\n%s", cmd.Path, err, stderr.String())
+		b.Fatal(err)
 	}
 	return stdout.Bytes(), rss
-}
-
-// procHWM reads a process's peak resident set size, in bytes, or 0.
-func procHWM(statusFile string) int64 {
-	data, err := os.ReadFile(statusFile)
-	if err != nil {
-		return 0
-	}
-	for line := range strings.SplitSeq(string(data), "\n") {
-		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
-			if err == nil {
-				return kb * 1024
-			}
-		}
-	}
-	return 0
 }
 
 // benchTopology generates the 1,000-node topology.

@@ -3,14 +3,14 @@ package app
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"testing"
 	"time"
 
+	"github.com/stretch-dev/kubectl-stretch/internal/procstat"
 	"github.com/stretch-dev/kubectl-stretch/internal/spread"
 	"github.com/stretch-dev/kubectl-stretch/internal/spread/spreadtest"
 	"github.com/stretch-dev/kubectl-stretch/internal/topology"
@@ -45,62 +45,18 @@ spec:
         labelSelector: {matchLabels: {tier: bench}}
 `
 
-// timedProcess runs a command and returns its wall time and peak RSS.
-// The peak is VmHWM from /proc, sampled every few milliseconds until the
-// process exits: the rusage of a child started with vfork would report the
-// parent's RSS at the fork instead.
+// timedProcess runs a command with its output to a pipe, as Helm reads a
+// post-renderer's, and returns its wall time and peak RSS.
 func timedProcess(b *testing.B, cmd *exec.Cmd) (time.Duration, int64) {
 	b.Helper()
-	var stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = nil, &stderr
-	start := time.Now()
-	if err := cmd.Start(); err != nil {
-		b.Fatalf("%s: %v", cmd.Path, err)
+	if cmd.Stdout == nil {
+		cmd.Stdout = io.Discard
 	}
-	status := fmt.Sprintf("/proc/%d/status", cmd.Process.Pid)
-	done := make(chan struct{})
-	peak := make(chan int64, 1)
-	go func() {
-		var hwm int64
-		tick := time.NewTicker(2 * time.Millisecond)
-		defer tick.Stop()
-		for {
-			if v := vmHWM(status); v > hwm {
-				hwm = v
-			}
-			select {
-			case <-done:
-				peak <- hwm
-				return
-			case <-tick.C:
-			}
-		}
-	}()
-	err := cmd.Wait()
-	wall := time.Since(start)
-	close(done)
-	rss := <-peak
+	wall, rss, err := procstat.Run(cmd)
 	if err != nil {
-		b.Fatalf("%s: %v\n%s", cmd.Path, err, stderr.String())
+		b.Fatal(err)
 	}
 	return wall, rss
-}
-
-// vmHWM reads a process's peak resident set size, in bytes, or 0.
-func vmHWM(statusFile string) int64 {
-	data, err := os.ReadFile(statusFile)
-	if err != nil {
-		return 0
-	}
-	for _, line := range strings.Split(string(data), "\n") {
-		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
-			if err == nil {
-				return kb * 1024
-			}
-		}
-	}
-	return 0
 }
 
 // BenchmarkSideBySide times, in the same run and on the same 2,000
