@@ -321,3 +321,37 @@ func WriteFile(name string, data []byte) error {
 	}
 	return nil
 }
+
+// WriteExample writes a starting point for a new project: the example
+// topology to path and, unless the folder exists, its example workloads
+// into workloadsDir/workloadsFile next to it, so that validate and render
+// work at once. A folder that exists holds the user's own workloads and is
+// never touched. It returns the files written, in order; when it fails,
+// what it had written is removed.
+func WriteExample(path string, topology []byte, workloadsDir, workloadsFile string, workloads []byte) ([]string, error) {
+	apps := filepath.Join(filepath.Dir(path), workloadsDir)
+	_, err := os.Stat(apps)
+	scaffold := errors.Is(err, os.ErrNotExist)
+	if err != nil && !scaffold {
+		return nil, fmt.Errorf("example workloads: %w", err)
+	}
+	var written []string
+	if scaffold {
+		if err := os.MkdirAll(apps, 0o755); err != nil {
+			return nil, fmt.Errorf("example workloads: %w", err)
+		}
+		file := filepath.Join(apps, workloadsFile)
+		if err := WriteFile(file, workloads); err != nil {
+			os.RemoveAll(apps)
+			return nil, err
+		}
+		written = append(written, file)
+	}
+	if err := WriteFile(path, topology); err != nil {
+		if scaffold {
+			os.RemoveAll(apps)
+		}
+		return nil, err
+	}
+	return append([]string{path}, written...), nil
+}

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -605,5 +606,39 @@ func TestWriteLeavesNoTempFiles(t *testing.T) {
 				`storage/c.yaml = "c2\n"`,
 			))
 		})
+	}
+}
+
+func TestWriteExample(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	topo := filepath.Join(dir, "topology.yaml")
+	written, err := WriteExample(topo, []byte("topology\n"), "apps", "shop.yaml", []byte("workloads\n"))
+	want := []string{topo, filepath.Join(dir, "apps", "shop.yaml")}
+	if err != nil || !slices.Equal(written, want) {
+		t.Fatalf("WriteExample: %q, %v; want %q", written, err, want)
+	}
+	// Again: the topology is rewritten, the user's apps/ is not touched.
+	if err := os.WriteFile(want[1], []byte("mine\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	written, err = WriteExample(topo, []byte("topology 2\n"), "apps", "shop.yaml", []byte("workloads\n"))
+	if err != nil || !slices.Equal(written, want[:1]) {
+		t.Fatalf("second WriteExample: %q, %v; want only the topology", written, err)
+	}
+	if got, _ := os.ReadFile(want[1]); string(got) != "mine\n" {
+		t.Errorf("apps/shop.yaml was changed: %q", got)
+	}
+	// A topology that cannot be written leaves no example workloads behind.
+	other := t.TempDir()
+	blocked := filepath.Join(other, "topology.yaml")
+	if err := os.Mkdir(blocked, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := WriteExample(blocked, []byte("t\n"), "apps", "shop.yaml", []byte("w\n")); err == nil {
+		t.Fatal("WriteExample over a folder succeeded")
+	}
+	if _, err := os.Stat(filepath.Join(other, "apps")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("apps/ was left behind: %v", err)
 	}
 }

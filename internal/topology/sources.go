@@ -1,9 +1,12 @@
 package topology
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 )
 
 // CheckSources checks that every workload source's files exist: a path or
@@ -18,33 +21,99 @@ func (f *File) CheckSources(baseDir string) error {
 		return nil
 	}
 	var errs Errors
-	check := func(field, rel string, wantDir bool, what string) {
+	fail := func(field, format string, args ...any) {
+		errs = append(errs, f.Errorf(field, format, args...))
+	}
+	// stat reports a missing path and returns its FileInfo, or nil.
+	stat := func(field, rel, what string) (string, os.FileInfo) {
 		if rel == "" {
-			return // Validate reports a missing value
+			return "", nil // Validate reports a missing value
 		}
 		p := filepath.Join(baseDir, rel)
 		st, err := os.Stat(p)
 		switch {
-		case err != nil && os.IsNotExist(err):
-			errs = append(errs, f.Errorf(field, "%s %s does not exist (paths are relative to the topology file's folder)", what, p))
+		case errors.Is(err, fs.ErrNotExist):
+			fail(field, "%s %s does not exist (paths are relative to the topology file's folder)", what, p)
+			return "", nil
 		case err != nil:
-			errs = append(errs, f.Errorf(field, "%s %s: %v", what, p, err))
-		case wantDir && !st.IsDir():
-			errs = append(errs, f.Errorf(field, "%s %s is a file, not a folder", what, p))
-		case !wantDir && what == "values file" && st.IsDir():
-			errs = append(errs, f.Errorf(field, "%s %s is a folder, not a file", what, p))
+			fail(field, "%s %s: %v", what, p, err)
+			return "", nil
+		}
+		return p, st
+	}
+	folder := func(field, rel, what string, holds func(dir string) bool, missing string) {
+		p, st := stat(field, rel, what)
+		switch {
+		case st == nil:
+		case !st.IsDir():
+			fail(field, "%s %s is a file, not a folder", what, p)
+		case !holds(p):
+			fail(field, "%s %s %s", what, p, missing)
 		}
 	}
 	for i, s := range f.Topology.Spec.Workloads.Sources {
 		sf := fmt.Sprintf("spec.workloads.sources[%d]", i)
-		check(sf+".path", s.Path, true, "workloads folder")
-		check(sf+".kustomize", s.Kustomize, true, "kustomize folder")
-		if s.Helm != nil {
-			check(sf+".helm.chart", s.Helm.Chart, false, "helm chart")
-			for j, v := range s.Helm.ValuesFiles {
-				check(fmt.Sprintf("%s.helm.valuesFiles[%d]", sf, j), v, false, "values file")
+		folder(sf+".path", s.Path, "workloads folder", holdsYAML, "holds no .yaml or .yml file")
+		folder(sf+".kustomize", s.Kustomize, "kustomize folder", holdsAny("kustomization.yaml", "kustomization.yml", "Kustomization"),
+			"holds no kustomization.yaml")
+		if s.Helm == nil {
+			continue
+		}
+		if p, st := stat(sf+".helm.chart", s.Helm.Chart, "helm chart"); st != nil && st.IsDir() && !holdsAny("Chart.yaml")(p) {
+			fail(sf+".helm.chart", "helm chart %s holds no Chart.yaml", p)
+		}
+		for j, v := range s.Helm.ValuesFiles {
+			field := fmt.Sprintf("%s.helm.valuesFiles[%d]", sf, j)
+			if p, st := stat(field, v, "values file"); st != nil && st.IsDir() {
+				fail(field, "values file %s is a folder, not a file", p)
 			}
 		}
 	}
 	return errs.asError()
+}
+
+// holdsYAML reports whether dir holds a .yaml or .yml file other than a
+// kustomization.yaml, as a workloads folder must.
+func holdsYAML(dir string) bool {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return false
+	}
+	for _, e := range entries {
+		ext := strings.ToLower(filepath.Ext(e.Name()))
+		if !e.IsDir() && (ext == ".yaml" || ext == ".yml") && e.Name() != "kustomization.yaml" {
+			return true
+		}
+	}
+	return false
+}
+
+// holdsAny returns a check that a folder holds one of the named files.
+func holdsAny(names ...string) func(dir string) bool {
+	return func(dir string) bool {
+		for _, n := range names {
+			if st, err := os.Stat(filepath.Join(dir, n)); err == nil && !st.IsDir() {
+				return true
+			}
+		}
+		return false
+	}
+}
+
+// LoadWithSources is Load followed by CheckSources against the topology
+// file's folder, with the errors of both reported together.
+func LoadWithSources(path string) (*File, error) {
+	f, err := Load(path)
+	if f == nil {
+		return nil, err
+	}
+	var errs Errors
+	if err != nil && !errors.As(err, &errs) {
+		return f, err
+	}
+	var more Errors
+	if serr := f.CheckSources(filepath.Dir(path)); serr != nil && !errors.As(serr, &more) {
+		return f, serr
+	}
+	return f, append(errs, more...).asError()
 }

@@ -1,6 +1,7 @@
 package topology
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -19,13 +20,15 @@ func TestCheckSources(t *testing.T) {
 		t.Fatalf("the example's sources changed; update this test")
 	}
 	dir := t.TempDir()
-	for _, d := range []string{"apps", "chart"} {
+	for _, d := range []string{"apps", "chart", "empty"} {
 		if err := os.Mkdir(filepath.Join(dir, d), 0o755); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := os.WriteFile(filepath.Join(dir, "file.yaml"), nil, 0o644); err != nil {
-		t.Fatal(err)
+	for _, file := range []string{"file.yaml", "apps/web.yaml", "chart/Chart.yaml"} {
+		if err := os.WriteFile(filepath.Join(dir, file), nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
 	}
 	data := strings.Replace(string(example), sources, `    sources:
     - path: apps
@@ -33,6 +36,9 @@ func TestCheckSources(t *testing.T) {
     - {name: kfile, kustomize: file.yaml}
     - {name: web, helm: {chart: chart, release: web, namespace: web, valuesFiles: [file.yaml, missing.yaml, apps]}}
     - {name: nochart, helm: {chart: nochart.tgz, release: x, namespace: x}}
+    - {name: empty, path: empty}
+    - {name: notkustomize, kustomize: apps}
+    - {name: notchart, helm: {chart: apps, release: y, namespace: y}}
 `, 1)
 	path := filepath.Join(dir, "topology.yaml")
 	f, err := Decode(path, []byte(data))
@@ -60,6 +66,9 @@ func TestCheckSources(t *testing.T) {
 		at("name: web", "file.yaml, ") + "spec.workloads.sources[3].helm.valuesFiles[1]: values file " + filepath.Join(dir, "missing.yaml") + " does not exist" + rel,
 		at("name: web", "missing.yaml, ") + "spec.workloads.sources[3].helm.valuesFiles[2]: values file " + filepath.Join(dir, "apps") + " is a folder, not a file",
 		at("name: nochart", "chart: ") + "spec.workloads.sources[4].helm.chart: helm chart " + filepath.Join(dir, "nochart.tgz") + " does not exist" + rel,
+		at("name: empty", "path: ") + "spec.workloads.sources[5].path: workloads folder " + filepath.Join(dir, "empty") + " holds no .yaml or .yml file",
+		at("name: notkustomize", "kustomize: ") + "spec.workloads.sources[6].kustomize: kustomize folder " + filepath.Join(dir, "apps") + " holds no kustomization.yaml",
+		at("name: notchart", "chart: ") + "spec.workloads.sources[7].helm.chart: helm chart " + filepath.Join(dir, "apps") + " holds no Chart.yaml",
 	}, "\n")
 	if err == nil || err.Error() != want {
 		t.Errorf("CheckSources:\n%v\nwant\n%s", err, want)
@@ -70,5 +79,30 @@ func TestCheckSources(t *testing.T) {
 	}
 	if err := ex.CheckSources("../../testdata"); err != nil {
 		t.Errorf("CheckSources on the example: %v", err)
+	}
+}
+
+// TestLoadWithSources checks that a missing source is reported with the
+// topology's other errors, not after they are fixed.
+func TestLoadWithSources(t *testing.T) {
+	t.Parallel()
+	example, err := os.ReadFile("../../testdata/topology.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	path := filepath.Join(dir, "topology.yaml")
+	bad := strings.Replace(string(example), "minReplicas: 2", "minReplicas: 1", 1)
+	if err := os.WriteFile(path, []byte(bad), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err = LoadWithSources(path)
+	var errs Errors
+	if !errors.As(err, &errs) || len(errs) != 2 ||
+		errs[0].Field != "spec.workloads.minReplicas" || errs[1].Field != "spec.workloads.sources[0].path" {
+		t.Errorf("LoadWithSources: %v\nwant the minReplicas error and the missing apps folder, in file order", err)
+	}
+	if _, err := LoadWithSources("../../testdata/topology.yaml"); err != nil {
+		t.Errorf("LoadWithSources on the example: %v", err)
 	}
 }

@@ -49,14 +49,31 @@ func tree(t *testing.T, dir string) map[string]string {
 }
 
 func TestValidate(t *testing.T) {
-	t.Parallel()
+	t.Setenv(TopologyEnv, "") // the "no -f" case must not find one
 	code, out, errOut := run(t, "validate", "-f", example)
 	if code != 0 || out != example+": topology demo-eu is valid (3 regions, 11 nodes)\n" || errOut != "" {
 		t.Errorf("valid: code %d, out %q, err %q", code, out, errOut)
 	}
-	bad := "../../../testdata/topologies/invalid/etcd-even.yaml"
-	want, err := os.ReadFile(strings.TrimSuffix(bad, ".yaml") + ".err")
+	// A topology of the invalid corpus, next to the workloads its source
+	// names, so that only the rules fail.
+	corpus := "../../../testdata/topologies/invalid/etcd-even"
+	want, err := os.ReadFile(corpus + ".err")
 	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(corpus + ".yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	workdir := t.TempDir()
+	bad := filepath.Join(workdir, "etcd-even.yaml")
+	if err := os.WriteFile(bad, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(workdir, "apps"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(workdir, "apps", "shop.yaml"), topology.ExampleWorkloads(), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	// The corpus names files by their base name.
@@ -78,7 +95,7 @@ func TestValidate(t *testing.T) {
 	// A workload source that does not exist is a field error of the
 	// topology, for validate and render alike, and nothing is written.
 	dir := t.TempDir()
-	data, err := os.ReadFile(example)
+	data, err = os.ReadFile(example)
 	if err != nil {
 		t.Fatal(err)
 	}

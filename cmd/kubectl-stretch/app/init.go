@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 
 	"github.com/spf13/cobra"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
@@ -27,13 +26,17 @@ func NewCmdInit(streams genericiooptions.IOStreams) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "init [-o FILE]",
 		Short: "Write a commented example topology to start from",
-		Example: `  kubectl stretch init -o topology.yaml
-  kubectl stretch init > topology.yaml`,
+		Long: `Write a commented example topology that documents every field. With -o FILE it
+also writes the example's workloads to apps/shop.yaml next to FILE, unless apps/
+exists (your own workloads are never touched), so that validate and render
+work at once. Without -o the topology goes to standard output.`,
+		Example: `  kubectl stretch init -o topology.yaml && kubectl stretch validate -f topology.yaml
+  kubectl stretch init > reference.yaml   # the field reference only`,
 		Args: cobra.NoArgs,
 		RunE: runSteps(o),
 	}
 	cmd.Flags().StringVarP(&o.Output, "output", "o", "", "file to write (default: standard output)")
-	cmd.Flags().BoolVar(&o.Force, "force", false, "overwrite FILE if it exists")
+	cmd.Flags().BoolVar(&o.Force, "force", false, "overwrite FILE if it exists (never apps/)")
 	return cmd
 }
 
@@ -53,36 +56,26 @@ func (o *InitOptions) Validate() error {
 	return nil
 }
 
-// Run writes the example. Written to a file, it also writes the example's
-// workloads into the apps folder next to it, unless that folder exists, so
-// that validate and render work at once; written to standard output, it
-// says on standard error where the workloads are expected.
+// Run writes the example: with -o, the topology and its example
+// workloads (bundle.WriteExample); otherwise the topology on standard
+// output, with a word on standard error about where the workloads go.
 func (o *InitOptions) Run(context.Context) error {
 	if o.Output == "" {
 		if _, err := o.Out.Write(topology.Example()); err != nil {
 			return err
 		}
-		fmt.Fprintf(o.ErrOut, "the example renders the workloads in %s/ next to the topology file; run init -o FILE to write an example there\n",
+		fmt.Fprintf(o.ErrOut, "the example renders the workloads in %s/ next to the topology file; init -o FILE writes an example there\n",
 			topology.ExampleWorkloadsPath)
 		return nil
 	}
-	if err := bundle.WriteFile(o.Output, topology.Example()); err != nil {
+	written, err := bundle.WriteExample(o.Output, topology.Example(),
+		topology.ExampleWorkloadsPath, topology.ExampleWorkloadsFile, topology.ExampleWorkloads())
+	if err != nil {
 		return failed(ExitError, err)
+	}
+	for _, f := range written[1:] {
+		fmt.Fprintf(o.ErrOut, "wrote %s: example workloads (spec.workloads.sources); replace them with yours\n", f)
 	}
 	fmt.Fprintf(o.ErrOut, "wrote %s: edit the regions and nodes, then run kubectl stretch validate -f %s\n", o.Output, o.Output)
-	apps := filepath.Join(filepath.Dir(o.Output), topology.ExampleWorkloadsPath)
-	if _, err := os.Stat(apps); err == nil {
-		return nil // the user's own workloads: never touched
-	} else if !errors.Is(err, os.ErrNotExist) {
-		return failed(ExitError, err)
-	}
-	file := filepath.Join(apps, topology.ExampleWorkloadsFile)
-	if err := os.MkdirAll(apps, 0o755); err != nil {
-		return failed(ExitError, err)
-	}
-	if err := bundle.WriteFile(file, topology.ExampleWorkloads()); err != nil {
-		return failed(ExitError, err)
-	}
-	fmt.Fprintf(o.ErrOut, "wrote %s: example workloads (spec.workloads.sources); replace them with yours\n", file)
 	return nil
 }

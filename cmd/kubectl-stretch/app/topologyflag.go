@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 
 	"github.com/spf13/cobra"
 
@@ -61,10 +60,11 @@ func (t *topologyFlag) LoadWithSources(errOut io.Writer) (*topology.File, error)
 // sources' files (topology.File.CheckSources). When it is invalid, it
 // prints every error on its own line and returns a silent failure.
 func loadTopology(errOut io.Writer, path string, sources bool) (*topology.File, error) {
-	f, err := topology.Load(path)
-	if err == nil && sources {
-		err = f.CheckSources(filepath.Dir(path))
+	load := topology.Load
+	if sources {
+		load = topology.LoadWithSources
 	}
+	f, err := load(path)
 	var list topology.Errors
 	if errors.As(err, &list) {
 		for _, e := range list {

@@ -749,7 +749,7 @@ func TestVerifyList(t *testing.T) {
 }
 
 func TestVerifyFlags(t *testing.T) {
-	t.Parallel()
+	t.Setenv(TopologyEnv, "") // the "no -f" cases must not find one
 	for _, tc := range []struct {
 		args   []string
 		stderr string
