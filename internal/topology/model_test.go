@@ -94,23 +94,32 @@ func TestInstalledTaints(t *testing.T) {
 	t.Parallel()
 	cp := Taint{Key: TaintControlPlane, Effect: "NoSchedule"}
 	arbiter := Taint{Key: TaintArbiter, Value: "true", Effect: "NoSchedule"}
+	storage := Taint{Key: TaintStorage, Value: "true", Effect: "NoSchedule"}
+	// roomy has spare capacity, so that an append to the model's own slice
+	// would not reallocate and would show in the model.
+	roomy := append(make([]Taint, 0, 4), arbiter)
 	tests := []struct {
 		name string
 		node NodeModel
 		want []Taint
 	}{
 		{"dedicated control plane", NodeModel{ControlPlane: true, Taints: []Taint{}}, []Taint{cp}},
-		{"arbiter control plane", NodeModel{ControlPlane: true, Arbiter: true, Taints: []Taint{arbiter}}, []Taint{arbiter, cp}},
+		{"arbiter control plane", NodeModel{ControlPlane: true, Arbiter: true, Taints: roomy}, []Taint{arbiter, cp}},
 		{"control plane and worker", NodeModel{ControlPlane: true, Worker: true, KubeNode: true, Taints: []Taint{}}, []Taint{}},
+		{"storage node", NodeModel{Storage: true, KubeNode: true, Taints: []Taint{storage}}, []Taint{storage}},
 		{"worker", NodeModel{Worker: true, KubeNode: true, Taints: []Taint{}}, []Taint{}},
 	}
 	for _, tt := range tests {
+		before := append([]Taint{}, tt.node.Taints...)
 		got := tt.node.InstalledTaints()
 		if !reflect.DeepEqual(got, tt.want) {
 			t.Errorf("%s: InstalledTaints() = %v, want %v", tt.name, got, tt.want)
 		}
-		if len(tt.node.Taints) > 0 && &got[0] == &tt.node.Taints[0] {
-			t.Errorf("%s: InstalledTaints shares the model's slice", tt.name)
+		if !reflect.DeepEqual(tt.node.Taints, before) {
+			t.Errorf("%s: InstalledTaints changed the model's taints to %v", tt.name, tt.node.Taints)
+		}
+		if spare := tt.node.Taints[len(tt.node.Taints):cap(tt.node.Taints)]; len(spare) > 0 && spare[0] != (Taint{}) {
+			t.Errorf("%s: InstalledTaints appended %v to the model's slice", tt.name, spare[0])
 		}
 	}
 }
