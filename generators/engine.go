@@ -84,17 +84,17 @@ func (e *Engine) CheckMixins(modelJSON []byte, layers []string) error {
 		snippet := fmt.Sprintf("local m = import %s;\nlocal model = std.parseJson(std.extVar('model'));\nstd.objectFieldsAll(if std.isFunction(m) then m(model) else m)", quote(m))
 		out, err := e.eval("<mixin check>", snippet, modelJSON, nil)
 		if err != nil {
-			errs = append(errs, fmt.Errorf("mixin %s: %w", m, err))
+			errs = append(errs, fmt.Errorf("mixin %s: %w", mx.name, err))
 			continue
 		}
 		var fields []string
 		if err := json.Unmarshal([]byte(out), &fields); err != nil {
-			errs = append(errs, fmt.Errorf("mixin %s: %w", m, err))
+			errs = append(errs, fmt.Errorf("mixin %s: %w", mx.name, err))
 			continue
 		}
 		for _, f := range fields {
 			if !known[f] {
-				errs = append(errs, fmt.Errorf("mixin %s: %q is not a layer a mixin can change (layers: %s)", m, f, strings.Join(layers, ", ")))
+				errs = append(errs, fmt.Errorf("mixin %s: %q is not a layer a mixin can change (layers: %s)", mx.name, f, strings.Join(layers, ", ")))
 				continue
 			}
 			e.applied[f] = append(e.applied[f], mx.name)

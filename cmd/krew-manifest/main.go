@@ -24,17 +24,18 @@ func main() {
 func run(version, dist, out string) error {
 	p, err := krew.Manifest(version, dist)
 	if err != nil {
-		return err
+		return fmt.Errorf("krew manifest: %w", err)
 	}
 	data, err := p.Encode()
 	if err != nil {
-		return err
+		return fmt.Errorf("encode krew manifest: %w", err)
 	}
 	tmp := out + ".tmp"
 	if err := os.WriteFile(tmp, data, 0o644); err != nil {
-		return err
+		return fmt.Errorf("write %s: %w", out, err)
 	}
 	if err := os.Rename(tmp, out); err != nil {
+		os.Remove(tmp)
 		return fmt.Errorf("write %s: %w", out, err)
 	}
 	return nil

@@ -3,6 +3,7 @@ package check
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
@@ -65,7 +66,7 @@ func Run(snap *Snapshot, m *topology.Model, checks []Check) *Report {
 }
 
 // Formats lists the output formats, the first being the default.
-var Formats = report.Formats
+var Formats = slices.Clone(report.Formats)
 
 // Write writes the report in one of Formats.
 func (r *Report) Write(w io.Writer, format string) error {

@@ -176,7 +176,7 @@ func Run(files []string, p spread.Policy) (*Report, error) {
 func identity(kind, ns, name string) string { return kind + "/" + ns + "/" + name }
 
 // Formats lists the output formats, the first being the default.
-var Formats = report.Formats
+var Formats = slices.Clone(report.Formats)
 
 // Write writes the report in one of Formats.
 func (r *Report) Write(w io.Writer, format string) error {

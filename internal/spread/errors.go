@@ -38,7 +38,7 @@ type DocumentError struct {
 //
 // and without one it names the document:
 //
-//	document 3 (line 11, Deployment shop/web): spec.replicas: expected an integer, got the string "two"
+//	document 3 (line 11, column 13, Deployment shop/web): spec.replicas: expected an integer, got the string "two"
 func (e *DocumentError) Error() string {
 	var b strings.Builder
 	object := ""
@@ -63,6 +63,9 @@ func (e *DocumentError) Error() string {
 		var ctx []string
 		if e.Line > 0 {
 			ctx = append(ctx, "line "+strconv.Itoa(e.Line))
+			if e.Column > 0 {
+				ctx[len(ctx)-1] += ", column " + strconv.Itoa(e.Column)
+			}
 		}
 		if object != "" {
 			ctx = append(ctx, object)

@@ -37,74 +37,74 @@ func TestPatchStreamBadInput(t *testing.T) {
 	}, {
 		name: "list-at-top",
 		in:   "- apiVersion: v1\n  kind: ConfigMap\n",
-		want: "document 1 (line 1): expected a Kubernetes object (a mapping), got a list",
+		want: "document 1 (line 1, column 1): expected a Kubernetes object (a mapping), got a list",
 	}, {
 		name: "scalar-document",
 		in:   goodDeployment + "---\nhello\n",
-		want: "document 2 (line 12): expected a Kubernetes object (a mapping), got the string \"hello\"",
+		want: "document 2 (line 12, column 1): expected a Kubernetes object (a mapping), got the string \"hello\"",
 	}, {
 		name: "missing-kind",
 		in:   "apiVersion: v1\nmetadata: {name: x}\n",
-		want: "document 1 (line 1): kind: missing",
+		want: "document 1 (line 1, column 1): kind: missing",
 	}, {
 		name: "metadata-list",
 		in:   "apiVersion: v1\nkind: ConfigMap\nmetadata: [x]\n",
-		want: "document 1 (line 3, ConfigMap): metadata: expected a mapping, got a list",
+		want: "document 1 (line 3, column 11, ConfigMap): metadata: expected a mapping, got a list",
 	}, {
 		name: "spec-list",
 		in:   "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web, namespace: shop}\nspec: [a, b]\n",
-		want: "document 1 (line 4, Deployment shop/web): spec: expected a mapping, got a list",
+		want: "document 1 (line 4, column 7, Deployment shop/web): spec: expected a mapping, got a list",
 	}, {
 		name: "no-template",
 		in:   "apiVersion: apps/v1\nkind: StatefulSet\nmetadata: {name: db}\nspec: {replicas: 1}\n",
-		want: "document 1 (line 4, StatefulSet db): spec.template: missing",
+		want: "document 1 (line 4, column 7, StatefulSet db): spec.template: missing",
 	}, {
 		name: "replicas-string",
 		in:   strings.Replace(goodDeployment, "replicas: 1", "replicas: two", 1),
-		want: "document 1 (line 5, Deployment shop/web): spec.replicas: expected an integer, got the string \"two\"",
+		want: "document 1 (line 5, column 13, Deployment shop/web): spec.replicas: expected an integer, got the string \"two\"",
 	}, {
 		name: "replicas-negative",
 		in:   strings.Replace(goodDeployment, "replicas: 1", "replicas: -3", 1),
-		want: "document 1 (line 5, Deployment shop/web): spec.replicas: expected an integer from 0 to 2147483647, got \"-3\"",
+		want: "document 1 (line 5, column 13, Deployment shop/web): spec.replicas: expected an integer from 0 to 2147483647, got \"-3\"",
 	}, {
 		name: "tolerations-item",
 		in:   strings.Replace(goodDeployment, "containers:", "tolerations: [x]\n      containers:", 1),
-		want: "document 1 (line 10, Deployment shop/web): spec.template.spec.tolerations[0]: expected a mapping, got the string \"x\"",
+		want: "document 1 (line 10, column 21, Deployment shop/web): spec.template.spec.tolerations[0]: expected a mapping, got the string \"x\"",
 	}, {
 		name: "match-expressions-values",
 		in: strings.Replace(goodDeployment, "containers:", "affinity: {nodeAffinity: {requiredDuringSchedulingIgnoredDuringExecution: "+
 			"{nodeSelectorTerms: [{matchExpressions: [{key: a, operator: In, values: {x: y}}]}]}}}\n      containers:", 1),
-		want: "document 1 (line 10, Deployment shop/web): spec.template.spec.affinity.nodeAffinity." +
+		want: "document 1 (line 10, column 153, Deployment shop/web): spec.template.spec.affinity.nodeAffinity." +
 			"requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0].matchExpressions[0].values: expected a list, got a mapping",
 	}, {
 		name: "labels-nested",
 		in:   strings.Replace(goodDeployment, "labels: {app: web}", "labels: {app: {x: y}}", 1),
-		want: "document 1 (line 8, Deployment shop/web): spec.template.metadata.labels.app: expected a string, got a mapping",
+		want: "document 1 (line 8, column 30, Deployment shop/web): spec.template.metadata.labels.app: expected a string, got a mapping",
 	}, {
 		name: "hpa-min-float",
 		in:   "apiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata: {name: web}\nspec: {minReplicas: 1.5}\n",
-		want: "document 1 (line 4, HorizontalPodAutoscaler web): spec.minReplicas: expected an integer, got \"1.5\"",
+		want: "document 1 (line 4, column 21, HorizontalPodAutoscaler web): spec.minReplicas: expected an integer, got \"1.5\"",
 	}, {
 		name: "every-bad-document",
 		in: "apiVersion: v1\nkind: [x]\n---\n" + goodDeployment + "---\n- a\n---\n" +
 			strings.Replace(goodDeployment, "replicas: 1", "replicas: {}", 1),
-		want: "document 1 (line 2): kind: expected a string, got a list\n" +
-			"document 3 (line 15): expected a Kubernetes object (a mapping), got a list\n" +
-			"document 4 (line 21, Deployment shop/web): spec.replicas: expected an integer, got a mapping",
+		want: "document 1 (line 2, column 7): kind: expected a string, got a list\n" +
+			"document 3 (line 15, column 1): expected a Kubernetes object (a mapping), got a list\n" +
+			"document 4 (line 21, column 13, Deployment shop/web): spec.replicas: expected an integer, got a mapping",
 	}, {
 		name: "alias-cycle",
 		in:   "apiVersion: v1\nkind: ConfigMap\ndata: &a {x: *a}\n",
-		want: "document 1 (line 1): YAML aliases expand to more than 100000 nodes or refer to themselves",
+		want: "document 1 (line 1, column 1): YAML aliases expand to more than 100000 nodes or refer to themselves",
 	}, {
 		name: "billion-laughs",
 		in: "apiVersion: v1\nkind: ConfigMap\na: &a [x, x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\n" +
 			"c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\n" +
 			"e: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d]\nf: [*e, *e, *e, *e, *e, *e, *e, *e, *e, *e]\n",
-		want: "document 1 (line 1): YAML aliases expand to more than 100000 nodes or refer to themselves",
+		want: "document 1 (line 1, column 1): YAML aliases expand to more than 100000 nodes or refer to themselves",
 	}, {
 		name: "bad-merge",
 		in:   "apiVersion: v1\nkind: ConfigMap\nx: &s hello\ndata: {<<: *s}\n",
-		want: "document 1 (line 1): a merge key (<<) must merge a mapping or a list of mappings",
+		want: "document 1 (line 1, column 1): a merge key (<<) must merge a mapping or a list of mappings",
 	}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -135,7 +135,7 @@ func TestPatchBadInputChangesNothing(t *testing.T) {
 	objs := []*kyaml.RNode{good, nil, kyaml.MustParse("[1, 2]")}
 	res, err := Patch(objs, testPolicy())
 	want := "document 2: expected a Kubernetes object, got nothing\n" +
-		"document 3 (line 1): expected a Kubernetes object (a mapping), got a list"
+		"document 3 (line 1, column 1): expected a Kubernetes object (a mapping), got a list"
 	if err == nil || err.Error() != want {
 		t.Fatalf("error %v, want\n%s", err, want)
 	}

@@ -4,12 +4,14 @@ import (
 	kyaml "sigs.k8s.io/kustomize/kyaml/yaml"
 )
 
-// Read decodes a multi-document YAML stream into objects for Patch, as
-// kustomize's kio.ByteReader does (empty documents dropped, a lone List or
-// ResourceList unwrapped into its items), but in one pass over the stream,
-// so that every node keeps its line in the stream and Patch's errors point
-// at the line of the bad field. YAML that does not parse is a
-// *DocumentError naming the document.
+// Read decodes a multi-document YAML stream into objects for Patch, in one
+// pass over the stream, so that every node keeps its line in the stream
+// and Patch's errors point at the line of the bad field. Like kustomize's
+// kio.ByteReader it drops empty documents and reads a List or ResourceList
+// that is the only document as its items. Unlike it, it does so whatever
+// empty documents surround that one, and keeps a ResourceList without
+// items as an object (kio reads it as a function's input and drops it).
+// YAML that does not parse is a *DocumentError naming the document.
 func Read(data []byte) ([]*kyaml.RNode, error) {
 	docs, _, err := decodeStream(data)
 	if err != nil {
