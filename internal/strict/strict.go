@@ -1,14 +1,18 @@
 // Package strict decodes JSON into typed structs the way the Kubernetes API
 // server's strict field validation does: field names match case
-// sensitively, and unknown or duplicate fields are errors. Every error
-// names the path of its field (spec.containers[1].imag), so that a user
-// can find it.
+// sensitively, and unknown or duplicate fields are errors. Unknown,
+// duplicate and mistyped fields are named by their path
+// (spec.containers[1].imag), so that a user can find them; an error a
+// type's own decoder returns (a malformed quantity) is that decoder's.
 package strict
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"regexp"
+	"strconv"
 	"strings"
 
 	kjson "sigs.k8s.io/json"
@@ -39,7 +43,7 @@ func Unmarshal(data []byte, v any) error {
 	if err != nil {
 		var te *json.UnmarshalTypeError
 		if errors.As(err, &te) && te.Field != "" {
-			return &FieldError{Path: te.Field, Msg: fmt.Sprintf("expected %s, got %s", te.Type, te.Value), err: err}
+			return &FieldError{Path: typeErrorPath(data, te), Msg: fmt.Sprintf("expected %s, got %s", te.Type, te.Value), err: err}
 		}
 		return fmt.Errorf("decode JSON: %w", err)
 	}
@@ -55,4 +59,87 @@ func Unmarshal(data []byte, v any) error {
 		errs = append(errs, &FieldError{Path: fe.FieldPath(), Msg: msg, err: p})
 	}
 	return errors.Join(errs...)
+}
+
+// typeErrorPath is the path of the value a type error is about, with list
+// indices and map keys (spec.containers[1].ports[0].containerPort), found
+// by reading data up to the error's offset. encoding/json's own Field
+// leaves indices and map keys out; it is the answer when the two disagree.
+func typeErrorPath(data []byte, te *json.UnmarshalTypeError) string {
+	p := pathAt(data, te.Offset)
+	if strings.HasPrefix(indexless.ReplaceAllString(p, ""), te.Field) {
+		return p
+	}
+	return te.Field
+}
+
+// indexless matches the list indices of a path.
+var indexless = regexp.MustCompile(`\[\d+\]`)
+
+// frame is an object or a list being read by pathAt.
+type frame struct {
+	object    bool
+	key       string // the object's current key
+	index     int    // the list's current index
+	expectKey bool   // the object's next string is a key
+}
+
+// pathAt returns the path of the value that ends at or after offset in the
+// JSON document data.
+func pathAt(data []byte, offset int64) string {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	var stack []*frame
+	begin := func() { // a value starts in the innermost container
+		if n := len(stack); n > 0 && !stack[n-1].object {
+			stack[n-1].index++
+		}
+	}
+	end := func() { // a value ended in the innermost container
+		if n := len(stack); n > 0 && stack[n-1].object {
+			stack[n-1].expectKey = true
+		}
+	}
+	for dec.InputOffset() < offset {
+		tok, err := dec.Token()
+		if err != nil {
+			break
+		}
+		switch t := tok.(type) {
+		case json.Delim:
+			switch t {
+			case '{':
+				begin()
+				stack = append(stack, &frame{object: true, expectKey: true})
+			case '[':
+				begin()
+				stack = append(stack, &frame{index: -1})
+			default:
+				stack = stack[:len(stack)-1]
+				end()
+			}
+		case string:
+			if n := len(stack); n > 0 && stack[n-1].object && stack[n-1].expectKey {
+				stack[n-1].key, stack[n-1].expectKey = t, false
+				continue
+			}
+			begin()
+			end()
+		default:
+			begin()
+			end()
+		}
+	}
+	var b strings.Builder
+	for _, f := range stack {
+		switch {
+		case f.object && f.key != "":
+			if b.Len() > 0 {
+				b.WriteByte('.')
+			}
+			b.WriteString(f.key)
+		case !f.object && f.index >= 0:
+			b.WriteString("[" + strconv.Itoa(f.index) + "]")
+		}
+	}
+	return b.String()
 }

@@ -10,10 +10,21 @@ type container struct {
 	Image string `json:"image"`
 }
 
+type port struct {
+	ContainerPort int32 `json:"containerPort"`
+}
+
 type pod struct {
+	Metadata struct {
+		Labels map[string]string `json:"labels"`
+	} `json:"metadata"`
 	Spec struct {
 		Containers []container `json:"containers"`
+		Ports      []port      `json:"ports"`
 		Replicas   int         `json:"replicas"`
+		Selector   struct {
+			Match map[string]string `json:"match"`
+		} `json:"selector"`
 	} `json:"spec"`
 }
 
@@ -29,6 +40,11 @@ func TestUnmarshal(t *testing.T) {
 		{"duplicate field", `{"spec":{"replicas":1,"replicas":2}}`, "spec.replicas: duplicate field"},
 		{"several", `{"spec":{"a":1,"b":2}}`, "spec.a: unknown field\nspec.b: unknown field"},
 		{"wrong type", `{"spec":{"replicas":"two"}}`, "spec.replicas: expected int, got string"},
+		{"wrong type in a list", `{"spec":{"containers":[{"name":"a"}],"ports":[{"containerPort":1},{"containerPort":"x"}]}}`,
+			"spec.ports[1].containerPort: expected int32, got string"},
+		{"wrong type in a map", `{"metadata":{"labels":{"a":"b","c":1}}}`, "metadata.labels.c: expected string, got number"},
+		{"object for a list", `{"spec":{"replicas":1,"ports":{"a":1}}}`, "spec.ports: expected []strict.port, got object"},
+		{"list for an object", `{"spec":{"selector":{"match":[1]}}}`, "spec.selector.match: expected map[string]string, got array"},
 		{"syntax", `{"spec":`, "decode JSON: unexpected end of JSON input"},
 	} {
 		var p pod
