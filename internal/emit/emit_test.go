@@ -138,6 +138,15 @@ func TestAppendBuiltNodes(t *testing.T) {
 	}
 }
 
+// policy is the patcher's policy for the example's regions.
+var policy = spread.Policy{
+	ZoneKey:         "topology.kubernetes.io/zone",
+	DataZones:       []string{"sto1", "sto2"},
+	ArbiterTaintKey: "stretch.dev/arbiter",
+	MinReplicas:     2,
+	SkipAnnotation:  spread.AnnotationSkip,
+}
+
 // TestAppendRepository runs every YAML file of the repository's test data,
 // and the patcher's output on the benchmark corpus, through both encoders.
 // The corpus and the patched corpus must be handled in full: they are what
@@ -184,13 +193,7 @@ func TestAppendRepository(t *testing.T) {
 			t.Errorf("corpus document %d not handled", i+1)
 		}
 	}
-	out, _, err := spread.PatchStream(corpus, spread.Policy{
-		ZoneKey:         "topology.kubernetes.io/zone",
-		DataZones:       []string{"sto1", "sto2"},
-		ArbiterTaintKey: "stretch.dev/arbiter",
-		MinReplicas:     2,
-		SkipAnnotation:  spread.AnnotationSkip,
-	})
+	out, _, err := spread.PatchStream(corpus, policy)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -262,13 +265,7 @@ func mapping2(kv ...*yaml.Node) *yaml.Node {
 // PodDisruptionBudgets) document by document, with Encode and with
 // yaml.v3's encoder alone.
 func BenchmarkEncode(b *testing.B) {
-	out, _, err := spread.PatchStream(spreadtest.Corpus(2000, 500), spread.Policy{
-		ZoneKey:         "topology.kubernetes.io/zone",
-		DataZones:       []string{"sto1", "sto2"},
-		ArbiterTaintKey: "stretch.dev/arbiter",
-		MinReplicas:     2,
-		SkipAnnotation:  spread.AnnotationSkip,
-	})
+	out, _, err := spread.PatchStream(spreadtest.Corpus(2000, 500), policy)
 	if err != nil {
 		b.Fatal(err)
 	}
