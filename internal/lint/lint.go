@@ -9,13 +9,13 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
-	"strings"
 	"text/tabwriter"
 
 	kyaml "sigs.k8s.io/kustomize/kyaml/yaml"
 
 	"github.com/stretch-dev/kubectl-stretch/internal/report"
 	"github.com/stretch-dev/kubectl-stretch/internal/spread"
+	"github.com/stretch-dev/kubectl-stretch/internal/topology"
 )
 
 // APIVersion and Kind of a lint report.
@@ -92,8 +92,7 @@ func Files(paths []string) ([]string, error) {
 			if err != nil {
 				return err
 			}
-			ext := strings.ToLower(filepath.Ext(path))
-			if !d.IsDir() && (ext == ".yaml" || ext == ".yml") && d.Name() != "kustomization.yaml" {
+			if !d.IsDir() && topology.IsManifestFile(d.Name()) {
 				out = append(out, path)
 			}
 			return nil

@@ -9,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
-	"strings"
 
 	"helm.sh/helm/v3/pkg/action"
 	"helm.sh/helm/v3/pkg/chart/loader"
@@ -75,8 +74,7 @@ func loadFolder(dir string) ([]File, error) {
 	}
 	var names []string
 	for _, e := range entries {
-		ext := strings.ToLower(filepath.Ext(e.Name()))
-		if !e.IsDir() && (ext == ".yaml" || ext == ".yml") && e.Name() != "kustomization.yaml" {
+		if !e.IsDir() && topology.IsManifestFile(e.Name()) {
 			names = append(names, e.Name())
 		}
 	}

@@ -72,16 +72,23 @@ func (f *File) CheckSources(baseDir string) error {
 	return errs.asError()
 }
 
-// holdsYAML reports whether dir holds a .yaml or .yml file other than a
-// kustomization.yaml, as a workloads folder must.
+// IsManifestFile reports whether a file of a workloads folder (or a
+// folder given to lint) is read as manifests: a .yaml or .yml file other
+// than a kustomization.yaml.
+func IsManifestFile(name string) bool {
+	ext := strings.ToLower(filepath.Ext(name))
+	return (ext == ".yaml" || ext == ".yml") && filepath.Base(name) != "kustomization.yaml"
+}
+
+// holdsYAML reports whether dir holds a manifest file, as a workloads
+// folder must.
 func holdsYAML(dir string) bool {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return false
 	}
 	for _, e := range entries {
-		ext := strings.ToLower(filepath.Ext(e.Name()))
-		if !e.IsDir() && (ext == ".yaml" || ext == ".yml") && e.Name() != "kustomization.yaml" {
+		if !e.IsDir() && IsManifestFile(e.Name()) {
 			return true
 		}
 	}
