@@ -244,7 +244,7 @@ func checkNodesReady(s *Snapshot, m *topology.Model) []Result {
 			readyCount++
 			continue
 		}
-		out = append(out, fail(nodeRef(n.Name), "node %s in region %s is not Ready (%s): check its kubelet and network; if the whole region is down, see \"kubectl stretch drill --lose %s\"",
+		out = append(out, fail(nodeRef(n.Name), "node %s in region %s is not Ready (%s): check its kubelet and network; if the whole region %s is down, the other checks show what it takes with it",
 			n.Name, n.Region, readyReason(node), n.Region))
 	}
 	if len(out) == 0 {

@@ -457,7 +457,7 @@ func checkCephHealth(s *Snapshot, m *topology.Model) []Result {
 		case st.Ceph.Health == healthOK:
 			out = append(out, pass("CephCluster %s/%s is %s", c.Namespace, c.Name, healthOK))
 		case slices.Contains(codes, degradedStretch):
-			out = append(out, fail(obj, "Ceph is in degraded stretch mode%s: a data region is down and every pool runs on 2 copies with min_size 1; bring the region back (\"kubectl stretch drill\" shows what is lost); Ceph recovers by itself when it returns",
+			out = append(out, fail(obj, "Ceph is in degraded stretch mode%s: a data region is down and every pool runs on 2 copies with min_size 1; bring the region back; Ceph recovers by itself when it returns",
 				detail))
 		case st.Ceph.Health == healthWarn:
 			out = append(out, warn(obj, "Ceph reports %s%s: check \"ceph health detail\" in the rook-ceph-tools pod", healthWarn, detail))
