@@ -86,9 +86,10 @@ func Manifest(version, distDir string) (*Plugin, error) {
 			Version:          version,
 			Homepage:         Repository,
 			ShortDescription: "Render and verify clusters stretched over three regions",
-			Description: "Renders the Kubespray inventory, Calico WireGuard, Rook/Ceph stretch mode and\n" +
-				"Flux Kustomizations of a cluster stretched over two data regions and an\n" +
-				"arbiter region from one topology file, into a deterministic GitOps bundle.\n",
+			Description: "Renders the Kubespray inventory, Calico WireGuard, Rook/Ceph stretch mode,\n" +
+				"spread-patched workloads and Flux Kustomizations of a cluster stretched over\n" +
+				"two data regions and an arbiter region from one topology file, into a\n" +
+				"deterministic GitOps bundle, and verifies the live cluster against it.\n",
 		},
 	}
 	for _, pl := range Platforms {

@@ -192,6 +192,12 @@ func TestRenderTwiceCheckAndUserFiles(t *testing.T) {
 	if data, _ := os.ReadFile(etcd); !strings.Contains(string(data), `"1000"`) {
 		t.Error("--check rewrote a file")
 	}
+	// The hint repeats the flags that shape the bundle.
+	mixin := "../../../testdata/mixins/mgr-three.jsonnet"
+	code, _, errOut = run(t, "render", "-f", example, "-o", dir, "--check", "--mixin", mixin)
+	if want := "run kubectl stretch render -f " + example + " -o " + dir + " --mixin " + mixin + "\n"; code != ExitFailed || !strings.HasSuffix(errOut, want) {
+		t.Errorf("check with a mixin: code %d, stderr:\n%s\nwant it to end with %q", code, errOut, want)
+	}
 }
 
 func TestRenderInvalidWritesNothing(t *testing.T) {

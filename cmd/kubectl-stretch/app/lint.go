@@ -40,7 +40,8 @@ manifest as written, and a fix. Findings that render, post-render and fn fix
 automatically say so (FIXED BY RENDER, fixedByRender: true); the manifest still
 needs the fix when it is deployed without them. A StatefulSet below two
 replicas is an error even though render raises its replicas.
-Exit status: 0 without errors, 1 with at least one error-severity finding.`,
+Exit status: 0 without errors, 1 with at least one error-severity finding, 2
+when a manifest cannot be read (FILE:LINE:COL: KIND NAME: FIELD: MESSAGE).`,
 		Example: `  kubectl stretch lint -f topology.yaml apps/
   kubectl stretch lint -f topology.yaml -o junit apps/ > lint.xml
   kubectl stretch lint --list`,

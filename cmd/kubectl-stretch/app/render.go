@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"strings"
 
 	"github.com/spf13/cobra"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
@@ -33,7 +34,8 @@ func NewCmdRender(streams genericiooptions.IOStreams) *cobra.Command {
 		Use:   "render -f TOPOLOGY -o DIR",
 		Short: "Render the GitOps bundle of a topology into a folder",
 		Long: `Render every layer of the topology (Kubespray inventory and variables, Calico
-WireGuard, Rook/Ceph in stretch mode, Flux Kustomizations) into DIR.
+WireGuard, Rook/Ceph in stretch mode, the read-only verify role, the
+spread-patched workloads, Flux Kustomizations) into DIR.
 
 Render owns only the files it lists in DIR/.stretch/manifest: it writes each
 atomically, removes its own stale files and never touches anything else. The
@@ -112,7 +114,7 @@ func (o *RenderOptions) Run(ctx context.Context) error {
 		if err := drift.Write(o.Out); err != nil {
 			return failed(ExitError, err)
 		}
-		fmt.Fprintf(o.ErrOut, "%s is not what render would write: run kubectl stretch render -f %s -o %s\n", o.OutDir, o.File, o.OutDir)
+		fmt.Fprintf(o.ErrOut, "%s is not what render would write: run %s\n", o.OutDir, o.renderCommand())
 		return silentFailure(ExitFailed)
 	}
 	res, err := bundle.Write(o.OutDir, b)
@@ -187,4 +189,17 @@ func objectRef(f spread.Finding) string {
 		return f.Kind + "/" + f.Name
 	}
 	return f.Kind + "/" + f.Namespace + "/" + f.Name
+}
+
+// renderCommand is the command line that renders what --check compares
+// with: the same topology, folder, blueprints and mixins.
+func (o *RenderOptions) renderCommand() string {
+	args := []string{"kubectl stretch render", "-f", shellQuote(o.File), "-o", shellQuote(o.OutDir)}
+	if o.Blueprints != "" {
+		args = append(args, "--blueprints", shellQuote(o.Blueprints))
+	}
+	for _, m := range o.Mixins {
+		args = append(args, "--mixin", shellQuote(m))
+	}
+	return strings.Join(args, " ")
 }

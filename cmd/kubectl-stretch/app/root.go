@@ -101,8 +101,9 @@ func NewRootCommand(streams genericiooptions.IOStreams) *cobra.Command {
 		Short: "Render, verify and rehearse Kubernetes clusters stretched over three regions",
 		Long: `kubectl stretch turns one small topology file (two data regions and an arbiter
 region) into everything a stretched cluster needs: the Kubespray inventory,
-Calico WireGuard, Rook/Ceph in stretch mode and Flux Kustomizations, written as
-a deterministic GitOps bundle.`,
+Calico WireGuard, Rook/Ceph in stretch mode, spread-patched workloads, a
+read-only role for verify and Flux Kustomizations, written as a deterministic
+GitOps bundle; then checks the live cluster against it.`,
 		Annotations:   map[string]string{cobra.CommandDisplayNameAnnotation: "kubectl stretch"},
 		SilenceUsage:  true,
 		SilenceErrors: true,
