@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"maps"
 	"os/exec"
 	"slices"
 	"strings"
@@ -47,31 +48,33 @@ func CommitMessage(title string, res *Result) string {
 // already holds staged changes, stages only the files res reports as
 // added, changed, unchanged or adopted (an earlier render may have written
 // them without a commit), the manifest and the removal of the removed
-// files, and commits them with message. Git hooks run as usual. The user's
-// other files, tracked or not, are never staged. When there is nothing to
-// commit, Commit does nothing and returns an error wrapping
+// files, and commits them. The message is title and, as CommitMessage
+// writes it, what Git staged per layer: a render after an uncommitted one
+// commits, and counts, the files of both. Git hooks run as usual. The
+// user's other files, tracked or not, are never staged. When there is
+// nothing to commit, Commit does nothing and returns an error wrapping
 // ErrNothingToCommit. If staging or committing fails, the paths it staged
 // are unstaged again.
-func Commit(dir string, res *Result, message string) error {
-	return commit(dir, res, message, nil)
+func Commit(dir string, res *Result, title string) error {
+	return commit(dir, res, title, nil)
 }
 
 // commit is Commit with the environment of the git processes; nil means
 // the environment of this process.
-func commit(dir string, res *Result, message string, env []string) error {
-	if err := commitGit(dir, res, message, env); err != nil {
+func commit(dir string, res *Result, title string, env []string) error {
+	if err := commitGit(dir, res, title, env); err != nil {
 		return fmt.Errorf("commit bundle in %s: %w", dir, err)
 	}
 	return nil
 }
 
 // commitGit does the work of commit.
-func commitGit(dir string, res *Result, message string, env []string) error {
+func commitGit(dir string, res *Result, title string, env []string) error {
 	if res == nil {
 		return errors.New("no write result")
 	}
-	if strings.TrimSpace(message) == "" {
-		return errors.New("empty commit message")
+	if strings.TrimSpace(title) == "" {
+		return errors.New("empty commit title")
 	}
 	g, prefix, err := findWorkTree(dir, env)
 	if err != nil {
@@ -113,7 +116,11 @@ func commitGit(dir string, res *Result, message string, env []string) error {
 	if err != nil {
 		return g.unstage(all, err)
 	}
-	args := append(identity, "commit", "-q", "-m", message)
+	committed, err := g.stagedResult(prefix, res)
+	if err != nil {
+		return g.unstage(all, err)
+	}
+	args := append(identity, "commit", "-q", "-m", CommitMessage(title, committed))
 	if _, err := g.run(nil, args...); err != nil {
 		return g.unstage(all, err)
 	}
@@ -138,6 +145,46 @@ func findWorkTree(dir string, env []string) (*gitRepo, string, error) {
 		return nil, "", fmt.Errorf("git rev-parse --show-toplevel --show-prefix: unexpected output %q", out)
 	}
 	return &gitRepo{top: lines[0], env: env}, lines[1], nil
+}
+
+// stagedResult returns what the index holds of res's files, staged by
+// Commit into an index that held nothing else: added, modified and deleted
+// paths with their layers, as a Result for CommitMessage.
+func (g *gitRepo) stagedResult(prefix string, res *Result) (*Result, error) {
+	out, err := g.run(nil, "diff", "--cached", "--name-status", "--no-renames", "-z")
+	if err != nil {
+		return nil, err
+	}
+	r := &Result{}
+	counts := map[string]*LayerSummary{}
+	fields := strings.Split(strings.TrimSuffix(out, "\x00"), "\x00")
+	for i := 0; i+1 < len(fields); i += 2 {
+		status, path := fields[i], strings.TrimPrefix(fields[i+1], prefix)
+		layer, ok := res.layers[path]
+		if !ok {
+			continue // the manifest
+		}
+		c := counts[layer]
+		if c == nil {
+			c = &LayerSummary{Layer: layer}
+			counts[layer] = c
+		}
+		switch status {
+		case "A":
+			r.Added = append(r.Added, path)
+			c.Added++
+		case "M", "T":
+			r.Changed = append(r.Changed, path)
+			c.Changed++
+		case "D":
+			r.Removed = append(r.Removed, path)
+			c.Removed++
+		}
+	}
+	for _, layer := range slices.Sorted(maps.Keys(counts)) {
+		r.Layers = append(r.Layers, *counts[layer])
+	}
+	return r, nil
 }
 
 // hasStaged reports whether the index differs from HEAD.

@@ -116,8 +116,7 @@ func TestCommit(t *testing.T) {
 				file("storage/pool.yaml", "storage", "p1\n"),
 				file("flux/ks.yaml", "flux", "ks1\n"),
 			))
-			msg := CommitMessage("stretch: render demo-eu", res)
-			if err := Commit(dir, res, msg); err != nil {
+			if err := Commit(dir, res, "stretch: render demo-eu"); err != nil {
 				t.Fatalf("Commit: %v", err)
 			}
 			diffStrings(t, "committed files", runGitT(t, repo, "show", "--name-status", "--format=", "HEAD"),
@@ -132,8 +131,7 @@ func TestCommit(t *testing.T) {
 				file("storage/cluster.yaml", "storage", "c2\n"),
 				file("flux/ks.yaml", "flux", "ks1\n"),
 			))
-			msg = CommitMessage("stretch: render demo-eu", res)
-			if err := Commit(dir, res, msg); err != nil {
+			if err := Commit(dir, res, "stretch: render demo-eu"); err != nil {
 				t.Fatalf("second Commit: %v", err)
 			}
 			diffStrings(t, "committed files", runGitT(t, repo, "show", "--name-status", "--format=", "HEAD"),
@@ -148,7 +146,7 @@ func TestCommit(t *testing.T) {
 				file("storage/cluster.yaml", "storage", "c2\n"),
 				file("flux/ks.yaml", "flux", "ks1\n"),
 			))
-			err := Commit(dir, res, CommitMessage("stretch: render demo-eu", res))
+			err := Commit(dir, res, "stretch: render demo-eu")
 			if !errors.Is(err, ErrNothingToCommit) {
 				t.Fatalf("third Commit: %v, want ErrNothingToCommit", err)
 			}
@@ -296,4 +294,20 @@ func TestCommitNilResult(t *testing.T) {
 	if want := "commit bundle in " + dir + ": no write result"; err == nil || err.Error() != want {
 		t.Errorf("error: %v, want %s", err, want)
 	}
+}
+
+// TestCommitAfterUncommittedRender commits what two renders wrote when the
+// first was not committed: the message counts what is committed, not what
+// the second render changed.
+func TestCommitAfterUncommittedRender(t *testing.T) {
+	t.Parallel()
+	repo := newRepo(t)
+	b := mustNew(t, file("storage/cluster.yaml", "storage", "c1\n"), file("flux/ks.yaml", "flux", "ks1\n"))
+	mustWrite(t, repo, b)
+	res := mustWrite(t, repo, b) // everything unchanged
+	if err := Commit(repo, res, "stretch: render demo-eu"); err != nil {
+		t.Fatalf("Commit: %v", err)
+	}
+	diffStrings(t, "message", runGitT(t, repo, "log", "-1", "--format=%B"),
+		"stretch: render demo-eu\n\nflux: 1 added, 0 changed, 0 removed\nstorage: 1 added, 0 changed, 0 removed\n\n")
 }

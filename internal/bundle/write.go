@@ -33,6 +33,9 @@ type Result struct {
 	ManifestChanged bool
 	// Layers summarises the lists per layer, sorted by layer.
 	Layers []LayerSummary
+
+	// layers maps every path of the lists to its layer, for Commit.
+	layers map[string]string
 }
 
 // LayerSummary counts the files of one layer in each list of a Result.
@@ -198,7 +201,7 @@ func (p *plan) removeStale() error {
 
 // result turns an applied plan into a Result.
 func (p *plan) result() *Result {
-	r := &Result{ManifestChanged: p.manifestChanged}
+	r := &Result{ManifestChanged: p.manifestChanged, layers: map[string]string{}}
 	layers := make(map[string]*LayerSummary)
 	count := func(layer string) *LayerSummary {
 		s, ok := layers[layer]
@@ -209,6 +212,7 @@ func (p *plan) result() *Result {
 		return s
 	}
 	for _, a := range p.files {
+		r.layers[a.file.Path] = a.file.Layer
 		s := count(a.file.Layer)
 		switch a.kind {
 		case actionAdd:
@@ -226,6 +230,7 @@ func (p *plan) result() *Result {
 		}
 	}
 	for _, f := range p.remove {
+		r.layers[f.path] = f.layer
 		r.Removed = append(r.Removed, f.path)
 		count(f.layer).Removed++
 	}

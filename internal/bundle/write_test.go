@@ -21,11 +21,21 @@ func demoBundle(t *testing.T) *Bundle {
 	)
 }
 
-// checkResult compares a Result with the expected one.
+// checkResult compares a Result with the expected one, and checks that it
+// knows the layer of every path it lists (for Commit's message).
 func checkResult(t *testing.T, got, want *Result) {
 	t.Helper()
-	if !reflect.DeepEqual(got, want) {
-		t.Errorf("Result:\n got %+v\nwant %+v", got, want)
+	for _, list := range [][]string{got.Added, got.Changed, got.Unchanged, got.Adopted, got.Removed} {
+		for _, p := range list {
+			if got.layers[p] == "" {
+				t.Errorf("Result has no layer for %s", p)
+			}
+		}
+	}
+	g := *got
+	g.layers = nil
+	if !reflect.DeepEqual(&g, want) {
+		t.Errorf("Result:\n got %+v\nwant %+v", &g, want)
 	}
 }
 

@@ -123,26 +123,17 @@ func (o *RenderOptions) Run(ctx context.Context) error {
 	}
 	printResult(o.Out, o.OutDir, res)
 	if o.Commit {
-		msg := bundle.CommitMessage(fmt.Sprintf("stretch: render %s", f.Topology.Metadata.Name), res)
-		switch err := bundle.Commit(o.OutDir, res, msg); {
+		title := "stretch: render " + f.Topology.Metadata.Name
+		switch err := bundle.Commit(o.OutDir, res, title); {
 		case errors.Is(err, bundle.ErrNothingToCommit):
 			fmt.Fprintln(o.Out, "nothing to commit")
 		case err != nil:
 			return failed(ExitError, err)
 		default:
-			fmt.Fprintln(o.Out, "committed:", firstLine(msg))
+			fmt.Fprintln(o.Out, "committed:", title)
 		}
 	}
 	return nil
-}
-
-func firstLine(s string) string {
-	for i, c := range s {
-		if c == '\n' {
-			return s[:i]
-		}
-	}
-	return s
 }
 
 // printResult lists what Write did, one file a line, then a summary.
