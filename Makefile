@@ -50,17 +50,19 @@ lint:
 fmt:
 	gofmt -w $$(git ls-files '*.go')
 
-# dist builds release archives and writes their sha256 into krew.yaml.
+# dist builds release archives (the binary, the kubectl completion shim,
+# LICENSE and README.md) and writes dist/krew.yaml with their sha256. A
+# release copies dist/krew.yaml over krew.yaml when VERSION is its tag.
 dist:
 	rm -rf dist && mkdir -p dist
 	set -e; for p in $(PLATFORMS); do \
 	  os=$${p%/*}; arch=$${p#*/}; d=dist/kubectl-stretch_$${os}_$${arch}; mkdir -p $$d; \
 	  CGO_ENABLED=0 GOOS=$$os GOARCH=$$arch $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $$d/kubectl-stretch ./cmd/kubectl-stretch; \
-	  cp LICENSE README.md $$d/; \
-	  tar --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner -C $$d -cf - kubectl-stretch LICENSE README.md | gzip -n -9 > $$d.tar.gz; \
+	  cp LICENSE README.md plugins/kubectl/kubectl_complete-stretch $$d/; \
+	  tar --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner -C $$d -cf - kubectl-stretch kubectl_complete-stretch LICENSE README.md | gzip -n -9 > $$d.tar.gz; \
 	  rm -rf $$d; \
 	done
-	$(GO) run ./cmd/krew-manifest -version $(KREW_VERSION) -dist dist -o krew.yaml
+	$(GO) run ./cmd/krew-manifest -version $(KREW_VERSION) -dist dist -o dist/krew.yaml
 
 clean:
 	rm -rf $(BIN) out dist

@@ -102,8 +102,10 @@ func Manifest(version, distDir string) (*Plugin, error) {
 			Selector: metav1.LabelSelector{MatchLabels: map[string]string{"os": pl.OS, "arch": pl.Arch}},
 			URI:      fmt.Sprintf("%s/releases/download/%s/%s", Repository, version, name),
 			Sha256:   sum,
-			Files:    []FileOperation{{From: "kubectl-stretch", To: "."}, {From: "LICENSE", To: "."}},
-			Bin:      "kubectl-stretch",
+			Files: []FileOperation{
+				{From: "kubectl-stretch", To: "."}, {From: "kubectl_complete-stretch", To: "."}, {From: "LICENSE", To: "."},
+			},
+			Bin: "kubectl-stretch",
 		})
 	}
 	return p, nil
