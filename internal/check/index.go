@@ -1,6 +1,7 @@
 package check
 
 import (
+	"iter"
 	"slices"
 	"strings"
 
@@ -39,6 +40,18 @@ type index struct {
 	workloads []*workload
 	// owner maps a pod's UID to the workload it belongs to.
 	owner map[types.UID]*workload
+}
+
+// present yields the topology's nodes that are in the cluster, in topology
+// order, with their Node. A node that is missing is NODE001's to report.
+func (idx *index) present(m *topology.Model) iter.Seq2[topology.NodeModel, *corev1.Node] {
+	return func(yield func(topology.NodeModel, *corev1.Node) bool) {
+		for _, n := range m.Nodes {
+			if node := idx.nodes[n.Name]; node != nil && !yield(n, node) {
+				return
+			}
+		}
+	}
 }
 
 // workload is a Deployment or StatefulSet in a user namespace.

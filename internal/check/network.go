@@ -261,11 +261,7 @@ func checkCalicoAddresses(s *Snapshot, m *topology.Model) []Result {
 	idx := s.index(m)
 	var out []Result
 	checked := 0
-	for _, n := range m.Nodes {
-		node := idx.nodes[n.Name]
-		if node == nil {
-			continue
-		}
+	for n, node := range idx.present(m) {
 		checked++
 		got, ok := node.Annotations[annotationIPv4Address]
 		addr, _, _ := strings.Cut(got, "/")

@@ -102,11 +102,7 @@ func checkLabel(s *Snapshot, m *topology.Model, key string, want func(topology.N
 	idx := s.index(m)
 	var out []Result
 	checked := 0
-	for _, n := range m.Nodes {
-		node := idx.nodes[n.Name]
-		if node == nil {
-			continue // NODE001
-		}
+	for n, node := range idx.present(m) {
 		checked++
 		got, has := node.Labels[key]
 		w := want(n)
@@ -157,11 +153,7 @@ func checkTaints(s *Snapshot, m *topology.Model) []Result {
 	idx := s.index(m)
 	var out []Result
 	managed := []string{topology.TaintArbiter, topology.TaintStorage, topology.TaintControlPlane}
-	for _, n := range m.Nodes {
-		node := idx.nodes[n.Name]
-		if node == nil {
-			continue
-		}
+	for n, node := range idx.present(m) {
 		want := n.InstalledTaints()
 		for _, t := range want {
 			if !slices.ContainsFunc(node.Spec.Taints, func(nt corev1.Taint) bool {
@@ -235,11 +227,7 @@ func checkNodesReady(s *Snapshot, m *topology.Model) []Result {
 	idx := s.index(m)
 	var out []Result
 	readyCount := 0
-	for _, n := range m.Nodes {
-		node := idx.nodes[n.Name]
-		if node == nil {
-			continue
-		}
+	for n, node := range idx.present(m) {
 		if ready(node) {
 			readyCount++
 			continue
