@@ -5,11 +5,11 @@
 // yaml.v3's encoder is a port of libyaml's event emitter: every node
 // becomes events in a queue, every scalar is analysed and copied several
 // times. For the trees Kubernetes manifests are made of (block mappings and
-// sequences of single-line scalars, flow lists, head comments such as
+// sequences of scalars, flow lists, literal blocks, head comments such as
 // Helm's "# Source:" lines) the result is fully determined by a few rules,
 // which Append applies directly. Any tree outside that subset
-// (line and foot comments, anchors, aliases, explicit tags, multi-line or
-// non-ASCII scalars, long keys) is reported as not handled, and Encode
+// (line and foot comments, anchors, aliases, explicit tags, folded or
+// non-ASCII scalars, multi-line keys, long keys) is reported as not handled, and Encode
 // hands it to yaml.v3 whole, so the output is the same bytes either way.
 // The tests hold the two to that on a corpus and under fuzzing.
 package emit
@@ -178,7 +178,7 @@ func (w *writer) sequence(s *yaml.Node, col int, inline bool) bool {
 func (w *writer) after(v *yaml.Node, col, inner int, dash bool) bool {
 	switch {
 	case v.Kind == yaml.ScalarNode:
-		return w.lineScalar(v)
+		return w.lineScalar(v, inner)
 	case !isCollection(v):
 		return false
 	case len(v.Content) == 0 || v.Style == yaml.FlowStyle:
@@ -201,8 +201,12 @@ func (w *writer) after(v *yaml.Node, col, inner int, dash bool) bool {
 	}
 }
 
-// lineScalar writes " value\n", or just "\n" for an empty plain scalar.
-func (w *writer) lineScalar(v *yaml.Node) bool {
+// lineScalar writes " value\n", or just "\n" for an empty plain scalar,
+// or a literal block whose lines are indented to column inner.
+func (w *writer) lineScalar(v *yaml.Node, inner int) bool {
+	if isLiteral(v) {
+		return w.literal(v, inner)
+	}
 	mark := len(w.buf)
 	w.buf = append(w.buf, ' ')
 	if !w.scalar(v, inBlock) {

@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -98,7 +100,12 @@ func TestAppendCases(t *testing.T) {
 		{"flow root", "[a, {b: c}]\n", true},
 		{"anchor", "a: &x 1\nb: *x\n", false},
 		{"tag", "a: !!binary aGk=\nb: !custom x\n", false},
-		{"literal", "a: |\n  x\n  y\n", false},
+		{"literal", "a: |\n  x\n\n  y\nb:\n  c: |-\n    x\n     y\nd:\n- |\n  x\n- e: |\n    y\n  f: 1\ng:\n- - |-\n    z\n", true},
+		{"literal keep", "a: |+\n  x\n\n", false},
+		{"literal with an indentation indicator", "a: |2\n   x\n  y\n", false},
+		{"literal line ending in a space", "a: \"x \\ny\"\n", false},
+		{"multi-line key", "? |\n  x\n: 1\n", false},
+		{"multi-line in a flow list", "a: [\"x\\ny\"]\n", false},
 		{"folded", "a: >\n  x\n", false},
 		{"unicode", "a: grüße\n", false},
 		{"tab", "a: \"x\\ty\"\n", false},
@@ -207,7 +214,8 @@ func TestAppendRepository(t *testing.T) {
 // FuzzAppend decodes arbitrary YAML and requires Append to write every
 // document it accepts exactly as yaml.v3 does.
 func FuzzAppend(f *testing.F) {
-	for _, s := range []string{"a: 1\n", "- a\n- b: [c]\n", "a:\n  b: ''\n  c: \"x\"\n", "k: 'x: y'\n", "a: -\n"} {
+	for _, s := range []string{"a: 1\n", "- a\n- b: [c]\n", "a:\n  b: ''\n  c: \"x\"\n", "k: 'x: y'\n", "a: -\n",
+		"a: |\n  x\n\n  y\n", "- |-\n  x\n   y\n", "a:\n- b: |\n    x\n  c: |+\n    y\n\n"} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, in []byte) {
@@ -228,12 +236,13 @@ func FuzzAppend(f *testing.F) {
 // as a head comment of a key and of a document. Append must write each as
 // yaml.v3 does, or decline it.
 func FuzzScalar(f *testing.F) {
-	for _, s := range []string{"", "x", "1", "a: b", "- x", "0b-1", "2001-12-14", "'", "\"\\", "# c", "#"} {
+	for _, s := range []string{"", "x", "1", "a: b", "- x", "0b-1", "2001-12-14", "'", "\"\\", "# c", "#",
+		"x\ny\n", "x\n\ny", " x\ny", "x \ny", "x\n\n", "\n", "x\n y\n"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, v string) {
 		other := func() *yaml.Node { return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: "k"} }
-		for _, st := range []yaml.Style{0, yaml.SingleQuotedStyle, yaml.DoubleQuotedStyle} {
+		for _, st := range []yaml.Style{0, yaml.SingleQuotedStyle, yaml.DoubleQuotedStyle, yaml.LiteralStyle} {
 			for _, tag := range []string{"", "!!str", "!!int", "!!null", "!!float", "!!bool", "!!timestamp"} {
 				n := func() *yaml.Node { return &yaml.Node{Kind: yaml.ScalarNode, Tag: tag, Style: st, Value: v} }
 				mapping := func(style yaml.Style, kv ...*yaml.Node) *yaml.Node {
@@ -290,5 +299,57 @@ func BenchmarkEncode(b *testing.B) {
 				b.Fatalf("wrote %d bytes, want %d: the patched stream less its separators", buf.Len(), want)
 			}
 		})
+	}
+}
+
+// TestAppendRandomTrees builds random trees of mappings, sequences and
+// strings of several lines, in every style the patcher meets, from a fixed
+// seed, and requires Append to write each as yaml.v3 does or decline it.
+// Enough of them must be handled for the test to mean something.
+func TestAppendRandomTrees(t *testing.T) {
+	t.Parallel()
+	r := rand.New(rand.NewPCG(1, 2))
+	parts := []string{"x", "y z", "", " ", "  a", "b ", "#c", "- d", "e: f", "'", "\"", "1", "true"}
+	text := func() string {
+		var b strings.Builder
+		for i := range r.IntN(4) + 1 {
+			if i > 0 {
+				b.WriteString("\n")
+			}
+			b.WriteString(parts[r.IntN(len(parts))])
+		}
+		if r.IntN(3) == 0 {
+			b.WriteString("\n")
+		}
+		return b.String()
+	}
+	var node func(depth int) *yaml.Node
+	node = func(depth int) *yaml.Node {
+		switch k := r.IntN(5); {
+		case depth > 3 || k < 2:
+			style := []yaml.Style{0, yaml.LiteralStyle, yaml.DoubleQuotedStyle, yaml.SingleQuotedStyle}[r.IntN(4)]
+			return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Style: style, Value: text()}
+		case k < 4:
+			m := &yaml.Node{Kind: yaml.MappingNode}
+			for i := range r.IntN(3) + 1 {
+				m.Content = append(m.Content, &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: "k" + strconv.Itoa(i)}, node(depth+1))
+			}
+			return m
+		default:
+			s := &yaml.Node{Kind: yaml.SequenceNode}
+			for range r.IntN(3) + 1 {
+				s.Content = append(s.Content, node(depth+1))
+			}
+			return s
+		}
+	}
+	handled := 0
+	for range 20000 {
+		if n := node(0); n.Kind != yaml.ScalarNode && same(t, n) {
+			handled++
+		}
+	}
+	if handled < 500 {
+		t.Errorf("only %d of 20000 random trees were handled", handled)
 	}
 }

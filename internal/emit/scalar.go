@@ -92,6 +92,50 @@ func (w *writer) scalar(s *yaml.Node, pos position) bool {
 	return true
 }
 
+// isLiteral reports whether yaml.v3 writes the scalar s as a literal block
+// ("|"): it is in literal style, or has no style and holds a line break.
+func isLiteral(s *yaml.Node) bool {
+	if s.Style&(yaml.SingleQuotedStyle|yaml.DoubleQuotedStyle) != 0 {
+		return false
+	}
+	return s.Style&yaml.LiteralStyle != 0 || s.Style&yaml.FoldedStyle == 0 && strings.Contains(s.Value, "\n")
+}
+
+// literal writes the block value or item s as a literal block, its lines
+// indented to column inner, when it is in the subset: printable ASCII
+// lines, the first not starting with a space (which would need an
+// indentation indicator), no line ending in a space (yaml.v3 then quotes
+// it), and at most one final line break ("|" or "|-"; "|+" is left to
+// yaml.v3).
+func (w *writer) literal(s *yaml.Node, inner int) bool {
+	v := s.Value
+	if s.Anchor != "" || hasComments(s) || s.Style&^yaml.LiteralStyle != 0 ||
+		s.Tag != "" && s.Tag != tagStr && resolve(v) != s.Tag ||
+		v == "" || v[0] == ' ' || v[0] == '\n' || strings.HasSuffix(v, "\n\n") ||
+		strings.HasSuffix(v, " ") || strings.Contains(v, " \n") {
+		return false
+	}
+	for i := 0; i < len(v); i++ {
+		if c := v[i]; (c < 0x20 || c > 0x7e) && c != '\n' {
+			return false
+		}
+	}
+	body, chomp := strings.CutSuffix(v, "\n")
+	w.buf = append(w.buf, " |"...)
+	if !chomp {
+		w.buf = append(w.buf, '-')
+	}
+	w.buf = append(w.buf, '\n')
+	for line := range strings.SplitSeq(body, "\n") {
+		if line != "" {
+			w.indent(inner)
+			w.buf = append(w.buf, line...)
+		}
+		w.buf = append(w.buf, '\n')
+	}
+	return true
+}
+
 // simpleText reports whether v is printable ASCII on one line with no tab:
 // the only text this package writes. Anything else (line breaks, tabs,
 // control characters, other scripts) goes to yaml.v3.
