@@ -65,12 +65,32 @@ func Unmarshal(data []byte, v any) error {
 // indices and map keys (spec.containers[1].ports[0].containerPort), found
 // by reading data up to the error's offset. encoding/json's own Field
 // leaves indices and map keys out; it is the answer when the two disagree.
+//
+// The path read is trusted only when it ends exactly at the error's offset
+// on a value of the kind the error names (a number with the same digits),
+// and its field names extend the decoder's Field without the Go names of
+// embedded structs (TypeMeta, VolumeSource). A type's own UnmarshalJSON
+// reports offsets within its value, not the document, and is caught so.
 func typeErrorPath(data []byte, te *json.UnmarshalTypeError) string {
-	p := pathAt(data, te.Offset)
-	if strings.HasPrefix(indexless.ReplaceAllString(p, ""), te.Field) {
+	p, value, ok := pathAt(data, te.Offset)
+	sameValue := value == te.Value || te.Value == "number" && strings.HasPrefix(value, "number ")
+	if ok && sameValue && strings.HasPrefix(indexless.ReplaceAllString(p, ""), jsonNames(te.Field)) {
 		return p
 	}
 	return te.Field
+}
+
+// jsonNames drops from a decoder's Field the Go names of embedded structs:
+// the segments that start with an upper-case letter, which JSON field
+// names of Kubernetes objects never do.
+func jsonNames(field string) string {
+	var keep []string
+	for seg := range strings.SplitSeq(field, ".") {
+		if seg != "" && (seg[0] < 'A' || seg[0] > 'Z') {
+			keep = append(keep, seg)
+		}
+	}
+	return strings.Join(keep, ".")
 }
 
 // indexless matches the list indices of a path.
@@ -85,9 +105,12 @@ type frame struct {
 }
 
 // pathAt returns the path of the value that ends at or after offset in the
-// JSON document data.
-func pathAt(data []byte, offset int64) string {
+// JSON document data, that value described as encoding/json describes it
+// in a type error ("number 8080", "string", "object"), and whether it ends
+// exactly at offset.
+func pathAt(data []byte, offset int64) (path, value string, exact bool) {
 	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
 	var stack []*frame
 	begin := func() { // a value starts in the innermost container
 		if n := len(stack); n > 0 && !stack[n-1].object {
@@ -104,15 +127,18 @@ func pathAt(data []byte, offset int64) string {
 		if err != nil {
 			break
 		}
+		value = ""
 		switch t := tok.(type) {
 		case json.Delim:
 			switch t {
 			case '{':
 				begin()
 				stack = append(stack, &frame{object: true, expectKey: true})
+				value = "object"
 			case '[':
 				begin()
 				stack = append(stack, &frame{index: -1})
+				value = "array"
 			default:
 				stack = stack[:len(stack)-1]
 				end()
@@ -124,11 +150,21 @@ func pathAt(data []byte, offset int64) string {
 			}
 			begin()
 			end()
+			value = "string"
+		case json.Number:
+			begin()
+			end()
+			value = "number " + t.String()
+		case bool:
+			begin()
+			end()
+			value = "bool"
 		default:
 			begin()
 			end()
 		}
 	}
+	exact = dec.InputOffset() == offset
 	var b strings.Builder
 	for _, f := range stack {
 		switch {
@@ -141,5 +177,5 @@ func pathAt(data []byte, offset int64) string {
 			b.WriteString("[" + strconv.Itoa(f.index) + "]")
 		}
 	}
-	return b.String()
+	return b.String(), value, exact
 }
