@@ -340,23 +340,34 @@ func WriteExample(path string, topology []byte, workloadsDir, workloadsFile stri
 	if err != nil && !scaffold {
 		return nil, fmt.Errorf("example workloads: %w", err)
 	}
+	// created is the outermost folder this call creates, removed again if
+	// it fails.
+	created := ""
+	for d := apps; ; d = filepath.Dir(d) {
+		if _, err := os.Stat(d); err == nil || d == filepath.Dir(d) {
+			break
+		}
+		created = d
+	}
+	undo := func(err error) ([]string, error) {
+		if created != "" {
+			os.RemoveAll(created)
+		}
+		return nil, err
+	}
 	var written []string
 	if scaffold {
 		if err := os.MkdirAll(apps, 0o755); err != nil {
-			return nil, fmt.Errorf("example workloads: %w", err)
+			return undo(fmt.Errorf("example workloads: %w", err))
 		}
 		file := filepath.Join(apps, workloadsFile)
 		if err := WriteFile(file, workloads); err != nil {
-			os.RemoveAll(apps)
-			return nil, err
+			return undo(err)
 		}
 		written = append(written, file)
 	}
 	if err := WriteFile(path, topology); err != nil {
-		if scaffold {
-			os.RemoveAll(apps)
-		}
-		return nil, err
+		return undo(err)
 	}
 	return append([]string{path}, written...), nil
 }

@@ -651,4 +651,12 @@ func TestWriteExample(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(other, "apps")); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("apps/ was left behind: %v", err)
 	}
+	// Nor the folders it created for them.
+	deep := filepath.Join(other, "new", "sub", strings.Repeat("t", 300)+".yaml")
+	if _, err := WriteExample(deep, []byte("t\n"), "apps", "shop.yaml", []byte("w\n")); err == nil {
+		t.Fatal("WriteExample of a name too long succeeded")
+	}
+	if _, err := os.Stat(filepath.Join(other, "new")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("new/ was left behind: %v", err)
+	}
 }

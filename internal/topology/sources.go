@@ -74,10 +74,11 @@ func (f *File) CheckSources(baseDir string) error {
 
 // IsManifestFile reports whether a file of a workloads folder (or a
 // folder given to lint) is read as manifests: a .yaml or .yml file other
-// than a kustomization.yaml.
+// than a kustomization file (kustomization.yaml or .yml, in any case).
 func IsManifestFile(name string) bool {
-	ext := strings.ToLower(filepath.Ext(name))
-	return (ext == ".yaml" || ext == ".yml") && filepath.Base(name) != "kustomization.yaml"
+	base := strings.ToLower(filepath.Base(name))
+	ext := filepath.Ext(base)
+	return (ext == ".yaml" || ext == ".yml") && base != "kustomization.yaml" && base != "kustomization.yml"
 }
 
 // holdsYAML reports whether dir holds a manifest file, as a workloads

@@ -106,3 +106,15 @@ func TestLoadWithSources(t *testing.T) {
 		t.Errorf("LoadWithSources on the example: %v", err)
 	}
 }
+
+func TestIsManifestFile(t *testing.T) {
+	t.Parallel()
+	for name, want := range map[string]bool{
+		"app.yaml": true, "app.YML": true, "dir/app.yml": true, "app.json": false, "yaml": false,
+		"kustomization.yaml": false, "Kustomization.yaml": false, "dir/kustomization.yml": false, "kustomization.json": false,
+	} {
+		if got := IsManifestFile(name); got != want {
+			t.Errorf("IsManifestFile(%q) = %v, want %v", name, got, want)
+		}
+	}
+}
