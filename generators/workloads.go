@@ -62,17 +62,9 @@ func (workloadsGenerator) Generate(ctx context.Context, in *Input) ([]Object, er
 // with the added PodDisruptionBudgets at the end. Errors name the file and
 // line of the bad field, when the source is a folder.
 func patchFiles(files []source.File, policy spread.Policy) ([]*kyaml.RNode, []Finding, error) {
-	var objs []*kyaml.RNode
-	var origin []string
-	for _, f := range files {
-		nodes, err := spread.Read(f.Data)
-		if err != nil {
-			return nil, nil, spread.InFile(err, f.Name)
-		}
-		for range nodes {
-			origin = append(origin, f.Name)
-		}
-		objs = append(objs, nodes...)
+	objs, origin, err := spread.ReadFiles(files)
+	if err != nil {
+		return nil, nil, err
 	}
 	res, err := spread.Patch(objs, policy)
 	if err != nil {

@@ -11,8 +11,6 @@ import (
 	"sort"
 	"text/tabwriter"
 
-	kyaml "sigs.k8s.io/kustomize/kyaml/yaml"
-
 	"github.com/stretch-dev/kubectl-stretch/internal/report"
 	"github.com/stretch-dev/kubectl-stretch/internal/spread"
 	"github.com/stretch-dev/kubectl-stretch/internal/topology"
@@ -113,21 +111,17 @@ func Files(paths []string) ([]string, error) {
 // replicas. Bad YAML in a file is an error naming the file.
 func Run(files []string, p spread.Policy) (*Report, error) {
 	p.Lint = true
-	var objs []*kyaml.RNode
-	var origin []string
+	in := make([]spread.File, 0, len(files))
 	for _, f := range files {
 		data, err := os.ReadFile(f)
 		if err != nil {
 			return nil, fmt.Errorf("lint: %w", err)
 		}
-		nodes, err := spread.Read(data)
-		if err != nil {
-			return nil, fmt.Errorf("lint: %w", spread.InFile(err, f))
-		}
-		for range nodes {
-			origin = append(origin, f)
-		}
-		objs = append(objs, nodes...)
+		in = append(in, spread.File{Name: f, Data: data})
+	}
+	objs, origin, err := spread.ReadFiles(in)
+	if err != nil {
+		return nil, fmt.Errorf("lint: %w", err)
 	}
 	fileOf := map[string]string{}
 	for i, o := range objs {

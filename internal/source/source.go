@@ -20,6 +20,7 @@ import (
 	"sigs.k8s.io/kustomize/kyaml/kio"
 	"sigs.k8s.io/yaml"
 
+	"github.com/stretch-dev/kubectl-stretch/internal/spread"
 	"github.com/stretch-dev/kubectl-stretch/internal/topology"
 )
 
@@ -27,16 +28,11 @@ import (
 // the topology does not say otherwise.
 const KubeVersion = "v1.35.4"
 
-// File is YAML a source gives: one file of a folder source, or the whole
-// output of a kustomize build or a Helm chart.
-type File struct {
-	// Name is the file's path (the topology's folder joined with the
-	// source's path and the file's name), for errors that name the file
-	// and line; empty for built output, which is in no file.
-	Name string
-	// Data is a multi-document YAML stream.
-	Data []byte
-}
+// File is YAML a source gives: one file of a folder source, named by its
+// path (the topology's folder joined with the source's path and the file's
+// name), or the whole output of a kustomize build or a Helm chart, with no
+// name. It is what spread.ReadFiles reads.
+type File = spread.File
 
 // Load renders one source to YAML: a folder's files in name order, or the
 // single stream of a kustomize build or a Helm chart. Paths are relative

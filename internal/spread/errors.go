@@ -11,7 +11,7 @@ import (
 // joined with errors.Join; match one with errors.As.
 type DocumentError struct {
 	// File names the file the document was read from, when the caller
-	// knows it (see InFile and InFiles); empty for a stream such as
+	// knows it (see ReadFiles and InFiles); empty for a stream such as
 	// standard input.
 	File string
 	// Document is the 1-based position of the document in its file or
@@ -82,9 +82,9 @@ func (e *DocumentError) Error() string {
 	return b.String()
 }
 
-// InFile names file as the file of every DocumentError in err (one, or
+// inFile names file as the file of every DocumentError in err (one, or
 // several joined) that names none, and returns err.
-func InFile(err error, file string) error {
+func inFile(err error, file string) error {
 	for _, de := range documentErrors(err) {
 		if de.File == "" {
 			de.File = file

@@ -174,19 +174,15 @@ func TestReadAndInFiles(t *testing.T) {
 		{"a.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n"},
 		{"b.yaml", "# b\n" + goodDeployment + "---\n" + strings.Replace(goodDeployment, "replicas: 1", "replicas: two", 1)},
 	}
-	var objs []*kyaml.RNode
-	var origin []string
+	var in []File
 	for _, f := range files {
-		nodes, err := Read([]byte(f.data))
-		if err != nil {
-			t.Fatalf("Read %s: %v", f.name, err)
-		}
-		for range nodes {
-			origin = append(origin, f.name)
-		}
-		objs = append(objs, nodes...)
+		in = append(in, File{Name: f.name, Data: []byte(f.data)})
 	}
-	_, err := Patch(objs, testPolicy())
+	objs, origin, err := ReadFiles(in)
+	if err != nil {
+		t.Fatalf("ReadFiles: %v", err)
+	}
+	_, err = Patch(objs, testPolicy())
 	want := `b.yaml:17:13: Deployment shop/web: spec.replicas: expected an integer, got the string "two"`
 	if err = InFiles(err, origin); err == nil || err.Error() != want {
 		t.Errorf("Patch: %v\nwant %s", err, want)
@@ -196,10 +192,10 @@ func TestReadAndInFiles(t *testing.T) {
 		t.Errorf("the error's document in b.yaml: %+v, want 2", de)
 	}
 
-	_, err = Read([]byte("kind: ConfigMap\n---\nkind: [\n"))
+	_, _, err = ReadFiles(append(in, File{Name: "bad.yaml", Data: []byte("kind: ConfigMap\n---\nkind: [\n")}))
 	want = "bad.yaml:3: yaml: did not find expected node content"
-	if err = InFile(err, "bad.yaml"); err == nil || err.Error() != want {
-		t.Errorf("Read: %v\nwant %s", err, want)
+	if err == nil || err.Error() != want {
+		t.Errorf("ReadFiles: %v\nwant %s", err, want)
 	}
 }
 

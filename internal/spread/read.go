@@ -47,3 +47,30 @@ func listItems(n *kyaml.Node) ([]*kyaml.Node, bool) {
 	}
 	return items.Content, true
 }
+
+// File is YAML read from a named file, or built (a kustomize build, a Helm
+// chart's output) with no name.
+type File struct {
+	// Name is the file's path, for errors that name the file and line;
+	// empty for built output.
+	Name string
+	// Data is a multi-document YAML stream.
+	Data []byte
+}
+
+// ReadFiles reads files as one set of objects for Patch, each with Read:
+// objs in file order, and origin[i] the name of the file of objs[i], for
+// InFiles. A file that does not parse is an error naming it.
+func ReadFiles(files []File) (objs []*kyaml.RNode, origin []string, err error) {
+	for _, f := range files {
+		nodes, err := Read(f.Data)
+		if err != nil {
+			return nil, nil, inFile(err, f.Name)
+		}
+		for range nodes {
+			origin = append(origin, f.Name)
+		}
+		objs = append(objs, nodes...)
+	}
+	return objs, origin, nil
+}
