@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"maps"
 	"os/exec"
 	"slices"
 	"strings"
@@ -147,16 +146,15 @@ func findWorkTree(dir string, env []string) (*gitRepo, string, error) {
 	return &gitRepo{top: lines[0], env: env}, lines[1], nil
 }
 
-// stagedResult returns what the index holds of res's files, staged by
-// Commit into an index that held nothing else: added, modified and deleted
-// paths with their layers, as a Result for CommitMessage.
+// stagedResult counts per layer what the index holds of res's files,
+// staged by Commit into an index that held nothing else: the Result whose
+// Layers CommitMessage writes.
 func (g *gitRepo) stagedResult(prefix string, res *Result) (*Result, error) {
 	out, err := g.run(nil, "diff", "--cached", "--name-status", "--no-renames", "-z")
 	if err != nil {
 		return nil, err
 	}
-	r := &Result{}
-	counts := map[string]*LayerSummary{}
+	layers := tally{}
 	fields := strings.Split(strings.TrimSuffix(out, "\x00"), "\x00")
 	for i := 0; i+1 < len(fields); i += 2 {
 		status, path := fields[i], strings.TrimPrefix(fields[i+1], prefix)
@@ -164,27 +162,16 @@ func (g *gitRepo) stagedResult(prefix string, res *Result) (*Result, error) {
 		if !ok {
 			continue // the manifest
 		}
-		c := counts[layer]
-		if c == nil {
-			c = &LayerSummary{Layer: layer}
-			counts[layer] = c
-		}
-		switch status {
+		switch c := layers.of(layer); status {
 		case "A":
-			r.Added = append(r.Added, path)
 			c.Added++
 		case "M", "T":
-			r.Changed = append(r.Changed, path)
 			c.Changed++
 		case "D":
-			r.Removed = append(r.Removed, path)
 			c.Removed++
 		}
 	}
-	for _, layer := range slices.Sorted(maps.Keys(counts)) {
-		r.Layers = append(r.Layers, *counts[layer])
-	}
-	return r, nil
+	return &Result{Layers: layers.sorted()}, nil
 }
 
 // hasStaged reports whether the index differs from HEAD.

@@ -3,6 +3,7 @@ package bundle
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -202,15 +203,8 @@ func (p *plan) removeStale() error {
 // result turns an applied plan into a Result.
 func (p *plan) result() *Result {
 	r := &Result{ManifestChanged: p.manifestChanged, layers: map[string]string{}}
-	layers := make(map[string]*LayerSummary)
-	count := func(layer string) *LayerSummary {
-		s, ok := layers[layer]
-		if !ok {
-			s = &LayerSummary{Layer: layer}
-			layers[layer] = s
-		}
-		return s
-	}
+	layers := tally{}
+	count := layers.of
 	for _, a := range p.files {
 		r.layers[a.file.Path] = a.file.Layer
 		s := count(a.file.Layer)
@@ -238,15 +232,30 @@ func (p *plan) result() *Result {
 		r.Kept = append(r.Kept, f.path)
 		count(f.layer).Kept++
 	}
-	names := make([]string, 0, len(layers))
-	for name := range layers {
-		names = append(names, name)
-	}
-	slices.Sort(names)
-	for _, name := range names {
-		r.Layers = append(r.Layers, *layers[name])
-	}
+	r.Layers = layers.sorted()
 	return r
+}
+
+// tally counts a Result's files per layer.
+type tally map[string]*LayerSummary
+
+// of returns the counts of layer.
+func (t tally) of(layer string) *LayerSummary {
+	s, ok := t[layer]
+	if !ok {
+		s = &LayerSummary{Layer: layer}
+		t[layer] = s
+	}
+	return s
+}
+
+// sorted returns the counts sorted by layer, for Result.Layers.
+func (t tally) sorted() []LayerSummary {
+	var out []LayerSummary
+	for _, layer := range slices.Sorted(maps.Keys(t)) {
+		out = append(out, *t[layer])
+	}
+	return out
 }
 
 // abs turns a bundle path into a path on disk.
