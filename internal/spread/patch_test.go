@@ -44,6 +44,17 @@ type casePolicy struct {
 	ZoneBoundStorageClasses []string `yaml:"zoneBoundStorageClasses"`
 }
 
+// loadCase returns a case's policy and input.
+func loadCase(t *testing.T, dir string) (Policy, []byte) {
+	t.Helper()
+	in, err := os.ReadFile(filepath.Join(dir, "input.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return loadPolicy(t, dir), in
+}
+
+// loadPolicy returns the test policy with a case's policy.yaml applied.
 func loadPolicy(t *testing.T, dir string) Policy {
 	t.Helper()
 	p := testPolicy()
@@ -166,11 +177,7 @@ func TestPatchStreamGolden(t *testing.T) {
 	for _, dir := range caseDirs(t) {
 		t.Run(filepath.Base(dir), func(t *testing.T) {
 			t.Parallel()
-			p := loadPolicy(t, dir)
-			in, err := os.ReadFile(filepath.Join(dir, "input.yaml"))
-			if err != nil {
-				t.Fatal(err)
-			}
+			p, in := loadCase(t, dir)
 			out, res, err := PatchStream(in, p)
 			if err != nil {
 				t.Fatalf("PatchStream: %v", err)
@@ -205,11 +212,7 @@ func TestLintGolden(t *testing.T) {
 	for _, dir := range caseDirs(t) {
 		t.Run(filepath.Base(dir), func(t *testing.T) {
 			t.Parallel()
-			p := loadPolicy(t, dir)
-			in, err := os.ReadFile(filepath.Join(dir, "input.yaml"))
-			if err != nil {
-				t.Fatal(err)
-			}
+			p, in := loadCase(t, dir)
 			out, res, err := PatchStream(in, p)
 			if err != nil {
 				t.Fatalf("PatchStream: %v", err)
@@ -270,11 +273,7 @@ func TestPatchRNodes(t *testing.T) {
 
 // patchRNodes is one case of TestPatchRNodes.
 func patchRNodes(t *testing.T, dir string, read func([]byte) ([]*kyaml.RNode, error)) {
-	p := loadPolicy(t, dir)
-	in, err := os.ReadFile(filepath.Join(dir, "input.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	p, in := loadCase(t, dir)
 	_, want, err := PatchStream(in, p)
 	if err != nil {
 		t.Fatal(err)
