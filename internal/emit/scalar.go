@@ -115,10 +115,8 @@ func (w *writer) literal(s *yaml.Node, inner int) bool {
 		strings.HasSuffix(v, " ") || strings.Contains(v, " \n") {
 		return false
 	}
-	for i := 0; i < len(v); i++ {
-		if c := v[i]; (c < 0x20 || c > 0x7e) && c != '\n' {
-			return false
-		}
+	if !printable(v, true) {
+		return false
 	}
 	body, chomp := strings.CutSuffix(v, "\n")
 	w.buf = append(w.buf, " |"...)
@@ -140,8 +138,14 @@ func (w *writer) literal(s *yaml.Node, inner int) bool {
 // the only text this package writes. Anything else (line breaks, tabs,
 // control characters, other scripts) goes to yaml.v3.
 func simpleText(v string) bool {
+	return printable(v, false)
+}
+
+// printable reports whether v is printable ASCII, with line breaks when
+// breaks is set.
+func printable(v string, breaks bool) bool {
 	for i := 0; i < len(v); i++ {
-		if c := v[i]; c < 0x20 || c > 0x7e {
+		if c := v[i]; (c < 0x20 || c > 0x7e) && (!breaks || c != '\n') {
 			return false
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 )
 
@@ -54,7 +55,7 @@ func (f *File) CheckSources(baseDir string) error {
 	for i, s := range f.Topology.Spec.Workloads.Sources {
 		sf := fmt.Sprintf("spec.workloads.sources[%d]", i)
 		folder(sf+".path", s.Path, "workloads folder", holdsYAML, "holds no .yaml or .yml file")
-		folder(sf+".kustomize", s.Kustomize, "kustomize folder", holdsAny("kustomization.yaml", "kustomization.yml", "Kustomization"),
+		folder(sf+".kustomize", s.Kustomize, "kustomize folder", holdsAny(kustomizationFiles...),
 			"holds no kustomization.yaml")
 		if s.Helm == nil {
 			continue
@@ -72,13 +73,17 @@ func (f *File) CheckSources(baseDir string) error {
 	return errs.asError()
 }
 
+// kustomizationFiles are the names kustomize reads a kustomization from.
+var kustomizationFiles = []string{"kustomization.yaml", "kustomization.yml", "Kustomization"}
+
 // IsManifestFile reports whether a file of a workloads folder (or a
 // folder given to lint) is read as manifests: a .yaml or .yml file other
-// than a kustomization file (kustomization.yaml or .yml, in any case).
+// than a kustomization file (in any case).
 func IsManifestFile(name string) bool {
-	base := strings.ToLower(filepath.Base(name))
-	ext := filepath.Ext(base)
-	return (ext == ".yaml" || ext == ".yml") && base != "kustomization.yaml" && base != "kustomization.yml"
+	base := filepath.Base(name)
+	ext := strings.ToLower(filepath.Ext(base))
+	return (ext == ".yaml" || ext == ".yml") &&
+		!slices.ContainsFunc(kustomizationFiles, func(k string) bool { return strings.EqualFold(k, base) })
 }
 
 // holdsYAML reports whether dir holds a manifest file, as a workloads
