@@ -14,6 +14,16 @@ import (
 // keeps its own state. Bundle files may not live under it.
 const StateDir = ".stretch"
 
+// maxNameLen is the longest file name, in bytes, that Linux, macOS and
+// Windows file systems accept (NAME_MAX). A longer name would fail with
+// ENAMETOOLONG half-way through a Write; it is refused before.
+const maxNameLen = 255
+
+// maxPathLen is the longest path, in bytes, that Write accepts for a file
+// on disk, the output directory included (PATH_MAX is 4096 on Linux,
+// terminating NUL included).
+const maxPathLen = 4095
+
 // File is one rendered file.
 type File struct {
 	// Path is the file's location relative to the output directory:
@@ -84,6 +94,9 @@ func validatePath(p string) error {
 		return fmt.Errorf("path %q: must be clean (path.Clean gives %q)", p, path.Clean(p))
 	}
 	for elem := range strings.SplitSeq(p, "/") {
+		if len(elem) > maxNameLen {
+			return fmt.Errorf("path %q: the name %q is %d bytes long; file systems allow at most %d", p, elem, len(elem), maxNameLen)
+		}
 		switch elem {
 		case "..":
 			return fmt.Errorf("path %q: must not contain \"..\"", p)

@@ -47,12 +47,19 @@ type Drift struct {
 	// ManifestChanged reports that the manifest exists but Write would
 	// write a different one.
 	ManifestChanged bool
+	// Interrupted reports that a Write was interrupted (its journal,
+	// JournalPath, is still there): the directory may mix two bundles
+	// until the next Write recovers it.
+	Interrupted bool
+	// Leftovers lists the temporary files that interrupted writes left;
+	// Write removes them.
+	Leftovers []string
 }
 
 // Empty reports whether the directory is exactly what Write would produce.
 func (d *Drift) Empty() bool {
-	return len(d.Missing)+len(d.Changed)+len(d.Stale)+len(d.Kept)+len(d.Conflicts) == 0 &&
-		!d.ManifestMissing && !d.ManifestChanged
+	return len(d.Missing)+len(d.Changed)+len(d.Stale)+len(d.Kept)+len(d.Conflicts)+len(d.Leftovers) == 0 &&
+		!d.ManifestMissing && !d.ManifestChanged && !d.Interrupted
 }
 
 // Write prints a human report of d to w: one line per path, sorted by
@@ -83,10 +90,16 @@ func (d *Drift) Write(w io.Writer) error {
 	for _, c := range d.Conflicts {
 		add(4, c.Path, "conflict  %s %s", c.Path, c.Reason)
 	}
+	for _, p := range d.Leftovers {
+		add(5, p, "leftover  %s (temporary file of an interrupted render; render removes it)", p)
+	}
 	slices.SortStableFunc(lines, func(a, b line) int {
 		return cmp.Or(strings.Compare(a.path, b.path), a.order-b.order)
 	})
 	var sb strings.Builder
+	if d.Interrupted {
+		fmt.Fprintf(&sb, "interrupted  a render was interrupted (%s exists): the folder may mix two bundles; render recovers it\n", JournalPath)
+	}
 	for _, l := range lines {
 		sb.WriteString(l.text)
 		sb.WriteByte('\n')
@@ -110,8 +123,12 @@ func (d *Drift) Write(w io.Writer) error {
 }
 
 // Check compares dir with what Write(dir, b) would produce, without
-// writing anything; b is validated as New does. A malformed manifest or an unreadable directory is an
-// error; everything else, conflicts included, is reported as Drift.
+// writing anything; b is validated as New does. A malformed manifest or
+// journal or an unreadable directory is an error; everything else,
+// conflicts, an interrupted render and its leftovers included, is reported
+// as Drift. After an interrupted render, ownership is what the next Write
+// would recover. Callers that may run concurrently with a render hold
+// LockDir's shared lock around it.
 func Check(dir string, b *Bundle) (*Drift, error) {
 	if b == nil {
 		return nil, fmt.Errorf("check bundle in %s: no bundle", dir)
@@ -128,6 +145,8 @@ func Check(dir string, b *Bundle) (*Drift, error) {
 		Conflicts:       p.conflicts,
 		ManifestMissing: !p.manifestExists,
 		ManifestChanged: p.manifestExists && p.manifestChanged,
+		Interrupted:     p.journalExists,
+		Leftovers:       p.temps,
 	}
 	for _, a := range p.files {
 		switch {

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
 )
@@ -54,21 +56,113 @@ func CommitMessage(title string, res *Result) string {
 // nothing to commit, Commit does nothing and returns an error wrapping
 // ErrNothingToCommit. If staging or committing fails, the paths it staged
 // are unstaged again.
-func Commit(dir string, res *Result, title string) error {
-	return commit(dir, res, title, nil)
+//
+// Commit refuses, as CheckGitState does, a repository in the middle of a
+// merge, rebase, cherry-pick, revert or bisect, and a detached HEAD unless
+// opts allows it.
+func Commit(dir string, res *Result, title string, opts CommitOptions) error {
+	return commit(dir, res, title, opts, nil)
+}
+
+// CommitOptions changes what Commit and CheckGitState accept.
+type CommitOptions struct {
+	// AllowDetachedHead lets Commit commit on a detached HEAD, where the
+	// commit belongs to no branch and is easily lost.
+	AllowDetachedHead bool
+}
+
+// CheckGitState returns an error when the Git work tree that contains dir
+// is in a state where Commit must not commit: a merge, rebase,
+// cherry-pick, revert or bisect in progress (Git would record the bundle
+// as part of it, under render's title), or a detached HEAD unless opts
+// allows it. Render calls it before writing anything. A dir outside a work
+// tree is an error too.
+func CheckGitState(dir string, opts CommitOptions) error {
+	return checkGitState(dir, opts, nil)
+}
+
+// checkGitState is CheckGitState with the environment of the git
+// processes.
+func checkGitState(dir string, opts CommitOptions, env []string) error {
+	// Render creates dir: look at the nearest folder that exists.
+	existing := dir
+	for {
+		if _, err := os.Stat(existing); err == nil || filepath.Dir(existing) == existing {
+			break
+		}
+		existing = filepath.Dir(existing)
+	}
+	g, _, err := findWorkTree(existing, env)
+	if err == nil {
+		err = g.ready(opts)
+	}
+	if err != nil {
+		return fmt.Errorf("commit bundle in %s: %w", dir, err)
+	}
+	return nil
+}
+
+// gitOperations lists the operations that may be in progress in a
+// repository, in the order they are reported: the file or directory Git
+// keeps while one is in progress (relative to the git directory), what
+// it is, and how to end it.
+var gitOperations = []struct {
+	marker, what, end string
+}{
+	{"MERGE_HEAD", "a merge", "git commit to conclude it, or git merge --abort"},
+	{"rebase-merge", "a rebase", "git rebase --continue, or git rebase --abort"},
+	{"rebase-apply", "a rebase or git am", "git rebase --continue or git am --continue, or --abort"},
+	{"CHERRY_PICK_HEAD", "a cherry-pick", "git cherry-pick --continue, or git cherry-pick --abort"},
+	{"REVERT_HEAD", "a revert", "git revert --continue, or git revert --abort"},
+	{"sequencer", "a cherry-pick or revert of several commits", "git cherry-pick --continue or git revert --continue, or --abort"},
+	{"BISECT_LOG", "a bisect", "git bisect reset"},
+}
+
+// ready refuses a repository in the middle of an operation, and a
+// detached HEAD unless opts allows it.
+func (g *gitRepo) ready(opts CommitOptions) error {
+	args := []string{"rev-parse"}
+	for _, op := range gitOperations {
+		args = append(args, "--git-path", op.marker)
+	}
+	out, err := g.run(nil, args...)
+	if err != nil {
+		return err
+	}
+	paths := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
+	if len(paths) != len(gitOperations) {
+		return fmt.Errorf("git rev-parse --git-path: unexpected output %q", out)
+	}
+	for i, op := range gitOperations {
+		p := paths[i]
+		if !filepath.IsAbs(p) {
+			p = filepath.Join(g.top, p)
+		}
+		if _, err := os.Lstat(p); err == nil {
+			return fmt.Errorf("%s is in progress in %s (%s exists): render --commit would record the bundle as part of it; finish it first (%s), then render again", op.what, g.top, paths[i], op.end)
+		}
+	}
+	_, err = g.run(nil, "symbolic-ref", "-q", "HEAD")
+	if code, ok := exitCode(err); ok && code == 1 {
+		if opts.AllowDetachedHead {
+			return nil
+		}
+		return fmt.Errorf("HEAD is detached in %s: a commit there belongs to no branch and is easily lost; switch to a branch (git switch BRANCH), or pass --allow-detached-head", g.top)
+	}
+	return err
 }
 
 // commit is Commit with the environment of the git processes; nil means
 // the environment of this process.
-func commit(dir string, res *Result, title string, env []string) error {
-	if err := commitGit(dir, res, title, env); err != nil {
+func commit(dir string, res *Result, title string, opts CommitOptions, env []string) error {
+	if err := commitGit(dir, res, title, opts, env); err != nil {
 		return fmt.Errorf("commit bundle in %s: %w", dir, err)
 	}
 	return nil
 }
 
 // commitGit does the work of commit.
-func commitGit(dir string, res *Result, title string, env []string) error {
+func commitGit(dir string, res *Result, title string, opts CommitOptions, env []string) error {
 	if res == nil {
 		return errors.New("no write result")
 	}
@@ -77,6 +171,9 @@ func commitGit(dir string, res *Result, title string, env []string) error {
 	}
 	g, prefix, err := findWorkTree(dir, env)
 	if err != nil {
+		return err
+	}
+	if err := g.ready(opts); err != nil {
 		return err
 	}
 	staged, err := g.hasStaged()

@@ -116,7 +116,7 @@ func TestCommit(t *testing.T) {
 				file("storage/pool.yaml", "storage", "p1\n"),
 				file("flux/ks.yaml", "flux", "ks1\n"),
 			))
-			if err := Commit(dir, res, "stretch: render demo-eu"); err != nil {
+			if err := Commit(dir, res, "stretch: render demo-eu", CommitOptions{}); err != nil {
 				t.Fatalf("Commit: %v", err)
 			}
 			diffStrings(t, "committed files", runGitT(t, repo, "show", "--name-status", "--format=", "HEAD"),
@@ -131,7 +131,7 @@ func TestCommit(t *testing.T) {
 				file("storage/cluster.yaml", "storage", "c2\n"),
 				file("flux/ks.yaml", "flux", "ks1\n"),
 			))
-			if err := Commit(dir, res, "stretch: render demo-eu"); err != nil {
+			if err := Commit(dir, res, "stretch: render demo-eu", CommitOptions{}); err != nil {
 				t.Fatalf("second Commit: %v", err)
 			}
 			diffStrings(t, "committed files", runGitT(t, repo, "show", "--name-status", "--format=", "HEAD"),
@@ -146,7 +146,7 @@ func TestCommit(t *testing.T) {
 				file("storage/cluster.yaml", "storage", "c2\n"),
 				file("flux/ks.yaml", "flux", "ks1\n"),
 			))
-			err := Commit(dir, res, "stretch: render demo-eu")
+			err := Commit(dir, res, "stretch: render demo-eu", CommitOptions{})
 			if !errors.Is(err, ErrNothingToCommit) {
 				t.Fatalf("third Commit: %v, want ErrNothingToCommit", err)
 			}
@@ -168,7 +168,7 @@ func TestCommitAdoptedAndUntrackedFiles(t *testing.T) {
 	// owned and committed; a path render never writes stays out.
 	writeFiles(t, repo, map[string]string{"flux/ks.yaml": "ks\n", "flux/mine.yaml": "mine\n"})
 	res := mustWrite(t, repo, mustNew(t, file("flux/ks.yaml", "flux", "ks\n")))
-	if err := Commit(repo, res, "render"); err != nil {
+	if err := Commit(repo, res, "render", CommitOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	diffStrings(t, "committed files", runGitT(t, repo, "show", "--name-status", "--format=", "HEAD"),
@@ -184,7 +184,7 @@ func TestCommitRefusesStagedChanges(t *testing.T) {
 	before := head(t, repo)
 
 	res := mustWrite(t, repo, mustNew(t, file("a.yaml", "l", "a\n")))
-	err := Commit(repo, res, "render")
+	err := Commit(repo, res, "render", CommitOptions{})
 	want := "commit bundle in " + repo + ": the git index already holds staged changes; commit or unstage them first (git restore --staged .)"
 	if err == nil || err.Error() != want {
 		t.Fatalf("error:\n got %v\nwant %s", err, want)
@@ -204,7 +204,7 @@ func TestCommitNotInWorkTree(t *testing.T) {
 	// GIT_CEILING_DIRECTORIES keeps git from finding a repository above
 	// the temporary directory.
 	env := append(gitEnv(root), "GIT_CEILING_DIRECTORIES="+root)
-	err := commit(dir, res, "render", env)
+	err := commit(dir, res, "render", CommitOptions{}, env)
 	want := "commit bundle in " + dir + ": not in a git work tree: git rev-parse: exit status 128: " +
 		"fatal: not a git repository (or any of the parent directories): .git"
 	if err == nil || err.Error() != want {
@@ -251,7 +251,7 @@ func TestCommitFailureUnstages(t *testing.T) {
 			tt.setup(t, repo)
 			before := head(t, repo)
 			res := mustWrite(t, repo, mustNew(t, file("a.yaml", "l", "a\n"), file("b.secret", "l", "b\n")))
-			err := commit(repo, res, "render", gitEnv(repo))
+			err := commit(repo, res, "render", CommitOptions{}, gitEnv(repo))
 			want := "commit bundle in " + repo + ": " + tt.wantErr
 			if err == nil || err.Error() != want {
 				t.Fatalf("error:\n got %v\nwant %s", err, want)
@@ -272,7 +272,7 @@ func TestCommitWithoutIdentity(t *testing.T) {
 	runGitT(t, repo, "config", "commit.gpgsign", "false")
 	env := gitEnv(repo) // no identity anywhere: HOME is the repository
 	res := mustWrite(t, repo, mustNew(t, file("a.yaml", "l", "a\n")))
-	if err := commit(repo, res, "render", env); err != nil {
+	if err := commit(repo, res, "render", CommitOptions{}, env); err != nil {
 		t.Fatalf("commit: %v", err)
 	}
 	diffStrings(t, "committed files", runGitT(t, repo, "show", "--name-status", "--format=", "HEAD"),
@@ -290,7 +290,7 @@ func TestCommitWithoutIdentity(t *testing.T) {
 func TestCommitNilResult(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	err := Commit(dir, nil, "render")
+	err := Commit(dir, nil, "render", CommitOptions{})
 	if want := "commit bundle in " + dir + ": no write result"; err == nil || err.Error() != want {
 		t.Errorf("error: %v, want %s", err, want)
 	}
@@ -305,7 +305,7 @@ func TestCommitAfterUncommittedRender(t *testing.T) {
 	b := mustNew(t, file("storage/cluster.yaml", "storage", "c1\n"), file("flux/ks.yaml", "flux", "ks1\n"))
 	mustWrite(t, repo, b)
 	res := mustWrite(t, repo, b) // everything unchanged
-	if err := Commit(repo, res, "stretch: render demo-eu"); err != nil {
+	if err := Commit(repo, res, "stretch: render demo-eu", CommitOptions{}); err != nil {
 		t.Fatalf("Commit: %v", err)
 	}
 	diffStrings(t, "message", runGitT(t, repo, "log", "-1", "--format=%B"),

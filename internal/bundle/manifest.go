@@ -89,23 +89,9 @@ func ParseManifest(name string, data []byte) (*Manifest, error) {
 	lineOf := make(map[string]int)
 	for i, line := range lines[1:] {
 		n := i + 2
-		line = strings.TrimSuffix(line, "\r")
-		fields := strings.SplitN(line, "  ", 3)
-		if len(fields) != 3 {
-			bad(n, "got %q, want \"<sha256>  <layer>  <path>\"", line)
-			continue
-		}
-		e := ManifestEntry{SHA256: fields[0], Layer: fields[1], Path: fields[2]}
-		if !isSHA256(e.SHA256) {
-			bad(n, "invalid sha256 %q: want 64 lower-case hex digits", e.SHA256)
-			continue
-		}
-		if err := validateLayer(e.Layer); err != nil {
-			bad(n, "%v", err)
-			continue
-		}
-		if err := validatePath(e.Path); err != nil {
-			bad(n, "%v", err)
+		e, problem := parseEntry(strings.TrimSuffix(line, "\r"))
+		if problem != "" {
+			bad(n, "%s", problem)
 			continue
 		}
 		if first, dup := lineOf[e.Path]; dup {
@@ -133,6 +119,26 @@ func ParseManifest(name string, data []byte) (*Manifest, error) {
 	}
 	slices.SortFunc(m.Entries, func(a, b ManifestEntry) int { return strings.Compare(a.Path, b.Path) })
 	return m, nil
+}
+
+// parseEntry parses one "<sha256>  <layer>  <path>" line of a manifest or
+// a journal. It returns the problem when the line is malformed.
+func parseEntry(line string) (ManifestEntry, string) {
+	fields := strings.SplitN(line, "  ", 3)
+	if len(fields) != 3 {
+		return ManifestEntry{}, fmt.Sprintf("got %q, want \"<sha256>  <layer>  <path>\"", line)
+	}
+	e := ManifestEntry{SHA256: fields[0], Layer: fields[1], Path: fields[2]}
+	if !isSHA256(e.SHA256) {
+		return ManifestEntry{}, fmt.Sprintf("invalid sha256 %q: want 64 lower-case hex digits", e.SHA256)
+	}
+	if err := validateLayer(e.Layer); err != nil {
+		return ManifestEntry{}, err.Error()
+	}
+	if err := validatePath(e.Path); err != nil {
+		return ManifestEntry{}, err.Error()
+	}
+	return e, ""
 }
 
 // isSHA256 reports whether s is a lower-case hex SHA-256.

@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
+	"path"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -70,6 +72,9 @@ type fileAction struct {
 	current []byte
 	// exists reports whether current was read from disk.
 	exists bool
+	// mode is the permission bits of the file on disk when it exists; a
+	// changed file keeps them.
+	mode fs.FileMode
 }
 
 // staleFile is an owned file that is no longer rendered.
@@ -86,12 +91,21 @@ type plan struct {
 	conflicts []Conflict   // sorted by path
 	remove    []staleFile  // stale owned files to delete, sorted by path
 	kept      []staleFile  // stale owned files the user changed, sorted by path
+	gone      []string     // owned files no longer rendered and already gone, sorted
 	// neededDirs holds every directory that will contain a bundle file or
 	// the manifest; pruning never removes them.
 	neededDirs      map[string]bool
 	manifest        []byte
 	manifestExists  bool
 	manifestChanged bool
+	// old is the manifest the plan starts from: the one on disk, or what
+	// recoverOwnership made of it and an interrupted Write's journal.
+	old *Manifest
+	// journalExists reports that an interrupted Write left its journal.
+	journalExists bool
+	// temps lists the temporary files of interrupted atomic writes found
+	// in the directories render uses, sorted.
+	temps []string
 }
 
 // planner computes a plan. It caches Lstat results so that each directory
@@ -123,6 +137,23 @@ func makePlan(dir string, b *Bundle) (*plan, error) {
 	if err != nil {
 		return nil, err
 	}
+	j, err := pl.readJournal(p)
+	if err != nil {
+		return nil, err
+	}
+	if j != nil {
+		p.journalExists = true
+		if old, err = recoverOwnership(old, j, pl.hashOf); err != nil {
+			return nil, err
+		}
+	}
+	p.old = old
+	if err := checkPathLengths(dir, b); err != nil {
+		return nil, err
+	}
+	if p.temps, err = pl.findTemps(b, old, j); err != nil {
+		return nil, err
+	}
 
 	inBundle := make(map[string]bool, len(b.Files))
 	for _, f := range b.Files {
@@ -144,7 +175,10 @@ func makePlan(dir string, b *Bundle) (*plan, error) {
 		case err != nil:
 			return nil, err
 		case blocker != "" || info == nil:
-			// Already gone: drop it from the manifest.
+			// Already gone (removed by hand, or by an interrupted Write):
+			// drop it from the manifest, and prune the directories it
+			// leaves empty.
+			p.gone = append(p.gone, e.Path)
 		case !info.Mode().IsRegular():
 			p.kept = append(p.kept, staleFile{e.Path, e.Layer})
 		default:
@@ -178,8 +212,110 @@ func makePlan(dir string, b *Bundle) (*plan, error) {
 
 	slices.SortStableFunc(p.conflicts, func(a, b Conflict) int { return strings.Compare(a.Path, b.Path) })
 	p.manifest = b.Manifest().Encode()
-	p.manifestChanged = !p.manifestExists || !bytes.Equal(oldRaw, p.manifest)
+	p.manifestChanged = !p.manifestExists || p.journalExists || !bytes.Equal(oldRaw, p.manifest)
 	return p, nil
+}
+
+// checkPathLengths refuses a bundle file whose path on disk would be
+// longer than the system allows, before anything is written.
+func checkPathLengths(dir string, b *Bundle) error {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return fmt.Errorf("output directory: %w", err)
+	}
+	var errs []error
+	for _, f := range b.Files {
+		if n := len(abs) + 1 + len(f.Path) + len("/"+tempPrefix+"000000000000"); n > maxPathLen {
+			errs = append(errs, fmt.Errorf("path %q: %d bytes long in %s; file systems allow at most %d", f.Path, n, abs, maxPathLen))
+		}
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("names too long: %w", errors.Join(errs...))
+	}
+	return nil
+}
+
+// readJournal reads the journal an interrupted Write left, or returns nil
+// when there is none.
+func (pl *planner) readJournal(p *plan) (*journal, error) {
+	info, blocker, err := pl.locate(JournalPath)
+	switch {
+	case err != nil:
+		return nil, err
+	case blocker != "" || info == nil:
+		return nil, nil
+	case !info.Mode().IsRegular():
+		p.conflicts = append(p.conflicts, Conflict{Path: JournalPath, Reason: reasonSpecial})
+		return nil, nil
+	}
+	data, err := pl.read(JournalPath)
+	if err != nil {
+		return nil, err
+	}
+	return parseJournal(pl.abs(JournalPath), data)
+}
+
+// hashOf returns the SHA-256 of the regular file rel, or "" when rel is
+// not a regular file.
+func (pl *planner) hashOf(rel string) (string, error) {
+	info, blocker, err := pl.locate(rel)
+	if err != nil || blocker != "" || info == nil || !info.Mode().IsRegular() {
+		return "", err
+	}
+	data, err := pl.read(rel)
+	if err != nil {
+		return "", err
+	}
+	return hashBytes(data), nil
+}
+
+// findTemps lists the temporary files that interrupted atomic writes left
+// in the directories render writes to: the state directory and the
+// directories of the files of b, of the manifest and of the journal.
+func (pl *planner) findTemps(b *Bundle, old *Manifest, j *journal) ([]string, error) {
+	dirs := map[string]bool{".": true, StateDir: true}
+	addDirs := func(p string) {
+		for _, d := range parentDirs(p) {
+			dirs[d] = true
+		}
+	}
+	for _, f := range b.Files {
+		addDirs(f.Path)
+	}
+	for _, e := range old.Entries {
+		addDirs(e.Path)
+	}
+	if j != nil {
+		for _, e := range slices.Concat(j.old, j.new) {
+			addDirs(e.Path)
+		}
+	}
+	var temps []string
+	for _, d := range slices.Sorted(maps.Keys(dirs)) {
+		if d != "." {
+			info, blocker, err := pl.locate(d)
+			if err != nil {
+				return nil, err
+			}
+			if blocker != "" || info == nil || !info.IsDir() {
+				continue
+			}
+		}
+		entries, err := os.ReadDir(pl.abs(d))
+		if isNotExist(err) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("read directory: %w", err)
+		}
+		for _, e := range entries {
+			if e.Type().IsRegular() && isTempName(e.Name()) {
+				temps = append(temps, path.Join(d, e.Name()))
+			}
+		}
+	}
+	slices.Sort(temps)
+	return temps, nil
 }
 
 // readManifest reads the old manifest and records in p whether it exists.
@@ -258,7 +394,7 @@ func (pl *planner) planFile(f File, owned bool, removeSet map[string]bool) (plan
 	if err != nil {
 		return plannedFile{}, err
 	}
-	a := fileAction{file: f, current: data, exists: true}
+	a := fileAction{file: f, current: data, exists: true, mode: info.Mode().Perm()}
 	same := bytes.Equal(data, f.Data)
 	switch {
 	case same && owned:

@@ -1,8 +1,11 @@
 package bundle
 
 import (
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"io/fs"
 	"maps"
 	"os"
 	"path/filepath"
@@ -58,6 +61,12 @@ func (r *Result) HasChanges() bool {
 type fsOps struct {
 	write  func(f *os.File, data []byte) error
 	rename func(oldpath, newpath string) error
+	// step is called before each change Write makes to the disk (op names
+	// it: "mkdir", "create", "write", "sync", "rename", "remove"; name is
+	// the path on disk). An error stops the Write as if the change had
+	// failed. Tests use it to fail, or to kill the process, at a chosen
+	// point.
+	step func(op, name string) error
 }
 
 // osOps returns the real file operations.
@@ -68,18 +77,34 @@ func osOps() fsOps {
 			return err
 		},
 		rename: os.Rename,
+		step:   func(op, name string) error { return nil },
 	}
 }
 
-// tempPattern names the temporary files of atomic writes.
-const tempPattern = ".stretch-tmp-*"
+// tempPrefix starts the names of the temporary files of atomic writes,
+// followed by 12 hexadecimal digits. Render removes such files it finds in
+// the directories it writes to.
+const tempPrefix = ".stretch-tmp-"
+
+// tempPattern matches the temporary files of atomic writes.
+const tempPattern = tempPrefix + "*"
+
+// isTempName reports whether name is the name of a temporary file.
+func isTempName(name string) bool {
+	return strings.HasPrefix(name, tempPrefix)
+}
 
 // Write makes dir hold the bundle b, following the ownership rules of the
 // package: it refuses (with a *ConflictError, before changing anything)
-// when a file it does not own is in the way, writes each changed file
-// atomically, removes stale owned files it can safely remove, and writes
-// the manifest last. dir is created if it does not exist. b is validated
-// as New does, so a Bundle built by hand is safe to pass.
+// when a file it does not own is in the way, records what it is about to
+// do in a journal, writes each changed file atomically, removes stale
+// owned files it can safely remove, writes the manifest and removes the
+// journal. A Write interrupted at any point (a crash, a kill, a full disk)
+// is recovered by the next Write. dir is created if it does not exist. b
+// is validated as New does, so a Bundle built by hand is safe to pass.
+//
+// Write does not lock dir: callers that may run concurrently with another
+// render hold LockDir's exclusive lock around it.
 func Write(dir string, b *Bundle) (*Result, error) {
 	return write(dir, b, osOps())
 }
@@ -97,25 +122,89 @@ func write(dir string, b *Bundle, ops fsOps) (*Result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("write bundle to %s: %w", dir, err)
 	}
+	if len(p.temps) > 0 {
+		// Leftovers of an interrupted write: remove them, then plan again,
+		// since they may hold up the removal of a directory.
+		if err := p.removeTemps(ops); err != nil {
+			return nil, fmt.Errorf("write bundle to %s: %w", dir, err)
+		}
+		if p, err = makePlan(dir, nb); err != nil {
+			return nil, fmt.Errorf("write bundle to %s: %w", dir, err)
+		}
+	}
 	if len(p.conflicts) > 0 {
 		return nil, fmt.Errorf("write bundle to %s: %w", dir, &ConflictError{Conflicts: p.conflicts})
 	}
 	if err := p.apply(ops); err != nil {
-		return nil, fmt.Errorf("write bundle to %s: %w", dir, err)
+		return nil, fmt.Errorf("write bundle to %s: %w (the next render recovers)", dir, err)
 	}
 	return p.result(), nil
 }
 
-// apply carries out a plan without conflicts. Stale files go first, so that
-// a bundle file may take the place of a stale file or directory; then the
-// files are written, and the manifest last.
-func (p *plan) apply(ops fsOps) error {
-	if !p.dirExists {
-		if err := os.MkdirAll(p.dir, 0o755); err != nil {
-			return fmt.Errorf("create output directory: %w", err)
+// removeTemps deletes the temporary files the plan found.
+func (p *plan) removeTemps(ops fsOps) error {
+	dirs := make(map[string]bool)
+	for _, t := range p.temps {
+		name := p.abs(t)
+		if err := ops.step("remove", name); err != nil {
+			return fmt.Errorf("remove leftover temporary file %s: %w", t, err)
+		}
+		if err := os.Remove(name); err != nil && !isNotExist(err) {
+			return fmt.Errorf("remove leftover temporary file: %w", err)
+		}
+		dirs[filepath.Dir(name)] = true
+	}
+	for _, d := range slices.Sorted(maps.Keys(dirs)) {
+		if err := syncDir(d); err != nil {
+			return err
 		}
 	}
-	if err := p.removeStale(); err != nil {
+	return nil
+}
+
+// hasWork reports whether applying the plan changes anything on disk.
+func (p *plan) hasWork() bool {
+	if p.manifestChanged || len(p.remove) > 0 {
+		return true
+	}
+	for _, a := range p.files {
+		if a.kind == actionAdd || a.kind == actionChange {
+			return true
+		}
+	}
+	return false
+}
+
+// apply carries out a plan without conflicts, so that a crash at any point
+// leaves a directory the next Write recovers:
+//
+//  1. the journal (the old and the new manifest) is written and synced,
+//     with its directory, before anything else changes;
+//  2. stale files go, so that a bundle file may take the place of a stale
+//     file or directory;
+//  3. each file is written to a temporary file, synced and renamed, and
+//     the directories are synced;
+//  4. the manifest is written the same way and its directory synced;
+//  5. the journal is removed and its directory synced.
+//
+// Until step 5 completes, the journal names every file this Write may
+// have created, so none is ever left unowned.
+func (p *plan) apply(ops fsOps) error {
+	if !p.hasWork() {
+		return nil
+	}
+	state := p.abs(StateDir)
+	if err := mkdirAll(state, ops); err != nil {
+		return fmt.Errorf("create %s: %w", StateDir, err)
+	}
+	j := &journal{old: p.old.Entries, new: parseOwn(p.manifest)}
+	if err := writeAtomic(p.abs(JournalPath), j.encode(), 0, ops); err != nil {
+		return fmt.Errorf("write %s: %w", JournalPath, err)
+	}
+	if err := syncDir(state); err != nil {
+		return err
+	}
+	if err := p.removeStale(ops); err != nil {
 		return err
 	}
 	synced := make(map[string]bool)
@@ -125,13 +214,13 @@ func (p *plan) apply(ops fsOps) error {
 			continue
 		}
 		name := p.abs(a.file.Path)
-		if err := os.MkdirAll(filepath.Dir(name), 0o755); err != nil {
+		if err := mkdirAll(filepath.Dir(name), ops); err != nil {
 			return fmt.Errorf("create directory for %s: %w", a.file.Path, err)
 		}
-		if err := writeAtomic(name, a.file.Data, ops); err != nil {
+		if err := writeAtomic(name, a.file.Data, a.mode, ops); err != nil {
 			return fmt.Errorf("write %s: %w", a.file.Path, err)
 		}
-		if d := filepath.Dir(name); !synced[d] {
+		for d := filepath.Dir(name); !synced[d] && len(d) >= len(p.dir); d = filepath.Dir(d) {
 			synced[d] = true
 			dirs = append(dirs, d)
 		}
@@ -142,30 +231,80 @@ func (p *plan) apply(ops fsOps) error {
 			return err
 		}
 	}
-	if !p.manifestChanged {
-		return nil
-	}
-	name := p.abs(ManifestPath)
-	if err := os.MkdirAll(filepath.Dir(name), 0o755); err != nil {
-		return fmt.Errorf("create directory for %s: %w", ManifestPath, err)
-	}
-	if err := writeAtomic(name, p.manifest, ops); err != nil {
+	mode, err := existingMode(p.abs(ManifestPath))
+	if err != nil {
 		return fmt.Errorf("write %s: %w", ManifestPath, err)
 	}
-	return syncDir(filepath.Dir(name))
+	if err := writeAtomic(p.abs(ManifestPath), p.manifest, mode, ops); err != nil {
+		return fmt.Errorf("write %s: %w", ManifestPath, err)
+	}
+	if err := syncDir(state); err != nil {
+		return err
+	}
+	if err := ops.step("remove", p.abs(JournalPath)); err != nil {
+		return fmt.Errorf("remove %s: %w", JournalPath, err)
+	}
+	if err := os.Remove(p.abs(JournalPath)); err != nil {
+		return fmt.Errorf("remove %s: %w", JournalPath, err)
+	}
+	return syncDir(state)
+}
+
+// parseOwn parses a manifest this package encoded.
+func parseOwn(data []byte) []ManifestEntry {
+	m, err := ParseManifest(ManifestPath, data)
+	if err != nil {
+		panic(fmt.Sprintf("bundle: the manifest Encode wrote does not parse: %v", err))
+	}
+	return m.Entries
+}
+
+// mkdirAll creates dir and its missing parents with the mode 0777 that the
+// umask reduces, as mkdir(1) does.
+func mkdirAll(dir string, ops fsOps) error {
+	if info, err := os.Stat(dir); err == nil && info.IsDir() {
+		return nil
+	}
+	if err := ops.step("mkdir", dir); err != nil {
+		return err
+	}
+	return os.MkdirAll(dir, 0o777)
+}
+
+// existingMode returns the permission bits of the regular file name, or 0
+// when it does not exist.
+func existingMode(name string) (fs.FileMode, error) {
+	info, err := os.Lstat(name)
+	switch {
+	case isNotExist(err):
+		return 0, nil
+	case err != nil:
+		return 0, err
+	case !info.Mode().IsRegular():
+		return 0, nil
+	}
+	return info.Mode().Perm(), nil
 }
 
 // removeStale deletes the stale owned files of the plan, then the
 // directories that became empty because of it, deepest first. It never
 // removes the output directory itself, a directory that still holds
 // anything, or a directory that a bundle file or the manifest needs.
-func (p *plan) removeStale() error {
+func (p *plan) removeStale(ops fsOps) error {
 	candidates := make(map[string]bool)
 	for _, s := range p.remove {
+		if err := ops.step("remove", p.abs(s.path)); err != nil {
+			return fmt.Errorf("remove stale file %s: %w", s.path, err)
+		}
 		if err := os.Remove(p.abs(s.path)); err != nil && !isNotExist(err) {
 			return fmt.Errorf("remove stale file: %w", err)
 		}
 		for _, d := range parentDirs(s.path) {
+			candidates[d] = true
+		}
+	}
+	for _, g := range p.gone {
+		for _, d := range parentDirs(g) {
 			candidates[d] = true
 		}
 	}
@@ -192,6 +331,9 @@ func (p *plan) removeStale() error {
 		}
 		if len(entries) > 0 {
 			continue
+		}
+		if err := ops.step("remove", p.abs(d)); err != nil {
+			return fmt.Errorf("prune empty directories: %w", err)
 		}
 		if err := os.Remove(p.abs(d)); err != nil {
 			return fmt.Errorf("prune empty directories: %w", err)
@@ -264,10 +406,15 @@ func (p *plan) abs(rel string) string {
 }
 
 // writeAtomic replaces name with data: it writes a temporary file in the
-// same directory, syncs it, makes it 0644 and renames it over name. On
-// failure the temporary file is removed and name is left as it was.
-func writeAtomic(name string, data []byte, ops fsOps) (err error) {
-	f, err := os.CreateTemp(filepath.Dir(name), tempPattern)
+// same directory, syncs it and renames it over name. The file gets mode
+// when it is not 0 (the mode of the file it replaces), else 0666 reduced
+// by the umask. On failure the temporary file is removed and name is left
+// as it was.
+func writeAtomic(name string, data []byte, mode fs.FileMode, ops fsOps) (err error) {
+	if err := ops.step("create", name); err != nil {
+		return fmt.Errorf("create temporary file: %w", err)
+	}
+	f, err := createTemp(filepath.Dir(name))
 	if err != nil {
 		return fmt.Errorf("create temporary file: %w", err)
 	}
@@ -284,23 +431,52 @@ func writeAtomic(name string, data []byte, ops fsOps) (err error) {
 			err = errors.Join(err, fmt.Errorf("remove temporary file: %w", rerr))
 		}
 	}()
+	if err := ops.step("write", name); err != nil {
+		return fmt.Errorf("write temporary file: %w", err)
+	}
 	if err := ops.write(f, data); err != nil {
 		return fmt.Errorf("write temporary file: %w", err)
 	}
-	if err := f.Sync(); err != nil {
+	if mode != 0 {
+		if err := f.Chmod(mode); err != nil {
+			return fmt.Errorf("chmod temporary file: %w", err)
+		}
+	}
+	if err := ops.step("sync", name); err != nil {
 		return fmt.Errorf("sync temporary file: %w", err)
 	}
-	if err := f.Chmod(0o644); err != nil {
-		return fmt.Errorf("chmod temporary file: %w", err)
+	if err := f.Sync(); err != nil {
+		return fmt.Errorf("sync temporary file: %w", err)
 	}
 	closed = true
 	if err := f.Close(); err != nil {
 		return fmt.Errorf("close temporary file: %w", err)
 	}
+	if err := ops.step("rename", name); err != nil {
+		return fmt.Errorf("rename temporary file: %w", err)
+	}
 	if err := ops.rename(tmp, name); err != nil {
 		return fmt.Errorf("rename temporary file: %w", err)
 	}
 	return nil
+}
+
+// createTemp creates a new temporary file in dir with the mode 0666 that
+// the umask reduces, as a plain create would (os.CreateTemp uses 0600).
+func createTemp(dir string) (*os.File, error) {
+	for range 100 {
+		var r [6]byte
+		if _, err := rand.Read(r[:]); err != nil {
+			return nil, err
+		}
+		name := filepath.Join(dir, tempPrefix+hex.EncodeToString(r[:]))
+		f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o666)
+		if errors.Is(err, fs.ErrExist) {
+			continue
+		}
+		return f, err
+	}
+	return nil, fmt.Errorf("create temporary file in %s: too many name collisions", dir)
 }
 
 // syncDir flushes a directory, so that renames in it survive a crash.
@@ -330,7 +506,11 @@ func syncDir(dir string) error {
 // folder, synced, then renamed over name), for the commands that write a
 // single file outside a bundle, such as init.
 func WriteFile(name string, data []byte) error {
-	if err := writeAtomic(name, data, osOps()); err != nil {
+	mode, err := existingMode(name)
+	if err != nil {
+		return fmt.Errorf("write %s: %w", name, err)
+	}
+	if err := writeAtomic(name, data, mode, osOps()); err != nil {
 		return fmt.Errorf("write %s: %w", name, err)
 	}
 	return nil
@@ -366,7 +546,7 @@ func WriteExample(path string, topology []byte, workloadsDir, workloadsFile stri
 	}
 	var written []string
 	if scaffold {
-		if err := os.MkdirAll(apps, 0o755); err != nil {
+		if err := os.MkdirAll(apps, 0o777); err != nil {
 			return undo(fmt.Errorf("example workloads: %w", err))
 		}
 		file := filepath.Join(apps, workloadsFile)

@@ -7,6 +7,7 @@ import (
 	"io"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
@@ -25,7 +26,16 @@ type RenderOptions struct {
 	Commit     bool
 	Mixins     []string
 	Blueprints string
+	// LockTimeout is how long to wait for another render or check of the
+	// same folder to finish.
+	LockTimeout time.Duration
+	// AllowDetachedHead lets --commit commit on a detached HEAD.
+	AllowDetachedHead bool
 }
+
+// lockNotice is how long render waits for the folder's lock before saying
+// that it waits.
+const lockNotice = time.Second
 
 // NewCmdRender returns the render command.
 func NewCmdRender(streams genericiooptions.IOStreams) *cobra.Command {
@@ -44,7 +54,14 @@ output is byte-identical on every run.
   --check   exit 1 and list the differences when DIR is not what render would
             write, exit 0 when it is (the CI gate for bundles committed for Flux)
   --commit  stage only the files render owns and commit them, with a message
-            that summarises the change per layer`,
+            that summarises the change per layer; refused during a merge,
+            rebase, cherry-pick, revert or bisect, and on a detached HEAD
+            unless --allow-detached-head
+
+A render interrupted at any point (killed, a full disk) is recovered by the
+next render; --check reports it. Render locks DIR (DIR/.stretch/lock): a
+second render or check of the same folder waits for the first, up to
+--lock-timeout.`,
 		Example: `  kubectl stretch render -f topology.yaml -o clusters/prod
   kubectl stretch render -f topology.yaml -o clusters/prod --check
   kubectl stretch render -f topology.yaml -o clusters/prod --mixin mixins/rook.jsonnet --commit`,
@@ -57,6 +74,8 @@ output is byte-identical on every run.
 	cmd.Flags().BoolVar(&o.Commit, "commit", false, "commit the files render owns (DIR must be in a Git work tree)")
 	cmd.Flags().StringArrayVar(&o.Mixins, "mixin", nil, "Jsonnet file merged over the layers' output (repeatable, applied in order)")
 	cmd.Flags().StringVar(&o.Blueprints, "blueprints", "", "folder whose Jsonnet files replace the embedded blueprints")
+	cmd.Flags().DurationVar(&o.LockTimeout, "lock-timeout", time.Minute, "how long to wait for another render or check of DIR to finish (0: do not wait)")
+	cmd.Flags().BoolVar(&o.AllowDetachedHead, "allow-detached-head", false, "let --commit commit on a detached HEAD")
 	_ = cmd.MarkFlagDirname("output-dir")
 	_ = cmd.MarkFlagDirname("blueprints")
 	return cmd
@@ -80,6 +99,12 @@ func (o *RenderOptions) Validate() error {
 	if o.Check && o.Commit {
 		errs = append(errs, errors.New("--check and --commit cannot be used together"))
 	}
+	if o.AllowDetachedHead && !o.Commit {
+		errs = append(errs, errors.New("--allow-detached-head needs --commit"))
+	}
+	if o.LockTimeout < 0 {
+		errs = append(errs, fmt.Errorf("--lock-timeout %v: must not be negative", o.LockTimeout))
+	}
 	if len(errs) > 0 {
 		return failed(ExitError, errors.Join(errs...))
 	}
@@ -102,6 +127,24 @@ func (o *RenderOptions) Run(ctx context.Context) error {
 	}
 	b := rendered.Bundle
 	printFindings(o.ErrOut, rendered.Findings)
+	commitOpts := bundle.CommitOptions{AllowDetachedHead: o.AllowDetachedHead}
+	if o.Commit {
+		// Before writing anything: a merge in progress would take the
+		// bundle into the merge commit.
+		if err := bundle.CheckGitState(o.OutDir, commitOpts); err != nil {
+			return failed(ExitError, err)
+		}
+	}
+	lock, err := bundle.LockDir(ctx, o.OutDir, bundle.LockOptions{
+		Exclusive:   !o.Check,
+		Timeout:     o.LockTimeout,
+		NoticeAfter: lockNotice,
+		Notice:      o.ErrOut,
+	})
+	if err != nil {
+		return failed(ExitError, err)
+	}
+	defer lock.Unlock()
 	if o.Check {
 		drift, err := bundle.Check(o.OutDir, b)
 		if err != nil {
@@ -124,7 +167,7 @@ func (o *RenderOptions) Run(ctx context.Context) error {
 	printResult(o.Out, o.OutDir, res)
 	if o.Commit {
 		title := "stretch: render " + f.Topology.Metadata.Name
-		switch err := bundle.Commit(o.OutDir, res, title); {
+		switch err := bundle.Commit(o.OutDir, res, title, commitOpts); {
 		case errors.Is(err, bundle.ErrNothingToCommit):
 			fmt.Fprintln(o.Out, "nothing to commit")
 		case err != nil:
