@@ -191,7 +191,7 @@ func commitGit(dir string, res *Result, title string, opts CommitOptions, env []
 			add = append(add, prefix+p)
 		}
 	}
-	for _, p := range res.Removed {
+	for _, p := range slices.Concat(res.Removed, res.gone) {
 		rm = append(rm, prefix+p)
 	}
 	slices.Sort(add)

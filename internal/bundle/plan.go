@@ -103,6 +103,10 @@ type plan struct {
 	old *Manifest
 	// journalExists reports that an interrupted Write left its journal.
 	journalExists bool
+	// prunable holds the directories that Write prunes when they are
+	// empty: those of the owned files it removes or that are gone, and
+	// after an interruption those the interrupted Write may have made.
+	prunable map[string]bool
 	// temps lists the temporary files of interrupted atomic writes found
 	// in the directories render uses, sorted.
 	temps []string
@@ -113,6 +117,9 @@ type plan struct {
 type planner struct {
 	dir   string
 	stats map[string]fs.FileInfo // nil value: the path does not exist
+	// prunable holds the directories of owned files that Write removes or
+	// that are already gone: Write prunes them once they are empty.
+	prunable map[string]bool
 }
 
 // makePlan compares dir with b and decides what Write would do. It reads
@@ -120,7 +127,7 @@ type planner struct {
 // means dir or its manifest could not be read.
 func makePlan(dir string, b *Bundle) (*plan, error) {
 	p := &plan{dir: dir, neededDirs: map[string]bool{StateDir: true}}
-	pl := &planner{dir: dir, stats: make(map[string]fs.FileInfo)}
+	pl := &planner{dir: dir, stats: make(map[string]fs.FileInfo), prunable: make(map[string]bool)}
 
 	root, err := os.Stat(dir)
 	switch {
@@ -143,6 +150,13 @@ func makePlan(dir string, b *Bundle) (*plan, error) {
 	}
 	if j != nil {
 		p.journalExists = true
+		// The interrupted Write may have made these directories and
+		// left them empty.
+		for _, e := range slices.Concat(j.old, j.new) {
+			for _, d := range parentDirs(e.Path) {
+				pl.prunable[d] = true
+			}
+		}
 		if old, err = recoverOwnership(old, j, pl.hashOf); err != nil {
 			return nil, err
 		}
@@ -195,6 +209,18 @@ func makePlan(dir string, b *Bundle) (*plan, error) {
 		}
 	}
 
+	// A directory that is empty, or becomes empty, because render's files
+	// in it are removed or already gone is render's to prune.
+	for _, f := range p.remove {
+		for _, d := range parentDirs(f.path) {
+			pl.prunable[d] = true
+		}
+	}
+	for _, g := range p.gone {
+		for _, d := range parentDirs(g) {
+			pl.prunable[d] = true
+		}
+	}
 	owned := make(map[string]bool, len(old.Entries))
 	for _, e := range old.Entries {
 		owned[e.Path] = true
@@ -211,6 +237,7 @@ func makePlan(dir string, b *Bundle) (*plan, error) {
 	}
 
 	slices.SortStableFunc(p.conflicts, func(a, b Conflict) int { return strings.Compare(a.Path, b.Path) })
+	p.prunable = pl.prunable
 	p.manifest = b.Manifest().Encode()
 	p.manifestChanged = !p.manifestExists || p.journalExists || !bytes.Equal(oldRaw, p.manifest)
 	return p, nil
@@ -411,15 +438,16 @@ func (pl *planner) planFile(f File, owned bool, removeSet map[string]bool) (plan
 }
 
 // removableTree reports whether the directory rel holds only stale owned
-// files that Write removes, so that it disappears when they are removed
-// and the directories left empty are pruned.
+// files that Write removes, and directories that render made and pruning
+// removes, so that it disappears when they are removed and the
+// directories left empty are pruned.
 func (pl *planner) removableTree(rel string, removeSet map[string]bool) (bool, error) {
 	entries, err := os.ReadDir(pl.abs(rel))
 	if err != nil {
 		return false, fmt.Errorf("read directory: %w", err)
 	}
 	if len(entries) == 0 {
-		return false, nil
+		return pl.prunable[rel], nil
 	}
 	for _, e := range entries {
 		child := rel + "/" + e.Name()

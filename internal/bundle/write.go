@@ -40,6 +40,10 @@ type Result struct {
 
 	// layers maps every path of the lists to its layer, for Commit.
 	layers map[string]string
+	// gone lists the owned files that were no longer rendered and already
+	// removed (by hand, or by an interrupted Write): Commit stages their
+	// removal too.
+	gone []string
 }
 
 // LayerSummary counts the files of one layer in each list of a Result.
@@ -303,10 +307,8 @@ func (p *plan) removeStale(ops fsOps) error {
 			candidates[d] = true
 		}
 	}
-	for _, g := range p.gone {
-		for _, d := range parentDirs(g) {
-			candidates[d] = true
-		}
+	for d := range p.prunable {
+		candidates[d] = true
 	}
 	dirs := make([]string, 0, len(candidates))
 	for d := range candidates {
@@ -344,7 +346,7 @@ func (p *plan) removeStale(ops fsOps) error {
 
 // result turns an applied plan into a Result.
 func (p *plan) result() *Result {
-	r := &Result{ManifestChanged: p.manifestChanged, layers: map[string]string{}}
+	r := &Result{ManifestChanged: p.manifestChanged, layers: map[string]string{}, gone: p.gone}
 	layers := tally{}
 	count := layers.of
 	for _, a := range p.files {

@@ -34,6 +34,7 @@ func checkResult(t *testing.T, got, want *Result) {
 	}
 	g := *got
 	g.layers = nil
+	g.gone = nil
 	if !reflect.DeepEqual(&g, want) {
 		t.Errorf("Result:\n got %+v\nwant %+v", &g, want)
 	}
