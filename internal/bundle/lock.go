@@ -90,8 +90,9 @@ func lockDir(ctx context.Context, dir string, opts LockOptions) (*DirLock, error
 		}
 		waited := time.Since(start)
 		if waited >= opts.Timeout {
+			err := fmt.Errorf("%s; gave up after %v", holder(f, dir), opts.Timeout)
 			f.Close()
-			return nil, fmt.Errorf("%s; gave up after %v", holder(f, dir), opts.Timeout)
+			return nil, err
 		}
 		if !noticed && waited >= opts.NoticeAfter && opts.Notice != nil {
 			noticed = true
@@ -99,8 +100,9 @@ func lockDir(ctx context.Context, dir string, opts LockOptions) (*DirLock, error
 		}
 		select {
 		case <-ctx.Done():
+			err := fmt.Errorf("%s; stopped waiting: %w", holder(f, dir), context.Cause(ctx))
 			f.Close()
-			return nil, fmt.Errorf("%s; stopped waiting: %w", holder(f, dir), context.Cause(ctx))
+			return nil, err
 		case <-time.After(min(lockPoll, max(opts.Timeout-waited, time.Millisecond))):
 		}
 	}
