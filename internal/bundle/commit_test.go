@@ -311,3 +311,97 @@ func TestCommitAfterUncommittedRender(t *testing.T) {
 	diffStrings(t, "message", runGitT(t, repo, "log", "-1", "--format=%B"),
 		"stretch: render demo-eu\n\nflux: 1 added, 0 changed, 0 removed\nstorage: 1 added, 0 changed, 0 removed\n\n")
 }
+
+// conflictingRepo returns a repository whose main branch and side branch
+// both changed README.md since they split, each with one commit.
+func conflictingRepo(t *testing.T) string {
+	t.Helper()
+	repo := newRepo(t)
+	runGitT(t, repo, "switch", "-q", "-c", "side")
+	writeFiles(t, repo, map[string]string{"README.md": "# side\n"})
+	runGitT(t, repo, "commit", "-q", "-am", "side")
+	runGitT(t, repo, "switch", "-q", "main")
+	writeFiles(t, repo, map[string]string{"README.md": "# main\n"})
+	runGitT(t, repo, "commit", "-q", "-am", "main")
+	return repo
+}
+
+// gitFails runs a git command that is expected to fail (a conflict).
+func gitFails(t *testing.T, dir string, args ...string) {
+	t.Helper()
+	cmd := exec.Command("git", append([]string{"-C", dir}, args...)...)
+	cmd.Env = gitEnv(dir)
+	if out, err := cmd.CombinedOutput(); err == nil {
+		t.Fatalf("git %s succeeded, want a conflict:\n%s", strings.Join(args, " "), out)
+	}
+}
+
+func TestCommitRefusesGitOperationsInProgress(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name  string
+		setup func(t *testing.T, repo string)
+		want  string
+	}{
+		{"merge", func(t *testing.T, repo string) { gitFails(t, repo, "merge", "-q", "side") },
+			"a merge is in progress in REPO (.git/MERGE_HEAD exists): render --commit would record the bundle as part of it; finish it first (git commit to conclude it, or git merge --abort), then render again"},
+		{"merge without conflict, not yet committed", func(t *testing.T, repo string) {
+			runGitT(t, repo, "switch", "-q", "side")
+			runGitT(t, repo, "switch", "-q", "-c", "other", "main~1")
+			runGitT(t, repo, "merge", "-q", "--no-commit", "--no-ff", "side")
+		}, "a merge is in progress in REPO (.git/MERGE_HEAD exists)"},
+		{"rebase", func(t *testing.T, repo string) { gitFails(t, repo, "rebase", "side") },
+			"a rebase is in progress in REPO (.git/rebase-merge exists): render --commit would record the bundle as part of it; finish it first (git rebase --continue, or git rebase --abort), then render again"},
+		{"cherry-pick", func(t *testing.T, repo string) { gitFails(t, repo, "cherry-pick", "side") },
+			"a cherry-pick is in progress in REPO (.git/CHERRY_PICK_HEAD exists)"},
+		{"revert", func(t *testing.T, repo string) {
+			writeFiles(t, repo, map[string]string{"README.md": "# later\n"})
+			runGitT(t, repo, "commit", "-q", "-am", "later")
+			gitFails(t, repo, "revert", "--no-edit", "HEAD~1")
+		}, "a revert is in progress in REPO (.git/REVERT_HEAD exists)"},
+		{"bisect", func(t *testing.T, repo string) { runGitT(t, repo, "bisect", "start") },
+			"a bisect is in progress in REPO (.git/BISECT_LOG exists): render --commit would record the bundle as part of it; finish it first (git bisect reset), then render again"},
+		{"detached HEAD", func(t *testing.T, repo string) { runGitT(t, repo, "switch", "-q", "--detach") },
+			"HEAD is detached in REPO: a commit there belongs to no branch and is easily lost; switch to a branch (git switch BRANCH), or pass --allow-detached-head"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			repo := conflictingRepo(t)
+			tt.setup(t, repo)
+			before := head(t, repo)
+			want := strings.ReplaceAll(tt.want, "REPO", repo)
+			out := filepath.Join(repo, "deploy", "prod") // does not exist yet
+			err := checkGitState(out, CommitOptions{}, gitEnv(repo))
+			if err == nil || !strings.Contains(err.Error(), want) {
+				t.Fatalf("CheckGitState:\n got %v\nwant it to contain %s", err, want)
+			}
+			// Commit refuses too, even when called without the check.
+			res := mustWrite(t, out, mustNew(t, file("a.yaml", "l", "a\n")))
+			if err := commit(out, res, "render", CommitOptions{}, gitEnv(repo)); err == nil || !strings.Contains(err.Error(), want) {
+				t.Errorf("Commit: %v", err)
+			}
+			if got := head(t, repo); got != before {
+				t.Errorf("HEAD moved from %s to %s", before, got)
+			}
+		})
+	}
+}
+
+func TestCommitOnDetachedHeadWhenAllowed(t *testing.T) {
+	t.Parallel()
+	repo := newRepo(t)
+	runGitT(t, repo, "switch", "-q", "--detach")
+	opts := CommitOptions{AllowDetachedHead: true}
+	if err := checkGitState(repo, opts, gitEnv(repo)); err != nil {
+		t.Fatalf("CheckGitState: %v", err)
+	}
+	before := head(t, repo)
+	res := mustWrite(t, repo, mustNew(t, file("a.yaml", "l", "a\n")))
+	if err := commit(repo, res, "render", opts, gitEnv(repo)); err != nil {
+		t.Fatalf("Commit: %v", err)
+	}
+	if got := strings.TrimSpace(runGitT(t, repo, "rev-parse", "HEAD~1")); got != before {
+		t.Errorf("HEAD~1 = %s, want %s", got, before)
+	}
+}
