@@ -213,7 +213,7 @@ func assertConsistent(t *testing.T, dir string, b *Bundle, user map[string]strin
 		}
 		rel, _ := filepath.Rel(dir, name)
 		rel = filepath.ToSlash(rel)
-		if rel == LockPath {
+		if rel == LockPath || rel == stateIgnorePath {
 			return nil
 		}
 		if d.IsDir() {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -16,6 +17,14 @@ import (
 // LockPath is the file, relative to the output directory, that render
 // locks (flock(2)) while it writes, checks or commits the directory.
 const LockPath = StateDir + "/lock"
+
+// stateIgnorePath is a .gitignore in the state directory that keeps
+// render's transient state (the lock, a journal, temporary files) out of
+// Git: only the manifest belongs in a commit. It ignores itself too.
+const stateIgnorePath = StateDir + "/.gitignore"
+
+// stateIgnore is the content of stateIgnorePath.
+const stateIgnore = "# kubectl stretch's own state: only the manifest belongs in Git\n*\n!manifest\n"
 
 // LockOptions says how LockDir waits for a lock another process holds.
 type LockOptions struct {
@@ -44,7 +53,8 @@ const lockPoll = 50 * time.Millisecond
 // LockDir locks the output directory dir with flock(2) on LockPath, so
 // that two renders never write into one directory at once and a check
 // never reads a half-written one. An exclusive lock creates dir and its
-// state directory when they do not exist, and records this process's id
+// state directory when they do not exist, with a .gitignore that keeps
+// everything there but the manifest out of Git, and records this process's id
 // in the lock file, for the message of a process that waits. A shared
 // lock on a directory without a state directory locks nothing: there is
 // no bundle to protect yet.
@@ -68,6 +78,9 @@ func lockDir(ctx context.Context, dir string, opts LockOptions) (*DirLock, error
 	if opts.Exclusive {
 		how = syscall.LOCK_EX
 		if err := os.MkdirAll(filepath.Dir(name), 0o777); err != nil {
+			return nil, err
+		}
+		if err := ensureStateIgnore(dir); err != nil {
 			return nil, err
 		}
 	} else if info, err := os.Stat(filepath.Dir(name)); isNotExist(err) || (err == nil && !info.IsDir()) {
@@ -114,6 +127,19 @@ func lockDir(ctx context.Context, dir string, opts LockOptions) (*DirLock, error
 		}
 	}
 	return &DirLock{f: f, exclusive: opts.Exclusive}, nil
+}
+
+// ensureStateIgnore creates stateIgnorePath when it does not exist.
+func ensureStateIgnore(dir string) error {
+	f, err := os.OpenFile(filepath.Join(dir, filepath.FromSlash(stateIgnorePath)), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o666)
+	if errors.Is(err, fs.ErrExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	_, err = f.WriteString(stateIgnore)
+	return errors.Join(err, f.Close())
 }
 
 // holder describes who holds the lock on dir, for an error.
