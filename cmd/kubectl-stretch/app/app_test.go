@@ -12,6 +12,7 @@ import (
 
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
+	"github.com/stretch-dev/kubectl-stretch/internal/bundle"
 	"github.com/stretch-dev/kubectl-stretch/internal/topology"
 )
 
@@ -339,5 +340,68 @@ func TestKubectlPluginDiscovery(t *testing.T) {
 	out, _ = kc("stretch", "--help")
 	if !strings.Contains(out, "kubectl stretch [command]") {
 		t.Errorf("help should say kubectl stretch:\n%s", out)
+	}
+}
+
+func TestRenderCommitRefusesMergeInProgress(t *testing.T) {
+	repo := t.TempDir()
+	t.Setenv("GIT_CONFIG_GLOBAL", "/dev/null")
+	git := func(args ...string) {
+		t.Helper()
+		cmd := exec.Command("git", append([]string{"-C", repo}, args...)...)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("git %v: %v\n%s", args, err, out)
+		}
+	}
+	git("init", "-q", "-b", "main")
+	git("config", "user.name", "Test")
+	git("config", "user.email", "test@example.invalid")
+	git("commit", "-q", "--allow-empty", "-m", "one")
+	git("switch", "-q", "-c", "side")
+	git("commit", "-q", "--allow-empty", "-m", "two")
+	git("switch", "-q", "main")
+	git("merge", "-q", "--no-ff", "--no-commit", "side")
+	dir := filepath.Join(repo, "clusters", "demo")
+	code, out, errOut := run(t, "render", "-f", example, "-o", dir, "--commit")
+	if code != ExitError || out != "" || !strings.Contains(errOut, "a merge is in progress in "+repo) {
+		t.Errorf("render --commit during a merge: code %d\nout %q\nerr %s", code, out, errOut)
+	}
+	if _, err := os.Stat(dir); !os.IsNotExist(err) {
+		t.Errorf("a refused render --commit created %s", dir)
+	}
+	git("merge", "--abort")
+	git("switch", "-q", "--detach")
+	code, _, errOut = run(t, "render", "-f", example, "-o", dir, "--commit")
+	if code != ExitError || !strings.Contains(errOut, "HEAD is detached in "+repo) {
+		t.Errorf("render --commit on a detached HEAD: code %d\nerr %s", code, errOut)
+	}
+	code, out, errOut = run(t, "render", "-f", example, "-o", dir, "--commit", "--allow-detached-head")
+	if code != 0 || !strings.HasSuffix(out, "committed: stretch: render demo-eu\n") {
+		t.Errorf("render --commit --allow-detached-head: code %d\n%s%s", code, out, errOut)
+	}
+	if code, _, errOut := run(t, "render", "-f", example, "-o", dir, "--allow-detached-head"); code != ExitError || !strings.Contains(errOut, "--allow-detached-head needs --commit") {
+		t.Errorf("--allow-detached-head without --commit: code %d, err %s", code, errOut)
+	}
+}
+
+func TestRenderLockedFolder(t *testing.T) {
+	t.Parallel()
+	dir := filepath.Join(t.TempDir(), "bundle")
+	lock, err := bundle.LockDir(context.Background(), dir, bundle.LockOptions{Exclusive: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := dir + " is locked by pid " + strconv.Itoa(os.Getpid()) + " (another kubectl stretch render or check); gave up after 200ms"
+	for _, args := range [][]string{{}, {"--check"}} {
+		code, out, errOut := run(t, append([]string{"render", "-f", example, "-o", dir, "--lock-timeout", "200ms"}, args...)...)
+		if code != ExitError || out != "" || !strings.Contains(errOut, want) {
+			t.Errorf("render %v into a locked folder: code %d\nout %q\nerr %s", args, code, out, errOut)
+		}
+	}
+	if err := lock.Unlock(); err != nil {
+		t.Fatal(err)
+	}
+	if code, out, errOut := run(t, "render", "-f", example, "-o", dir, "--lock-timeout", "200ms"); code != 0 {
+		t.Errorf("render after the lock was released: code %d\n%s%s", code, out, errOut)
 	}
 }
