@@ -19,19 +19,28 @@
 //     first change, so a refused Write leaves the directory as it was.
 //   - Each file is written atomically (temporary file in the same directory,
 //     fsync, rename). A file whose content is already right is not touched,
-//     so its modification time is kept.
+//     so its modification time is kept. New files and directories get the
+//     modes the umask allows; a changed file keeps the mode of the file it
+//     replaces.
 //   - An owned file that is no longer rendered (stale) is removed, together
 //     with the directories that became empty because of it. A stale file
 //     that the user modified since render wrote it (its hash differs from
 //     the manifest) is kept, reported, and no longer owned.
-//   - The manifest is written last. If a Write fails half-way, the next
-//     Write recovers: the files already written have the rendered content
-//     and are adopted or found unchanged.
+//   - Before changing anything, Write records the old and the new manifest
+//     in a journal, .stretch/journal, and removes it once the new manifest
+//     is in place. If a Write is interrupted at any point, the next Write
+//     (or Check) finds the journal, works out from it which files render
+//     owns, removes the leftover temporary files and proceeds; Check
+//     reports the interruption until then.
+//   - LockDir serialises renders and checks of one directory with flock(2)
+//     on .stretch/lock; Write and Check themselves do not lock.
 //
 // Check compares a directory with what Write would produce without writing
 // anything, for `render --check` in CI. Commit stages exactly the files a
 // Write changed, plus the manifest, and commits them with the git binary;
-// it never stages the user's files.
+// it never stages the user's files, and it refuses a repository in the
+// middle of a merge, rebase, cherry-pick, revert or bisect, and a detached
+// HEAD unless allowed (CheckGitState checks that before a render writes).
 //
 // Everything this package returns is sorted by path (or by layer), so its
 // output is deterministic.
