@@ -371,3 +371,40 @@ func TestConcurrentRenders(t *testing.T) {
 		assertConsistent(t, dir, winner, userFiles)
 	}
 }
+
+// TestWriteAfterFailedRenderOfChangedTopology: a render that failed after
+// writing its files but before its manifest, followed by the render of
+// another topology that wants one of those paths with other content, and
+// by --check. Without the journal the file was nobody's and the next
+// render refused it, while --check of the failed bundle said up to date
+// once the files were in place.
+func TestWriteAfterFailedRenderOfChangedTopology(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	a := mustNew(t, file("x.yaml", "l", "x1\n"))
+	b := mustNew(t, file("x.yaml", "l", "x1\n"), file("new.yaml", "l", "from b\n"))
+	c := mustNew(t, file("x.yaml", "l", "x1\n"), file("new.yaml", "l", "from c\n"))
+	mustWrite(t, dir, a)
+	o := osOps()
+	o.rename = func(oldpath, newpath string) error {
+		if filepath.Base(newpath) == "manifest" {
+			return syscall.EROFS
+		}
+		return os.Rename(oldpath, newpath)
+	}
+	if _, err := write(dir, b, o); !errors.Is(err, syscall.EROFS) {
+		t.Fatalf("write: %v", err)
+	}
+	if d, err := Check(dir, a); err != nil || d.Empty() {
+		t.Errorf("Check of the old bundle after the failed render: %+v, %v; want drift", d, err)
+	}
+	if _, err := Write(dir, c); err != nil {
+		t.Fatalf("the next render of another topology: %v", err)
+	}
+	if got := readFile(t, dir, "new.yaml"); got != "from c\n" {
+		t.Errorf("new.yaml = %q", got)
+	}
+	if d, err := Check(dir, c); err != nil || !d.Empty() {
+		t.Errorf("Check after the recovering render: %+v, %v", d, err)
+	}
+}
