@@ -15,8 +15,10 @@
 //     rendered content, Write refuses and lists every such path. If its
 //     content is identical, Write adopts it: it becomes owned without being
 //     rewritten.
-//   - Write plans first and writes later: every conflict is found before the
-//     first change, so a refused Write leaves the directory as it was.
+//   - Write plans first and writes later: every conflict (and every name
+//     too long for the file system) is found before the first change, so a
+//     refused Write leaves the directory as it was, apart from the
+//     temporary files of an interrupted Write, which it always removes.
 //   - Each file is written atomically (temporary file in the same directory,
 //     fsync, rename). A file whose content is already right is not touched,
 //     so its modification time is kept. New files and directories get the

@@ -87,6 +87,15 @@ func lockDir(ctx context.Context, dir string, opts LockOptions) (*DirLock, error
 		return &DirLock{}, nil
 	}
 	f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE, 0o666)
+	if err != nil && !opts.Exclusive {
+		// A check of a folder this process cannot write (a read-only
+		// checkout in CI): lock the file if it is there; if it cannot be
+		// opened, no render can write there either.
+		f, err = os.Open(name)
+		if err != nil {
+			return &DirLock{}, nil
+		}
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -405,3 +405,49 @@ func TestRenderLockedFolder(t *testing.T) {
 		t.Errorf("render after the lock was released: code %d\n%s%s", code, out, errOut)
 	}
 }
+
+func TestRenderCheckReportsInterruptedRender(t *testing.T) {
+	t.Parallel()
+	dir := filepath.Join(t.TempDir(), "bundle")
+	if code, out, errOut := run(t, "render", "-f", example, "-o", dir); code != 0 {
+		t.Fatalf("render: code %d\n%s%s", code, out, errOut)
+	}
+	// What a render killed after writing its journal leaves: the journal
+	// (here with the old manifest as both its old and its new one) and a
+	// temporary file.
+	manifest, err := os.ReadFile(filepath.Join(dir, bundle.ManifestPath))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var journal strings.Builder
+	journal.WriteString(bundle.JournalHeader + "\n")
+	lines := strings.Split(strings.TrimSuffix(string(manifest), "\n"), "\n")[1:]
+	for _, tag := range []string{"old", "new"} {
+		for _, l := range lines {
+			journal.WriteString(tag + "  " + l + "\n")
+		}
+	}
+	for name, content := range map[string]string{bundle.JournalPath: journal.String(), "storage/.stretch-tmp-0123456789ab": "half"} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	code, out, _ := run(t, "render", "-f", example, "-o", dir, "--check")
+	want := "interrupted  a render was interrupted (.stretch/journal exists): the folder may mix two bundles; render recovers it\n" +
+		"leftover  storage/.stretch-tmp-0123456789ab (temporary file of an interrupted render; render removes it)\n" +
+		"manifest  .stretch/manifest is out of date\n"
+	if code != ExitFailed || out != want {
+		t.Errorf("--check after an interrupted render: code %d\n got:\n%s\nwant:\n%s", code, out, want)
+	}
+	if code, out, errOut := run(t, "render", "-f", example, "-o", dir); code != 0 {
+		t.Fatalf("recovering render: code %d\n%s%s", code, out, errOut)
+	}
+	if code, out, _ := run(t, "render", "-f", example, "-o", dir, "--check"); code != 0 || out != dir+" is up to date (32 files)\n" {
+		t.Errorf("--check after the recovering render: code %d, out %q", code, out)
+	}
+	for _, name := range []string{bundle.JournalPath, "storage/.stretch-tmp-0123456789ab"} {
+		if _, err := os.Stat(filepath.Join(dir, name)); !os.IsNotExist(err) {
+			t.Errorf("%s is still there: %v", name, err)
+		}
+	}
+}
