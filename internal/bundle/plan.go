@@ -86,7 +86,6 @@ type staleFile struct {
 // plan is everything Write would do, computed without touching the disk.
 type plan struct {
 	dir       string
-	dirExists bool
 	files     []fileAction // one per bundle file, sorted by path
 	conflicts []Conflict   // sorted by path
 	remove    []staleFile  // stale owned files to delete, sorted by path
@@ -136,8 +135,6 @@ func makePlan(dir string, b *Bundle) (*plan, error) {
 		return nil, fmt.Errorf("stat output directory: %w", err)
 	case !root.IsDir():
 		return nil, fmt.Errorf("output directory %s is not a directory", dir)
-	default:
-		p.dirExists = true
 	}
 
 	old, oldRaw, err := pl.readManifest(p)
@@ -252,7 +249,10 @@ func checkPathLengths(dir string, b *Bundle) error {
 	}
 	var errs []error
 	for _, f := range b.Files {
-		if n := len(abs) + 1 + len(f.Path) + len("/"+tempPrefix+"000000000000"); n > maxPathLen {
+		n := len(abs) + 1 + len(f.Path)
+		// The temporary file next to it must fit too.
+		tmp := len(abs) + 1 + len(path.Dir(f.Path)) + 1 + len(tempPrefix) + 12
+		if max(n, tmp) > maxPathLen {
 			errs = append(errs, fmt.Errorf("path %q: %d bytes long in %s; file systems allow at most %d", f.Path, n, abs, maxPathLen))
 		}
 	}
