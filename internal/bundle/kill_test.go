@@ -1,6 +1,7 @@
 package bundle
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -78,9 +79,10 @@ func assertRecoverable(t *testing.T, dir string, from, to *Bundle) {
 }
 
 // TestWriteKilledAtEveryStep kills a real render process (SIGKILL, which
-// nothing can catch) before each of its changes to the disk in turn, from
-// bundle a to bundle b and back, and recovers each time with a render of
-// either bundle.
+// nothing can catch) holding the folder's lock before each of its changes
+// to the disk in turn, from bundle a to bundle b and back, checks that the
+// lock was released, and recovers each time with a render of either
+// bundle.
 func TestWriteKilledAtEveryStep(t *testing.T) {
 	t.Parallel()
 	dir := killTestDir(t)
@@ -113,11 +115,17 @@ func TestWriteKilledAtEveryStep(t *testing.T) {
 			continue
 		}
 		next[from]++
-		c := startChild(t, dir, to, fmt.Sprintf("%s=%d", helperKillAt, k))
+		c := startChild(t, dir, to, fmt.Sprintf("%s=%d", helperKillAt, k), helperLock+"=1")
 		if !c.wait(t) {
 			t.Fatalf("%s -> %s: the child was not killed at step %d of %d", from, to, k, steps[from])
 		}
 		points++
+		// The killed render's lock went with it.
+		l, err := LockDir(context.Background(), dir, LockOptions{Exclusive: true})
+		if err != nil {
+			t.Fatalf("after a killed render: %v", err)
+		}
+		l.Unlock()
 		assertRecoverable(t, dir, bundles[from], bundles[to])
 		// Recover with the interrupted bundle, or go back to the old one.
 		cur = []string{to, from}[trial%2]

@@ -208,11 +208,14 @@ func (p *plan) apply(ops fsOps) error {
 	if err := syncDir(state); err != nil {
 		return err
 	}
-	if err := p.removeStale(ops); err != nil {
+	// synced holds the directories whose entries changed: they are synced
+	// before the manifest is written, so that no removal or rename is lost
+	// once the journal is gone.
+	synced := make(map[string]bool)
+	if err := p.removeStale(ops, synced); err != nil {
 		return err
 	}
-	synced := make(map[string]bool)
-	var dirs []string
+	dirs := slices.Collect(maps.Keys(synced))
 	for _, a := range p.files {
 		if a.kind != actionAdd && a.kind != actionChange {
 			continue
@@ -291,10 +294,11 @@ func existingMode(name string) (fs.FileMode, error) {
 }
 
 // removeStale deletes the stale owned files of the plan, then the
-// directories that became empty because of it, deepest first. It never
+// directories that became empty because of it, deepest first, and adds the
+// directories whose entries it changed to touched. It never
 // removes the output directory itself, a directory that still holds
 // anything, or a directory that a bundle file or the manifest needs.
-func (p *plan) removeStale(ops fsOps) error {
+func (p *plan) removeStale(ops fsOps, touched map[string]bool) error {
 	candidates := make(map[string]bool)
 	for _, s := range p.remove {
 		if err := ops.step("remove", p.abs(s.path)); err != nil {
@@ -303,6 +307,7 @@ func (p *plan) removeStale(ops fsOps) error {
 		if err := os.Remove(p.abs(s.path)); err != nil && !isNotExist(err) {
 			return fmt.Errorf("remove stale file: %w", err)
 		}
+		touched[filepath.Dir(p.abs(s.path))] = true
 		for _, d := range parentDirs(s.path) {
 			candidates[d] = true
 		}
@@ -340,6 +345,8 @@ func (p *plan) removeStale(ops fsOps) error {
 		if err := os.Remove(p.abs(d)); err != nil {
 			return fmt.Errorf("prune empty directories: %w", err)
 		}
+		delete(touched, p.abs(d))
+		touched[filepath.Dir(p.abs(d))] = true
 	}
 	return nil
 }
