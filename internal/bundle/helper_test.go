@@ -1,9 +1,11 @@
 package bundle
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"io/fs"
 	"maps"
 	"os"
@@ -29,6 +31,7 @@ const (
 	helperLock    = "STRETCH_BUNDLE_LOCK"    // "1": hold LockDir's exclusive lock
 	helperFsize   = "STRETCH_BUNDLE_FSIZE"   // RLIMIT_FSIZE in bytes
 	helperUmask   = "STRETCH_BUNDLE_UMASK"   // octal umask
+	helperReady   = "STRETCH_BUNDLE_READY"   // "1": print "ready" just before writing
 )
 
 func TestMain(m *testing.M) {
@@ -92,6 +95,9 @@ func helperWrite() int {
 		}
 		return nil
 	}
+	if os.Getenv(helperReady) == "1" {
+		fmt.Println("ready")
+	}
 	if _, err := write(dir, b, ops); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
@@ -118,6 +124,28 @@ func startChild(t *testing.T, dir, variant string, env ...string) *child {
 	if err := c.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	return c
+}
+
+// startChildReady starts a child as startChild does and returns once it
+// is about to write.
+func startChildReady(t *testing.T, dir, variant string) *child {
+	t.Helper()
+	c := &child{cmd: exec.Command(os.Args[0], "-test.run=^$")}
+	c.cmd.Env = append(os.Environ(), helperEnv+"=write", helperDir+"="+dir, helperVariant+"="+variant, helperReady+"=1")
+	c.cmd.Stderr = &c.stderr
+	out, err := c.cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	r := bufio.NewReader(out)
+	if line, err := r.ReadString('\n'); err != nil || line != "ready\n" {
+		t.Fatalf("child said %q, %v; want ready", line, err)
+	}
+	go io.Copy(&c.stdout, r) // the rest, until the child ends
 	return c
 }
 

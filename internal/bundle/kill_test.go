@@ -144,32 +144,36 @@ func TestWriteKilledAtEveryStep(t *testing.T) {
 }
 
 // TestWriteKilledAtRandomTimes kills a real render of a large bundle
-// (181 files, three of 256 KiB) after a random delay, 50 times, and recovers
-// each time with a render of either bundle. The delays are drawn from a
+// (181 files, three of 256 KiB) after a random delay, 50 times, kills the
+// next render too every third time, and recovers each time with a render
+// of either bundle. The delays are drawn from a
 // fixed seed; where they land depends on the machine's speed, which
 // TestWriteKilledAtEveryStep does not.
 func TestWriteKilledAtRandomTimes(t *testing.T) {
 	t.Parallel()
-	const kills = 50
+	const trials = 50
 	dir := killTestDir(t)
 	writeFiles(t, dir, userFiles)
 	bundles := map[string]*Bundle{"big-a": mustVariant(t, "big-a"), "big-b": mustVariant(t, "big-b")}
 	cur := "big-a"
 	startChild(t, dir, cur).wait(t)
-	// The longest a whole render takes, start to end, sets the range of
-	// the delays.
+	// The longest a render's writing takes sets the range of the delays,
+	// counted from the moment the child is about to write.
 	var span time.Duration
 	for range 2 {
+		c := startChildReady(t, dir, other(cur))
 		start := time.Now()
-		startChild(t, dir, other(cur)).wait(t)
+		c.wait(t)
 		span = max(span, time.Since(start))
 		cur = other(cur)
 	}
+	kills := 0
 	rng := rand.New(rand.NewPCG(8, 2026))
 	interrupted := 0
-	for trial := range kills {
+	for trial := range trials {
 		from, to := cur, other(cur)
-		c := startChild(t, dir, to)
+		c := startChildReady(t, dir, to)
+		kills++
 		time.Sleep(time.Duration(rng.Int64N(int64(span))))
 		if err := c.cmd.Process.Signal(syscall.SIGKILL); err != nil && !errors.Is(err, os.ErrProcessDone) {
 			t.Fatal(err)
@@ -179,6 +183,20 @@ func TestWriteKilledAtRandomTimes(t *testing.T) {
 			interrupted++
 		}
 		assertRecoverable(t, dir, bundles[from], bundles[to])
+		if trial%3 == 2 {
+			// The render that recovers is killed too, on its way back.
+			c := startChildReady(t, dir, from)
+			kills++
+			time.Sleep(time.Duration(rng.Int64N(int64(span))))
+			if err := c.cmd.Process.Signal(syscall.SIGKILL); err != nil && !errors.Is(err, os.ErrProcessDone) {
+				t.Fatal(err)
+			}
+			c.wait(t)
+			if _, err := os.Stat(filepath.Join(dir, JournalPath)); err == nil {
+				interrupted++
+			}
+			assertRecoverable(t, dir, bundles[from], bundles[to])
+		}
 		cur = []string{to, from}[trial%2]
 		if _, err := Write(dir, bundles[cur]); err != nil {
 			t.Fatalf("trial %d: the next render of %s fails: %v", trial, cur, err)
@@ -188,5 +206,5 @@ func TestWriteKilledAtRandomTimes(t *testing.T) {
 			t.Fatalf("trial %d (%s -> %s), recovered to %s: inconsistent", trial, from, to, cur)
 		}
 	}
-	t.Logf("%d kills, %d of them in the middle of a write (journal present)", kills, interrupted)
+	t.Logf("%d kills, %d of them leaving a journal (in the middle of a write)", kills, interrupted)
 }
