@@ -201,7 +201,11 @@ func (p *plan) apply(ops fsOps) error {
 	if err := mkdirAll(state, ops); err != nil {
 		return fmt.Errorf("create %s: %w", StateDir, err)
 	}
-	j := &journal{old: p.old.Entries, new: parseOwn(p.manifest)}
+	next, err := ParseManifest(ManifestPath, p.manifest)
+	if err != nil {
+		return fmt.Errorf("the new manifest: %w", err)
+	}
+	j := &journal{old: p.old.Entries, new: next.Entries}
 	if err := writeAtomic(p.abs(JournalPath), j.encode(), 0, ops); err != nil {
 		return fmt.Errorf("write %s: %w", JournalPath, err)
 	}
@@ -255,15 +259,6 @@ func (p *plan) apply(ops fsOps) error {
 		return fmt.Errorf("remove %s: %w", JournalPath, err)
 	}
 	return syncDir(state)
-}
-
-// parseOwn parses a manifest this package encoded.
-func parseOwn(data []byte) []ManifestEntry {
-	m, err := ParseManifest(ManifestPath, data)
-	if err != nil {
-		panic(fmt.Sprintf("bundle: the manifest Encode wrote does not parse: %v", err))
-	}
-	return m.Entries
 }
 
 // mkdirAll creates dir and its missing parents with the mode 0777 that the
