@@ -331,6 +331,12 @@ func TestLockDir(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// An output directory that is a file is named as such.
+	notDir := filepath.Join(t.TempDir(), "file")
+	writeFiles(t, filepath.Dir(notDir), map[string]string{"file": "x"})
+	if _, err := LockDir(ctx, notDir, LockOptions{Exclusive: true}); err == nil || err.Error() != "lock "+notDir+": output directory "+notDir+" is not a directory" {
+		t.Errorf("lock of a file: %v", err)
+	}
 	// A shared lock of a folder render never wrote creates nothing.
 	empty := filepath.Join(t.TempDir(), "none")
 	l, err := LockDir(ctx, empty, LockOptions{})

@@ -73,6 +73,9 @@ func LockDir(ctx context.Context, dir string, opts LockOptions) (*DirLock, error
 
 // lockDir does the work of LockDir.
 func lockDir(ctx context.Context, dir string, opts LockOptions) (*DirLock, error) {
+	if info, err := os.Stat(dir); err == nil && !info.IsDir() {
+		return nil, fmt.Errorf("output directory %s is not a directory", dir)
+	}
 	name := filepath.Join(dir, filepath.FromSlash(LockPath))
 	how := syscall.LOCK_SH
 	if opts.Exclusive {
