@@ -79,7 +79,8 @@ func Objects(ctx context.Context, t *topology.Topology, opts Options) ([]Object,
 	if err := engine.CheckMixins(modelJSON, MixinLayers(gens)); err != nil {
 		return nil, nil, err
 	}
-	in := &Input{Model: model, ModelJSON: modelJSON, Engine: engine, BaseDir: opts.BaseDir}
+	in := &Input{Model: model, ModelJSON: modelJSON, Engine: engine, BaseDir: opts.BaseDir,
+		TopologyFile: opts.TopologyFile, AllowRemoteBases: opts.AllowRemoteBases}
 	for _, g := range gens {
 		if err := ctx.Err(); err != nil {
 			return nil, nil, err

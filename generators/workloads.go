@@ -29,7 +29,9 @@ func (workloadsGenerator) Generate(ctx context.Context, in *Input) ([]Object, er
 	kubeVersion := "v" + in.Model.Kubernetes.Version
 	var out []Object
 	for _, src := range in.Model.Workloads.Sources {
-		files, err := source.Load(ctx, in.BaseDir, src, kubeVersion, nil)
+		files, err := source.Load(ctx, in.BaseDir, src, source.Options{
+			KubeVersion: kubeVersion, TopologyFile: in.TopologyFile, AllowRemoteBases: in.AllowRemoteBases,
+		})
 		if err != nil {
 			return nil, fmt.Errorf("source %s: %w", src.Name, err)
 		}

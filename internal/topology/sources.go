@@ -30,6 +30,10 @@ func (f *File) CheckSources(baseDir string) error {
 		if rel == "" {
 			return "", nil // Validate reports a missing value
 		}
+		if msg := LocalPathProblem(what, rel); msg != "" {
+			fail(field, "%s %s: %s", what, rel, msg)
+			return "", nil
+		}
 		p := filepath.Join(baseDir, rel)
 		st, err := os.Stat(p)
 		switch {
@@ -55,6 +59,11 @@ func (f *File) CheckSources(baseDir string) error {
 	for i, s := range f.Topology.Spec.Workloads.Sources {
 		sf := fmt.Sprintf("spec.workloads.sources[%d]", i)
 		folder(sf+".path", s.Path, "workloads folder", holdsYAML, "holds no .yaml or .yml file")
+		if s.Path != "" && LocalPathProblem("workloads folder", s.Path) == "" && f.Path != "" &&
+			HoldsFile(filepath.Join(baseDir, s.Path), f.Path) {
+			fail(sf+".path", "workloads folder %s holds the topology file %s, which is not a workload: give the workloads a folder of their own",
+				filepath.Join(baseDir, s.Path), f.Path)
+		}
 		folder(sf+".kustomize", s.Kustomize, "kustomize folder", holdsAny(kustomizationFiles...),
 			"holds no kustomization.yaml")
 		if s.Helm == nil {
@@ -71,6 +80,36 @@ func (f *File) CheckSources(baseDir string) error {
 		}
 	}
 	return errs.asError()
+}
+
+// LocalPathProblem says why a source's path (what names it: "helm chart",
+// "workloads folder", ...) cannot be read, or returns "": a URL, since
+// sources are rendered from local files only, or an absolute path, since
+// the bundle must render the same from any checkout of the repository.
+func LocalPathProblem(what, p string) string {
+	switch {
+	case p == "":
+		return ""
+	case strings.Contains(p, "://"):
+		if what == "helm chart" {
+			return "charts must be local folders or .tgz archives; vendor the chart (helm pull --untar) and give its folder"
+		}
+		return "must be a local path, not a URL"
+	case filepath.IsAbs(p) || strings.HasPrefix(p, "/") || strings.HasPrefix(p, `\`):
+		return "an absolute path is refused: give it relative to the topology file's folder, so that the bundle renders the same from any checkout"
+	}
+	return ""
+}
+
+// HoldsFile reports whether the folder dir holds the file (as the same
+// file, whatever its path says).
+func HoldsFile(dir, file string) bool {
+	fs, err := os.Stat(file)
+	if err != nil {
+		return false
+	}
+	ds, err := os.Stat(filepath.Join(dir, filepath.Base(file)))
+	return err == nil && os.SameFile(fs, ds)
 }
 
 // kustomizationFiles are the names kustomize reads a kustomization from.

@@ -25,6 +25,8 @@ type RenderOptions struct {
 	Commit     bool
 	Mixins     []string
 	Blueprints string
+	// AllowRemoteBases lets kustomize sources fetch remote bases.
+	AllowRemoteBases bool
 }
 
 // NewCmdRender returns the render command.
@@ -57,6 +59,7 @@ output is byte-identical on every run.
 	cmd.Flags().BoolVar(&o.Commit, "commit", false, "commit the files render owns (DIR must be in a Git work tree)")
 	cmd.Flags().StringArrayVar(&o.Mixins, "mixin", nil, "Jsonnet file merged over the layers' output (repeatable, applied in order)")
 	cmd.Flags().StringVar(&o.Blueprints, "blueprints", "", "folder whose Jsonnet files replace the embedded blueprints")
+	cmd.Flags().BoolVar(&o.AllowRemoteBases, "allow-remote-bases", false, "let kustomize sources fetch remote bases and resources (git or https URLs) over the network")
 	_ = cmd.MarkFlagDirname("output-dir")
 	_ = cmd.MarkFlagDirname("blueprints")
 	return cmd
@@ -93,9 +96,11 @@ func (o *RenderOptions) Run(ctx context.Context) error {
 		return err
 	}
 	rendered, err := generators.Render(ctx, f.Topology, generators.Options{
-		BlueprintsDir: o.Blueprints,
-		Mixins:        o.Mixins,
-		BaseDir:       filepath.Dir(f.Path),
+		BlueprintsDir:    o.Blueprints,
+		Mixins:           o.Mixins,
+		BaseDir:          filepath.Dir(f.Path),
+		TopologyFile:     f.Path,
+		AllowRemoteBases: o.AllowRemoteBases,
 	})
 	if err != nil {
 		return failed(ExitFailed, fmt.Errorf("%s: %w", o.File, err))
