@@ -78,9 +78,6 @@ func isWithin(root, p string) bool {
 	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) && !filepath.IsAbs(rel)
 }
 
-// kustomizationNames are the names kustomize reads a kustomization from.
-var kustomizationNames = []string{"kustomization.yaml", "kustomization.yml", "Kustomization"}
-
 // kustomizationLists are the fields of a kustomization that list files or
 // folders (or remote bases) kustomize loads.
 var kustomizationLists = []string{
@@ -114,7 +111,7 @@ func checkKustomization(dir, root string, allowRemote bool) error {
 		}
 		var file string
 		var data []byte
-		for _, n := range kustomizationNames {
+		for _, n := range topology.KustomizationFiles {
 			if data, err = os.ReadFile(filepath.Join(dir, n)); err == nil {
 				file = filepath.Join(dir, n)
 				break

@@ -64,7 +64,7 @@ func (f *File) CheckSources(baseDir string) error {
 			fail(sf+".path", "workloads folder %s holds the topology file %s, which is not a workload: give the workloads a folder of their own",
 				filepath.Join(baseDir, s.Path), f.Path)
 		}
-		folder(sf+".kustomize", s.Kustomize, "kustomize folder", holdsAny(kustomizationFiles...),
+		folder(sf+".kustomize", s.Kustomize, "kustomize folder", holdsAny(KustomizationFiles...),
 			"holds no kustomization.yaml")
 		if s.Helm == nil {
 			continue
@@ -112,8 +112,8 @@ func HoldsFile(dir, file string) bool {
 	return err == nil && os.SameFile(fs, ds)
 }
 
-// kustomizationFiles are the names kustomize reads a kustomization from.
-var kustomizationFiles = []string{"kustomization.yaml", "kustomization.yml", "Kustomization"}
+// KustomizationFiles are the names kustomize reads a kustomization from.
+var KustomizationFiles = []string{"kustomization.yaml", "kustomization.yml", "Kustomization"}
 
 // IsManifestFile reports whether a file of a workloads folder (or a
 // folder given to lint) is read as manifests: a .yaml or .yml file other
@@ -122,7 +122,7 @@ func IsManifestFile(name string) bool {
 	base := filepath.Base(name)
 	ext := strings.ToLower(filepath.Ext(base))
 	return (ext == ".yaml" || ext == ".yml") &&
-		!slices.ContainsFunc(kustomizationFiles, func(k string) bool { return strings.EqualFold(k, base) })
+		!slices.ContainsFunc(KustomizationFiles, func(k string) bool { return strings.EqualFold(k, base) })
 }
 
 // holdsYAML reports whether dir holds a manifest file, as a workloads
