@@ -204,3 +204,33 @@ func FuzzObjectPath(f *testing.F) {
 		}
 	})
 }
+
+// FuzzCheckLayerPath checks that CheckLayerPath accepts, for any layer, only
+// a clean relative path directly in one of that layer's folders: what a
+// blueprint or a mixin writes cannot escape them either.
+func FuzzCheckLayerPath(f *testing.F) {
+	f.Add(LayerWorkloads, "workloads/apps/x.yaml")
+	f.Add(LayerKubespray, "kubespray/group_vars/all/../../../x.yaml")
+	f.Add(LayerRook, "storage/rook/cluster/sub/x.yaml")
+	f.Add(LayerFlux, "flux//x.yaml")
+	f.Fuzz(func(t *testing.T, layer, p string) {
+		if CheckLayerPath(layer, p) != nil {
+			return
+		}
+		if path.Clean(p) != p || path.IsAbs(p) || strings.ContainsAny(p, "\\\x00") || strings.Contains("/"+p+"/", "/../") {
+			t.Fatalf("CheckLayerPath(%q, %q) accepted a path that is not clean and relative", layer, p)
+		}
+		dir := path.Dir(p)
+		for _, ld := range layerDirs {
+			if ld.layer != layer {
+				continue
+			}
+			for _, d := range ld.dirs {
+				if d == dir || strings.HasSuffix(d, "/*") && path.Dir(dir) == strings.TrimSuffix(d, "/*") && path.Base(dir) != ".." {
+					return
+				}
+			}
+		}
+		t.Fatalf("CheckLayerPath(%q, %q) accepted a path outside the layer's folders", layer, p)
+	})
+}
