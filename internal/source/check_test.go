@@ -49,6 +49,8 @@ func TestLoadRefuses(t *testing.T) {
 			"workloads folder " + outside + ": an absolute path is refused"},
 		{"chart URL", nil, nil, topology.Source{Helm: &topology.HelmSource{Chart: "oci://registry.example/web", Release: "web", Namespace: "web"}},
 			"helm chart oci://registry.example/web: charts must be local folders or .tgz archives; vendor the chart"},
+		{"release with ../", map[string]string{"chart/Chart.yaml": chart}, nil,
+			topology.Source{Helm: &topology.HelmSource{Chart: "chart", Release: "../web", Namespace: "web"}}, `release name "../web": invalid release name`},
 		{"link in a folder", map[string]string{"apps/web.yaml": cm}, map[string]string{"apps/passwd.yaml": "passwd"},
 			topology.Source{Path: "apps"}, "apps/passwd.yaml: a symbolic link to " + filepath.Join(outside, "passwd") + ", outside"},
 		{"link in a chart", map[string]string{"chart/Chart.yaml": chart}, map[string]string{"chart/templates/passwd.yaml": "passwd"},
