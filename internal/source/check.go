@@ -18,6 +18,50 @@ import (
 	"github.com/stretch-dev/kubectl-stretch/internal/topology"
 )
 
+// Check refuses a source that must not be read, before anything of it is
+// read or fetched: a path CheckPaths refuses, a folder source that holds
+// the topology file, a symbolic link that leads out of a workloads folder
+// or a chart, and a kustomization that reaches outside the folder that
+// holds both the topology file and the kustomize folder or names a remote
+// base (unless opts.AllowRemoteBases). Load calls it; validate calls it
+// alone. A missing folder or chart is left to the loader.
+func Check(baseDir string, src topology.Source, opts Options) error {
+	if err := CheckPaths(src); err != nil {
+		return err
+	}
+	switch {
+	case src.Path != "":
+		dir := filepath.Join(baseDir, src.Path)
+		if opts.TopologyFile != "" && topology.HoldsFile(dir, opts.TopologyFile) {
+			return fmt.Errorf("workloads folder %s holds the topology file %s, which is not a workload: give the workloads a folder of their own", dir, opts.TopologyFile)
+		}
+		if isDir(dir) {
+			return checkLinks(dir, false, dir)
+		}
+	case src.Kustomize != "":
+		dir := filepath.Join(baseDir, src.Kustomize)
+		if !isDir(dir) {
+			return nil
+		}
+		root, err := commonFolder(baseDir, dir)
+		if err != nil {
+			return fmt.Errorf("kustomize folder: %w", err)
+		}
+		return checkKustomization(dir, root, opts.AllowRemoteBases)
+	case src.Helm != nil:
+		if chart := filepath.Join(baseDir, src.Helm.Chart); isDir(chart) {
+			return checkLinks(chart, true, chart)
+		}
+	}
+	return nil
+}
+
+// isDir reports whether p is a folder (or a link to one).
+func isDir(p string) bool {
+	st, err := os.Stat(p)
+	return err == nil && st.IsDir()
+}
+
 // CheckPaths refuses a source whose paths cannot be read the same from
 // any checkout of the repository: an absolute path, or a URL where a
 // local folder or chart is meant (see topology.LocalPathProblem).

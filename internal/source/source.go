@@ -65,16 +65,16 @@ func Load(ctx context.Context, baseDir string, src topology.Source, opts Options
 	if opts.KubeVersion == "" {
 		opts.KubeVersion = KubeVersion
 	}
-	if err := CheckPaths(src); err != nil {
+	if err := Check(baseDir, src, opts); err != nil {
 		return nil, err
 	}
 	var data []byte
 	var err error
 	switch {
 	case src.Path != "":
-		return loadFolder(filepath.Join(baseDir, src.Path), opts.TopologyFile)
+		return loadFolder(filepath.Join(baseDir, src.Path))
 	case src.Kustomize != "":
-		data, err = loadKustomize(baseDir, filepath.Join(baseDir, src.Kustomize), opts.AllowRemoteBases)
+		data, err = loadKustomize(filepath.Join(baseDir, src.Kustomize))
 	case src.Helm != nil:
 		data, err = loadHelm(baseDir, src.Helm, opts)
 	default:
@@ -87,15 +87,11 @@ func Load(ctx context.Context, baseDir string, src topology.Source, opts Options
 }
 
 // loadFolder reads the YAML files of a folder (not its subfolders),
-// sorted by name. A symbolic link that leads out of the folder is refused
-// without reading it, and so is a folder that holds the topology file.
-func loadFolder(dir, topologyFile string) ([]File, error) {
+// sorted by name.
+func loadFolder(dir string) ([]File, error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return nil, fmt.Errorf("read workloads folder: %w", err)
-	}
-	if err := checkNotTopology(dir, topologyFile); err != nil {
-		return nil, err
 	}
 	var names []string
 	for _, e := range entries {
@@ -106,9 +102,6 @@ func loadFolder(dir, topologyFile string) ([]File, error) {
 	sort.Strings(names)
 	if len(names) == 0 {
 		return nil, fmt.Errorf("workloads folder %s holds no .yaml or .yml file", dir)
-	}
-	if err := checkLinks(dir, false, dir); err != nil {
-		return nil, err
 	}
 	files := make([]File, 0, len(names))
 	for _, n := range names {
@@ -122,29 +115,11 @@ func loadFolder(dir, topologyFile string) ([]File, error) {
 	return files, nil
 }
 
-// checkNotTopology refuses a workloads folder that holds the topology
-// file, which would be read as a workload.
-func checkNotTopology(dir, topologyFile string) error {
-	if topologyFile != "" && topology.HoldsFile(dir, topologyFile) {
-		return fmt.Errorf("workloads folder %s holds the topology file %s, which is not a workload: give the workloads a folder of their own", dir, topologyFile)
-	}
-	return nil
-}
-
 // loadKustomize builds a kustomize folder in-process, like kustomize build
-// without plugins. Nothing outside the folder that holds both the topology
-// file and the kustomize folder can be read (see checkKustomization), and
-// remote bases are refused unless allowRemote.
-func loadKustomize(baseDir, dir string, allowRemote bool) ([]byte, error) {
+// without plugins, each kustomization reading only files in its own folder.
+func loadKustomize(dir string) ([]byte, error) {
 	if _, err := os.Stat(dir); err != nil {
 		return nil, fmt.Errorf("kustomize folder: %w", err)
-	}
-	root, err := commonFolder(baseDir, dir)
-	if err != nil {
-		return nil, fmt.Errorf("kustomize folder: %w", err)
-	}
-	if err := checkKustomization(dir, root, allowRemote); err != nil {
-		return nil, err
 	}
 	opts := krusty.MakeDefaultOptions()
 	opts.LoadRestrictions = kusttypes.LoadRestrictionsRootOnly
@@ -165,14 +140,8 @@ func loadKustomize(baseDir, dir string, allowRemote bool) ([]byte, error) {
 // twice and refuses a chart whose output differs, naming the objects.
 func loadHelm(baseDir string, h *topology.HelmSource, opts Options) ([]byte, error) {
 	chartPath := filepath.Join(baseDir, h.Chart)
-	st, err := os.Stat(chartPath)
-	if errors.Is(err, fs.ErrNotExist) {
+	if _, err := os.Stat(chartPath); errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("helm chart %s: not found (only local charts, folders or .tgz files, are rendered; run helm pull first)", chartPath)
-	}
-	if err == nil && st.IsDir() {
-		if err := checkLinks(chartPath, true, chartPath); err != nil {
-			return nil, err
-		}
 	}
 	chrt, err := loader.Load(chartPath)
 	if err != nil {

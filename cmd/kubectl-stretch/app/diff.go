@@ -76,6 +76,9 @@ func (o *DiffOptions) Run(ctx context.Context) error {
 	if err != nil {
 		return withCode(err, ExitError)
 	}
+	if err := checkSourceFiles(o.ErrOut, f, o.AllowRemoteBases); err != nil {
+		return withCode(err, ExitError)
+	}
 	rendered, err := generators.Render(ctx, f.Topology, generators.Options{
 		BlueprintsDir: o.Blueprints, Mixins: o.Mixins, BaseDir: filepath.Dir(f.Path),
 		TopologyFile: f.Path, AllowRemoteBases: o.AllowRemoteBases,

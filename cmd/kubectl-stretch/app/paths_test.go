@@ -101,6 +101,37 @@ func TestRenderRefusesRemoteBases(t *testing.T) {
 	if _, err := os.Stat(out); !os.IsNotExist(err) {
 		t.Errorf("a refused render created %s", out)
 	}
+	at := file + ":50:28: spec.workloads.sources[0].kustomize: "
+	code, _, stderr = run(t, "validate", "-f", file)
+	if code != ExitFailed || !strings.HasPrefix(stderr, at) || !strings.Contains(stderr, want) {
+		t.Errorf("validate: code %d\nstderr:\n%s\nwant exit 1 and %s...%s", code, stderr, at, want)
+	}
+	if code, stdout, stderr := run(t, "validate", "--allow-remote-bases", "-f", file); code != ExitOK {
+		t.Errorf("validate --allow-remote-bases: code %d\nstdout %s\nstderr:\n%s", code, stdout, stderr)
+	}
+}
+
+// TestValidateRefusesOutsideLinks checks that a symbolic link in a
+// workloads folder to a file outside it is refused at the source's field,
+// and that the file's content never reaches the message.
+func TestValidateRefusesOutsideLinks(t *testing.T) {
+	t.Parallel()
+	secret := filepath.Join(t.TempDir(), "passwd")
+	if err := os.WriteFile(secret, []byte("root:x:0:0:root:/root:/bin/bash\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	file := exampleCopy(t, "", nil)
+	link := filepath.Join(filepath.Dir(file), "apps", "passwd.yaml")
+	if err := os.Symlink(secret, link); err != nil {
+		t.Fatal(err)
+	}
+	want := file + ":50:13: spec.workloads.sources[0].path: " + link + ": a symbolic link to " + secret + ", outside "
+	for _, args := range [][]string{{"validate", "-f", file}, {"render", "-f", file, "-o", filepath.Join(t.TempDir(), "out")}} {
+		code, _, stderr := run(t, args...)
+		if code != ExitFailed || !strings.HasPrefix(stderr, want) || strings.Contains(stderr, "root:x") {
+			t.Errorf("%s: code %d\nstderr:\n%s\nwant exit 1 and %s", args[0], code, stderr, want)
+		}
+	}
 }
 
 // TestPostRenderEmptyInput runs post-render as Helm 3 does for a chart

@@ -95,6 +95,9 @@ func (o *RenderOptions) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if err := checkSourceFiles(o.ErrOut, f, o.AllowRemoteBases); err != nil {
+		return err
+	}
 	rendered, err := generators.Render(ctx, f.Topology, generators.Options{
 		BlueprintsDir:    o.Blueprints,
 		Mixins:           o.Mixins,
