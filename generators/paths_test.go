@@ -84,6 +84,8 @@ func TestRenderRefusesBadIdentities(t *testing.T) {
 			`zz.yaml:2:7: Config/Map shop/x: kind: "Config/Map" is not a valid kind: a CamelCase name of letters and digits, starting with an upper-case letter`},
 		{"namespace with a slash", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x, namespace: ../kubespray}\n",
 			`zz.yaml:3:32: ConfigMap ../kubespray/x: metadata.namespace: "../kubespray" is not a valid namespace: a lowercase RFC 1123 label must consist`},
+		{"names that differ in case only", "apiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata: {name: Admin, namespace: shop}\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata: {name: admin, namespace: shop}\n",
+			`source apps: two objects would be written to workloads/apps/role_shop_admin.yaml: Role shop/admin and shop/Admin`},
 		{"file name too long", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: " + strings.Repeat("a", 250) + ", namespace: shop}\n",
 			`metadata.name: the file name configmap_shop_aaaaaaaaaaaaaaaaa... would be 270 bytes, more than the 255 a file system allows: shorten the name`},
 	} {

@@ -43,16 +43,19 @@ func (workloadsGenerator) Generate(ctx context.Context, in *Input) ([]Object, er
 			findings[i].Source = src.Name
 		}
 		in.Findings = append(in.Findings, findings...)
-		seen := map[string]bool{}
+		seen := map[string]string{}
 		for _, o := range objs {
 			p, err := ObjectPath(src.Name, o.GetKind(), o.GetNamespace(), o.GetName())
 			if err != nil {
 				return nil, fmt.Errorf("source %s: %s %s: %w", src.Name, printable(o.GetKind()), printable(objectRef(o)), err)
 			}
-			if seen[p] {
-				return nil, fmt.Errorf("source %s: two objects would be written to %s: %s %s appears twice", src.Name, p, o.GetKind(), objectRef(o))
+			// Keyed in lower case: on a case-insensitive file system (macOS,
+			// Windows) the Roles Admin and admin would share a file.
+			key := strings.ToLower(p)
+			if prev, ok := seen[key]; ok {
+				return nil, fmt.Errorf("source %s: two objects would be written to %s: %s %s and %s", src.Name, p, o.GetKind(), printable(objectRef(o)), prev)
 			}
-			seen[p] = true
+			seen[key] = printable(objectRef(o))
 			data, err := o.String()
 			if err != nil {
 				return nil, fmt.Errorf("source %s: encode %s %s: %w", src.Name, o.GetKind(), o.GetName(), err)
