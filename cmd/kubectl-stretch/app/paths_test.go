@@ -65,6 +65,9 @@ func TestRenderRefusesHostileSources(t *testing.T) {
 		{"chart names an object with ../", "    - {name: web, helm: {chart: chart, release: web, namespace: web}}\n", map[string]string{
 			"chart/Chart.yaml": chart, "chart/templates/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Release.Name }}/../../x\n"},
 			`source web: document 2 (line 11, column 9, ConfigMap web/../../x): metadata.name: "web/../../x" is not a valid name: may not contain '/'`},
+		{"chart not reproducible", "    - {name: web, helm: {chart: chart, release: web, namespace: web}}\n", map[string]string{
+			"chart/Chart.yaml": chart, "chart/templates/secret.yaml": "apiVersion: v1\nkind: Secret\nmetadata: {name: pass, namespace: web}\nstringData: {password: {{ randAlphaNum 16 | quote }}}\n"},
+			`source web: helm chart chart is not reproducible: two renders differ in "Secret web/pass"`},
 		{"source path is the topology's folder", "    - path: .\n", map[string]string{"web.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: web}\n"},
 			`/topology.yaml:50:13: spec.workloads.sources[0].path: workloads folder `},
 		{"chart URL", "    - {name: web, helm: {chart: \"oci://registry.example/web\", release: web, namespace: web}}\n", nil,
