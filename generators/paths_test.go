@@ -236,3 +236,30 @@ func FuzzCheckLayerPath(f *testing.F) {
 		t.Fatalf("CheckLayerPath(%q, %q) accepted a path outside the layer's folders", layer, p)
 	})
 }
+
+// TestMixinPathsStayInTheirLayer renders mixins that add files outside
+// their layer's folders: each is refused before anything is built.
+func TestMixinPathsStayInTheirLayer(t *testing.T) {
+	t.Parallel()
+	f, err := topology.Load("../testdata/topology.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const cm = "{ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x', namespace: 'default' } }"
+	for _, tc := range []struct{ mixin, want string }{
+		{"{ rook+: { 'storage/rook/cluster/../../../kubespray/group_vars/all/zz.yaml': " + cm + " } }",
+			`"storage/rook/cluster/../../../kubespray/group_vars/all/zz.yaml": a bundle path must be relative, clean and use forward slashes`},
+		{"{ access+: { 'access/sub/x.yaml': " + cm + " } }", "access/sub/x.yaml: the access layer may only write in access/"},
+		{"{ rook+: { 'workloads/apps/x.yaml': " + cm + " } }", "workloads/apps/x.yaml: the rook layer may only write in storage/rook/operator/, storage/rook/cluster/"},
+		{"{ flux+: { '/flux/x.yaml': " + cm + " } }", `"/flux/x.yaml": a bundle path must be relative`},
+	} {
+		mixin := filepath.Join(t.TempDir(), "m.jsonnet")
+		if err := os.WriteFile(mixin, []byte(tc.mixin), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		_, err := Render(context.Background(), f.Topology, Options{BaseDir: "../testdata", Mixins: []string{mixin}})
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("mixin %s: %v\nwant an error with %s", tc.mixin, err, tc.want)
+		}
+	}
+}
