@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"path"
 	"reflect"
 	"sort"
 	"strings"
@@ -18,21 +17,6 @@ import (
 	"github.com/stretch-dev/kubectl-stretch/internal/api/rook"
 	"github.com/stretch-dev/kubectl-stretch/internal/strict"
 )
-
-// layerDirs lists the folders each layer may write into. A blueprint or a
-// mixin that writes elsewhere fails the render, so that layers never
-// overwrite each other.
-var layerDirs = []struct {
-	layer string
-	dirs  []string
-}{
-	{LayerKubespray, []string{"kubespray/"}},
-	{LayerCalico, []string{"network/calico/"}},
-	{LayerRook, []string{"storage/rook/"}},
-	{LayerWorkloads, []string{"workloads/"}},
-	{LayerAccess, []string{"access/"}},
-	{LayerFlux, []string{"flux/"}},
-}
 
 // kubesprayFiles maps each Kubespray file to the type it must decode into.
 var kubesprayFiles = []struct {
@@ -103,7 +87,7 @@ func (e *decodeError) Error() string {
 func (e *decodeError) Unwrap() []error { return e.errs }
 
 func decodeFile(layer, p string, raw json.RawMessage) (Object, error) {
-	if err := checkPath(layer, p); err != nil {
+	if err := CheckLayerPath(layer, p); err != nil {
 		return Object{}, err
 	}
 	var typed any
@@ -126,30 +110,6 @@ func decodeFile(layer, p string, raw json.RawMessage) (Object, error) {
 		return Object{}, fmt.Errorf("%s: %w", p, err)
 	}
 	return Object{Path: p, Layer: layer, Raw: raw, Typed: typed}, nil
-}
-
-func checkPath(layer, p string) error {
-	if p == "" || path.IsAbs(p) || path.Clean(p) != p || strings.HasPrefix(p, "../") || strings.Contains(p, "\\") {
-		return fmt.Errorf("%q: a bundle path must be relative, clean and use forward slashes", p)
-	}
-	if ext := path.Ext(p); ext != ".yaml" && ext != ".yml" {
-		return fmt.Errorf("%s: a bundle file must end in .yaml or .yml", p)
-	}
-	if path.Base(p) == "kustomization.yaml" {
-		return fmt.Errorf("%s: kustomization.yaml files are generated; do not write them from a blueprint", p)
-	}
-	for _, ld := range layerDirs {
-		if ld.layer != layer {
-			continue
-		}
-		for _, d := range ld.dirs {
-			if strings.HasPrefix(p, d) {
-				return nil
-			}
-		}
-		return fmt.Errorf("%s: the %s layer may only write under %s", p, layer, strings.Join(ld.dirs, ", "))
-	}
-	return fmt.Errorf("%s: unknown layer %q", p, layer)
 }
 
 func kubesprayPaths() string {

@@ -34,6 +34,9 @@ type Input struct {
 	Engine    *Engine
 	// BaseDir is the folder of the topology file.
 	BaseDir string
+	// TopologyFile and AllowRemoteBases are Options'.
+	TopologyFile     string
+	AllowRemoteBases bool
 	// Objects are the objects of the layers rendered so far, in order.
 	Objects []Object
 	// Findings are the spread patcher's changes and risks so far.

@@ -29,6 +29,12 @@ type Options struct {
 	// BaseDir is the folder of the topology file; workload sources are
 	// relative to it.
 	BaseDir string
+	// TopologyFile is the topology file's path: a folder source that
+	// holds it is refused rather than read as workloads.
+	TopologyFile string
+	// AllowRemoteBases lets a kustomize source fetch remote bases and
+	// resources (git or https URLs); without it they are refused.
+	AllowRemoteBases bool
 	// Generators overrides Default().
 	Generators []Generator
 }
@@ -73,7 +79,8 @@ func Objects(ctx context.Context, t *topology.Topology, opts Options) ([]Object,
 	if err := engine.CheckMixins(modelJSON, MixinLayers(gens)); err != nil {
 		return nil, nil, err
 	}
-	in := &Input{Model: model, ModelJSON: modelJSON, Engine: engine, BaseDir: opts.BaseDir}
+	in := &Input{Model: model, ModelJSON: modelJSON, Engine: engine, BaseDir: opts.BaseDir,
+		TopologyFile: opts.TopologyFile, AllowRemoteBases: opts.AllowRemoteBases}
 	for _, g := range gens {
 		if err := ctx.Err(); err != nil {
 			return nil, nil, err
@@ -91,6 +98,16 @@ func Objects(ctx context.Context, t *topology.Topology, opts Options) ([]Object,
 				return nil, nil, fmt.Errorf("render %s (with mixin%s %s): %w", g.Layer(), s, strings.Join(mixins, ", "), err)
 			}
 			return nil, nil, fmt.Errorf("render %s: %w", g.Layer(), err)
+		}
+		// Whatever produced a path (a name, a blueprint, a mixin), it
+		// stays in the layer's folders.
+		for _, o := range objs {
+			if o.Layer != g.Layer() {
+				return nil, nil, fmt.Errorf("render %s: %s: written as layer %q", g.Layer(), o.Path, o.Layer)
+			}
+			if err := CheckLayerPath(o.Layer, o.Path); err != nil {
+				return nil, nil, fmt.Errorf("render %s: %w", g.Layer(), err)
+			}
 		}
 		in.Objects = append(in.Objects, objs...)
 	}
@@ -120,6 +137,9 @@ func toBundle(objs []Object) (*bundle.Bundle, error) {
 	var files []bundle.File
 	krmDirs := map[string][]Object{}
 	for _, o := range objs {
+		if err := CheckLayerPath(o.Layer, o.Path); err != nil {
+			return nil, err
+		}
 		data, err := encodeObject(o)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", o.Path, err)
@@ -145,6 +165,9 @@ func toBundle(objs []Object) (*bundle.Bundle, error) {
 		}
 	}
 	for _, dir := range sortedKeys(resources) {
+		if err := checkKustomizationPath(layers[dir], dir+"/kustomization.yaml"); err != nil {
+			return nil, err
+		}
 		k := kusttypes.Kustomization{
 			TypeMeta:  kusttypes.TypeMeta{APIVersion: kusttypes.KustomizationVersion, Kind: kusttypes.KustomizationKind},
 			Resources: slices.Compact(slices.Sorted(slices.Values(resources[dir]))),

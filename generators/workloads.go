@@ -2,8 +2,9 @@ package generators
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"path"
+	"strconv"
 	"strings"
 
 	kyaml "sigs.k8s.io/kustomize/kyaml/yaml"
@@ -28,11 +29,13 @@ func (workloadsGenerator) Generate(ctx context.Context, in *Input) ([]Object, er
 	kubeVersion := "v" + in.Model.Kubernetes.Version
 	var out []Object
 	for _, src := range in.Model.Workloads.Sources {
-		files, err := source.Load(ctx, in.BaseDir, src, kubeVersion, nil)
+		files, err := source.Load(ctx, in.BaseDir, src, source.Options{
+			KubeVersion: kubeVersion, TopologyFile: in.TopologyFile, AllowRemoteBases: in.AllowRemoteBases,
+		})
 		if err != nil {
 			return nil, fmt.Errorf("source %s: %w", src.Name, err)
 		}
-		objs, findings, err := patchFiles(files, policy)
+		objs, findings, err := patchFiles(files, policy, src.Name)
 		if err != nil {
 			return nil, fmt.Errorf("source %s: %w", src.Name, err)
 		}
@@ -40,13 +43,19 @@ func (workloadsGenerator) Generate(ctx context.Context, in *Input) ([]Object, er
 			findings[i].Source = src.Name
 		}
 		in.Findings = append(in.Findings, findings...)
-		seen := map[string]bool{}
+		seen := map[string]string{}
 		for _, o := range objs {
-			p := path.Join("workloads", src.Name, objectFileName(o))
-			if seen[p] {
-				return nil, fmt.Errorf("source %s: two objects would be written to %s: %s %s/%s appears twice", src.Name, p, o.GetKind(), o.GetNamespace(), o.GetName())
+			p, err := ObjectPath(src.Name, o.GetKind(), o.GetNamespace(), o.GetName())
+			if err != nil {
+				return nil, fmt.Errorf("source %s: %s %s: %w", src.Name, printable(o.GetKind()), printable(objectRef(o)), err)
 			}
-			seen[p] = true
+			// Keyed in lower case: on a case-insensitive file system (macOS,
+			// Windows) the Roles Admin and admin would share a file.
+			key := strings.ToLower(p)
+			if prev, ok := seen[key]; ok {
+				return nil, fmt.Errorf("source %s: two objects would be written to %s: %s %s and %s", src.Name, p, o.GetKind(), printable(objectRef(o)), prev)
+			}
+			seen[key] = printable(objectRef(o))
 			data, err := o.String()
 			if err != nil {
 				return nil, fmt.Errorf("source %s: encode %s %s: %w", src.Name, o.GetKind(), o.GetName(), err)
@@ -59,9 +68,11 @@ func (workloadsGenerator) Generate(ctx context.Context, in *Input) ([]Object, er
 
 // patchFiles decodes a source's files, patches their objects as one set
 // (an HPA in one file targets a Deployment in another) and returns them
-// with the added PodDisruptionBudgets at the end. Errors name the file and
-// line of the bad field, when the source is a folder.
-func patchFiles(files []source.File, policy spread.Policy) ([]*kyaml.RNode, []Finding, error) {
+// with the added PodDisruptionBudgets at the end. An object whose kind,
+// namespace or name could not be a file of workloads/<source>/ is refused
+// (see ObjectPath). Errors name the file and line of the bad field, when
+// the source is a folder, or the document and line of the built stream.
+func patchFiles(files []source.File, policy spread.Policy, name string) ([]*kyaml.RNode, []Finding, error) {
 	objs, origin, err := spread.ReadFiles(files)
 	if err != nil {
 		return nil, nil, err
@@ -70,6 +81,24 @@ func patchFiles(files []source.File, policy spread.Policy) ([]*kyaml.RNode, []Fi
 	if err != nil {
 		return nil, nil, spread.InFiles(err, origin)
 	}
+	// Patch has expanded aliases: the names checked are the ones written.
+	var errs []error
+	for i, o := range objs {
+		_, err := ObjectPath(name, o.GetKind(), o.GetNamespace(), o.GetName())
+		var fe *FieldError
+		if !errors.As(err, &fe) {
+			if err != nil {
+				return nil, nil, err
+			}
+			continue
+		}
+		line, col := fieldPosition(o, fe.Field)
+		errs = append(errs, &spread.DocumentError{Document: i + 1, Line: line, Column: col,
+			Kind: printable(o.GetKind()), Name: printable(objectRef(o)), Path: fe.Field, Msg: fe.Msg})
+	}
+	if len(errs) > 0 {
+		return nil, nil, spread.InFiles(errors.Join(errs...), origin)
+	}
 	var findings []Finding
 	for _, f := range res.Findings {
 		findings = append(findings, Finding{Finding: f})
@@ -77,14 +106,32 @@ func patchFiles(files []source.File, policy spread.Policy) ([]*kyaml.RNode, []Fi
 	return append(objs, res.Added...), findings, nil
 }
 
-// objectFileName names an object's file after its kind, namespace and name.
-func objectFileName(o *kyaml.RNode) string {
-	parts := []string{strings.ToLower(o.GetKind())}
-	if ns := o.GetNamespace(); ns != "" {
-		parts = append(parts, ns)
+// fieldPosition returns the line and column of an object's field (kind,
+// metadata.namespace or metadata.name), or of the object when it has none.
+func fieldPosition(o *kyaml.RNode, field string) (line, col int) {
+	n := o.YNode()
+	if f, err := o.Pipe(kyaml.Lookup(strings.Split(field, ".")...)); err == nil && f != nil {
+		n = f.YNode()
 	}
-	parts = append(parts, o.GetName())
-	return strings.Join(parts, "_") + ".yaml"
+	return n.Line, n.Column
+}
+
+// objectRef is an object's namespace/name, or its name alone.
+func objectRef(o *kyaml.RNode) string {
+	if ns := o.GetNamespace(); ns != "" {
+		return ns + "/" + o.GetName()
+	}
+	return o.GetName()
+}
+
+// printable returns s, or s quoted when it holds a space or a character
+// that is not printable ASCII, so that no name from a manifest writes
+// control characters to a terminal.
+func printable(s string) string {
+	if strings.ContainsFunc(s, func(r rune) bool { return r <= ' ' || r >= 0x7f }) {
+		return strconv.Quote(s)
+	}
+	return s
 }
 
 // Finding is a change or risk the spread patcher reported for a source.

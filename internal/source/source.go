@@ -16,6 +16,7 @@ import (
 	"helm.sh/helm/v3/pkg/postrender"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/kustomize/api/krusty"
+	kusttypes "sigs.k8s.io/kustomize/api/types"
 	"sigs.k8s.io/kustomize/kyaml/filesys"
 	"sigs.k8s.io/kustomize/kyaml/kio"
 	"sigs.k8s.io/yaml"
@@ -34,13 +35,37 @@ const KubeVersion = "v1.35.4"
 // name. It is what spread.ReadFiles reads.
 type File = spread.File
 
+// Options configures Load.
+type Options struct {
+	// KubeVersion is the cluster's version, for Helm's .Capabilities
+	// (default KubeVersion).
+	KubeVersion string
+	// PostRenderer, when set, is run over a Helm chart's output as Helm's
+	// post-renderer.
+	PostRenderer postrender.PostRenderer
+	// TopologyFile is the topology file: a folder source that holds it is
+	// refused rather than read as workloads.
+	TopologyFile string
+	// AllowRemoteBases lets a kustomize source fetch remote bases and
+	// resources (git repositories, https URLs). Without it they are
+	// refused before anything is fetched.
+	AllowRemoteBases bool
+}
+
 // Load renders one source to YAML: a folder's files in name order, or the
 // single stream of a kustomize build or a Helm chart. Paths are relative
-// to baseDir, the folder of the topology file. kubeVersion is the
-// cluster's version (for Helm's .Capabilities); post, when set, is run
-// over a Helm chart's output as Helm's post-renderer.
-func Load(ctx context.Context, baseDir string, src topology.Source, kubeVersion string, post postrender.PostRenderer) ([]File, error) {
+// to baseDir, the folder of the topology file; an absolute path, a chart
+// URL, a symbolic link that leads out of the source's folder and a folder
+// that holds the topology file are refused. A Helm chart is rendered
+// twice, and one whose output differs (randAlphaNum, now) is refused.
+func Load(ctx context.Context, baseDir string, src topology.Source, opts Options) ([]File, error) {
 	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if opts.KubeVersion == "" {
+		opts.KubeVersion = KubeVersion
+	}
+	if err := Check(baseDir, src, opts); err != nil {
 		return nil, err
 	}
 	var data []byte
@@ -51,7 +76,7 @@ func Load(ctx context.Context, baseDir string, src topology.Source, kubeVersion 
 	case src.Kustomize != "":
 		data, err = loadKustomize(filepath.Join(baseDir, src.Kustomize))
 	case src.Helm != nil:
-		data, err = loadHelm(baseDir, src.Helm, kubeVersion, post)
+		data, err = loadHelm(baseDir, src.Helm, opts)
 	default:
 		return nil, errors.New("source sets none of path, kustomize and helm")
 	}
@@ -91,61 +116,81 @@ func loadFolder(dir string) ([]File, error) {
 }
 
 // loadKustomize builds a kustomize folder in-process, like kustomize build
-// without plugins.
+// without plugins, each kustomization reading only files in its own folder.
 func loadKustomize(dir string) ([]byte, error) {
 	if _, err := os.Stat(dir); err != nil {
 		return nil, fmt.Errorf("kustomize folder: %w", err)
 	}
-	k := krusty.MakeKustomizer(krusty.MakeDefaultOptions())
+	opts := krusty.MakeDefaultOptions()
+	opts.LoadRestrictions = kusttypes.LoadRestrictionsRootOnly
+	k := krusty.MakeKustomizer(opts)
 	m, err := k.Run(filesys.MakeFsOnDisk(), dir)
 	if err != nil {
-		return nil, fmt.Errorf("kustomize build %s: %w", dir, err)
+		return nil, fmt.Errorf("kustomize build %s: %w", dir, shortError(err))
 	}
 	out, err := m.AsYaml()
 	if err != nil {
-		return nil, fmt.Errorf("kustomize build %s: %w", dir, err)
+		return nil, fmt.Errorf("kustomize build %s: %w", dir, shortError(err))
 	}
 	return out, nil
 }
 
 // loadHelm renders a local chart (a folder or a .tgz) client-side, with
-// its values files merged in order, like helm template.
-func loadHelm(baseDir string, h *topology.HelmSource, kubeVersion string, post postrender.PostRenderer) ([]byte, error) {
+// its values files merged in order, like helm template. It renders it
+// twice and refuses a chart whose output differs, naming the objects.
+func loadHelm(baseDir string, h *topology.HelmSource, opts Options) ([]byte, error) {
 	chartPath := filepath.Join(baseDir, h.Chart)
 	if _, err := os.Stat(chartPath); errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("helm chart %s: not found (only local charts, folders or .tgz files, are rendered; run helm pull first)", chartPath)
 	}
 	chrt, err := loader.Load(chartPath)
 	if err != nil {
-		return nil, fmt.Errorf("load helm chart %s: %w", chartPath, err)
+		return nil, fmt.Errorf("load helm chart %s: %w", chartPath, shortError(err))
 	}
 	vals := map[string]any{}
 	for _, f := range h.ValuesFiles {
 		v, err := chartutil.ReadValuesFile(filepath.Join(baseDir, f))
 		if err != nil {
-			return nil, fmt.Errorf("helm values: %w", err)
+			return nil, fmt.Errorf("helm values: %w", shortError(err))
 		}
 		vals = chartutil.CoalesceTables(v.AsMap(), vals)
 	}
-	kv, err := chartutil.ParseKubeVersion(kubeVersion)
+	kv, err := chartutil.ParseKubeVersion(opts.KubeVersion)
 	if err != nil {
-		return nil, fmt.Errorf("kube version %q: %w", kubeVersion, err)
+		return nil, fmt.Errorf("kube version %q: %w", opts.KubeVersion, err)
 	}
-	install := action.NewInstall(&action.Configuration{Log: func(string, ...any) {}})
-	install.DryRun = true
-	install.ClientOnly = true
-	install.Replace = true
-	install.IncludeCRDs = true
-	install.DisableHooks = true
-	install.ReleaseName = h.Release
-	install.Namespace = h.Namespace
-	install.KubeVersion = kv
-	install.PostRenderer = post
-	rel, err := install.Run(chrt, vals)
+	render := func() (string, error) {
+		install := action.NewInstall(&action.Configuration{Log: func(string, ...any) {}})
+		install.DryRun = true
+		install.ClientOnly = true
+		install.Replace = true
+		install.IncludeCRDs = true
+		install.DisableHooks = true
+		install.ReleaseName = h.Release
+		install.Namespace = h.Namespace
+		install.KubeVersion = kv
+		install.PostRenderer = opts.PostRenderer
+		// Helm coalesces the values into the map it is given: each render
+		// gets its own copy.
+		rel, err := install.Run(chrt, copyValues(vals))
+		if err != nil {
+			return "", fmt.Errorf("render helm chart %s: %w", h.Chart, shortError(err))
+		}
+		return rel.Manifest, nil
+	}
+	first, err := render()
 	if err != nil {
-		return nil, fmt.Errorf("render helm chart %s: %w", h.Chart, err)
+		return nil, err
 	}
-	return withNamespace(h.Namespace, []byte(rel.Manifest))
+	second, err := render()
+	if err != nil {
+		return nil, err
+	}
+	if first != second {
+		return nil, fmt.Errorf("helm chart %s is not reproducible: two renders differ in %s; a template that uses randAlphaNum, uuidv4, now or lookup makes every render (and render --check) differ: set the value in a values file instead",
+			h.Chart, diffObjects([]byte(first), []byte(second)))
+	}
+	return withNamespace(h.Namespace, []byte(first))
 }
 
 // withNamespace prepends the release's Namespace, as helm install

@@ -30,7 +30,7 @@ func TestLoad(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			files, err := Load(context.Background(), base, tc.src, KubeVersion, nil)
+			files, err := Load(context.Background(), base, tc.src, Options{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -46,7 +46,7 @@ func TestLoad(t *testing.T) {
 				}
 				at += i + len(w)
 			}
-			again, err := Load(context.Background(), base, tc.src, KubeVersion, nil)
+			again, err := Load(context.Background(), base, tc.src, Options{})
 			if err != nil || !reflect.DeepEqual(again, files) {
 				t.Errorf("a second load differs (err %v)", err)
 			}
@@ -58,7 +58,7 @@ func TestLoad(t *testing.T) {
 // one by one, named by their path, for errors that name file and line.
 func TestLoadFolderNamesFiles(t *testing.T) {
 	t.Parallel()
-	files, err := Load(context.Background(), base, topology.Source{Path: "lint"}, KubeVersion, nil)
+	files, err := Load(context.Background(), base, topology.Source{Path: "lint"}, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,7 +70,7 @@ func TestLoadFolderNamesFiles(t *testing.T) {
 	if !reflect.DeepEqual(names, want) {
 		t.Errorf("files %q, want %q", names, want)
 	}
-	built, err := Load(context.Background(), base, topology.Source{Kustomize: "workloads/kustomize/overlay"}, KubeVersion, nil)
+	built, err := Load(context.Background(), base, topology.Source{Kustomize: "workloads/kustomize/overlay"}, Options{})
 	if err != nil || len(built) != 1 || built[0].Name != "" {
 		t.Errorf("a kustomize build gave %d files (err %v), want one with no name", len(built), err)
 	}
@@ -88,7 +88,7 @@ func TestLoadErrors(t *testing.T) {
 		{topology.Source{Helm: &topology.HelmSource{Chart: "charts/none", Release: "x", Namespace: "x"}}, "helm chart ../../testdata/charts/none: not found (only local charts"},
 		{topology.Source{}, "source sets none of path, kustomize and helm"},
 	} {
-		_, err := Load(context.Background(), base, tc.src, KubeVersion, nil)
+		_, err := Load(context.Background(), base, tc.src, Options{})
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%+v: error %v, want %q", tc.src, err, tc.want)
 		}

@@ -30,6 +30,10 @@ func (f *File) CheckSources(baseDir string) error {
 		if rel == "" {
 			return "", nil // Validate reports a missing value
 		}
+		if msg := LocalPathProblem(what, rel); msg != "" {
+			fail(field, "%s %s: %s", what, rel, msg)
+			return "", nil
+		}
 		p := filepath.Join(baseDir, rel)
 		st, err := os.Stat(p)
 		switch {
@@ -55,7 +59,12 @@ func (f *File) CheckSources(baseDir string) error {
 	for i, s := range f.Topology.Spec.Workloads.Sources {
 		sf := fmt.Sprintf("spec.workloads.sources[%d]", i)
 		folder(sf+".path", s.Path, "workloads folder", holdsYAML, "holds no .yaml or .yml file")
-		folder(sf+".kustomize", s.Kustomize, "kustomize folder", holdsAny(kustomizationFiles...),
+		if s.Path != "" && LocalPathProblem("workloads folder", s.Path) == "" && f.Path != "" &&
+			HoldsFile(filepath.Join(baseDir, s.Path), f.Path) {
+			fail(sf+".path", "workloads folder %s holds the topology file %s, which is not a workload: give the workloads a folder of their own",
+				filepath.Join(baseDir, s.Path), f.Path)
+		}
+		folder(sf+".kustomize", s.Kustomize, "kustomize folder", holdsAny(KustomizationFiles...),
 			"holds no kustomization.yaml")
 		if s.Helm == nil {
 			continue
@@ -73,8 +82,38 @@ func (f *File) CheckSources(baseDir string) error {
 	return errs.asError()
 }
 
-// kustomizationFiles are the names kustomize reads a kustomization from.
-var kustomizationFiles = []string{"kustomization.yaml", "kustomization.yml", "Kustomization"}
+// LocalPathProblem says why a source's path (what names it: "helm chart",
+// "workloads folder", ...) cannot be read, or returns "": a URL, since
+// sources are rendered from local files only, or an absolute path, since
+// the bundle must render the same from any checkout of the repository.
+func LocalPathProblem(what, p string) string {
+	switch {
+	case p == "":
+		return ""
+	case strings.Contains(p, "://"):
+		if what == "helm chart" {
+			return "charts must be local folders or .tgz archives; vendor the chart (helm pull --untar) and give its folder"
+		}
+		return "must be a local path, not a URL"
+	case filepath.IsAbs(p) || strings.HasPrefix(p, "/") || strings.HasPrefix(p, `\`):
+		return "an absolute path is refused: give it relative to the topology file's folder, so that the bundle renders the same from any checkout"
+	}
+	return ""
+}
+
+// HoldsFile reports whether the folder dir holds the file (as the same
+// file, whatever its path says).
+func HoldsFile(dir, file string) bool {
+	fs, err := os.Stat(file)
+	if err != nil {
+		return false
+	}
+	ds, err := os.Stat(filepath.Join(dir, filepath.Base(file)))
+	return err == nil && os.SameFile(fs, ds)
+}
+
+// KustomizationFiles are the names kustomize reads a kustomization from.
+var KustomizationFiles = []string{"kustomization.yaml", "kustomization.yml", "Kustomization"}
 
 // IsManifestFile reports whether a file of a workloads folder (or a
 // folder given to lint) is read as manifests: a .yaml or .yml file other
@@ -83,7 +122,7 @@ func IsManifestFile(name string) bool {
 	base := filepath.Base(name)
 	ext := strings.ToLower(filepath.Ext(base))
 	return (ext == ".yaml" || ext == ".yml") &&
-		!slices.ContainsFunc(kustomizationFiles, func(k string) bool { return strings.EqualFold(k, base) })
+		!slices.ContainsFunc(KustomizationFiles, func(k string) bool { return strings.EqualFold(k, base) })
 }
 
 // holdsYAML reports whether dir holds a manifest file, as a workloads

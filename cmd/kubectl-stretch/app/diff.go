@@ -25,7 +25,9 @@ type DiffOptions struct {
 	topologyFlag
 	Mixins     []string
 	Blueprints string
-	kube       *genericclioptions.ConfigFlags
+	// AllowRemoteBases lets kustomize sources fetch remote bases.
+	AllowRemoteBases bool
+	kube             *genericclioptions.ConfigFlags
 }
 
 // NewCmdDiff returns the diff command.
@@ -50,6 +52,7 @@ error.`,
 	o.topologyFlag.AddFlags(cmd)
 	cmd.Flags().StringArrayVar(&o.Mixins, "mixin", nil, "Jsonnet file merged over the layers' output, as in render")
 	cmd.Flags().StringVar(&o.Blueprints, "blueprints", "", "folder whose Jsonnet files replace the embedded blueprints, as in render")
+	cmd.Flags().BoolVar(&o.AllowRemoteBases, "allow-remote-bases", false, "let kustomize sources fetch remote bases and resources, as in render")
 	return cmd
 }
 
@@ -73,8 +76,12 @@ func (o *DiffOptions) Run(ctx context.Context) error {
 	if err != nil {
 		return withCode(err, ExitError)
 	}
+	if err := checkSourceFiles(o.ErrOut, f, o.AllowRemoteBases); err != nil {
+		return withCode(err, ExitError)
+	}
 	rendered, err := generators.Render(ctx, f.Topology, generators.Options{
 		BlueprintsDir: o.Blueprints, Mixins: o.Mixins, BaseDir: filepath.Dir(f.Path),
+		TopologyFile: f.Path, AllowRemoteBases: o.AllowRemoteBases,
 	})
 	if err != nil {
 		return failed(ExitError, fmt.Errorf("%s: %w", o.File, err))

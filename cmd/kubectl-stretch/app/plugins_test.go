@@ -46,7 +46,7 @@ func TestHelmPostRender(t *testing.T) {
 		t.Fatal(err)
 	}
 	src := topology.Source{Helm: &topology.HelmSource{Chart: "workloads/charts/web", Release: "shop", Namespace: "web"}}
-	files, err := source.Load(t.Context(), "../../../testdata", src, source.KubeVersion, post)
+	files, err := source.Load(t.Context(), "../../../testdata", src, source.Options{PostRenderer: post})
 	if err != nil || len(files) != 1 {
 		t.Fatalf("helm render with the post-renderer: %d streams, %v", len(files), err)
 	}

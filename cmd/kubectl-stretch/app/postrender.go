@@ -1,8 +1,8 @@
 package app
 
 import (
+	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -84,8 +84,10 @@ func (o *PostRenderOptions) Run(context.Context) error {
 	if err != nil {
 		return failed(ExitError, fmt.Errorf("read manifests: %w", err))
 	}
-	if len(in) == 0 {
-		return failed(ExitFailed, errors.New("post-render: no manifests on standard input"))
+	if isEmptyStream(in) {
+		// Helm 3 calls the post-renderer even for a chart that renders
+		// nothing: no objects in, none out.
+		return nil
 	}
 	tuneGC(len(in))
 	out, res, err := spread.PatchStream(in, policy)
@@ -99,6 +101,18 @@ func (o *PostRenderOptions) Run(context.Context) error {
 		printRisks(o.ErrOut, "post-render", res.Findings)
 	}
 	return nil
+}
+
+// isEmptyStream reports whether a YAML stream holds no document: only
+// blank lines, comments and document markers.
+func isEmptyStream(in []byte) bool {
+	for line := range bytes.Lines(in) {
+		l := bytes.TrimSpace(line)
+		if len(l) > 0 && l[0] != '#' && !bytes.Equal(l, []byte("---")) && !bytes.Equal(l, []byte("...")) {
+			return false
+		}
+	}
+	return true
 }
 
 // printRisks prints a one-line summary and each finding the patcher could

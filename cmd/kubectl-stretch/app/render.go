@@ -31,6 +31,8 @@ type RenderOptions struct {
 	LockTimeout time.Duration
 	// AllowDetachedHead lets --commit commit on a detached HEAD.
 	AllowDetachedHead bool
+	// AllowRemoteBases lets kustomize sources fetch remote bases.
+	AllowRemoteBases bool
 }
 
 // lockNotice is how long render waits for the folder's lock before saying
@@ -76,6 +78,7 @@ second render or check of the same folder waits for the first, up to
 	cmd.Flags().StringVar(&o.Blueprints, "blueprints", "", "folder whose Jsonnet files replace the embedded blueprints")
 	cmd.Flags().DurationVar(&o.LockTimeout, "lock-timeout", time.Minute, "how long to wait for another render or check of DIR to finish (0: do not wait)")
 	cmd.Flags().BoolVar(&o.AllowDetachedHead, "allow-detached-head", false, "let --commit commit on a detached HEAD")
+	cmd.Flags().BoolVar(&o.AllowRemoteBases, "allow-remote-bases", false, "let kustomize sources fetch remote bases and resources (git or https URLs) over the network")
 	_ = cmd.MarkFlagDirname("output-dir")
 	_ = cmd.MarkFlagDirname("blueprints")
 	return cmd
@@ -117,10 +120,15 @@ func (o *RenderOptions) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if err := checkSourceFiles(o.ErrOut, f, o.AllowRemoteBases); err != nil {
+		return err
+	}
 	rendered, err := generators.Render(ctx, f.Topology, generators.Options{
-		BlueprintsDir: o.Blueprints,
-		Mixins:        o.Mixins,
-		BaseDir:       filepath.Dir(f.Path),
+		BlueprintsDir:    o.Blueprints,
+		Mixins:           o.Mixins,
+		BaseDir:          filepath.Dir(f.Path),
+		TopologyFile:     f.Path,
+		AllowRemoteBases: o.AllowRemoteBases,
 	})
 	if err != nil {
 		return failed(ExitFailed, fmt.Errorf("%s: %w", o.File, err))

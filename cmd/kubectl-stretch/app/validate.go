@@ -12,6 +12,8 @@ import (
 type ValidateOptions struct {
 	genericiooptions.IOStreams
 	topologyFlag
+	// AllowRemoteBases accepts kustomize sources with remote bases.
+	AllowRemoteBases bool
 }
 
 // NewCmdValidate returns the validate command.
@@ -24,13 +26,16 @@ func NewCmdValidate(streams genericiooptions.IOStreams) *cobra.Command {
 regions and an arbiter, an etcd majority that survives the loss of any region,
 a control plane in every region, room for five Ceph mons placed 2/2/1, unique
 names and addresses; and that the workload sources' folders, charts and values
-files exist. Every error names the file, line, column and field.
+files exist and can be read from the repository alone (no absolute path, chart
+URL, symbolic link out of a source's folder or remote kustomize base). Every
+error names the file, line, column and field.
 Exit status: 0 valid, 1 invalid.`,
 		Example: `  kubectl stretch validate -f topology.yaml`,
 		Args:    cobra.NoArgs,
 		RunE:    runSteps(o),
 	}
 	o.topologyFlag.AddFlags(cmd)
+	cmd.Flags().BoolVar(&o.AllowRemoteBases, "allow-remote-bases", false, "accept kustomize sources with remote bases and resources, as render does with the flag")
 	return cmd
 }
 
@@ -52,6 +57,9 @@ func (o *ValidateOptions) Validate() error {
 func (o *ValidateOptions) Run(context.Context) error {
 	f, err := o.topologyFlag.LoadWithSources(o.ErrOut)
 	if err != nil {
+		return err
+	}
+	if err := checkSourceFiles(o.ErrOut, f, o.AllowRemoteBases); err != nil {
 		return err
 	}
 	t := f.Topology
