@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -83,17 +84,23 @@ func (o *DiffOptions) Run(ctx context.Context) error {
 	if err != nil {
 		return failed(ExitError, err)
 	}
-	cfg, err := o.kube.ToRESTConfig()
+	cfg, err := clusterConfig(o.kube)
 	if err != nil {
 		return failed(ExitError, err)
+	}
+	if err := probeCluster(ctx, cfg); err != nil {
+		return failed(ExitError, fmt.Errorf("diff: %w", err))
 	}
 	diffs, err := apply.Diff(ctx, cfg, objs, FieldManager)
 	if err != nil {
 		return failed(ExitError, err)
 	}
-	changed, missing, broken := 0, 0, 0
+	changed, missing, broken, stopped := 0, 0, 0, 0
 	for _, d := range diffs {
 		switch {
+		case errors.Is(d.Err, apply.ErrStopped):
+			broken++
+			stopped++
 		case d.Err != nil:
 			broken++
 			fmt.Fprintf(o.ErrOut, "error: %s: %v\n", d, d.Err)
@@ -106,7 +113,13 @@ func (o *DiffOptions) Run(ctx context.Context) error {
 			fmt.Fprint(o.Out, d.Diff)
 		}
 	}
+	if stopped > 0 {
+		fmt.Fprintf(o.ErrOut, "error: %d more object(s) %v\n", stopped, apply.ErrStopped)
+	}
 	fmt.Fprintf(o.ErrOut, "%d object(s): %d differ, %d missing from the cluster, %d could not be compared\n", len(diffs), changed, missing, broken)
+	if broken > 0 {
+		fmt.Fprintf(o.ErrOut, "PARTIAL DIFF: %d of %d objects could not be compared; the differences above are not all there are\n", broken, len(diffs))
+	}
 	switch {
 	case broken > 0:
 		return silentFailure(ExitError)

@@ -120,9 +120,9 @@ func (o *VerifyOptions) Run(ctx context.Context) error {
 		return withCode(err, ExitError) // verify could not run: a bad topology is not a failed check
 	}
 	model := topology.NewModel(f.Topology)
-	cfg, err := o.Kube.ToRESTConfig()
+	cfg, err := clusterConfig(o.Kube)
 	if err != nil {
-		return failed(ExitError, fmt.Errorf("cluster connection: %w", err))
+		return failed(ExitError, err)
 	}
 	// The snapshot is decoded page by page while earlier pages stay live:
 	// a soft limit keeps the collector's headroom from doubling the peak
@@ -138,6 +138,9 @@ func (o *VerifyOptions) Run(ctx context.Context) error {
 	chunk := o.ChunkSize
 	if chunk == 0 {
 		chunk = -1 // check.Options: negative means one request per kind
+	}
+	if err := client.Probe(ctx); err != nil {
+		return failed(ExitError, fmt.Errorf("verify: %w", err))
 	}
 	start := time.Now()
 	snap, err := check.Take(ctx, client, check.Options{ChunkSize: chunk})
