@@ -41,6 +41,13 @@ object from the live object to what applying the bundle would make of it.
 Managed fields, status and server-set metadata are left out. Objects the
 cluster does not have yet are shown as new.
 
+An API server that cannot be reached fails diff within 10 s with one message
+(one GET /version first). Each request has --request-timeout (30 s when not
+given); the first one left unanswered stops the diff, and the objects not
+compared are counted. A diff with objects that could not be compared ends
+with "PARTIAL DIFF" on stderr. Without a kubeconfig, diff refuses unless
+--server names the API server.
+
 Exit status, as kubectl diff: 0 no differences, 1 differences, 2 or more an
 error.`,
 		Example: `  kubectl stretch diff -f topology.yaml

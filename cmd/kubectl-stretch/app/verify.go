@@ -53,7 +53,15 @@ capacity to run everything alone. "verify --list" prints the checks and their
 documentation; docs/VERIFY.md has the same.
 
 A check that cannot run (RBAC forbids a kind, a CRD is not installed, the API
-server times out) is reported as error, never as a pass. The bundle's
+server times out) is reported as error, never as a pass: the cause is said
+once ("unavailable: ..."), the check says "not run: KIND unavailable (see
+above)" and the summary says the report is partial.
+
+Time bounds: one GET /version first, 10 s at most (or --request-timeout when
+shorter): an API server that cannot be reached fails verify there with one
+message. Then each request has --request-timeout (30 s when not given) and
+the whole snapshot twice that. Without a kubeconfig, verify refuses unless
+--server names the API server. The bundle's
 access/ folder holds a read-only ClusterRole, stretch-verify, bound to the
 group stretch:verifiers, that is all verify needs.
 
