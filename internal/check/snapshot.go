@@ -454,9 +454,12 @@ func rawList[T any](c *Client, k Kind) func(context.Context, metav1.ListOptions)
 		if opts.Continue != "" {
 			req = req.Param("continue", opts.Continue)
 		}
-		data, err := req.Do(ctx).Raw()
+		res := req.Do(ctx)
+		data, err := res.Raw()
 		if err != nil {
-			return nil, err
+			// Error decodes the API server's Status from the body; Raw
+			// alone says "unknown" instead of the server's message.
+			return nil, res.Error()
 		}
 		page := &rawPage[T]{}
 		if err := json.Unmarshal(data, page); err != nil {

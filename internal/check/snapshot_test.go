@@ -183,3 +183,30 @@ func TestTakeBounded(t *testing.T) {
 		}
 	}
 }
+
+// A custom resource kind that the API server refuses carries the server's
+// message, as built-in kinds do (the JSON client said "unknown").
+func TestCustomResourceStatus(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusForbidden)
+		_, _ = io.WriteString(w, `{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure",`+
+			`"message":"`+r.URL.Path+` is forbidden","reason":"Forbidden","code":403}`)
+	}))
+	defer srv.Close()
+	c, err := NewClient(&rest.Config{Host: srv.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := Take(t.Context(), c, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []Kind{KindPods, KindCephClusters, KindFelixConfigurations} {
+		want := "cannot list " + k.String() + ": forbidden by RBAC (" + k.Info().path() + " is forbidden): bind this user"
+		if got := describeListError([]Kind{k}, s.Errors[k]); !strings.HasPrefix(got, want) {
+			t.Errorf("%s: %s\nwant: %s", k, got, want)
+		}
+	}
+}
