@@ -62,7 +62,7 @@ func Diff(ctx context.Context, cfg *rest.Config, objs []*unstructured.Unstructur
 		}
 		out[i] = a.diff(ctx, obj)
 		if unanswered(out[i].Err) {
-			stop = fmt.Errorf("%w (after %s)", ErrStopped, out[i])
+			stop = ErrStopped
 		}
 	}
 	return out, nil

@@ -141,7 +141,8 @@ func TestLiveFaults(t *testing.T) {
 		}
 		assertNotRun(t, r, nil)
 		code, out, errOut = runWithin(t, time.Minute, "diff", kc, "--request-timeout=3s", "-f", example)
-		if code != ExitError || out != "" || !strings.Contains(errOut, "too many requests") {
+		if code != ExitError || out != "" || !strings.HasPrefix(errOut, "error: diff: the API server did not answer GET /version within 3s (") ||
+			!strings.HasSuffix(errOut, "): retry later, or allow more time with --request-timeout\n") {
 			t.Errorf("diff: exit %d\nstdout: %s\nstderr: %s", code, out, errOut)
 		}
 	})
@@ -159,7 +160,7 @@ func TestLiveFaults(t *testing.T) {
 		}
 		assertNotRun(t, r, []check.Kind{check.KindCephBlockPools})
 		code, out, errOut = runWithin(t, time.Minute, "verify", kc, "-f", example)
-		if code != ExitError || strings.Count(out, "forbidden") != 1 || !strings.HasPrefix(out, "unavailable: "+want[0].Message+"\n") ||
+		if code != ExitError || strings.Count(out, "forbidden by RBAC") != 1 || !strings.HasPrefix(out, "unavailable: "+want[0].Message+"\n") ||
 			!strings.HasSuffix(out, "; PARTIAL REPORT: 3 of 36 checks could not run\n") {
 			t.Errorf("verify table: exit %d\n%s\n%s", code, out, errOut)
 		}
@@ -187,7 +188,7 @@ func TestLiveFaults(t *testing.T) {
 		p.Set(faultproxy.Rule{Path: "/cephclusters", Fault: faultproxy.Delay})
 		code, out, errOut = runWithin(t, time.Minute, "diff", kc, "--request-timeout=2s", "-f", example)
 		if code != ExitError || !strings.Contains(errOut, "error: ceph.rook.io/v1 CephCluster rook-ceph/rook-ceph: ") ||
-			!strings.Contains(errOut, " more object(s) not compared: the API server stopped answering (after ceph.rook.io/v1 CephCluster rook-ceph/rook-ceph)\n") ||
+			!strings.Contains(errOut, " more object(s) not compared: the API server stopped answering\n") ||
 			!strings.Contains(errOut, "PARTIAL DIFF: ") {
 			t.Errorf("diff: exit %d\nstdout: %s\nstderr: %s", code, out, errOut)
 		}
