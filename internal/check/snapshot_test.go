@@ -154,7 +154,7 @@ func TestTakeBounded(t *testing.T) {
 		err  error
 	}
 	res := within(t, 20*time.Second, func() result {
-		s, err := Take(t.Context(), c, Options{Timeout: 500 * time.Millisecond, Parallel: 1})
+		s, err := Take(t.Context(), c, Options{Timeout: time.Second, Parallel: 1})
 		return result{s, err}
 	})
 	if res.err != nil {
@@ -174,7 +174,7 @@ func TestTakeBounded(t *testing.T) {
 	u := s.Unavailable()
 	last := u[len(u)-1]
 	if !slices.Contains(last.Kinds, "felixconfigurations.crd.projectcalico.org") || len(last.Kinds) < 2 ||
-		!strings.HasPrefix(last.Message, "cannot list "+strings.Join(last.Kinds, ", ")+": the snapshot's time ran out (500ms) before they were listed: retry, or raise --request-timeout") {
+		!strings.HasPrefix(last.Message, "cannot list "+strings.Join(last.Kinds, ", ")+": the snapshot's time ran out (1s) before they were listed: retry, or raise --request-timeout") {
 		t.Errorf("unavailable: %+v", u)
 	}
 	for _, e := range u[:len(u)-1] {
