@@ -208,6 +208,18 @@ func TestLiveFaults(t *testing.T) {
 		}
 	})
 
+	// The probe answered, then nothing did: the snapshot ends at twice
+	// the request timeout, with one message.
+	t.Run("slow on every request but the probe", func(t *testing.T) {
+		p.Set(faultproxy.Rule{Fault: faultproxy.Delay, Except: "/version"})
+		defer p.Set()
+		code, out, errOut := runWithin(t, time.Minute, "verify", kc, "--request-timeout=2s", "-f", example)
+		if code != ExitError || out != "" || !strings.HasPrefix(errOut, "error: verify: cannot reach the API server: list nodes: ") ||
+			strings.Count(errOut, "\n") != 1 {
+			t.Errorf("verify: exit %d\nstdout: %s\nstderr: %s", code, out, errOut)
+		}
+	})
+
 	// Last: the proxy stays down.
 	t.Run("down", func(t *testing.T) {
 		if err := p.Close(); err != nil {
