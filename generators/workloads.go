@@ -70,9 +70,13 @@ func patchFiles(files []source.File, policy spread.Policy) ([]*kyaml.RNode, []Fi
 	if err != nil {
 		return nil, nil, spread.InFiles(err, origin)
 	}
+	fileOf := map[string]string{}
+	for i, o := range objs {
+		fileOf[o.GetKind()+"/"+o.GetNamespace()+"/"+o.GetName()] = origin[i]
+	}
 	var findings []Finding
 	for _, f := range res.Findings {
-		findings = append(findings, Finding{Finding: f})
+		findings = append(findings, Finding{Finding: f, File: fileOf[f.Kind+"/"+f.Namespace+"/"+f.Name]})
 	}
 	return append(objs, res.Added...), findings, nil
 }
@@ -92,4 +96,7 @@ type Finding struct {
 	spread.Finding
 	// Source names the workload source.
 	Source string
+	// File is the source's file the object was read from; empty for built
+	// output (a kustomize build, a Helm chart).
+	File string
 }

@@ -92,6 +92,7 @@ type patcher struct {
 	pdbs      []*pdb
 	claims    map[string]*claim // by namespace/name
 	volumes   []*object         // node-local PersistentVolumes
+	secrets   []*object         // plain v1 Secrets
 }
 
 // run patches the objects in roots; pos holds their positions for errors.
@@ -194,6 +195,8 @@ func (pt *patcher) classify(r *reader, o *object) {
 		c.class = r.str(spec, "spec", "storageClassName")
 		c.modes = r.strs(spec, "spec", "accessModes")
 		pt.claims[o.nsName()] = c
+	case o.apiVersion == "v1" && o.kind == "Secret":
+		pt.secrets = append(pt.secrets, o)
 	case o.group == "" && o.kind == "PersistentVolume":
 		spec := r.mapping(o.node, "", "spec")
 		if r.mapping(spec, "spec", "local") != nil || r.mapping(spec, "spec", "hostPath") != nil {
@@ -212,6 +215,7 @@ func (pt *patcher) report(o *object, ru rule, changed bool, problem, message str
 		Kind:      o.kind,
 		Namespace: o.namespace,
 		Name:      o.name,
+		Line:      o.node.Line,
 		Problem:   problem,
 		Message:   message,
 		Fix:       r.Fix,
@@ -244,6 +248,10 @@ func (pt *patcher) patch() {
 	for _, v := range pt.volumes {
 		pt.risk(v, ruleNodeLocalVolume,
 			"is a local or hostPath volume on one node; claims bound to it pin their pods to that node")
+	}
+	for _, s := range pt.secrets {
+		pt.risk(s, rulePlainSecret,
+			"is a plain Secret: its values are only base64-encoded, and the bundle is meant to be committed to Git")
 	}
 }
 
