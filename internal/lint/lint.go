@@ -89,6 +89,7 @@ func Files(paths []string) ([]string, error) {
 			out = append(out, p)
 			continue
 		}
+		found := len(out)
 		err = filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
 			if err != nil {
 				return err
@@ -100,6 +101,10 @@ func Files(paths []string) ([]string, error) {
 		})
 		if err != nil {
 			return nil, fmt.Errorf("lint: %w", err)
+		}
+		if len(out) == found {
+			// A gate that passes on a misspelt or empty folder checks nothing.
+			return nil, fmt.Errorf("lint: %s holds no .yaml or .yml files", p)
 		}
 	}
 	sort.Strings(out)
