@@ -27,7 +27,7 @@ func TestPlainSecretReported(t *testing.T) {
 	}
 	topo := filepath.Join(work, "topology.yaml")
 	for path, content := range map[string][]byte{
-		topo: data,
+		topo:                                     data,
 		filepath.Join(work, "apps", "shop.yaml"): topology.ExampleWorkloads(),
 		filepath.Join(work, "apps", "db.yaml"):   []byte("# the database password\n" + plainSecret),
 	} {
