@@ -29,6 +29,7 @@ func Tool(t testing.TB, name, install string) string {
 	}
 	if Required() {
 		t.Fatalf("%s not found on PATH (%s=1): install %s", name, RequireEnv, install)
+		return ""
 	}
 	t.Skipf("%s not found on PATH: install %s (make test requires it)", name, install)
 	return ""
