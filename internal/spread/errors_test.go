@@ -229,3 +229,13 @@ func TestNonUTF8(t *testing.T) {
 		t.Errorf("ReadFiles: %v, want %s", err, want)
 	}
 }
+
+// TestCustomTag checks that a tag outside YAML's core schema is refused at
+// its line and column, and a core one is not.
+func TestCustomTag(t *testing.T) {
+	in := []byte("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: !!str a}\ndata:\n  b: !!binary aGk=\n")
+	want := "document 1 (line 5, column 6): YAML tag \"!!binary\" is not supported in a Kubernetes manifest; remove the tag and write the value as plain YAML"
+	if _, _, err := PatchStream(in, testPolicy()); err == nil || err.Error() != want {
+		t.Errorf("PatchStream: %v, want %s", err, want)
+	}
+}

@@ -5,10 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	yaml "go.yaml.in/yaml/v3"
 	kyaml "sigs.k8s.io/kustomize/kyaml/yaml"
+
+	"github.com/stretch-dev/kubectl-stretch/internal/topology"
 )
 
 // Result is what a patch run changed and found.
@@ -129,6 +132,10 @@ func (pt *patcher) read(doc int, n *yaml.Node) error {
 		return &DocumentError{Document: doc, Msg: "expected a Kubernetes object, got nothing"}
 	}
 	line := n.Line
+	if t := customTag(n); t != nil {
+		return &DocumentError{Document: doc, Line: t.Line, Column: t.Column,
+			Msg: "YAML tag " + strconv.Quote(t.Tag) + " is not supported in a Kubernetes manifest; remove the tag and write the value as plain YAML"}
+	}
 	if err := expandAliases(n); err != nil {
 		return &DocumentError{Document: doc, Line: line, Column: n.Column, Msg: err.Error()}
 	}
@@ -168,6 +175,21 @@ func (pt *patcher) read(doc int, n *yaml.Node) error {
 			r.err.Line, r.err.Column = line, n.Column
 		}
 		return r.err
+	}
+	return nil
+}
+
+// customTag returns the first node below n, in document order, with an
+// explicit tag outside the core schema (!!binary, !foo): Kubernetes
+// decoders would give such a value a meaning the file does not show.
+func customTag(n *yaml.Node) *yaml.Node {
+	if !topology.CoreTagged(n) {
+		return n
+	}
+	for _, c := range n.Content {
+		if t := customTag(c); t != nil {
+			return t
+		}
 	}
 	return nil
 }

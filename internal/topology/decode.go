@@ -463,10 +463,16 @@ var coreTags = map[string]bool{
 	"!!map": true, "!!seq": true,
 }
 
+// CoreTagged reports whether n carries no explicit tag, or one of the
+// core schema's (!!str, !!int, !!map, ...).
+func CoreTagged(n *yaml.Node) bool {
+	return n.Style&yaml.TaggedStyle == 0 || coreTags[n.Tag]
+}
+
 // coreTag reports whether n carries no explicit tag or a core one, and
 // records an error at n otherwise.
 func (d *decoder) coreTag(n *yaml.Node, p string) bool {
-	if n.Style&yaml.TaggedStyle == 0 || coreTags[n.Tag] {
+	if CoreTagged(n) {
 		return true
 	}
 	d.errorAt(n, p, "YAML tag %s is not supported; remove the tag and write the value as plain YAML", quote(n.Tag))
