@@ -76,7 +76,11 @@ func patchFiles(files []source.File, policy spread.Policy) ([]*kyaml.RNode, []Fi
 	}
 	var findings []Finding
 	for _, f := range res.Findings {
-		findings = append(findings, Finding{Finding: f, File: fileOf[f.Kind+"/"+f.Namespace+"/"+f.Name]})
+		file := fileOf[f.Kind+"/"+f.Namespace+"/"+f.Name]
+		if file == "" {
+			f.Line = 0 // a line of built output (kustomize, Helm) helps no one
+		}
+		findings = append(findings, Finding{Finding: f, File: file})
 	}
 	return append(objs, res.Added...), findings, nil
 }
