@@ -1,6 +1,7 @@
 package app
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -10,19 +11,22 @@ import (
 	"sigs.k8s.io/kustomize/kyaml/fn/framework"
 	"sigs.k8s.io/kustomize/kyaml/kio"
 
+	"github.com/stretch-dev/kubectl-stretch/internal/input"
 	"github.com/stretch-dev/kubectl-stretch/plugins/krm"
 )
 
 // FnOptions runs kubectl-stretch as a KRM function.
 type FnOptions struct {
 	genericiooptions.IOStreams
-	baseDir string
+	// MaxInput caps standard input, in bytes.
+	MaxInput int64
+	baseDir  string
 }
 
 // NewCmdFn returns the fn command.
 func NewCmdFn(streams genericiooptions.IOStreams) *cobra.Command {
 	o := &FnOptions{IOStreams: streams}
-	return &cobra.Command{
+	cmd := &cobra.Command{
 		Use:   "fn",
 		Short: "Run as a KRM function (kustomize exec functions, kpt): ResourceList in, ResourceList out",
 		Long: `Read a ResourceList on standard input and write the result on standard output.
@@ -51,6 +55,8 @@ and risks are reported in the ResourceList's results.`,
 		Args: cobra.NoArgs,
 		RunE: runSteps(o),
 	}
+	addMaxInputFlag(cmd, &o.MaxInput)
+	return cmd
 }
 
 // Complete resolves the folder workload sources are relative to.
@@ -63,12 +69,16 @@ func (o *FnOptions) Complete([]string) error {
 	return nil
 }
 
-// Validate has nothing to check.
-func (o *FnOptions) Validate() error { return nil }
+// Validate checks --max-input.
+func (o *FnOptions) Validate() error { return validateMaxInput(o.MaxInput) }
 
 // Run processes the ResourceList.
 func (o *FnOptions) Run(context.Context) error {
-	rw := &kio.ByteReadWriter{Reader: o.In, Writer: o.Out, KeepReaderAnnotations: true}
+	in, err := input.ReadAll(o.In, "standard input", o.MaxInput)
+	if err != nil {
+		return failed(inputCode(err), fmt.Errorf("fn: %w", err))
+	}
+	rw := &kio.ByteReadWriter{Reader: bytes.NewReader(in), Writer: o.Out, KeepReaderAnnotations: true}
 	if err := framework.Execute(krm.Processor(o.baseDir), rw); err != nil {
 		return failed(ExitFailed, fmt.Errorf("fn: %w", err))
 	}
