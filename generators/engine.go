@@ -1,6 +1,7 @@
 package generators
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -14,6 +15,7 @@ import (
 	jsonnet "github.com/google/go-jsonnet"
 
 	"github.com/stretch-dev/kubectl-stretch/blueprints"
+	"github.com/stretch-dev/kubectl-stretch/internal/input"
 )
 
 // embeddedPrefix names embedded blueprint files in Jsonnet errors.
@@ -28,6 +30,8 @@ type Engine struct {
 	// applied lists, per layer, the mixins that change it (as given to
 	// NewEngine); CheckMixins fills it.
 	applied map[string][]string
+	// ctx, when set, ends an evaluation early (see eval).
+	ctx context.Context
 }
 
 // mixin is a mixin file, as given to NewEngine and as an absolute path.
@@ -61,8 +65,12 @@ func NewEngine(blueprintsDir string, mixins []string) (*Engine, error) {
 		if err != nil {
 			return nil, fmt.Errorf("mixin %s: %w", m, err)
 		}
-		if _, err := os.Stat(abs); err != nil {
+		st, err := os.Stat(abs)
+		if err != nil {
 			return nil, fmt.Errorf("mixin: %w", err)
+		}
+		if !st.Mode().IsRegular() {
+			return nil, fmt.Errorf("mixin: %w", &input.NotRegularError{Name: m, Mode: st.Mode()})
 		}
 		e.mixins = append(e.mixins, mixin{name: m, abs: abs})
 	}
@@ -146,18 +154,45 @@ func (e *Engine) Eval(layer string, modelJSON []byte, args map[string][]byte) (m
 	return files, nil
 }
 
+// eval evaluates a snippet. go-jsonnet takes no context and a mixin may
+// loop or allocate forever, so the evaluation runs in a goroutine of its
+// own and eval returns as soon as e.ctx ends; the abandoned goroutine runs
+// on until the program exits, which the command does at once. Recursion
+// is bounded by go-jsonnet's MaxStack (500 frames by default), which
+// turns an endless non-tail recursion into an error.
 func (e *Engine) eval(name, snippet string, modelJSON []byte, args map[string][]byte) (string, error) {
+	ctx := e.ctx
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	if err := ctx.Err(); err != nil {
+		return "", err
+	}
 	vm := jsonnet.MakeVM()
 	vm.Importer(e.imp)
 	vm.ExtVar("model", string(modelJSON))
 	for k, v := range args {
 		vm.ExtVar("arg_"+k, string(v))
 	}
-	out, err := vm.EvaluateAnonymousSnippet("<"+name+">", snippet)
-	if err != nil {
-		return "", &jsonnetError{short: shortError(err.Error()), err: err}
+	type result struct {
+		out string
+		err error
 	}
-	return out, nil
+	done := make(chan result, 1)
+	go func() {
+		out, err := vm.EvaluateAnonymousSnippet("<"+name+">", snippet)
+		done <- result{out, err}
+	}()
+	var r result
+	select {
+	case r = <-done:
+	case <-ctx.Done():
+		return "", ctx.Err()
+	}
+	if r.err != nil {
+		return "", &jsonnetError{short: shortError(r.err.Error()), err: r.err}
+	}
+	return r.out, nil
 }
 
 // jsonnetError is a Jsonnet evaluation error shown short (see shortError),
@@ -230,7 +265,7 @@ func (i *importer) Import(importedFrom, importedPath string) (jsonnet.Contents, 
 		if strings.HasPrefix(c, embeddedPrefix) {
 			data, err = fs.ReadFile(i.embedded, strings.TrimPrefix(c, embeddedPrefix))
 		} else {
-			data, err = os.ReadFile(c)
+			data, err = input.ReadFile(c, input.SourceLimit)
 		}
 		if errors.Is(err, fs.ErrNotExist) {
 			continue

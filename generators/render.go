@@ -71,6 +71,7 @@ func Objects(ctx context.Context, t *topology.Topology, opts Options) ([]Object,
 	if err != nil {
 		return nil, nil, err
 	}
+	engine.ctx = ctx
 	model := topology.NewModel(t)
 	modelJSON, err := json.Marshal(model)
 	if err != nil {

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"text/tabwriter"
 
+	"github.com/stretch-dev/kubectl-stretch/internal/input"
 	"github.com/stretch-dev/kubectl-stretch/internal/report"
 	"github.com/stretch-dev/kubectl-stretch/internal/spread"
 	"github.com/stretch-dev/kubectl-stretch/internal/topology"
@@ -121,7 +122,7 @@ func Run(files []string, p spread.Policy) (*Report, error) {
 	p.Lint = true
 	in := make([]spread.File, 0, len(files))
 	for _, f := range files {
-		data, err := os.ReadFile(f)
+		data, err := input.ReadFile(f, input.ManifestLimit)
 		if err != nil {
 			return nil, fmt.Errorf("lint: %w", err)
 		}

@@ -21,6 +21,7 @@ import (
 	"sigs.k8s.io/kustomize/kyaml/kio"
 	"sigs.k8s.io/yaml"
 
+	"github.com/stretch-dev/kubectl-stretch/internal/input"
 	"github.com/stretch-dev/kubectl-stretch/internal/spread"
 	"github.com/stretch-dev/kubectl-stretch/internal/topology"
 )
@@ -74,9 +75,9 @@ func Load(ctx context.Context, baseDir string, src topology.Source, opts Options
 	case src.Path != "":
 		return loadFolder(filepath.Join(baseDir, src.Path))
 	case src.Kustomize != "":
-		data, err = loadKustomize(filepath.Join(baseDir, src.Kustomize))
+		data, err = unlessDone(ctx, func() ([]byte, error) { return loadKustomize(filepath.Join(baseDir, src.Kustomize)) })
 	case src.Helm != nil:
-		data, err = loadHelm(baseDir, src.Helm, opts)
+		data, err = unlessDone(ctx, func() ([]byte, error) { return loadHelm(baseDir, src.Helm, opts) })
 	default:
 		return nil, errors.New("source sets none of path, kustomize and helm")
 	}
@@ -84,6 +85,29 @@ func Load(ctx context.Context, baseDir string, src topology.Source, opts Options
 		return nil, err
 	}
 	return []File{{Data: data}}, nil
+}
+
+// unlessDone runs load, which takes no context (Helm renders a template
+// and kustomize builds a folder without watching one, and a template can
+// loop for ever), in a goroutine of its own and returns ctx's error as soon
+// as ctx ends. The abandoned goroutine runs on until the program exits,
+// which the command does at once.
+func unlessDone(ctx context.Context, load func() ([]byte, error)) ([]byte, error) {
+	type result struct {
+		data []byte
+		err  error
+	}
+	done := make(chan result, 1)
+	go func() {
+		data, err := load()
+		done <- result{data, err}
+	}()
+	select {
+	case r := <-done:
+		return r.data, r.err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
 }
 
 // loadFolder reads the YAML files of a folder (not its subfolders),
@@ -106,7 +130,7 @@ func loadFolder(dir string) ([]File, error) {
 	files := make([]File, 0, len(names))
 	for _, n := range names {
 		name := filepath.Join(dir, n)
-		data, err := os.ReadFile(name)
+		data, err := input.ReadFile(name, input.ManifestLimit)
 		if err != nil {
 			return nil, fmt.Errorf("read workloads: %w", err)
 		}
@@ -119,6 +143,11 @@ func loadFolder(dir string) ([]File, error) {
 // without plugins, each kustomization reading only files in its own folder.
 func loadKustomize(dir string) ([]byte, error) {
 	if _, err := os.Stat(dir); err != nil {
+		return nil, fmt.Errorf("kustomize folder: %w", err)
+	}
+	// kustomize reads the folder by itself: check its files first (files
+	// it reaches outside the folder are not checked).
+	if err := input.CheckTree(dir, input.TreeLimit); err != nil {
 		return nil, fmt.Errorf("kustomize folder: %w", err)
 	}
 	opts := krusty.MakeDefaultOptions()
@@ -143,15 +172,25 @@ func loadHelm(baseDir string, h *topology.HelmSource, opts Options) ([]byte, err
 	if _, err := os.Stat(chartPath); errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("helm chart %s: not found (only local charts, folders or .tgz files, are rendered; run helm pull first)", chartPath)
 	}
+	// Helm's loader reads the chart by itself: check its files first.
+	if err := input.CheckTree(chartPath, input.TreeLimit); err != nil {
+		return nil, fmt.Errorf("helm chart: %w", err)
+	}
 	chrt, err := loader.Load(chartPath)
 	if err != nil {
 		return nil, fmt.Errorf("load helm chart %s: %w", chartPath, shortError(err))
 	}
 	vals := map[string]any{}
 	for _, f := range h.ValuesFiles {
-		v, err := chartutil.ReadValuesFile(filepath.Join(baseDir, f))
+		name := filepath.Join(baseDir, f)
+		data, err := input.ReadFile(name, input.ManifestLimit)
 		if err != nil {
 			return nil, fmt.Errorf("helm values: %w", shortError(err))
+		}
+		v, err := chartutil.ReadValues(data)
+		if err != nil {
+			err = fmt.Errorf("%s: %w", name, err)
+			return nil, fmt.Errorf("helm values: %w", err)
 		}
 		vals = chartutil.CoalesceTables(v.AsMap(), vals)
 	}

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"reflect"
 	"regexp"
 	"strconv"
@@ -13,6 +12,8 @@ import (
 	"sync"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/stretch-dev/kubectl-stretch/internal/input"
 )
 
 // File is a decoded topology file: the Topology and the line and column of
@@ -39,9 +40,9 @@ type position struct{ line, col int }
 // validation errors it returns the File together with the Errors, so that
 // callers can still show what was read.
 func Load(path string) (*File, error) {
-	data, err := os.ReadFile(path)
+	data, err := input.ReadFile(path, input.TopologyLimit)
 	if err != nil {
-		return nil, fmt.Errorf("read topology %s: %w", path, err)
+		return nil, fmt.Errorf("read topology: %w", err)
 	}
 	f, err := Decode(path, data)
 	if err != nil {

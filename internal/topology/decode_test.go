@@ -163,7 +163,7 @@ func TestLoadReadError(t *testing.T) {
 	if f != nil || !errors.Is(err, fs.ErrNotExist) {
 		t.Fatalf("Load = %v, %v; want fs.ErrNotExist", f, err)
 	}
-	if want := "read topology " + path + ": open " + path + ": no such file or directory"; err.Error() != want {
+	if want := "read topology: open " + path + ": no such file or directory"; err.Error() != want {
 		t.Errorf("error = %q, want %q", err, want)
 	}
 }

@@ -130,3 +130,30 @@ func BenchmarkSideBySide(b *testing.B) {
 	b.ReportMetric(patch.Seconds()/bare.Seconds(), "x-of-bare-decode-encode")
 	b.ReportMetric(float64(peak)/(1<<20), "post-render-peak-MiB")
 }
+
+// BenchmarkPostRenderMemory runs post-render as a process on streams of
+// 1, 10 and 50 MB and reports its peak RSS, in MB and as a multiple of
+// the input's size (docs/BENCHMARKS.md records the figures).
+func BenchmarkPostRenderMemory(b *testing.B) {
+	bin := filepath.Join(b.TempDir(), "kubectl-stretch")
+	build := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w", "-o", bin, "..")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		b.Fatalf("go build: %v\n%s", err, out)
+	}
+	for _, scale := range []int{1, 10, 50} {
+		corpus := spreadtest.Corpus(2000*scale, 500*scale)
+		b.Run(fmt.Sprintf("%dMB", len(corpus)>>20), func(b *testing.B) {
+			b.SetBytes(int64(len(corpus)))
+			var peak int64
+			for b.Loop() {
+				cmd := exec.Command(bin, "post-render", "-q", "-f", example)
+				cmd.Stdin = bytes.NewReader(corpus)
+				_, rss := timedProcess(b, cmd)
+				peak = max(peak, rss)
+			}
+			b.ReportMetric(float64(peak)/(1<<20), "peak-MB")
+			b.ReportMetric(float64(peak)/float64(len(corpus)), "peak-x-input")
+		})
+	}
+}

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"io"
 	"os"
 
 	"github.com/spf13/cobra"
@@ -12,6 +11,7 @@ import (
 	"sigs.k8s.io/kustomize/kyaml/fn/framework"
 	"sigs.k8s.io/kustomize/kyaml/kio"
 
+	"github.com/stretch-dev/kubectl-stretch/internal/input"
 	"github.com/stretch-dev/kubectl-stretch/internal/topology"
 	"github.com/stretch-dev/kubectl-stretch/plugins/krm"
 )
@@ -19,13 +19,15 @@ import (
 // FnOptions runs kubectl-stretch as a KRM function.
 type FnOptions struct {
 	genericiooptions.IOStreams
-	baseDir string
+	// MaxInput caps standard input, in bytes.
+	MaxInput int64
+	baseDir  string
 }
 
 // NewCmdFn returns the fn command.
 func NewCmdFn(streams genericiooptions.IOStreams) *cobra.Command {
 	o := &FnOptions{IOStreams: streams}
-	return &cobra.Command{
+	cmd := &cobra.Command{
 		Use:   "fn",
 		Short: "Run as a KRM function (kustomize exec functions, kpt): ResourceList in, ResourceList out",
 		Long: `Read a ResourceList on standard input and write the result on standard output.
@@ -54,6 +56,8 @@ and risks are reported in the ResourceList's results.`,
 		Args: cobra.NoArgs,
 		RunE: runSteps(o),
 	}
+	addMaxInputFlag(cmd, &o.MaxInput)
+	return cmd
 }
 
 // Complete resolves the folder workload sources are relative to.
@@ -66,14 +70,14 @@ func (o *FnOptions) Complete([]string) error {
 	return nil
 }
 
-// Validate has nothing to check.
-func (o *FnOptions) Validate() error { return nil }
+// Validate checks --max-input.
+func (o *FnOptions) Validate() error { return validateMaxInput(o.MaxInput) }
 
 // Run processes the ResourceList.
 func (o *FnOptions) Run(context.Context) error {
-	in, err := io.ReadAll(o.In)
+	in, err := input.ReadAll(o.In, "standard input", o.MaxInput)
 	if err != nil {
-		return failed(ExitError, fmt.Errorf("fn: read standard input: %w", err))
+		return failed(inputCode(err), fmt.Errorf("fn: %w", err))
 	}
 	// kyaml's reader names no line for a byte that is not UTF-8.
 	if line, col, msg, bad := topology.InvalidUTF8(in); bad {

@@ -3,6 +3,7 @@ package app
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -11,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
+	"github.com/stretch-dev/kubectl-stretch/internal/input"
 	"github.com/stretch-dev/kubectl-stretch/internal/spread"
 	"github.com/stretch-dev/kubectl-stretch/internal/topology"
 )
@@ -22,6 +24,8 @@ type PostRenderOptions struct {
 	genericiooptions.IOStreams
 	topologyFlag
 	Quiet bool
+	// MaxInput caps standard input, in bytes.
+	MaxInput int64
 }
 
 // NewCmdPostRender returns the post-render command.
@@ -52,6 +56,7 @@ The topology comes from -f or from the STRETCH_TOPOLOGY environment variable.`,
 	}
 	o.topologyFlag.AddFlags(cmd)
 	cmd.Flags().BoolVarP(&o.Quiet, "quiet", "q", false, "do not print the risks on standard error")
+	addMaxInputFlag(cmd, &o.MaxInput)
 	return cmd
 }
 
@@ -66,7 +71,7 @@ func (o *PostRenderOptions) Validate() error {
 	if err := o.topologyFlag.Validate(); err != nil {
 		return failed(ExitError, err)
 	}
-	return nil
+	return validateMaxInput(o.MaxInput)
 }
 
 // Run loads the topology, checks the spread policy derived from it and
@@ -80,9 +85,9 @@ func (o *PostRenderOptions) Run(context.Context) error {
 	if err := policy.Validate(); err != nil {
 		return failed(ExitError, err)
 	}
-	in, err := io.ReadAll(o.In)
+	in, err := input.ReadAll(o.In, "standard input", o.MaxInput)
 	if err != nil {
-		return failed(ExitError, fmt.Errorf("read manifests: %w", err))
+		return failed(inputCode(err), fmt.Errorf("post-render: %w", err))
 	}
 	if isEmptyStream(in) {
 		// Helm 3 calls the post-renderer even for a chart that renders
@@ -151,6 +156,36 @@ func findingPlace(file string, line int) string {
 		return fmt.Sprintf(" (line %d)", line)
 	}
 	return ""
+}
+
+// DefaultMaxInput is the default cap on standard input of post-render and
+// fn: some hundred times a large chart's output. The patcher holds the
+// decoded stream, about 80 times its YAML, so the cap also bounds memory
+// (about 2.7 GB at the cap); --max-input raises it.
+const DefaultMaxInput int64 = 32 << 20
+
+// addMaxInputFlag adds --max-input.
+func addMaxInputFlag(cmd *cobra.Command, v *int64) {
+	cmd.Flags().Int64Var(v, "max-input", DefaultMaxInput,
+		"largest standard input read, in bytes (more is refused: the patcher holds about 80 times its input in memory)")
+}
+
+// validateMaxInput checks --max-input.
+func validateMaxInput(n int64) error {
+	if n <= 0 {
+		return failed(ExitError, fmt.Errorf("--max-input %d: give a positive number of bytes", n))
+	}
+	return nil
+}
+
+// inputCode is the exit code of a failed read of standard input: too much
+// input is the user's input, a failed read is not.
+func inputCode(err error) int {
+	var le *input.LimitError
+	if errors.As(err, &le) {
+		return ExitFailed
+	}
+	return ExitError
 }
 
 // tuneGC trades the collector's default (a heap twice the live data) for

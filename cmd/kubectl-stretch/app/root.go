@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"syscall"
 
 	"github.com/spf13/cobra"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
@@ -18,7 +20,25 @@ const (
 	ExitFailed = 1
 	// ExitError means the command could not do its work.
 	ExitError = 2
+	// ExitInterrupted means a SIGINT or SIGTERM stopped the command (128
+	// plus SIGINT's number, as shells report a Ctrl-C).
+	ExitInterrupted = 130
 )
+
+// ErrInterrupted is the cause of a context cancelled by a signal.
+var ErrInterrupted = errors.New("interrupted")
+
+// Interrupted returns the cause main gives the context when sig arrives.
+func Interrupted(sig os.Signal) error {
+	name := sig.String()
+	switch sig {
+	case os.Interrupt:
+		name = "SIGINT"
+	case syscall.SIGTERM:
+		name = "SIGTERM"
+	}
+	return fmt.Errorf("%w by %s", ErrInterrupted, name)
+}
 
 // exitError carries an exit code through cobra. When silent, the command
 // has already told the user what went wrong.
@@ -81,6 +101,13 @@ func Run(ctx context.Context, streams genericiooptions.IOStreams, args []string)
 	err := cmd.ExecuteContext(ctx)
 	if err == nil {
 		return ExitOK
+	}
+	// Whatever the command made of its cancelled context (a context
+	// error, a killed credential plugin, a closed connection), the user
+	// sees why it stopped.
+	if cause := context.Cause(ctx); errors.Is(cause, ErrInterrupted) {
+		fmt.Fprintf(streams.ErrOut, "error: %v\n", cause)
+		return ExitInterrupted
 	}
 	var ee *exitError
 	if errors.As(err, &ee) {
