@@ -34,6 +34,7 @@ var bundleChecks = []bundleCheck{
 	{"rook-stretch", "the CephCluster is in stretch mode over the topology's regions, with 5 mons and one arbiter", checkCephCluster},
 	{"rook-osd-placement", "OSDs run only on storage nodes of the data regions", checkOSDPlacement},
 	{"rook-pools", "every pool is replicated with size 4, and the builtin .mgr pool exists", checkPools},
+	{"rook-csi-drivers", "the Ceph CSI drivers release (Rook v1.20 and newer) is pinned, installed after the operator in its namespace, and runs exactly the drivers the StorageClasses name", checkCSIDrivers},
 	{"rook-storageclasses", "every StorageClass uses the RBD provisioner and an existing pool; at most one is the default", checkStorageClasses},
 	{"flux-stages", "every Flux Kustomization points at a bundle folder and depends only on stages that exist", checkFluxStages},
 }
