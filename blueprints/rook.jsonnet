@@ -25,7 +25,9 @@ function(model)
     ['csi.storage.k8s.io/' + kind + '-secret-namespace']: ns,
   };
   {
-    'storage/rook/operator/namespace.yaml': s.object('v1', 'Namespace', ns) {
+    // Namespace, CephCluster and pools are never pruned (s.keep): renaming
+    // a file, a stage or a pool must not delete the cluster's data.
+    'storage/rook/operator/namespace.yaml': s.object('v1', 'Namespace', ns) + s.keep + {
       metadata+: {
         // Ceph daemons need host access: Pod Security must allow them.
         labels: { 'pod-security.kubernetes.io/enforce': 'privileged' },
@@ -100,7 +102,7 @@ function(model)
         },
       },
   }) + {
-    'storage/rook/cluster/cephcluster.yaml': s.object('ceph.rook.io/v1', 'CephCluster', ns, ns) {
+    'storage/rook/cluster/cephcluster.yaml': s.object('ceph.rook.io/v1', 'CephCluster', ns, ns) + s.keep + {
       spec: {
         dataDirHostPath: st.dataDirHostPath,
         cephVersion: { image: st.cephImage, allowUnsupported: false },
@@ -150,11 +152,11 @@ function(model)
     },
 
     // Without it Ceph creates .mgr with size 3, which stretch mode refuses.
-    'storage/rook/cluster/pool-builtin-mgr.yaml': s.object('ceph.rook.io/v1', 'CephBlockPool', 'builtin-mgr', ns) {
+    'storage/rook/cluster/pool-builtin-mgr.yaml': s.object('ceph.rook.io/v1', 'CephBlockPool', 'builtin-mgr', ns) + s.keep + {
       spec: { name: '.mgr', failureDomain: crushType, replicated: replicated },
     },
   } + {
-    ['storage/rook/cluster/pool-' + p.name + '.yaml']: s.object('ceph.rook.io/v1', 'CephBlockPool', p.name, ns) {
+    ['storage/rook/cluster/pool-' + p.name + '.yaml']: s.object('ceph.rook.io/v1', 'CephBlockPool', p.name, ns) + s.keep + {
       spec: { failureDomain: crushType, replicated: replicated },
     }
     for p in st.pools

@@ -36,6 +36,7 @@ var bundleChecks = []bundleCheck{
 	{"rook-pools", "every pool is replicated with size 4, and the builtin .mgr pool exists", checkPools},
 	{"rook-csi-drivers", "the Ceph CSI drivers release (Rook v1.20 and newer) is pinned, installed after the operator in its namespace, and runs exactly the drivers the StorageClasses name", checkCSIDrivers},
 	{"rook-storageclasses", "every StorageClass uses the RBD provisioner and an existing pool; at most one is the default", checkStorageClasses},
+	{"flux-never-prune", "the Rook namespace, the CephCluster, every CephBlockPool and FelixConfiguration default are never pruned by Flux", checkNeverPruned},
 	{"flux-stages", "every Flux Kustomization points at a bundle folder and depends only on stages that exist", checkFluxStages},
 }
 
