@@ -37,6 +37,7 @@ var bundleChecks = []bundleCheck{
 	{"rook-csi-drivers", "the Ceph CSI drivers release (Rook v1.20 and newer) is pinned, installed after the operator in its namespace, and runs exactly the drivers the StorageClasses name", checkCSIDrivers},
 	{"rook-storageclasses", "every StorageClass uses the RBD provisioner and an existing pool; at most one is the default", checkStorageClasses},
 	{"flux-never-prune", "the Rook namespace, the CephCluster, every CephBlockPool and FelixConfiguration default are never pruned by Flux", checkNeverPruned},
+	{"flux-storage-health", "the storage stage waits until the CephCluster and its pools report ready", checkStorageHealth},
 	{"flux-stages", "every Flux Kustomization points at a bundle folder and depends only on stages that exist", checkFluxStages},
 }
 
