@@ -127,6 +127,9 @@ func checkKubesprayVars(m *topology.Model, objs []Object) []string {
 		if v.KubeVersion != m.Kubernetes.Version {
 			errs = append(errs, fmt.Sprintf("kube_version %q differs from the topology's %s", v.KubeVersion, m.Kubernetes.Version))
 		}
+		if want := kubespray.ProxyModeFor(m.Kubernetes.Version); v.KubeProxyMode != want {
+			errs = append(errs, fmt.Sprintf("kube_proxy_mode %q: Kubernetes %s wants %s (ipvs is deprecated since 1.35; nftables is GA since 1.33)", v.KubeProxyMode, m.Kubernetes.Version, want))
+		}
 		if !slices.Contains(v.SupplementaryAddressesInSSLKeys, m.Kubernetes.APIEndpoint) {
 			errs = append(errs, fmt.Sprintf("supplementary_addresses_in_ssl_keys must hold the API endpoint %s", m.Kubernetes.APIEndpoint))
 		}
