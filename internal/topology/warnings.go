@@ -1,0 +1,24 @@
+package topology
+
+// MaxRecommendedRTTms is the inter-region round-trip time above which
+// Warnings speaks: Ceph stretch mode writes to both data regions
+// synchronously, so every write waits for the link.
+const MaxRecommendedRTTms = 10
+
+// Warnings returns what a valid topology allows but costs, each placed at
+// its field like an Error. They never stop a command.
+func (f *File) Warnings() Errors {
+	if f == nil || f.Topology == nil {
+		return nil
+	}
+	var out Errors
+	if rtt := f.Topology.Spec.Network.InterRegionRTTms; rtt > MaxRecommendedRTTms {
+		etcd := EtcdTiming(rtt)
+		out = append(out, f.Errorf("spec.network.interRegionRTTms", "%d ms is above the %d ms a stretch cluster is built for: "+
+			"Ceph stretch mode acknowledges a write only when both data regions hold it, so every volume write (each database commit) "+
+			"waits at least %d ms more; etcd commits wait for a quorum across regions too, and its election timeout grows to %d ms, "+
+			"so a lost control plane is noticed later",
+			rtt, MaxRecommendedRTTms, rtt, etcd.ElectionTimeoutMS))
+	}
+	return out
+}
