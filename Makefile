@@ -1,5 +1,7 @@
 # kubectl-stretch. `make demo` renders the bundled example into ./out;
-# `make test` runs every test, the real-cluster ones included.
+# `make test` runs every test, the real-cluster ones included, then every
+# fuzz target for FUZZTIME each. It installs the system tools the tests
+# run (.ci/tools) when it can, or stops naming the missing ones.
 
 SHELL       := /usr/bin/env bash
 GO          ?= go
@@ -14,8 +16,9 @@ LDFLAGS     := -s -w -buildid= -X $(PKG)/cmd/kubectl-stretch/app.Version=$(VERSI
 KREW_VERSION ?= $(if $(filter v%,$(VERSION)),$(VERSION),v0.0.0-$(VERSION))
 PLATFORMS   := linux/amd64 linux/arm64 darwin/amd64 darwin/arm64
 TEST_FLAGS  ?= -timeout 40m
+FUZZTIME    ?= 15s
 
-.PHONY: all build demo test test-short testbin bench lint fmt dist clean
+.PHONY: all build demo test test-short tools fuzz testbin bench lint fmt dist clean
 
 all: build
 
@@ -33,10 +36,23 @@ testbin:
 	internal/testbin/build.sh $(TESTBIN)
 	internal/testbin/go-install.sh $(TESTBIN)
 
-test: testbin build
-	STRETCH_TESTBIN=$(TESTBIN) $(GO) test $(TEST_FLAGS) ./...
+# STRETCH_REQUIRE_TOOLS=1 makes a test whose tool is missing fail, not skip.
+test: tools testbin build
+	STRETCH_REQUIRE_TOOLS=1 STRETCH_TESTBIN=$(TESTBIN) $(GO) test $(TEST_FLAGS) ./...
+	$(MAKE) fuzz
 
-# test-short skips the tests that need bin/testbin.
+# tools installs the missing tools of .ci/tools (apt-get, as root or with
+# sudo) or stops naming each one and its package.
+tools:
+	.ci/require-tools
+
+# fuzz runs each target of .ci/fuzz-targets for FUZZTIME; a failure stops
+# it, prints the failing input and leaves it under the package's
+# testdata/fuzz/ for go test to replay.
+fuzz:
+	GO=$(GO) FUZZTIME=$(FUZZTIME) .ci/fuzz
+
+# test-short skips the tests that need bin/testbin or a system tool.
 test-short:
 	$(GO) test -short ./...
 

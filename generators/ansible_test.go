@@ -8,19 +8,15 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/stretch-dev/kubectl-stretch/internal/testenv"
 )
 
 // TestAnsibleInventory parses the rendered inventory with the real
 // ansible-inventory (Debian's ansible-core) and checks the groups and host
 // variables it reports, group_vars included.
 func TestAnsibleInventory(t *testing.T) {
-	bin, err := exec.LookPath("ansible-inventory")
-	if err != nil {
-		if testing.Short() {
-			t.Skip("ansible-inventory not installed (-short)")
-		}
-		t.Fatal("ansible-inventory not found: install Debian's ansible-core (.ci/run does)")
-	}
+	bin := testenv.Tool(t, "ansible-inventory", "the Debian package ansible-core")
 	dir := t.TempDir()
 	b := renderFile(t, "../testdata/topology.yaml", Options{})
 	for _, f := range b.Files {

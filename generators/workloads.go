@@ -99,9 +99,17 @@ func patchFiles(files []source.File, policy spread.Policy, name string) ([]*kyam
 	if len(errs) > 0 {
 		return nil, nil, spread.InFiles(errors.Join(errs...), origin)
 	}
+	fileOf := map[string]string{}
+	for i, o := range objs {
+		fileOf[o.GetKind()+"/"+o.GetNamespace()+"/"+o.GetName()] = origin[i]
+	}
 	var findings []Finding
 	for _, f := range res.Findings {
-		findings = append(findings, Finding{Finding: f})
+		file := fileOf[f.Kind+"/"+f.Namespace+"/"+f.Name]
+		if file == "" {
+			f.Line = 0 // a line of built output (kustomize, Helm) helps no one
+		}
+		findings = append(findings, Finding{Finding: f, File: file})
 	}
 	return append(objs, res.Added...), findings, nil
 }
@@ -139,4 +147,7 @@ type Finding struct {
 	spread.Finding
 	// Source names the workload source.
 	Source string
+	// File is the source's file the object was read from; empty for built
+	// output (a kustomize build, a Helm chart).
+	File string
 }

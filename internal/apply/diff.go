@@ -2,7 +2,9 @@ package apply
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"net"
 	"strings"
 
 	"github.com/pmezard/go-difflib/difflib"
@@ -41,19 +43,47 @@ func (d ObjectDiff) String() string {
 // in a namespace that does not exist yet is diffed against nothing, as it
 // is. Results are in input order. The error is non-nil only when the
 // cluster cannot be reached; per-object failures are in ObjectDiff.Err.
+// Once the server stops answering (see ErrStopped), the objects left are
+// not compared and have ErrStopped.
 func Diff(ctx context.Context, cfg *rest.Config, objs []*unstructured.Unstructured, fieldManager string) ([]ObjectDiff, error) {
 	a, err := newApplier(ctx, cfg, fieldManager)
 	if err != nil {
 		return nil, fmt.Errorf("diff: %w", err)
 	}
 	out := make([]ObjectDiff, len(objs))
+	var stop error
 	for i, obj := range objs {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
+		if stop != nil {
+			out[i] = ObjectDiff{APIVersion: obj.GetAPIVersion(), Kind: obj.GetKind(), Namespace: obj.GetNamespace(), Name: obj.GetName(), Err: stop}
+			continue
+		}
 		out[i] = a.diff(ctx, obj)
+		if unanswered(out[i].Err) {
+			stop = ErrStopped
+		}
 	}
 	return out, nil
+}
+
+// ErrStopped is the error of the objects Diff did not compare because the
+// API server had stopped answering: one request timed out, failed in the
+// network or was still refused with 429 Too Many Requests after
+// client-go's retries. Diff stops there rather than wait the request
+// timeout once per object.
+var ErrStopped = errors.New("not compared: the API server stopped answering")
+
+// unanswered says whether err means that the API server did not answer:
+// a network error or timeout, or 429 after client-go's retries.
+func unanswered(err error) bool {
+	if err == nil {
+		return false
+	}
+	var netErr net.Error
+	return errors.As(err, &netErr) || errors.Is(err, context.DeadlineExceeded) ||
+		apierrors.IsTooManyRequests(err) || apierrors.IsTimeout(err) || apierrors.IsServerTimeout(err)
 }
 
 func (a *applier) diff(ctx context.Context, obj *unstructured.Unstructured) ObjectDiff {

@@ -166,6 +166,14 @@ func newApplier(ctx context.Context, cfg *rest.Config, fieldManager string) (*ap
 		return nil, fmt.Errorf("dynamic client: %w", err)
 	}
 	if _, err := disco.ServerVersionWithContext(ctx); err != nil {
+		// No status: client-go gave up within the request timeout
+		// (its rate limiter or retries after 429 in the way, or no
+		// answer at all).
+		var status apierrors.APIStatus
+		if ctx.Err() == nil && !errors.As(err, &status) {
+			return nil, fmt.Errorf("the API server did not answer GET /version within %s (%w): "+
+				"retry later, or allow more time with --request-timeout", cfg.Timeout, err)
+		}
 		return nil, err
 	}
 	return &applier{

@@ -3,6 +3,7 @@ package check
 import (
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/stretch-dev/kubectl-stretch/internal/topology"
 )
@@ -141,8 +142,13 @@ func evaluate(c Check, snap *Snapshot, m *topology.Model) []Result {
 			return []Result{{ID: c.ID, Layer: c.Layer, Status: StatusSkip, Message: reason}}
 		}
 	}
-	if msg := snap.missing(c.Needs); msg != "" {
-		return []Result{{ID: c.ID, Layer: c.Layer, Status: StatusError, Message: msg}}
+	if missing := snap.missing(c.Needs); len(missing) > 0 {
+		names := make([]string, len(missing))
+		for i, k := range missing {
+			names[i] = k.String()
+		}
+		// The cause is in the report's unavailable list, once per kind.
+		return []Result{{ID: c.ID, Layer: c.Layer, Status: StatusError, Message: notRunMessage(names)}}
 	}
 	results := c.Run(snap, m)
 	findings := slices.DeleteFunc(slices.Clone(results), func(r Result) bool {
@@ -163,6 +169,32 @@ func evaluate(c Check, snap *Snapshot, m *topology.Model) []Result {
 		out[i] = r
 	}
 	return out
+}
+
+// The message of a check that could not run names the kinds it lacks.
+const (
+	notRunPrefix = "not run: "
+	notRunSuffix = " unavailable (see above)"
+)
+
+// notRunMessage is the message of a check that could not run because the
+// kinds named could not be listed.
+func notRunMessage(kinds []string) string {
+	return notRunPrefix + strings.Join(kinds, ", ") + notRunSuffix
+}
+
+// notRunKinds returns the kinds a notRunMessage names, or nil for another
+// message.
+func notRunKinds(msg string) []string {
+	rest, ok := strings.CutPrefix(msg, notRunPrefix)
+	if !ok {
+		return nil
+	}
+	rest, ok = strings.CutSuffix(rest, notRunSuffix)
+	if !ok {
+		return nil
+	}
+	return strings.Split(rest, ", ")
 }
 
 // overall is the status of a check from its results: the most serious one.

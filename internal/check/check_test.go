@@ -410,6 +410,8 @@ func TestUnlistableKinds(t *testing.T) {
 			"cannot list nodes: the API server did not answer in time (Timeout: request did not complete within 30s): retry, or raise --request-timeout"},
 		{KindPDBs, fmt.Errorf("Get \"https://127.0.0.1:6443/apis/policy/v1/poddisruptionbudgets?limit=500\": %w", context.DeadlineExceeded),
 			"cannot list poddisruptionbudgets.policy: the API server did not answer in time (Get "},
+		{KindHPAs, apierrors.NewTooManyRequests("slow down", 1),
+			"cannot list horizontalpodautoscalers.autoscaling: the API server kept answering 429 Too Many Requests after client-go's retries (slow down): retry later"},
 		{KindFelixConfigurations, apierrors.NewUnauthorized("bad token"),
 			"cannot list felixconfigurations.crd.projectcalico.org: the API server refused the credentials (401)"},
 	} {
@@ -428,9 +430,10 @@ func TestUnlistableKinds(t *testing.T) {
 					}
 				}
 				needs := slices.Contains(c.Needs, tc.kind)
+				notRun := "not run: " + tc.kind.String() + " unavailable (see above)"
 				switch {
-				case needs && (len(results) != 1 || results[0].Status != StatusError || !strings.HasPrefix(results[0].Message, tc.msg)):
-					t.Errorf("%s: %v, want one error %q", c.ID, results, tc.msg)
+				case needs && (len(results) != 1 || results[0].Status != StatusError || results[0].Message != notRun):
+					t.Errorf("%s: %v, want one error %q", c.ID, results, notRun)
 				case !needs && overall(results) != StatusPass:
 					t.Errorf("%s: %v, want pass", c.ID, results)
 				}
@@ -438,10 +441,97 @@ func TestUnlistableKinds(t *testing.T) {
 					errored++
 				}
 			}
-			if errored == 0 || r.Summary.Errors != errored || r.Summary.Passed != len(Checks())-errored {
+			if errored == 0 || r.Summary.Errors != errored || r.Summary.Passed != len(Checks())-errored || !r.Summary.Partial {
 				t.Errorf("summary %+v, %d checks need %s", r.Summary, errored, tc.kind)
 			}
+			// The cause is said once, in the unavailable list.
+			if len(r.Unavailable) != 1 || !slices.Equal(r.Unavailable[0].Kinds, []string{tc.kind.String()}) ||
+				!strings.HasPrefix(r.Unavailable[0].Message, tc.msg) {
+				t.Errorf("unavailable %+v, want one entry %q", r.Unavailable, tc.msg)
+			}
 		})
+	}
+}
+
+// A whole API group that is not served, and a kind RBAC forbids: each
+// cause is said once however many checks read the kinds, and the checks
+// say that they did not run.
+func TestUnavailableSaidOnce(t *testing.T) {
+	t.Parallel()
+	m := exampleModel(t)
+	s := healthy(m)
+	for _, k := range []Kind{KindCephClusters, KindCephBlockPools} {
+		s.Errors[k] = apierrors.NewNotFound(schema.GroupResource{Group: k.Info().Group, Resource: k.Info().Resource}, "")
+	}
+	s.Errors[KindPods] = apierrors.NewForbidden(schema.GroupResource{Resource: "pods"}, "", errors.New(`User "ci" cannot list resource "pods"`))
+	r := Run(s, m, Checks())
+	want := []Unavailable{
+		{Kinds: []string{"pods"}, Message: `cannot list pods: forbidden by RBAC (pods is forbidden: User "ci" cannot list resource "pods"): ` +
+			`bind this user to the ClusterRole stretch-verify (access/ in the bundle; members of the group stretch:verifiers have it)`},
+		{Kinds: []string{"cephclusters.ceph.rook.io", "cephblockpools.ceph.rook.io"}, Message: "cannot list cephclusters.ceph.rook.io, cephblockpools.ceph.rook.io: " +
+			"the CRDs are not installed (the API server does not serve ceph.rook.io/v1 cephclusters, cephblockpools): install the Rook operator (the bundle's storage-operator stage)"},
+	}
+	if !slices.EqualFunc(r.Unavailable, want, func(a, b Unavailable) bool { return a.Message == b.Message && slices.Equal(a.Kinds, b.Kinds) }) {
+		t.Errorf("unavailable:\n%+v\nwant:\n%+v", r.Unavailable, want)
+	}
+	notRun := 0
+	for _, c := range Checks() {
+		var lacks []string
+		for _, k := range c.Needs {
+			if s.Errors[k] != nil {
+				lacks = append(lacks, k.String())
+			}
+		}
+		for _, res := range r.Results {
+			if res.ID != c.ID {
+				continue
+			}
+			want := "not run: " + strings.Join(lacks, ", ") + " unavailable (see above)"
+			switch {
+			case len(lacks) > 0 && (res.Status != StatusError || res.Message != want):
+				t.Errorf("%s %s: %q, want error %q", res.ID, res.Status, res.Message, want)
+			case len(lacks) == 0 && res.Status != StatusPass:
+				t.Errorf("%s %s: %s", res.ID, res.Status, res.Message)
+			}
+		}
+		if len(lacks) > 0 {
+			notRun++
+		}
+	}
+	if notRun < 10 || r.Summary.Errors != notRun || !r.Summary.Partial {
+		t.Errorf("summary %+v, %d checks lack a kind", r.Summary, notRun)
+	}
+	var table strings.Builder
+	if err := r.Write(&table, "table"); err != nil {
+		t.Fatal(err)
+	}
+	for _, cause := range []string{"forbidden by RBAC", "does not serve"} {
+		if n := strings.Count(table.String(), cause); n != 1 {
+			t.Errorf("the table says %q %d times, want once:\n%s", cause, n, table.String())
+		}
+	}
+	if !strings.HasPrefix(table.String(), "unavailable: "+want[0].Message+"\nunavailable: "+want[1].Message+"\nID ") ||
+		!strings.HasSuffix(table.String(), fmt.Sprintf("; PARTIAL REPORT: %d of %d checks could not run\n", notRun, len(Checks()))) {
+		t.Errorf("table:\n%s", table.String())
+	}
+	// A JUnit case is read alone: it carries its own causes only.
+	var junit strings.Builder
+	if err := r.Write(&junit, "junit"); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ id, has, hasNot string }{
+		{"STOR001", "install the Rook operator", "forbidden"},
+		{"CP002", "forbidden by RBAC", "Rook operator"},
+	} {
+		i := strings.Index(junit.String(), `<testcase name="`+c.id+`"`)
+		end := strings.Index(junit.String()[i:], "</testcase>")
+		if i < 0 || end < 0 {
+			t.Fatalf("no case %s:\n%s", c.id, junit.String())
+		}
+		tc := junit.String()[i : i+end]
+		if !strings.Contains(tc, c.has) || strings.Contains(tc, c.hasNot) {
+			t.Errorf("JUnit case %s:\n%s", c.id, tc)
+		}
 	}
 }
 

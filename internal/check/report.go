@@ -24,6 +24,9 @@ type Report struct {
 	// Topology is the name of the topology the cluster was checked against.
 	Topology string  `json:"topology"`
 	Summary  Summary `json:"summary"`
+	// Unavailable says, once each, why kinds could not be listed; the
+	// checks that read them have status error ("not run") and point here.
+	Unavailable []Unavailable `json:"unavailable,omitempty"`
 	// Results holds every check's results, in registry order.
 	Results []Result `json:"results"`
 }
@@ -37,6 +40,9 @@ type Summary struct {
 	Warnings int `json:"warnings"`
 	Errors   int `json:"errors"`
 	Skipped  int `json:"skipped"`
+	// Partial is true when at least one check could not run (Errors > 0):
+	// the report then says nothing about what those checks cover.
+	Partial bool `json:"partial"`
 	// APIRequests is the number of HTTP requests the snapshot took.
 	APIRequests int64 `json:"apiRequests"`
 }
@@ -61,7 +67,9 @@ func Run(snap *Snapshot, m *topology.Model, checks []Check) *Report {
 			r.Summary.Skipped++
 		}
 	}
+	r.Summary.Partial = r.Summary.Errors > 0
 	r.Summary.APIRequests = snap.Requests
+	r.Unavailable = snap.Unavailable()
 	return r
 }
 
@@ -73,15 +81,26 @@ func (r *Report) Write(w io.Writer, format string) error {
 	return report.Write(w, format, r)
 }
 
-// SummaryLine is the report's summary in one line.
+// SummaryLine is the report's summary in one line; a partial report says
+// so.
 func (r *Report) SummaryLine() string {
 	s := r.Summary
-	return fmt.Sprintf("%d checks: %d passed, %d failed, %d warnings, %d errors, %d skipped (%d API requests)",
+	line := fmt.Sprintf("%d checks: %d passed, %d failed, %d warnings, %d errors, %d skipped (%d API requests)",
 		s.Checks, s.Passed, s.Failed, s.Warnings, s.Errors, s.Skipped, s.APIRequests)
+	if s.Partial {
+		line += fmt.Sprintf("; PARTIAL REPORT: %d of %d checks could not run", s.Errors, s.Checks)
+	}
+	return line
 }
 
-// WriteTable writes one row per result, then the summary line.
+// WriteTable writes why kinds could not be listed, one line each, then
+// one row per result, then the summary line.
 func (r *Report) WriteTable(w io.Writer) error {
+	for _, u := range r.Unavailable {
+		if _, err := fmt.Fprintf(w, "unavailable: %s\n", u.Message); err != nil {
+			return err
+		}
+	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tLAYER\tSTATUS\tOBJECT\tMESSAGE")
 	for _, res := range r.Results {
@@ -122,6 +141,16 @@ func (r *Report) JUnit() report.Suite {
 		case StatusFail:
 			c.Failure = &report.Problem{Message: first, Type: string(StatusFail), Text: text}
 		case StatusError:
+			// A JUnit case is read alone: it carries its causes.
+			var lacks []string
+			for _, res := range results {
+				lacks = append(lacks, notRunKinds(res.Message)...)
+			}
+			for _, u := range r.Unavailable {
+				if slices.ContainsFunc(u.Kinds, func(k string) bool { return slices.Contains(lacks, k) }) {
+					text += "\nunavailable: " + u.Message
+				}
+			}
 			c.Error = &report.Problem{Message: first, Type: string(StatusError), Text: text}
 		case StatusSkip:
 			c.Skipped = &report.Skip{Message: first}

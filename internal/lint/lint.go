@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
+	"strconv"
 	"text/tabwriter"
 
 	"github.com/stretch-dev/kubectl-stretch/internal/report"
@@ -50,6 +51,8 @@ type Finding struct {
 	Severity spread.Severity `json:"severity"`
 	// File is the file the object was read from.
 	File string `json:"file"`
+	// Line is the object's line in File.
+	Line int `json:"line,omitempty"`
 	// Kind, Namespace and Name identify the object.
 	Kind      string `json:"kind"`
 	Namespace string `json:"namespace,omitempty"`
@@ -86,6 +89,7 @@ func Files(paths []string) ([]string, error) {
 			out = append(out, p)
 			continue
 		}
+		found := len(out)
 		err = filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
 			if err != nil {
 				return err
@@ -97,6 +101,10 @@ func Files(paths []string) ([]string, error) {
 		})
 		if err != nil {
 			return nil, fmt.Errorf("lint: %w", err)
+		}
+		if len(out) == found {
+			// A gate that passes on a misspelt or empty folder checks nothing.
+			return nil, fmt.Errorf("lint: %s holds no .yaml or .yml files", p)
 		}
 	}
 	sort.Strings(out)
@@ -136,7 +144,7 @@ func Run(files []string, p spread.Policy) (*Report, error) {
 	r.Summary.Objects = len(objs)
 	for _, f := range res.Findings {
 		r.Findings = append(r.Findings, Finding{
-			ID: f.ID, Severity: f.Severity, File: fileOf[identity(f.Kind, f.Namespace, f.Name)],
+			ID: f.ID, Severity: f.Severity, File: fileOf[identity(f.Kind, f.Namespace, f.Name)], Line: f.Line,
 			Kind: f.Kind, Namespace: f.Namespace, Name: f.Name, Problem: f.Problem, Fix: f.Fix,
 			FixedByRender: f.Changed,
 		})
@@ -182,7 +190,7 @@ func (r *Report) WriteTable(w io.Writer) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tSEVERITY\tFILE\tOBJECT\tPROBLEM\tFIXED BY RENDER\tFIX")
 	for _, f := range r.Findings {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", f.ID, f.Severity, f.File, ref(f), f.Problem, yesNo(f.FixedByRender), f.Fix)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", f.ID, f.Severity, f.place(), ref(f), f.Problem, yesNo(f.FixedByRender), f.Fix)
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -204,6 +212,14 @@ func yesNo(b bool) string {
 	return "no"
 }
 
+// place is the file and line of the finding's object: FILE:LINE.
+func (f Finding) place() string {
+	if f.Line == 0 {
+		return f.File
+	}
+	return f.File + ":" + strconv.Itoa(f.Line)
+}
+
 func ref(f Finding) string {
 	if f.Namespace == "" {
 		return f.Kind + "/" + f.Name
@@ -216,7 +232,7 @@ func ref(f Finding) string {
 func (r *Report) JUnit() report.Suite {
 	s := report.Suite{Name: "kubectl-stretch lint"}
 	for _, f := range r.Findings {
-		c := report.Case{Name: f.ID + " " + ref(f), Classname: f.File}
+		c := report.Case{Name: f.ID + " " + ref(f), Classname: f.place()}
 		if f.Severity == spread.SeverityInfo {
 			c.SystemOut = f.Problem
 			if f.FixedByRender {

@@ -56,6 +56,11 @@ func TestFiles(t *testing.T) {
 	if _, err := Files([]string{filepath.Join(manifests, "missing.yaml")}); err == nil {
 		t.Error("Files of a missing path: no error")
 	}
+	empty := t.TempDir()
+	_, err = Files([]string{manifests, empty})
+	if want := "lint: " + empty + " holds no .yaml or .yml files"; err == nil || err.Error() != want {
+		t.Errorf("Files of a folder without manifests: %v, want %s", err, want)
+	}
 }
 
 // TestReportGolden lints the fixture files and compares the report in

@@ -2,13 +2,36 @@ package sim
 
 import (
 	"bytes"
+	"context"
 	"errors"
+	"flag"
 	"slices"
 	"sync"
-	"testing"
 
 	"github.com/stretch-dev/kubectl-stretch/internal/topology"
 )
+
+// TB is what the helpers below need of a *testing.T or *testing.B. It is
+// an interface, not testing.TB, so that the package does not import
+// testing, which would then be linked into the kubectl-stretch binary.
+type TB interface {
+	Helper()
+	Context() context.Context
+	TempDir() string
+	Cleanup(func())
+	Failed() bool
+	Log(args ...any)
+	Logf(format string, args ...any)
+	Errorf(format string, args ...any)
+	Fatal(args ...any)
+	Skip(args ...any)
+}
+
+// short reports whether the tests run with -short, as testing.Short does.
+func short() bool {
+	f := flag.Lookup("test.short")
+	return f != nil && f.Value.String() == "true"
+}
 
 // StartForTest starts a control plane for a test, with its state in
 // t.TempDir() and its progress in the test log, and stops it when the test
@@ -19,7 +42,7 @@ import (
 // found: run make testbin": the project's tests run against real
 // components, so a machine without them must not pass silently. Only with
 // -short is the test skipped instead.
-func StartForTest(t testing.TB) *ControlPlane {
+func StartForTest(t TB) *ControlPlane {
 	t.Helper()
 	c, err := StartControlPlane(t.Context(), Options{StateDir: t.TempDir(), Log: &testLog{t: t}})
 	if err != nil {
@@ -34,7 +57,7 @@ func StartForTest(t testing.TB) *ControlPlane {
 // test log, the end of every log when the test failed, stopped when the
 // test ends, and a missing binary fails the test ("run make testbin")
 // unless -short.
-func StartClusterForTest(t testing.TB, model *topology.Model) *Cluster {
+func StartClusterForTest(t TB, model *topology.Model) *Cluster {
 	t.Helper()
 	c, err := StartCluster(t.Context(), ClusterOptions{
 		Options:  Options{StateDir: t.TempDir(), Log: &testLog{t: t}},
@@ -49,11 +72,11 @@ func StartClusterForTest(t testing.TB, model *topology.Model) *Cluster {
 
 // failStart ends a test whose cluster did not start: a skip with -short
 // when a binary is missing, a failure otherwise.
-func failStart(t testing.TB, err error) {
+func failStart(t TB, err error) {
 	t.Helper()
 	var missing *MissingBinaryError
 	if errors.As(err, &missing) {
-		if testing.Short() {
+		if short() {
 			t.Skip(missing.Error())
 		}
 		t.Fatal(missing.Error())
@@ -63,7 +86,7 @@ func failStart(t testing.TB, err error) {
 
 // stopForTest stops c, first quoting the end of every log when the test
 // failed.
-func stopForTest(t testing.TB, c *ControlPlane) {
+func stopForTest(t TB, c *ControlPlane) {
 	if t.Failed() {
 		c.mu.Lock()
 		procs := slices.Clone(c.started)
@@ -83,7 +106,7 @@ func stopForTest(t testing.TB, c *ControlPlane) {
 
 // testLog writes progress lines to the test log, one t.Log per line.
 type testLog struct {
-	t   testing.TB
+	t   TB
 	mu  sync.Mutex
 	buf []byte
 }

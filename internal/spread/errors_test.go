@@ -212,3 +212,30 @@ func TestReadUnwrapsLists(t *testing.T) {
 		t.Fatalf("Read of a List and a ConfigMap: %d objects, %v; want both as they are", len(objs), err)
 	}
 }
+
+// TestNonUTF8 checks that a byte that is not UTF-8 is reported at its
+// line and column, in its document, by Read and PatchStream.
+func TestNonUTF8(t *testing.T) {
+	in := []byte("# c\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: caf\xe9}\n")
+	want := "document 2 (line 9, column 21): invalid UTF-8 (byte 0xe9); the file must be UTF-8 text"
+	if _, err := Read(in); err == nil || err.Error() != want {
+		t.Errorf("Read: %v, want %s", err, want)
+	}
+	if _, _, err := PatchStream(in, testPolicy()); err == nil || err.Error() != want {
+		t.Errorf("PatchStream: %v, want %s", err, want)
+	}
+	_, _, err := ReadFiles([]File{{Name: "apps/a.yaml", Data: in}})
+	if want := "apps/a.yaml:9:21: invalid UTF-8 (byte 0xe9); the file must be UTF-8 text"; err == nil || err.Error() != want {
+		t.Errorf("ReadFiles: %v, want %s", err, want)
+	}
+}
+
+// TestCustomTag checks that a tag outside YAML's core schema is refused at
+// its line and column, and a core one is not.
+func TestCustomTag(t *testing.T) {
+	in := []byte("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: !!str a}\ndata:\n  b: !!binary aGk=\n")
+	want := "document 1 (line 5, column 6): YAML tag \"!!binary\" is not supported in a Kubernetes manifest; remove the tag and write the value as plain YAML"
+	if _, _, err := PatchStream(in, testPolicy()); err == nil || err.Error() != want {
+		t.Errorf("PatchStream: %v, want %s", err, want)
+	}
+}

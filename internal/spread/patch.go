@@ -5,10 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	yaml "go.yaml.in/yaml/v3"
 	kyaml "sigs.k8s.io/kustomize/kyaml/yaml"
+
+	"github.com/stretch-dev/kubectl-stretch/internal/topology"
 )
 
 // Result is what a patch run changed and found.
@@ -92,6 +95,7 @@ type patcher struct {
 	pdbs      []*pdb
 	claims    map[string]*claim // by namespace/name
 	volumes   []*object         // node-local PersistentVolumes
+	secrets   []*object         // plain v1 Secrets
 }
 
 // run patches the objects in roots; pos holds their positions for errors.
@@ -128,6 +132,10 @@ func (pt *patcher) read(doc int, n *yaml.Node) error {
 		return &DocumentError{Document: doc, Msg: "expected a Kubernetes object, got nothing"}
 	}
 	line := n.Line
+	if t := customTag(n); t != nil {
+		return &DocumentError{Document: doc, Line: t.Line, Column: t.Column,
+			Msg: "YAML tag " + strconv.Quote(t.Tag) + " is not supported in a Kubernetes manifest; remove the tag and write the value as plain YAML"}
+	}
 	if err := expandAliases(n); err != nil {
 		return &DocumentError{Document: doc, Line: line, Column: n.Column, Msg: err.Error()}
 	}
@@ -171,6 +179,21 @@ func (pt *patcher) read(doc int, n *yaml.Node) error {
 	return nil
 }
 
+// customTag returns the first node below n, in document order, with an
+// explicit tag outside the core schema (!!binary, !foo): Kubernetes
+// decoders would give such a value a meaning the file does not show.
+func customTag(n *yaml.Node) *yaml.Node {
+	if !topology.CoreTagged(n) {
+		return n
+	}
+	for _, c := range n.Content {
+		if t := customTag(c); t != nil {
+			return t
+		}
+	}
+	return nil
+}
+
 // classify reads the objects the patcher works on.
 func (pt *patcher) classify(r *reader, o *object) {
 	switch {
@@ -194,6 +217,8 @@ func (pt *patcher) classify(r *reader, o *object) {
 		c.class = r.str(spec, "spec", "storageClassName")
 		c.modes = r.strs(spec, "spec", "accessModes")
 		pt.claims[o.nsName()] = c
+	case o.apiVersion == "v1" && o.kind == "Secret":
+		pt.secrets = append(pt.secrets, o)
 	case o.group == "" && o.kind == "PersistentVolume":
 		spec := r.mapping(o.node, "", "spec")
 		if r.mapping(spec, "spec", "local") != nil || r.mapping(spec, "spec", "hostPath") != nil {
@@ -212,6 +237,7 @@ func (pt *patcher) report(o *object, ru rule, changed bool, problem, message str
 		Kind:      o.kind,
 		Namespace: o.namespace,
 		Name:      o.name,
+		Line:      o.node.Line,
 		Problem:   problem,
 		Message:   message,
 		Fix:       r.Fix,
@@ -244,6 +270,10 @@ func (pt *patcher) patch() {
 	for _, v := range pt.volumes {
 		pt.risk(v, ruleNodeLocalVolume,
 			"is a local or hostPath volume on one node; claims bound to it pin their pods to that node")
+	}
+	for _, s := range pt.secrets {
+		pt.risk(s, rulePlainSecret,
+			"is a plain Secret: its values are only base64-encoded, and the bundle is meant to be committed to Git")
 	}
 }
 

@@ -3,6 +3,7 @@ package spread
 import (
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 
 	"github.com/stretch-dev/kubectl-stretch/internal/topology"
@@ -97,8 +98,11 @@ func (p Policy) Validate() error {
 		}
 		seen[z] = true
 	}
-	if p.MinReplicas < 1 {
+	switch {
+	case p.MinReplicas < 1:
 		errs = append(errs, fmt.Errorf("minReplicas is %d, want at least 1", p.MinReplicas))
+	case p.MinReplicas > math.MaxInt32:
+		errs = append(errs, fmt.Errorf("minReplicas is %d, want at most %d (a replica count is an int32)", p.MinReplicas, math.MaxInt32))
 	}
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("spread policy: %w", err)

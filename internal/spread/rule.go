@@ -65,6 +65,9 @@ type Finding struct {
 	// raised to 2". It is what render, post-render and fn show. For a
 	// finding that is not Changed it is usually the same as Problem.
 	Message string `json:"message"`
+	// Line is the object's line in its file or stream (in its document,
+	// for objects decoded document by document); 0 when unknown.
+	Line int `json:"line,omitempty"`
 	// Fix says how to fix the source manifest.
 	Fix string `json:"fix"`
 	// Changed is true when the patcher changed the object (or added an
@@ -97,6 +100,7 @@ const (
 	ruleBarePod
 	ruleSharedClaim
 	ruleNoPodLabels
+	rulePlainSecret
 	ruleCount
 )
 
@@ -264,6 +268,19 @@ var registry = [ruleCount]Rule{
 		Doc: "Neither the selector nor the pod template has labels, so no spread constraint or " +
 			"PodDisruptionBudget can select the pods. The workload is not spread.",
 		Fix: "label the pod template and select those labels in spec.selector",
+	},
+	rulePlainSecret: {
+		ID: "SPREAD021", Name: "plain-secret", Severity: SeverityError,
+		Title: "Plain Secret in a bundle meant for Git",
+		Doc: "A v1 Secret keeps its values base64-encoded, which is not encryption. Render copies " +
+			"the workload sources into the bundle, which is meant to be committed to Git and read " +
+			"by Flux, so the values end up readable by everyone who can read the repository and " +
+			"its history. Render still writes the Secret (leaving it out would break the workload " +
+			"without a word) and reports it as an error, as lint, post-render and fn do. Nothing " +
+			"about a region loss: the risk is the repository.",
+		Fix: "keep the plain Secret out of the workload source: commit it encrypted as a Sealed " +
+			"Secrets SealedSecret or with SOPS, or fetch it from a secret store with External " +
+			"Secrets (an ExternalSecret)",
 	},
 }
 

@@ -2,6 +2,8 @@ package spread
 
 import (
 	"fmt"
+	"maps"
+	"os"
 	"testing"
 )
 
@@ -33,5 +35,35 @@ func TestRules(t *testing.T) {
 	rules[0].ID = "changed"
 	if Rules()[0].ID != "SPREAD001" {
 		t.Error("Rules returns the registry itself, not a copy")
+	}
+}
+
+// TestPlainSecretLine checks that SPREAD021 names the line of each plain
+// Secret in its file, and no other object.
+func TestPlainSecretLine(t *testing.T) {
+	data, err := os.ReadFile("../../testdata/spread/plain-secret/input.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	objs, err := Read(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := Patch(objs, Policy{ZoneKey: "topology.kubernetes.io/zone", MinReplicas: 2, DataZones: []string{"sto1", "sto2"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]int{}
+	for _, f := range res.Findings {
+		if f.ID == "SPREAD021" {
+			if f.Severity != SeverityError || f.Changed {
+				t.Errorf("%s %s: severity %s, changed %v; want an unchanged error", f.Kind, f.Name, f.Severity, f.Changed)
+			}
+			got[f.Kind+" "+f.Namespace+"/"+f.Name] = f.Line
+		}
+	}
+	want := map[string]int{"Secret shop/db": 3, "Secret /tls": 30}
+	if !maps.Equal(got, want) {
+		t.Errorf("SPREAD021 findings at %v, want %v", got, want)
 	}
 }

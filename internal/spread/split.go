@@ -11,6 +11,8 @@ import (
 	"sync"
 
 	yaml "go.yaml.in/yaml/v3"
+
+	"github.com/stretch-dev/kubectl-stretch/internal/topology"
 )
 
 // minParallelDecode is the input size from which decodeStream decodes in
@@ -22,11 +24,36 @@ const minParallelDecode = 64 << 10
 // is decoded in parallel across GOMAXPROCS; the result is the same as
 // decodeSequential's, errors included.
 func decodeStream(in []byte) (docs []*yaml.Node, pos []int, err error) {
+	if line, col, msg, bad := topology.InvalidUTF8(in); bad {
+		return nil, nil, &DocumentError{Document: documentAt(in, line), Line: line, Column: col, Msg: msg}
+	}
 	workers := runtime.GOMAXPROCS(0)
 	if workers < 2 || len(in) < minParallelDecode {
 		return decodeSequential(in)
 	}
 	return decodeParallel(in, workers)
+}
+
+// documentAt returns the 1-based document of the stream that line is in,
+// counting the "---" lines before it; a "---" before any content starts
+// the first document.
+func documentAt(in []byte, line int) int {
+	doc, content := 1, false
+	for i, l := range bytes.SplitN(in, []byte("\n"), line+1) {
+		if i+1 >= line {
+			break
+		}
+		switch t := bytes.TrimSpace(l); {
+		case bytes.HasPrefix(l, []byte("---")) && (len(l) == 3 || l[3] == ' ' || l[3] == '\t' || l[3] == '\r'):
+			if content {
+				doc++
+			}
+			content = true
+		case len(t) > 0 && t[0] != '#' && t[0] != '%':
+			content = true
+		}
+	}
+	return doc
 }
 
 // decodeSequential decodes the stream with one yaml.v3 Decoder. It is the

@@ -27,6 +27,9 @@ type File struct {
 	// pos maps a field path (spec.regions[0].nodes[1].ip) to where the
 	// file sets it.
 	pos map[string]position
+	// zeros are the integer fields the file sets to 0, which Default
+	// would otherwise take for unset.
+	zeros map[string]bool
 }
 
 type position struct{ line, col int }
@@ -62,7 +65,10 @@ func Load(path string) (*File, error) {
 // accept only YAML integers and booleans: "1500" (quoted) and yes are
 // type errors.
 func Decode(path string, data []byte) (*File, error) {
-	d := &decoder{file: path, pos: map[string]position{}}
+	d := &decoder{file: path, pos: map[string]position{}, zeros: map[string]bool{}}
+	if line, col, msg, bad := InvalidUTF8(data); bad {
+		return nil, Errors{{File: path, Line: line, Column: col, Message: msg}}
+	}
 	root, ok := d.parse(data)
 	if !ok {
 		return nil, d.errs.asError()
@@ -77,7 +83,7 @@ func Decode(path string, data []byte) (*File, error) {
 	t := &Topology{}
 	d.pos[""] = position{root.Line, root.Column}
 	d.value(root, reflect.ValueOf(t).Elem(), "")
-	f := &File{Path: path, Topology: t, pos: d.pos}
+	f := &File{Path: path, Topology: t, pos: d.pos, zeros: d.zeros}
 	if t.APIVersion == "" && !d.hasError("apiVersion") {
 		d.errs = append(d.errs, f.Errorf("apiVersion", "required; a topology file starts with apiVersion: %s", APIVersion))
 	}
@@ -156,9 +162,10 @@ const (
 )
 
 type decoder struct {
-	file string
-	pos  map[string]position
-	errs Errors
+	file  string
+	pos   map[string]position
+	zeros map[string]bool
+	errs  Errors
 }
 
 func (d *decoder) errorAt(n *yaml.Node, field, format string, args ...any) {
@@ -291,6 +298,9 @@ func (d *decoder) value(n *yaml.Node, v reflect.Value, p string) {
 		d.errorAt(n, p, "YAML aliases (*%s) are not supported; write the value out", n.Value)
 		return
 	}
+	if !d.coreTag(n, p) {
+		return
+	}
 	if n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null" {
 		return // null leaves the zero value, as an absent field does
 	}
@@ -331,6 +341,9 @@ func (d *decoder) structValue(n *yaml.Node, v reflect.Value, p string) {
 		k, val := n.Content[i], n.Content[i+1]
 		if k.Kind != yaml.ScalarNode {
 			d.errorAt(k, p, "field names must be strings, got %s", describe(k))
+			continue
+		}
+		if !d.coreTag(k, joinPath(p, k.Value)) {
 			continue
 		}
 		name := k.Value
@@ -405,6 +418,9 @@ func (d *decoder) mapValue(n *yaml.Node, v reflect.Value, p string) {
 			continue
 		}
 		kp := joinPath(p, k.Value)
+		if !d.coreTag(k, kp) {
+			continue
+		}
 		if line, dup := seen[k.Value]; dup {
 			d.errorAt(k, kp, "duplicate key %s (first set on line %d)", quote(k.Value), line)
 			continue
@@ -432,7 +448,35 @@ func (d *decoder) intValue(n *yaml.Node, v reflect.Value, p string) {
 		d.errorAt(n, p, "expected an integer, got %s (out of range)", describe(n))
 		return
 	}
+	if i == 0 {
+		d.zeros[p] = true
+	}
 	v.SetInt(i)
+}
+
+// coreTags are the tags of YAML's core schema, which a node may carry
+// explicitly (!!int 2). Any other tag (!!binary, !!timestamp, !!set, a
+// local !foo) asks for a type or an application-specific meaning that a
+// topology file does not have.
+var coreTags = map[string]bool{
+	"!!str": true, "!!int": true, "!!float": true, "!!bool": true, "!!null": true,
+	"!!map": true, "!!seq": true,
+}
+
+// CoreTagged reports whether n carries no explicit tag, or one of the
+// core schema's (!!str, !!int, !!map, ...).
+func CoreTagged(n *yaml.Node) bool {
+	return n.Style&yaml.TaggedStyle == 0 || coreTags[n.Tag]
+}
+
+// coreTag reports whether n carries no explicit tag or a core one, and
+// records an error at n otherwise.
+func (d *decoder) coreTag(n *yaml.Node, p string) bool {
+	if CoreTagged(n) {
+		return true
+	}
+	d.errorAt(n, p, "YAML tag %s is not supported; remove the tag and write the value as plain YAML", quote(n.Tag))
+	return false
 }
 
 // bigInteger matches integers too large for int64, which yaml.v3 resolves

@@ -2,6 +2,7 @@ package topology
 
 import (
 	"fmt"
+	"math"
 	"net/netip"
 	"path"
 	"regexp"
@@ -23,6 +24,15 @@ const (
 	MaxInterRegionRTTms = 5000
 	// ReservedPoolName is the pool the render creates for Ceph's .mgr pool.
 	ReservedPoolName = "builtin-mgr"
+	// MinAdminCIDRBitsIPv4 and MinAdminCIDRBitsIPv6 are the shortest
+	// prefixes an admin CIDR may have: a /8 is already 16 million IPv4
+	// addresses, a /32 a whole IPv6 provider's allocation. Anything wider
+	// opens the API and SSH to a large part of the internet.
+	MinAdminCIDRBitsIPv4 = 8
+	MinAdminCIDRBitsIPv6 = 32
+	// MaxMinReplicas is the largest workloads.minReplicas: replica counts
+	// are int32 in the Kubernetes API.
+	MaxMinReplicas = math.MaxInt32
 )
 
 // Validate checks every rule a topology must meet to survive the loss of
@@ -192,8 +202,12 @@ func (v *validator) network() {
 	default:
 		v.errorf(pre+"encryption", "must be %s or %s, got %s", EncryptionWireGuard, EncryptionNone, quote(n.Encryption))
 	}
-	if n.UnderlayMTU < MinUnderlayMTU || n.UnderlayMTU > MaxUnderlayMTU {
-		v.errorf(pre+"underlayMTU", "must be between %d and %d, got %d", MinUnderlayMTU, MaxUnderlayMTU, n.UnderlayMTU)
+	mtu := n.UnderlayMTU
+	if v.f.zeros[pre+"underlayMTU"] {
+		mtu = 0 // Default took the 0 for unset
+	}
+	if mtu < MinUnderlayMTU || mtu > MaxUnderlayMTU {
+		v.errorf(pre+"underlayMTU", "must be between %d and %d, got %d", MinUnderlayMTU, MaxUnderlayMTU, mtu)
 	}
 	switch {
 	case n.InterRegionRTTms == 0:
@@ -220,12 +234,53 @@ func (v *validator) adminCIDRs() {
 			v.errorf(field, "%s would open the Kubernetes API and SSH to the whole internet; list the networks operators and CI connect from", s)
 			continue
 		}
+		if minBits := adminCIDRMinBits(p); p.Bits() < minBits {
+			v.errorf(field, "%s is too wide: it would open the Kubernetes API and SSH to %s; an admin CIDR may be at most a /%d, so list the networks operators and CI connect from",
+				s, addressCount(p), minBits)
+			continue
+		}
 		if first, dup := seen[p]; dup {
 			v.errorf(field, "duplicate CIDR %s (also %s)", s, first)
 			continue
 		}
 		seen[p] = field
 	}
+}
+
+// adminCIDRMinBits is the shortest prefix an admin CIDR of p's family may
+// have.
+func adminCIDRMinBits(p netip.Prefix) int {
+	if p.Addr().Is4() {
+		return MinAdminCIDRBitsIPv4
+	}
+	return MinAdminCIDRBitsIPv6
+}
+
+// addressCount says how many addresses p holds, for messages.
+func addressCount(p netip.Prefix) string {
+	host := p.Addr().BitLen() - p.Bits()
+	if host < 63 {
+		return fmt.Sprintf("%d addresses", uint64(1)<<host)
+	}
+	return fmt.Sprintf("2^%d addresses", host)
+}
+
+// specialAddress says why a is not an address a node can be reached at,
+// or returns "" when it can be.
+func specialAddress(a netip.Addr) string {
+	switch {
+	case a.IsUnspecified():
+		return "the unspecified address"
+	case a.IsLoopback():
+		return "a loopback address"
+	case a.Is4() && a == netip.AddrFrom4([4]byte{255, 255, 255, 255}):
+		return "the broadcast address"
+	case a.IsMulticast():
+		return "a multicast address"
+	case a.IsLinkLocalUnicast():
+		return "a link-local address"
+	}
+	return ""
 }
 
 func regionField(i int) string { return fmt.Sprintf("spec.regions[%d]", i) }
@@ -362,6 +417,10 @@ func (v *validator) nodes() {
 			return netip.Addr{}, false
 		}
 		a = a.Unmap()
+		if why := specialAddress(a); why != "" {
+			v.errorf(field, "%s is %s; a node needs the unicast address other nodes and clients reach it at", s, why)
+			return netip.Addr{}, false
+		}
 		if first, dup := ips[a]; dup {
 			v.errorf(field, "duplicate IP %s (also %s)", s, first)
 			return a, true
@@ -560,8 +619,15 @@ func (v *validator) storage() {
 func (v *validator) workloads() {
 	w := v.t.Spec.Workloads
 	const pre = "spec.workloads."
-	if w.MinReplicas < 2 {
-		v.errorf(pre+"minReplicas", "must be at least 2, got %d: a workload with one replica runs in one region and cannot survive its loss", w.MinReplicas)
+	minReplicas := w.MinReplicas
+	if v.f.zeros[pre+"minReplicas"] {
+		minReplicas = 0 // Default took the 0 for unset
+	}
+	switch {
+	case minReplicas < 2:
+		v.errorf(pre+"minReplicas", "must be at least 2, got %d: a workload with fewer than two replicas runs in at most one region and cannot survive its loss", minReplicas)
+	case minReplicas > MaxMinReplicas:
+		v.errorf(pre+"minReplicas", "must be at most %d (a Kubernetes replica count is a 32-bit integer), got %d", MaxMinReplicas, minReplicas)
 	}
 	names := map[string]string{}
 	for i, s := range w.Sources {

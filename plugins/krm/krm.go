@@ -46,8 +46,9 @@ type SpreadPolicySpec struct {
 	DataZones []string `json:"dataZones"`
 	// ArbiterTaintKey defaults to stretch.dev/arbiter.
 	ArbiterTaintKey string `json:"arbiterTaintKey,omitempty"`
-	// MinReplicas defaults to 2.
-	MinReplicas int `json:"minReplicas,omitempty"`
+	// MinReplicas defaults to 2 when unset; an explicit 0 is kept, and
+	// refused by the patcher's policy check.
+	MinReplicas *int `json:"minReplicas,omitempty"`
 	// ZoneBoundStorageClasses are classes whose volumes stay in one region.
 	ZoneBoundStorageClasses []string `json:"zoneBoundStorageClasses,omitempty"`
 }
@@ -58,7 +59,7 @@ func (s SpreadPolicySpec) Policy() spread.Policy {
 		ZoneKey:                 s.ZoneKey,
 		DataZones:               s.DataZones,
 		ArbiterTaintKey:         s.ArbiterTaintKey,
-		MinReplicas:             s.MinReplicas,
+		MinReplicas:             topology.DefaultMinReplicas,
 		SkipAnnotation:          spread.AnnotationSkip,
 		ZoneBoundStorageClasses: s.ZoneBoundStorageClasses,
 	}
@@ -68,8 +69,8 @@ func (s SpreadPolicySpec) Policy() spread.Policy {
 	if p.ArbiterTaintKey == "" {
 		p.ArbiterTaintKey = topology.TaintArbiter
 	}
-	if p.MinReplicas == 0 {
-		p.MinReplicas = topology.DefaultMinReplicas
+	if s.MinReplicas != nil {
+		p.MinReplicas = *s.MinReplicas
 	}
 	return p
 }

@@ -45,6 +45,8 @@ func TestSpreadPolicyErrors(t *testing.T) {
 		{"typo", "    dataZones: [a, b]\n    minReplica: 3\n", "functionConfig SpreadPolicy: spec.minReplica: unknown field"},
 		{"wrong type", "    dataZones: [a, b]\n    minReplicas: three\n", "functionConfig SpreadPolicy: spec.minReplicas: expected int, got string"},
 		{"wrong case", "    dataZones: [a, b]\n    MinReplicas: 3\n", "functionConfig SpreadPolicy: spec.MinReplicas: unknown field"},
+		{"explicit zero", "    dataZones: [a, b]\n    minReplicas: 0\n", "spread policy: minReplicas is 0, want at least 1"},
+		{"above int32", "    dataZones: [a, b]\n    minReplicas: 2147483648\n", "spread policy: minReplicas is 2147483648, want at most 2147483647"},
 	} {
 		_, err := run(t, resourceList(tc.spec))
 		if err == nil || !strings.Contains(err.Error(), tc.want) {

@@ -13,10 +13,14 @@ import (
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
 	"github.com/stretch-dev/kubectl-stretch/internal/bundle"
+	"github.com/stretch-dev/kubectl-stretch/internal/testenv"
 	"github.com/stretch-dev/kubectl-stretch/internal/topology"
 )
 
 const example = "../../../testdata/topology.yaml"
+
+// kubectlInstall says how to install kubectl, for testenv.Tool.
+const kubectlInstall = "kubectl from https://kubernetes.io/docs/tasks/tools/"
 
 // run runs the command line and returns the exit code, stdout and stderr.
 func run(t *testing.T, args ...string) (int, string, string) {
@@ -305,13 +309,7 @@ func TestInit(t *testing.T) {
 // TestKubectlPluginDiscovery installs the binary on PATH as kubectl-stretch
 // and runs it through the real kubectl's plugin discovery.
 func TestKubectlPluginDiscovery(t *testing.T) {
-	kubectl, err := exec.LookPath("kubectl")
-	if err != nil {
-		if testing.Short() {
-			t.Skip("kubectl not installed (-short)")
-		}
-		t.Fatal("kubectl not found on PATH")
-	}
+	kubectl := testenv.Tool(t, "kubectl", kubectlInstall)
 	bin := t.TempDir()
 	build := exec.Command("go", "build", "-o", filepath.Join(bin, "kubectl-stretch"), "..")
 	if out, err := build.CombinedOutput(); err != nil {

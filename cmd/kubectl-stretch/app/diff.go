@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -41,6 +42,13 @@ as a dry run (nothing changes in the cluster), and print a unified diff per
 object from the live object to what applying the bundle would make of it.
 Managed fields, status and server-set metadata are left out. Objects the
 cluster does not have yet are shown as new.
+
+An API server that cannot be reached fails diff within 10 s with one message
+(one GET /version first). Each request has --request-timeout (30 s when not
+given); the first one left unanswered stops the diff, and the objects not
+compared are counted. A diff with objects that could not be compared ends
+with "PARTIAL DIFF" on stderr. Without a kubeconfig, diff refuses unless
+--server names the API server.
 
 Exit status, as kubectl diff: 0 no differences, 1 differences, 2 or more an
 error.`,
@@ -90,17 +98,23 @@ func (o *DiffOptions) Run(ctx context.Context) error {
 	if err != nil {
 		return failed(ExitError, err)
 	}
-	cfg, err := o.kube.ToRESTConfig()
+	cfg, err := clusterConfig(o.kube)
 	if err != nil {
 		return failed(ExitError, err)
+	}
+	if err := probeCluster(ctx, cfg); err != nil {
+		return failed(ExitError, fmt.Errorf("diff: %w", err))
 	}
 	diffs, err := apply.Diff(ctx, cfg, objs, FieldManager)
 	if err != nil {
 		return failed(ExitError, err)
 	}
-	changed, missing, broken := 0, 0, 0
+	changed, missing, broken, stopped := 0, 0, 0, 0
 	for _, d := range diffs {
 		switch {
+		case errors.Is(d.Err, apply.ErrStopped):
+			broken++
+			stopped++
 		case d.Err != nil:
 			broken++
 			fmt.Fprintf(o.ErrOut, "error: %s: %v\n", d, d.Err)
@@ -113,7 +127,13 @@ func (o *DiffOptions) Run(ctx context.Context) error {
 			fmt.Fprint(o.Out, d.Diff)
 		}
 	}
+	if stopped > 0 {
+		fmt.Fprintf(o.ErrOut, "error: %d more object(s) %v\n", stopped, apply.ErrStopped)
+	}
 	fmt.Fprintf(o.ErrOut, "%d object(s): %d differ, %d missing from the cluster, %d could not be compared\n", len(diffs), changed, missing, broken)
+	if broken > 0 {
+		fmt.Fprintf(o.ErrOut, "PARTIAL DIFF: %d of %d objects could not be compared; the differences above are not all there are\n", broken, len(diffs))
+	}
 	switch {
 	case broken > 0:
 		return silentFailure(ExitError)

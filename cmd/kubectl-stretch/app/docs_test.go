@@ -12,7 +12,7 @@ import (
 	"github.com/stretch-dev/kubectl-stretch/internal/spread"
 )
 
-var updateDocs = flag.Bool("update", false, "rewrite the generated sections of the docs")
+var updateDocs = flag.Bool("update", false, "rewrite the generated sections of the docs and the expected output of the bad-input corpus")
 
 // spreadDocs is the spread patcher's reference; the part between
 // rulesBegin and rulesEnd is generated from spread.Rules.

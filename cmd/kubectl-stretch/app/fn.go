@@ -1,8 +1,10 @@
 package app
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"os"
 
 	"github.com/spf13/cobra"
@@ -10,6 +12,7 @@ import (
 	"sigs.k8s.io/kustomize/kyaml/fn/framework"
 	"sigs.k8s.io/kustomize/kyaml/kio"
 
+	"github.com/stretch-dev/kubectl-stretch/internal/topology"
 	"github.com/stretch-dev/kubectl-stretch/plugins/krm"
 )
 
@@ -68,7 +71,15 @@ func (o *FnOptions) Validate() error { return nil }
 
 // Run processes the ResourceList.
 func (o *FnOptions) Run(context.Context) error {
-	rw := &kio.ByteReadWriter{Reader: o.In, Writer: o.Out, KeepReaderAnnotations: true}
+	in, err := io.ReadAll(o.In)
+	if err != nil {
+		return failed(ExitError, fmt.Errorf("fn: read standard input: %w", err))
+	}
+	// kyaml's reader names no line for a byte that is not UTF-8.
+	if line, col, msg, bad := topology.InvalidUTF8(in); bad {
+		return failed(ExitFailed, fmt.Errorf("fn: standard input:%d:%d: %s", line, col, msg))
+	}
+	rw := &kio.ByteReadWriter{Reader: bytes.NewReader(in), Writer: o.Out, KeepReaderAnnotations: true}
 	if err := framework.Execute(krm.Processor(o.baseDir), rw); err != nil {
 		return failed(ExitFailed, fmt.Errorf("fn: %w", err))
 	}

@@ -98,7 +98,7 @@ func (o *PostRenderOptions) Run(context.Context) error {
 		return failed(ExitError, err)
 	}
 	if !o.Quiet {
-		printRisks(o.ErrOut, "post-render", res.Findings)
+		printRisks(o.ErrOut, "post-render", res.Findings, nil)
 	}
 	return nil
 }
@@ -116,8 +116,9 @@ func isEmptyStream(in []byte) bool {
 }
 
 // printRisks prints a one-line summary and each finding the patcher could
-// not fix.
-func printRisks(w io.Writer, what string, findings []spread.Finding) {
+// not fix, at its place: files[i] is the file of findings[i], or files is
+// nil for a stream, whose findings are placed by line alone.
+func printRisks(w io.Writer, what string, findings []spread.Finding, files []string) {
 	changes, risks := 0, 0
 	for _, f := range findings {
 		switch {
@@ -128,11 +129,28 @@ func printRisks(w io.Writer, what string, findings []spread.Finding) {
 		}
 	}
 	fmt.Fprintf(w, "%s: %d change(s), %d risk(s)\n", what, changes, risks)
-	for _, f := range findings {
+	for i, f := range findings {
 		if !f.Changed && f.Severity != spread.SeverityInfo {
-			fmt.Fprintf(w, "  %s %-7s %s: %s\n", f.ID, f.Severity, objectRef(f), f.Message)
+			file := ""
+			if files != nil {
+				file = files[i]
+			}
+			fmt.Fprintf(w, "  %s %-7s %s%s: %s\n", f.ID, f.Severity, objectRef(f), findingPlace(file, f.Line), f.Message)
 		}
 	}
+}
+
+// findingPlace is " (FILE:LINE)", " (FILE)", " (line LINE)" or "".
+func findingPlace(file string, line int) string {
+	switch {
+	case file != "" && line > 0:
+		return fmt.Sprintf(" (%s:%d)", file, line)
+	case file != "":
+		return " (" + file + ")"
+	case line > 0:
+		return fmt.Sprintf(" (line %d)", line)
+	}
+	return ""
 }
 
 // tuneGC trades the collector's default (a heap twice the live data) for

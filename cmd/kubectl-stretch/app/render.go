@@ -215,14 +215,16 @@ func printResult(w io.Writer, dir string, res *bundle.Result) {
 func printFindings(w io.Writer, findings []generators.Finding) {
 	var sources []string
 	bySource := map[string][]spread.Finding{}
+	files := map[string][]string{}
 	for _, f := range findings {
 		if _, ok := bySource[f.Source]; !ok {
 			sources = append(sources, f.Source)
 		}
 		bySource[f.Source] = append(bySource[f.Source], f.Finding)
+		files[f.Source] = append(files[f.Source], f.File)
 	}
 	for _, src := range sources {
-		printRisks(w, "workloads/"+src, bySource[src])
+		printRisks(w, "workloads/"+src, bySource[src], files[src])
 	}
 }
 

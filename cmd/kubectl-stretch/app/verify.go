@@ -53,7 +53,15 @@ capacity to run everything alone. "verify --list" prints the checks and their
 documentation; docs/VERIFY.md has the same.
 
 A check that cannot run (RBAC forbids a kind, a CRD is not installed, the API
-server times out) is reported as error, never as a pass. The bundle's
+server times out) is reported as error, never as a pass: the cause is said
+once ("unavailable: ..."), the check says "not run: KIND unavailable (see
+above)" and the summary says the report is partial.
+
+Time bounds: one GET /version first, 10 s at most (or --request-timeout when
+shorter): an API server that cannot be reached fails verify there with one
+message. Then each request has --request-timeout (30 s when not given) and
+the whole snapshot twice that. Without a kubeconfig, verify refuses unless
+--server names the API server. The bundle's
 access/ folder holds a read-only ClusterRole, stretch-verify, bound to the
 group stretch:verifiers, that is all verify needs.
 
@@ -120,9 +128,9 @@ func (o *VerifyOptions) Run(ctx context.Context) error {
 		return withCode(err, ExitError) // verify could not run: a bad topology is not a failed check
 	}
 	model := topology.NewModel(f.Topology)
-	cfg, err := o.Kube.ToRESTConfig()
+	cfg, err := clusterConfig(o.Kube)
 	if err != nil {
-		return failed(ExitError, fmt.Errorf("cluster connection: %w", err))
+		return failed(ExitError, err)
 	}
 	// The snapshot is decoded page by page while earlier pages stay live:
 	// a soft limit keeps the collector's headroom from doubling the peak
@@ -138,6 +146,9 @@ func (o *VerifyOptions) Run(ctx context.Context) error {
 	chunk := o.ChunkSize
 	if chunk == 0 {
 		chunk = -1 // check.Options: negative means one request per kind
+	}
+	if err := client.Probe(ctx); err != nil {
+		return failed(ExitError, fmt.Errorf("verify: %w", err))
 	}
 	start := time.Now()
 	snap, err := check.Take(ctx, client, check.Options{ChunkSize: chunk})

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/stretch-dev/kubectl-stretch/internal/sim"
+	"github.com/stretch-dev/kubectl-stretch/internal/testenv"
 )
 
 // TestWalkthrough follows the README's walk-through from topology to a
@@ -26,10 +27,7 @@ import (
 // sim down.
 func TestWalkthrough(t *testing.T) {
 	binDir := requireTestbin(t)
-	kubectl, err := exec.LookPath("kubectl")
-	if err != nil {
-		t.Fatal("kubectl not found on PATH")
-	}
+	kubectl := testenv.Tool(t, "kubectl", kubectlInstall)
 	exe := filepath.Join(t.TempDir(), "kubectl-stretch")
 	if out, err := exec.Command("go", "build", "-o", exe, "..").CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)

@@ -1,0 +1,2 @@
+// Workloads are the user's objects: a mixin cannot change them.
+{ workloads+: {} }
