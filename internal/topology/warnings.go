@@ -20,5 +20,11 @@ func (f *File) Warnings() Errors {
 			"so a lost control plane is noticed later",
 			rtt, MaxRecommendedRTTms, rtt, etcd.ElectionTimeoutMS))
 	}
+	if v := f.Topology.Spec.Storage.Rook.Version; rookAtLeast(v, 1, 21) {
+		out = append(out, f.Errorf("spec.storage.rook.version", "the bundle pins the ceph-csi-drivers chart at %s, the ceph-csi-operator version "+
+			"that Rook v1.20.6's rook-ceph chart installs; check the ceph-csi-operator dependency in Rook %s's deploy/charts/rook-ceph/Chart.yaml "+
+			"and, if it differs, set the drivers release's spec.chart.spec.version with a mixin, since drivers of another version than the operator may not run",
+			CSIDriversChartVersion, v))
+	}
 	return out
 }
