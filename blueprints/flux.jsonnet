@@ -4,8 +4,10 @@
 // committed; these objects only point Flux at the committed folders.
 local s = import 'stretch.libsonnet';
 
-// stages: [{name, path, dependsOn}] in apply order, computed by the
-// generator from the folders the other layers wrote.
+// stages: [{name, path, dependsOn, healthCheckExprs}] in apply order,
+// computed by the generator from the folders the other layers wrote.
+// healthCheckExprs (CEL, for kinds whose status kstatus cannot read, such
+// as Rook's) is null when the stage needs none.
 function(model, stages) {
   ['flux/' + st.name + '.yaml']: s.object('kustomize.toolkit.fluxcd.io/v1', 'Kustomization', 'stretch-' + st.name, 'flux-system') {
     spec: {
@@ -16,7 +18,8 @@ function(model, stages) {
       prune: true,
       wait: true,
       sourceRef: { kind: 'GitRepository', name: model.gitops.sourceName },
-    } + (if st.dependsOn == null then {} else { dependsOn: [{ name: 'stretch-' + st.dependsOn }] }),
+    } + (if st.dependsOn == null then {} else { dependsOn: [{ name: 'stretch-' + st.dependsOn }] })
+    + (if st.healthCheckExprs == null then {} else { healthCheckExprs: st.healthCheckExprs }),
   }
   for st in stages
 }

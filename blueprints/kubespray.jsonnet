@@ -5,6 +5,10 @@ local s = import 'stretch.libsonnet';
 
 function(model)
   local nodes = model.nodes;
+  local version = std.map(std.parseInt, std.split(model.kubernetes.version, '.'));
+  // kube-proxy: nftables is GA from Kubernetes 1.33 and ipvs deprecated in
+  // 1.35 (Kubespray's default); iptables before 1.33.
+  local proxyMode = if version[0] > 1 || version[1] >= 33 then 'nftables' else 'iptables';
   {
     'kubespray/hosts.yaml': {
       all: {
@@ -40,7 +44,7 @@ function(model)
       kube_version: model.kubernetes.version,
       kube_network_plugin: 'calico',
       container_manager: 'containerd',
-      kube_proxy_mode: 'ipvs',
+      kube_proxy_mode: proxyMode,
       kube_pods_subnet: model.kubernetes.podSubnet,
       kube_service_addresses: model.kubernetes.serviceSubnet,
       supplementary_addresses_in_ssl_keys: [model.kubernetes.apiEndpoint],

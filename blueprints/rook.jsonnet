@@ -1,4 +1,5 @@
 // Rook and Ceph in stretch mode: the operator (a Flux HelmRelease), the
+// Ceph CSI drivers (a second HelmRelease, Rook v1.20 and newer), the
 // CephCluster with five mons placed 2/2/1 and the arbiter, the builtin .mgr
 // pool, the block pools (size 4, two replicas per zone) and their
 // StorageClasses.
@@ -24,7 +25,9 @@ function(model)
     ['csi.storage.k8s.io/' + kind + '-secret-namespace']: ns,
   };
   {
-    'storage/rook/operator/namespace.yaml': s.object('v1', 'Namespace', ns) {
+    // Namespace, CephCluster and pools are never pruned (s.keep): renaming
+    // a file, a stage or a pool must not delete the cluster's data.
+    'storage/rook/operator/namespace.yaml': s.object('v1', 'Namespace', ns) + s.keep + {
       metadata+: {
         // Ceph daemons need host access: Pod Security must allow them.
         labels: { 'pod-security.kubernetes.io/enforce': 'privileged' },
@@ -52,8 +55,54 @@ function(model)
           values: { crds: { enabled: true } },
         },
       },
+  } + (if st.csiDrivers == null then {} else {
+    // Since Rook v1.20 the rook-ceph chart installs only the Ceph-CSI
+    // operator; the drivers are this chart, installed after it with the
+    // values Rook ships (deploy/charts/ceph-csi-drivers/values.yaml), every
+    // "rook-ceph" in them being the operator namespace.
+    local csi = st.csiDrivers,
+    'storage/rook/operator/helmrepository-ceph-csi-operator.yaml':
+      s.object('source.toolkit.fluxcd.io/v1', 'HelmRepository', 'ceph-csi-operator', ns) {
+        spec: { interval: '1h', url: 'https://ceph.github.io/ceph-csi-operator' },
+      },
 
-    'storage/rook/cluster/cephcluster.yaml': s.object('ceph.rook.io/v1', 'CephCluster', ns, ns) {
+    'storage/rook/operator/helmrelease-ceph-csi-drivers.yaml':
+      s.object('helm.toolkit.fluxcd.io/v2', 'HelmRelease', 'ceph-csi-drivers', ns) {
+        spec: {
+          interval: '30m',
+          // The operator's chart installs the CSI operator and its CRDs.
+          dependsOn: [{ name: 'rook-ceph' }],
+          chart: {
+            spec: {
+              chart: 'ceph-csi-drivers',
+              version: csi.chartVersion,
+              sourceRef: { kind: 'HelmRepository', name: 'ceph-csi-operator' },
+            },
+          },
+          install: { remediation: { retries: 3 } },
+          upgrade: { remediation: { retries: 3 } },
+          values: {
+            operatorConfig: {
+              namespace: ns,
+              driverSpecDefaults: {
+                imageSet: { name: 'rook-csi-operator-image-set-configmap' },
+                nodePlugin: { priorityClassName: 'system-node-critical' },
+                controllerPlugin: { priorityClassName: 'system-cluster-critical' },
+              },
+            },
+            // A driver runs only when a StorageClass of the bundle uses it:
+            // the bundle's StorageClasses are all RBD.
+            drivers: {
+              rbd: { enabled: true, name: csi.rbdDriver },
+              cephfs: { enabled: false, name: csi.cephfsDriver },
+              nfs: { enabled: false, name: csi.nfsDriver },
+              nvmeof: { enabled: false, name: csi.nvmeofDriver },
+            },
+          },
+        },
+      },
+  }) + {
+    'storage/rook/cluster/cephcluster.yaml': s.object('ceph.rook.io/v1', 'CephCluster', ns, ns) + s.keep + {
       spec: {
         dataDirHostPath: st.dataDirHostPath,
         cephVersion: { image: st.cephImage, allowUnsupported: false },
@@ -103,11 +152,11 @@ function(model)
     },
 
     // Without it Ceph creates .mgr with size 3, which stretch mode refuses.
-    'storage/rook/cluster/pool-builtin-mgr.yaml': s.object('ceph.rook.io/v1', 'CephBlockPool', 'builtin-mgr', ns) {
+    'storage/rook/cluster/pool-builtin-mgr.yaml': s.object('ceph.rook.io/v1', 'CephBlockPool', 'builtin-mgr', ns) + s.keep + {
       spec: { name: '.mgr', failureDomain: crushType, replicated: replicated },
     },
   } + {
-    ['storage/rook/cluster/pool-' + p.name + '.yaml']: s.object('ceph.rook.io/v1', 'CephBlockPool', p.name, ns) {
+    ['storage/rook/cluster/pool-' + p.name + '.yaml']: s.object('ceph.rook.io/v1', 'CephBlockPool', p.name, ns) + s.keep + {
       spec: { failureDomain: crushType, replicated: replicated },
     }
     for p in st.pools

@@ -8,6 +8,11 @@
     metadata: { name: name } + (if namespace == null then {} else { namespace: namespace }),
   },
 
+  // keep marks an object that Flux must never prune: losing it destroys
+  // data or security (kustomize-controller skips objects annotated
+  // kustomize.toolkit.fluxcd.io/prune: disabled when it garbage-collects).
+  keep:: { metadata+: { annotations+: { 'kustomize.toolkit.fluxcd.io/prune': 'disabled' } } },
+
   // taintString renders a taint as Kubespray's node_taints and kubectl write it.
   taintString(t):: t.key + (if t.value == '' then '' else '=' + t.value) + ':' + t.effect,
 

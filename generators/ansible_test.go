@@ -71,6 +71,17 @@ func TestAnsibleInventory(t *testing.T) {
 			t.Errorf("group %s: hosts %v, want %v", tc.group, got, tc.hosts)
 		}
 	}
+	// Kubespray runs kubeadm init on the first host of kube_control_plane,
+	// in the inventory's order: a data region's, never the arbiter's.
+	var cp struct {
+		Hosts []string `json:"hosts"`
+	}
+	if err := json.Unmarshal(inv["kube_control_plane"], &cp); err != nil {
+		t.Fatalf("kube_control_plane: %v", err)
+	}
+	if !slices.Equal(cp.Hosts, []string{"sto1-cp-0", "sto2-cp-0", "osl1-cp-0"}) {
+		t.Errorf("kube_control_plane in Ansible's order: %v; want the data regions' control planes first, the arbiter's last", cp.Hosts)
+	}
 	if _, children := group("k8s_cluster"); !slices.Equal(children, []string{"calico_rr", "kube_control_plane", "kube_node"}) {
 		t.Errorf("k8s_cluster children: %v", children)
 	}
@@ -94,6 +105,7 @@ func TestAnsibleInventory(t *testing.T) {
 		"calico_wireguard_enabled": true,
 		"calico_mtu":               float64(1440),
 		"kube_version":             "1.35.4",
+		"kube_proxy_mode":          "nftables",
 	}
 	for k, want := range wantArb {
 		got, _ := json.Marshal(arb[k])

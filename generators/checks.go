@@ -34,7 +34,10 @@ var bundleChecks = []bundleCheck{
 	{"rook-stretch", "the CephCluster is in stretch mode over the topology's regions, with 5 mons and one arbiter", checkCephCluster},
 	{"rook-osd-placement", "OSDs run only on storage nodes of the data regions", checkOSDPlacement},
 	{"rook-pools", "every pool is replicated with size 4, and the builtin .mgr pool exists", checkPools},
+	{"rook-csi-drivers", "the Ceph CSI drivers release (Rook v1.20 and newer) is pinned, installed after the operator in its namespace, and runs exactly the drivers the StorageClasses name", checkCSIDrivers},
 	{"rook-storageclasses", "every StorageClass uses the RBD provisioner and an existing pool; at most one is the default", checkStorageClasses},
+	{"flux-never-prune", "the Rook namespace, the CephCluster, every CephBlockPool and FelixConfiguration default are never pruned by Flux", checkNeverPruned},
+	{"flux-storage-health", "the storage stage waits until the CephCluster and its pools report ready", checkStorageHealth},
 	{"flux-stages", "every Flux Kustomization points at a bundle folder and depends only on stages that exist", checkFluxStages},
 }
 
@@ -123,6 +126,9 @@ func checkKubesprayVars(m *topology.Model, objs []Object) []string {
 		}
 		if v.KubeVersion != m.Kubernetes.Version {
 			errs = append(errs, fmt.Sprintf("kube_version %q differs from the topology's %s", v.KubeVersion, m.Kubernetes.Version))
+		}
+		if want := kubespray.ProxyModeFor(m.Kubernetes.Version); v.KubeProxyMode != want {
+			errs = append(errs, fmt.Sprintf("kube_proxy_mode %q: Kubernetes %s wants %s (ipvs is deprecated since 1.35; nftables is GA since 1.33)", v.KubeProxyMode, m.Kubernetes.Version, want))
 		}
 		if !slices.Contains(v.SupplementaryAddressesInSSLKeys, m.Kubernetes.APIEndpoint) {
 			errs = append(errs, fmt.Sprintf("supplementary_addresses_in_ssl_keys must hold the API endpoint %s", m.Kubernetes.APIEndpoint))

@@ -6,6 +6,9 @@ import (
 	"fmt"
 	"path"
 	"strings"
+
+	"github.com/stretch-dev/kubectl-stretch/internal/api/flux"
+	"github.com/stretch-dev/kubectl-stretch/internal/api/rook"
 )
 
 // Stage is one Flux Kustomization of the bundle: a folder applied after
@@ -17,6 +20,9 @@ type Stage struct {
 	// Path is Dir as Flux sees it, inside the Git repository.
 	Path      string  `json:"path"`
 	DependsOn *string `json:"dependsOn"`
+	// HealthCheckExprs tell Flux when the stage's custom resources are
+	// ready; nil when kstatus can tell.
+	HealthCheckExprs []flux.CustomHealthCheck `json:"healthCheckExprs"`
 }
 
 // stages lists every possible stage in apply order. Only stages whose
@@ -29,8 +35,15 @@ var stages = []Stage{
 	{Name: "access", Dir: "access"},
 	{Name: "network", Dir: "network/calico"},
 	{Name: "storage-operator", Dir: "storage/rook/operator"},
-	{Name: "storage", Dir: "storage/rook/cluster"},
+	{Name: "storage", Dir: "storage/rook/cluster", HealthCheckExprs: storageHealthChecks},
 	{Name: "workloads", Dir: "workloads"},
+}
+
+// storageHealthChecks make the storage stage ready only when Ceph is: the
+// workloads stage, which depends on it, starts when volumes can be made.
+var storageHealthChecks = []flux.CustomHealthCheck{
+	{APIVersion: rook.APIVersion, Kind: "CephCluster", Current: rook.ClusterHealthCurrent, Failed: rook.PhaseFailed},
+	{APIVersion: rook.APIVersion, Kind: "CephBlockPool", Current: rook.PoolHealthCurrent, Failed: rook.PhaseFailed},
 }
 
 // fluxGenerator renders a Flux Kustomization per stage.

@@ -95,5 +95,14 @@ func (g blueprintGenerator) Generate(_ context.Context, in *Input) ([]Object, er
 	if err != nil {
 		return nil, err
 	}
-	return decodeFiles(g.layer, files)
+	objs, err := decodeFiles(g.layer, files)
+	if err != nil {
+		return nil, err
+	}
+	if g.layer == LayerKubespray {
+		if err := orderControlPlane(objs, in.Model); err != nil {
+			return nil, err
+		}
+	}
+	return objs, nil
 }

@@ -36,6 +36,8 @@ func TestBlueprintsOverlay(t *testing.T) {
 	want := Header + `apiVersion: crd.projectcalico.org/v1
 kind: FelixConfiguration
 metadata:
+  annotations:
+    kustomize.toolkit.fluxcd.io/prune: disabled
   name: default
 spec:
   wireguardEnabled: true

@@ -149,6 +149,8 @@ type StorageModel struct {
 	Pools           []BlockPool `json:"pools"`
 	// StorageNodes are the storage nodes of the data regions, sorted by name.
 	StorageNodes []string `json:"storageNodes"`
+	// CSIDrivers is the ceph-csi-drivers release; nil before Rook v1.20.
+	CSIDrivers *CSIDriversModel `json:"csiDrivers"`
 }
 
 // WorkloadsModel is the workload layer.
@@ -205,6 +207,7 @@ func NewModel(t *Topology) *Model {
 			DataDirHostPath: s.Storage.Ceph.DataDirHostPath,
 			Provisioner:     s.Storage.Rook.Namespace + ".rbd.csi.ceph.com",
 			Pools:           append([]BlockPool{}, s.Storage.BlockPools...),
+			CSIDrivers:      csiDriversFor(s.Storage.Rook.Version, s.Storage.Rook.Namespace),
 		},
 		Workloads: WorkloadsModel{MinReplicas: s.Workloads.MinReplicas, Sources: append([]Source{}, s.Workloads.Sources...)},
 		Ingress:   s.Ingress,

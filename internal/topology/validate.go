@@ -50,6 +50,7 @@ func (f *File) Validate() error {
 	v.adminCIDRs()
 	v.regions()
 	v.nodes()
+	v.ipv6()
 	v.etcd()
 	v.storage()
 	v.workloads()

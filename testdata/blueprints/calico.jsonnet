@@ -4,7 +4,7 @@ local s = import 'stretch.libsonnet';
 
 function(model) {
   'network/calico/felixconfiguration.yaml':
-    s.object('crd.projectcalico.org/v1', 'FelixConfiguration', 'default') {
+    s.object('crd.projectcalico.org/v1', 'FelixConfiguration', 'default') + s.keep + {
       spec: {
         wireguardEnabled: model.network.wireguard,
         wireguardMTU: model.network.mtu,

@@ -62,6 +62,10 @@ func (o *ValidateOptions) Run(context.Context) error {
 	if err := checkSourceFiles(o.ErrOut, f, o.AllowRemoteBases); err != nil {
 		return err
 	}
+	// Warnings do not fail validate: the topology works, at a cost.
+	for _, w := range f.Warnings() {
+		fmt.Fprintf(o.ErrOut, "warning: %s\n", w.Error())
+	}
 	t := f.Topology
 	nodes := 0
 	for _, r := range t.Spec.Regions {

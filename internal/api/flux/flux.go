@@ -25,30 +25,42 @@ type Kustomization struct {
 
 // KustomizationSpec is Kustomization.spec.
 type KustomizationSpec struct {
-	Interval      string            `json:"interval"`
-	RetryInterval string            `json:"retryInterval,omitempty"`
-	Timeout       string            `json:"timeout,omitempty"`
-	Path          string            `json:"path"`
-	Prune         bool              `json:"prune"`
-	Wait          bool              `json:"wait,omitempty"`
-	Suspend       bool              `json:"suspend,omitempty"`
-	SourceRef     CrossNamespaceRef `json:"sourceRef"`
-	DependsOn     []DependencyRef   `json:"dependsOn,omitempty"`
-	HealthChecks  json.RawMessage   `json:"healthChecks,omitempty"`
-	PostBuild     json.RawMessage   `json:"postBuild,omitempty"`
-	Decryption    json.RawMessage   `json:"decryption,omitempty"`
-	TargetNS      string            `json:"targetNamespace,omitempty"`
-	Force         bool              `json:"force,omitempty"`
-	Patches       json.RawMessage   `json:"patches,omitempty"`
-	Images        json.RawMessage   `json:"images,omitempty"`
-	Components    []string          `json:"components,omitempty"`
-	CommonMeta    json.RawMessage   `json:"commonMetadata,omitempty"`
-	KubeConfig    json.RawMessage   `json:"kubeConfig,omitempty"`
-	ServiceAcct   string            `json:"serviceAccountName,omitempty"`
-	DeletionPol   string            `json:"deletionPolicy,omitempty"`
-	NamePrefix    string            `json:"namePrefix,omitempty"`
-	NameSuffix    string            `json:"nameSuffix,omitempty"`
-	HealthExprs   json.RawMessage   `json:"healthCheckExprs,omitempty"`
+	Interval      string              `json:"interval"`
+	RetryInterval string              `json:"retryInterval,omitempty"`
+	Timeout       string              `json:"timeout,omitempty"`
+	Path          string              `json:"path"`
+	Prune         bool                `json:"prune"`
+	Wait          bool                `json:"wait,omitempty"`
+	Suspend       bool                `json:"suspend,omitempty"`
+	SourceRef     CrossNamespaceRef   `json:"sourceRef"`
+	DependsOn     []DependencyRef     `json:"dependsOn,omitempty"`
+	HealthChecks  json.RawMessage     `json:"healthChecks,omitempty"`
+	PostBuild     json.RawMessage     `json:"postBuild,omitempty"`
+	Decryption    json.RawMessage     `json:"decryption,omitempty"`
+	TargetNS      string              `json:"targetNamespace,omitempty"`
+	Force         bool                `json:"force,omitempty"`
+	Patches       json.RawMessage     `json:"patches,omitempty"`
+	Images        json.RawMessage     `json:"images,omitempty"`
+	Components    []string            `json:"components,omitempty"`
+	CommonMeta    json.RawMessage     `json:"commonMetadata,omitempty"`
+	KubeConfig    json.RawMessage     `json:"kubeConfig,omitempty"`
+	ServiceAcct   string              `json:"serviceAccountName,omitempty"`
+	DeletionPol   string              `json:"deletionPolicy,omitempty"`
+	NamePrefix    string              `json:"namePrefix,omitempty"`
+	NameSuffix    string              `json:"nameSuffix,omitempty"`
+	HealthExprs   []CustomHealthCheck `json:"healthCheckExprs,omitempty"`
+}
+
+// CustomHealthCheck is one entry of Kustomization.spec.healthCheckExprs
+// (kustomize-controller v1.7, api/v1 CustomHealthCheck): CEL expressions
+// over an applied object of the kind, evaluated in the order inProgress,
+// failed, current; the first true one gives its health.
+type CustomHealthCheck struct {
+	APIVersion string `json:"apiVersion"`
+	Kind       string `json:"kind"`
+	Current    string `json:"current"`
+	InProgress string `json:"inProgress,omitempty"`
+	Failed     string `json:"failed,omitempty"`
 }
 
 // CrossNamespaceRef points at a Flux source.
