@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"reflect"
+	"strings"
 	"testing"
 
 	yaml "go.yaml.in/yaml/v3"
@@ -65,6 +66,11 @@ func TestPatchStreamTwoPasses(t *testing.T) {
 	for i, in := range all {
 		inputs[fmt.Sprint("case ", i)] = in
 	}
+	// Errors in a later chunk: a document that does not decode, and
+	// objects that are not Kubernetes objects, numbered in the stream.
+	large := inputs["joined"]
+	inputs["syntax error"] = append(append(large[:len(large):len(large)], "a: [b\n---\n"...), large...)
+	inputs["bad objects"] = append(append(large[:len(large):len(large)], "- a\n---\nkind: 1\n---\n"...), large...)
 	for name, in := range inputs {
 		want, wantRes, wantErr := patchWhole(in, testPolicy())
 		got, res, err := PatchStream(in, testPolicy())
@@ -73,10 +79,13 @@ func TestPatchStreamTwoPasses(t *testing.T) {
 			continue
 		}
 		if err != nil {
-			if len(in) > minParallelDecode {
+			if len(in) > minParallelDecode && !strings.Contains(name, "error") && !strings.Contains(name, "bad") {
 				t.Errorf("%s: %v", name, err)
 			}
 			continue
+		}
+		if strings.Contains(name, "error") || strings.Contains(name, "bad") {
+			t.Errorf("%s: no error", name)
 		}
 		if !bytes.Equal(got, want) {
 			t.Errorf("%s: %d bytes differ from the whole-stream patch's %d", name, len(got), len(want))
