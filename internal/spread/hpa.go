@@ -11,8 +11,9 @@ import (
 // scaleTargetRef, minReplicas and maxReplicas).
 type hpa struct {
 	obj                    *object
-	spec                   *yaml.Node
-	targetGroup            string // "" when scaleTargetRef has no apiVersion
+	spec                   *yaml.Node // nil once stripped
+	hasSpec                bool       // spec is a mapping
+	targetGroup            string     // "" when scaleTargetRef has no apiVersion
 	targetKind, targetName string
 	minNode, maxNode       *yaml.Node // possibly null; nil when missing
 	min, max               int
@@ -23,6 +24,7 @@ type hpa struct {
 func readHPA(r *reader, o *object) *hpa {
 	h := &hpa{obj: o}
 	h.spec = r.mapping(o.node, "", "spec")
+	h.hasSpec = h.spec != nil
 	ref := r.mapping(h.spec, "spec", "scaleTargetRef")
 	h.targetGroup, _, _ = strings.Cut(r.str(ref, "spec.scaleTargetRef", "apiVersion"), "/")
 	h.targetKind = r.str(ref, "spec.scaleTargetRef", "kind")
@@ -36,6 +38,12 @@ func readHPA(r *reader, o *object) *hpa {
 		return nil
 	}
 	return h
+}
+
+// strip drops the autoscaler's nodes, keeping what the patch of its
+// target reads.
+func (h *hpa) strip() {
+	h.spec, h.minNode, h.maxNode = nil, nil, nil
 }
 
 // scalesReplicated reports whether the autoscaler targets a kind the
@@ -53,7 +61,7 @@ func (h *hpa) scalesReplicated() bool {
 
 // raised reports whether the patcher raises the autoscaler's minReplicas.
 func (h *hpa) raised(p Policy) bool {
-	return h.spec != nil && h.scalesReplicated() && !h.obj.skip &&
+	return h.hasSpec && h.scalesReplicated() && !h.obj.skip &&
 		(h.target == nil || !h.target.obj.skip) && h.min < p.MinReplicas
 }
 

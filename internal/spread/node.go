@@ -294,10 +294,30 @@ func (r *reader) count(m *yaml.Node, path, key string) (n *yaml.Node, v int, ok 
 		r.fail(n, child(path, key), "expected an integer, got %s", kindName(n))
 		return nil, 0, false
 	}
-	var i int64
-	if err := n.Decode(&i); err != nil || i < 0 || i > 1<<31-1 {
+	i, err := decimal(n.Value)
+	if err != nil {
+		err = n.Decode(&i)
+	}
+	if err != nil || i < 0 || i > 1<<31-1 {
 		r.fail(n, child(path, key), "expected an integer from 0 to 2147483647, got %s", quote(n.Value))
 		return nil, 0, false
 	}
 	return n, int(i), true
+}
+
+// decimal parses a plain decimal (0, or a digit 1-9 then up to 9 digits)
+// without a yaml.v3 Decoder, as yaml.v3 would; other forms are an error,
+// to be decoded by yaml.v3.
+func decimal(s string) (int64, error) {
+	if s == "" || len(s) > 10 || len(s) > 1 && s[0] == '0' {
+		return 0, strconv.ErrSyntax
+	}
+	var v int64
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return 0, strconv.ErrSyntax
+		}
+		v = v*10 + int64(s[i]-'0')
+	}
+	return v, nil
 }

@@ -63,8 +63,9 @@ const annotationHelmHook = "helm.sh/hook"
 
 // object is one decoded Kubernetes object of the input.
 type object struct {
-	doc        int // 1-based position in the input
-	node       *yaml.Node
+	doc        int        // 1-based position in the input
+	node       *yaml.Node // nil once PatchStream's first pass has read it
+	line       int        // the line of node, for findings
 	apiVersion string
 	group      string
 	kind       string
@@ -88,30 +89,23 @@ type patcher struct {
 	dataZones map[string]bool
 	zoneBound map[string]bool
 	findings  []Finding
-	added     []*yaml.Node
+	added     []addedPDB
 
 	workloads []*workload
 	hpas      []*hpa
 	pdbs      []*pdb
-	claims    map[string]*claim // by namespace/name
+	claims    map[string]*claim // by namespace/name, as read
+	lookup    map[string]*claim // the claims of the whole input, to look up
+	last      *object           // the object read last
+	texts     map[string]string // when set, the findings' texts, shared
 	volumes   []*object         // node-local PersistentVolumes
 	secrets   []*object         // plain v1 Secrets
 }
 
 // run patches the objects in roots; pos holds their positions for errors.
 func run(roots []*yaml.Node, pos []int, p Policy) (*Result, error) {
-	pt := &patcher{
-		p:         p,
-		dataZones: make(map[string]bool, len(p.DataZones)),
-		zoneBound: make(map[string]bool, len(p.ZoneBoundStorageClasses)),
-		claims:    map[string]*claim{},
-	}
-	for _, z := range p.DataZones {
-		pt.dataZones[z] = true
-	}
-	for _, c := range p.ZoneBoundStorageClasses {
-		pt.zoneBound[c] = true
-	}
+	pt := newPatcher(p)
+	pt.lookup = pt.claims
 	// Read and check everything first, so that bad input changes nothing.
 	var errs []error
 	for i, n := range roots {
@@ -124,6 +118,23 @@ func run(roots []*yaml.Node, pos []int, p Policy) (*Result, error) {
 	}
 	pt.patch()
 	return pt.result(), nil
+}
+
+// newPatcher returns a patcher for policy p with nothing read.
+func newPatcher(p Policy) *patcher {
+	pt := &patcher{
+		p:         p,
+		dataZones: make(map[string]bool, len(p.DataZones)),
+		zoneBound: make(map[string]bool, len(p.ZoneBoundStorageClasses)),
+		claims:    map[string]*claim{},
+	}
+	for _, z := range p.DataZones {
+		pt.dataZones[z] = true
+	}
+	for _, c := range p.ZoneBoundStorageClasses {
+		pt.zoneBound[c] = true
+	}
+	return pt
 }
 
 // read classifies one object and checks the fields the patcher uses.
@@ -144,7 +155,7 @@ func (pt *patcher) read(doc int, n *yaml.Node) error {
 			Msg: "expected a Kubernetes object (a mapping), got " + kindName(n)}
 	}
 	var r reader
-	o := &object{doc: doc, node: n}
+	o := &object{doc: doc, node: n, line: line}
 	o.apiVersion = r.str(n, "", "apiVersion")
 	o.kind = r.str(n, "", "kind")
 	meta := r.mapping(n, "", "metadata")
@@ -176,6 +187,7 @@ func (pt *patcher) read(doc int, n *yaml.Node) error {
 		}
 		return r.err
 	}
+	pt.last = o
 	return nil
 }
 
@@ -231,18 +243,31 @@ func (pt *patcher) classify(r *reader, o *object) {
 // wrong in the input as written, message what the patcher found and did.
 func (pt *patcher) report(o *object, ru rule, changed bool, problem, message string) {
 	r := &registry[ru]
+	if pt.texts != nil {
+		problem, message = pt.intern(problem), pt.intern(message)
+	}
 	pt.findings = append(pt.findings, Finding{
 		ID:        r.ID,
 		Severity:  r.Severity,
 		Kind:      o.kind,
 		Namespace: o.namespace,
 		Name:      o.name,
-		Line:      o.node.Line,
+		Line:      o.line,
 		Problem:   problem,
 		Message:   message,
 		Fix:       r.Fix,
 		Changed:   changed,
 	})
+}
+
+// intern returns the copy of s in pt.texts, so that the many findings
+// with the same text share one string.
+func (pt *patcher) intern(s string) string {
+	if t, ok := pt.texts[s]; ok {
+		return t
+	}
+	pt.texts[s] = s
+	return s
 }
 
 // risk records a finding of rule ru for object o that the patcher leaves
@@ -261,6 +286,12 @@ func (pt *patcher) patch() {
 	for _, h := range pt.hpas {
 		pt.patchHPA(h)
 	}
+	pt.finish()
+}
+
+// finish adds the PodDisruptionBudgets and reports the risks of claims,
+// volumes and Secrets: what follows the patch of workloads and autoscalers.
+func (pt *patcher) finish() {
 	pt.addPDBs()
 	for _, c := range sortedClaims(pt.claims) {
 		if pt.zoneBound[c.class] {
@@ -298,8 +329,8 @@ func (pt *patcher) result() *Result {
 		)
 	})
 	res := &Result{Findings: pt.findings}
-	for _, n := range pt.added {
-		res.Added = append(res.Added, kyaml.NewRNode(n))
+	for _, a := range pt.added {
+		res.Added = append(res.Added, kyaml.NewRNode(a.node()))
 	}
 	return res
 }

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	yaml "go.yaml.in/yaml/v3"
 )
 
 // pdb is a PodDisruptionBudget of the input, or one the patcher added.
@@ -138,23 +140,37 @@ func (pt *patcher) addPDBs() {
 				noPDB+" (none can be added automatically: "+why+")", noPDB+"; none added: "+why)
 			continue
 		}
-		meta := newMap(newStr("name"), newStr(name))
-		if o.namespace != "" {
-			meta.Content = append(meta.Content, newStr("namespace"), newStr(o.namespace))
+		if w.stripped {
+			w.budgetSlot = selNode
 		}
-		n := newMap(
-			newStr("apiVersion"), newStr("policy/v1"),
-			newStr("kind"), newStr("PodDisruptionBudget"),
-			newStr("metadata"), meta,
-			newStr("spec"), newMap(
-				newStr("maxUnavailable"), newInt(1),
-				newStr("selector"), selNode,
-			),
-		)
-		pt.added = append(pt.added, n)
+		pt.added = append(pt.added, addedPDB{name: name, namespace: o.namespace, selector: selNode})
 		b.add(&pdb{obj: &object{doc: o.doc, kind: "PodDisruptionBudget", name: name, namespace: o.namespace}, sel: sel})
 		pt.report(o, rulePDB, true, noPDB, noPDB+"; added "+name+" with maxUnavailable 1")
 	}
+}
+
+// addedPDB is a PodDisruptionBudget that the patcher adds, built when it
+// is returned or encoded.
+type addedPDB struct {
+	name, namespace string
+	selector        *yaml.Node
+}
+
+// node builds the budget.
+func (a addedPDB) node() *yaml.Node {
+	meta := newMap(newStr("name"), newStr(a.name))
+	if a.namespace != "" {
+		meta.Content = append(meta.Content, newStr("namespace"), newStr(a.namespace))
+	}
+	return newMap(
+		newStr("apiVersion"), newStr("policy/v1"),
+		newStr("kind"), newStr("PodDisruptionBudget"),
+		newStr("metadata"), meta,
+		newStr("spec"), newMap(
+			newStr("maxUnavailable"), newInt(1),
+			newStr("selector"), a.selector,
+		),
+	)
 }
 
 // noPDB is the problem of a rulePDB finding.

@@ -41,6 +41,38 @@ type workload struct {
 	pod     podInfo
 
 	claimTemplates []claimTemplate // StatefulSet volumeClaimTemplates
+
+	// stripped is set once PatchStream's first pass has dropped the nodes
+	// above. podSelector then returns budgetSel and, when hasBudget, an
+	// empty node; addPDBs keeps the one it puts in a budget as budgetSlot,
+	// for the second pass to fill with the selector read again.
+	stripped   bool
+	hasBudget  bool
+	budgetSel  *selector
+	budgetSlot *yaml.Node
+}
+
+// strip drops the workload's nodes and what only its own patch reads,
+// keeping what the patch of other objects reads: its object, class and
+// labels, and the selector of the budget it may get.
+func (w *workload) strip() {
+	if w.class == classReplicated && !w.obj.skip { // addPDBs skips the rest
+		switch {
+		case w.selectorNode != nil && !w.selector.empty():
+			w.hasBudget, w.budgetSel = true, w.selector
+		case len(w.labels) > 0:
+			w.hasBudget, w.budgetSel = true, &selector{labels: w.labels}
+		}
+	}
+	w.stripped = true
+	w.pod, w.claimTemplates, w.selector = podInfo{}, nil, nil // read by its own patch only
+	w.spec, w.replicasNode, w.selectorNode, w.labelsNode, w.podSpec = nil, nil, nil, nil, nil
+	for i := range w.pod.constraints {
+		w.pod.constraints[i].node = nil
+	}
+	for i := range w.pod.terms {
+		w.pod.terms[i].node = nil
+	}
 }
 
 // claimTemplate is a StatefulSet volumeClaimTemplate.
@@ -209,6 +241,12 @@ func readPod(r *reader, ps *yaml.Node, path string) podInfo {
 // templates often carry labels that change on every release (a chart or
 // app version): a spread over those would count old and new pods apart.
 func (w *workload) podSelector() (*yaml.Node, *selector) {
+	if w.stripped {
+		if !w.hasBudget {
+			return nil, nil
+		}
+		return &yaml.Node{}, w.budgetSel
+	}
 	if w.selectorNode != nil && !w.selector.empty() {
 		return cleanCopy(w.selectorNode), w.selector
 	}
@@ -410,7 +448,7 @@ func (pt *patcher) sharedClaims(w *workload) []string {
 		if w.obj.namespace != "" {
 			key = w.obj.namespace + "/" + name
 		}
-		c := pt.claims[key]
+		c := pt.lookup[key]
 		switch {
 		case c == nil:
 			out = append(out, name+" (not in the input)")

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"testing"
 	"time"
 
@@ -147,7 +148,8 @@ func BenchmarkPostRenderMemory(b *testing.B) {
 			b.SetBytes(int64(len(corpus)))
 			var peak int64
 			for b.Loop() {
-				cmd := exec.Command(bin, "post-render", "-q", "-f", example)
+				cmd := exec.Command(bin, "post-render", "-q", "-f", example,
+					"--max-input", strconv.Itoa(len(corpus)))
 				cmd.Stdin = bytes.NewReader(corpus)
 				_, rss := timedProcess(b, cmd)
 				peak = max(peak, rss)
