@@ -72,8 +72,11 @@ const (
 //     per data region, in the storage namespace (created if missing). The
 //     pods are pinned to their nodes with spec.nodeName and tolerate every
 //     taint, as Rook's mons stay put; kwok runs them;
-//   - Ceph CSI: a PersistentVolume for every pending claim on a StorageClass
-//     of the topology's RBD provisioner, so that StatefulSets start;
+//   - Ceph CSI: a CSIDriver for each driver that an applied HelmRelease of
+//     the ceph-csi-drivers chart enables, as the chart and Ceph CSI's
+//     operator would; then, once the RBD driver is registered, a
+//     PersistentVolume for every pending claim on a StorageClass of the
+//     topology's RBD provisioner, so that StatefulSets start;
 //   - Ceph: the status of every CephCluster, following the mons and OSDs (a
 //     daemon is up when its pod exists and its node is Ready): HEALTH_OK
 //     when all are up; HEALTH_WARN with MON_DOWN, OSD_DOWN, OSD_HOST_DOWN,
@@ -175,7 +178,11 @@ func (o *Operators) Reconcile(ctx context.Context) error {
 	}
 	var errs []error
 	errs = append(errs, o.reconcileCalico(ctx, byName))
-	errs = append(errs, o.reconcileCSI(ctx))
+	err = o.reconcileCSIDrivers(ctx)
+	errs = append(errs, err)
+	if err == nil {
+		errs = append(errs, o.reconcileCSI(ctx))
+	}
 	pods, err := o.reconcilePods(ctx)
 	errs = append(errs, err)
 	if err == nil {
