@@ -30,8 +30,9 @@ import (
 	"github.com/stretch-dev/kubectl-stretch/internal/topology"
 )
 
-// AnnotationIgnore, set to "true" on a Node, Pod, CephCluster or
-// CephBlockPool, makes the simulated operators leave that object alone, so
+// AnnotationIgnore, set to "true" on a Node, Pod, CephCluster,
+// CephBlockPool or HelmRelease, makes the simulated operators leave that
+// object alone (an ignored drivers release registers no driver), so
 // that a test can break it on purpose (remove a WireGuard key, write its
 // own Ceph health) without the next reconcile repairing it.
 const AnnotationIgnore = "stretch.dev/simulated-ignore"
