@@ -19,7 +19,7 @@ local kinds = {
   'ceph.rook.io': ['cephblockpools', 'cephclusters'],
   'crd.projectcalico.org': ['felixconfigurations'],
   policy: ['poddisruptionbudgets'],
-  'storage.k8s.io': ['storageclasses'],
+  'storage.k8s.io': ['csidrivers', 'storageclasses'],
 };
 
 function(model) {

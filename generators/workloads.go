@@ -2,6 +2,7 @@ package generators
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -9,6 +10,7 @@ import (
 
 	kyaml "sigs.k8s.io/kustomize/kyaml/yaml"
 
+	"github.com/stretch-dev/kubectl-stretch/internal/namespaces"
 	"github.com/stretch-dev/kubectl-stretch/internal/source"
 	"github.com/stretch-dev/kubectl-stretch/internal/spread"
 )
@@ -28,6 +30,8 @@ func (workloadsGenerator) Generate(ctx context.Context, in *Input) ([]Object, er
 	policy := spread.PolicyFor(in.Model)
 	kubeVersion := "v" + in.Model.Kubernetes.Version
 	var out []Object
+	var refs []namespaces.Ref
+	bySource := map[string][]Finding{}
 	for _, src := range in.Model.Workloads.Sources {
 		files, err := source.Load(ctx, in.BaseDir, src, source.Options{
 			KubeVersion: kubeVersion, TopologyFile: in.TopologyFile, AllowRemoteBases: in.AllowRemoteBases,
@@ -35,16 +39,17 @@ func (workloadsGenerator) Generate(ctx context.Context, in *Input) ([]Object, er
 		if err != nil {
 			return nil, fmt.Errorf("source %s: %w", src.Name, err)
 		}
-		objs, findings, err := patchFiles(files, policy, src.Name)
+		objs, origin, findings, err := patchFiles(files, policy, src.Name)
 		if err != nil {
 			return nil, fmt.Errorf("source %s: %w", src.Name, err)
 		}
 		for i := range findings {
 			findings[i].Source = src.Name
 		}
-		in.Findings = append(in.Findings, findings...)
+		bySource[src.Name] = findings
 		seen := map[string]string{}
-		for _, o := range objs {
+		for i, o := range objs {
+			refs = append(refs, namespaces.Ref{Kind: o.GetKind(), Namespace: o.GetNamespace(), Name: o.GetName(), Source: src.Name, File: origin[i]})
 			p, err := ObjectPath(src.Name, o.GetKind(), o.GetNamespace(), o.GetName())
 			if err != nil {
 				return nil, fmt.Errorf("source %s: %s %s: %w", src.Name, printable(o.GetKind()), printable(objectRef(o)), err)
@@ -63,7 +68,42 @@ func (workloadsGenerator) Generate(ctx context.Context, in *Input) ([]Object, er
 			out = append(out, Object{Path: p, Layer: LayerWorkloads, YAML: []byte(data), Typed: o})
 		}
 	}
+	for _, g := range namespaces.Missing(refs, createdNamespaces(in.Objects)...) {
+		for _, src := range in.Model.Workloads.Sources {
+			var objs []namespaces.Ref
+			for _, r := range g.Objects {
+				if r.Source == src.Name {
+					objs = append(objs, r)
+				}
+			}
+			if len(objs) > 0 {
+				bySource[src.Name] = append(bySource[src.Name], Finding{Finding: g.Finding(objs), Source: src.Name, File: objs[0].File})
+			}
+		}
+	}
+	for _, src := range in.Model.Workloads.Sources {
+		in.Findings = append(in.Findings, bySource[src.Name]...)
+	}
 	return out, nil
+}
+
+// createdNamespaces returns the names of the Namespace objects of the
+// layers rendered before the workloads (the Rook namespace): the workloads
+// stage runs after theirs.
+func createdNamespaces(objs []Object) []string {
+	var out []string
+	for _, o := range objs {
+		var meta struct {
+			Kind     string `json:"kind"`
+			Metadata struct {
+				Name string `json:"name"`
+			} `json:"metadata"`
+		}
+		if o.Raw != nil && json.Unmarshal(o.Raw, &meta) == nil && meta.Kind == "Namespace" {
+			out = append(out, meta.Metadata.Name)
+		}
+	}
+	return out
 }
 
 // patchFiles decodes a source's files, patches their objects as one set
@@ -72,14 +112,14 @@ func (workloadsGenerator) Generate(ctx context.Context, in *Input) ([]Object, er
 // namespace or name could not be a file of workloads/<source>/ is refused
 // (see ObjectPath). Errors name the file and line of the bad field, when
 // the source is a folder, or the document and line of the built stream.
-func patchFiles(files []source.File, policy spread.Policy, name string) ([]*kyaml.RNode, []Finding, error) {
+func patchFiles(files []source.File, policy spread.Policy, name string) ([]*kyaml.RNode, []string, []Finding, error) {
 	objs, origin, err := spread.ReadFiles(files)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	res, err := spread.Patch(objs, policy)
 	if err != nil {
-		return nil, nil, spread.InFiles(err, origin)
+		return nil, nil, nil, spread.InFiles(err, origin)
 	}
 	// Patch has expanded aliases: the names checked are the ones written.
 	var errs []error
@@ -88,7 +128,7 @@ func patchFiles(files []source.File, policy spread.Policy, name string) ([]*kyam
 		var fe *FieldError
 		if !errors.As(err, &fe) {
 			if err != nil {
-				return nil, nil, err
+				return nil, nil, nil, err
 			}
 			continue
 		}
@@ -97,7 +137,7 @@ func patchFiles(files []source.File, policy spread.Policy, name string) ([]*kyam
 			Kind: printable(o.GetKind()), Name: printable(objectRef(o)), Path: fe.Field, Msg: fe.Msg})
 	}
 	if len(errs) > 0 {
-		return nil, nil, spread.InFiles(errors.Join(errs...), origin)
+		return nil, nil, nil, spread.InFiles(errors.Join(errs...), origin)
 	}
 	fileOf := map[string]string{}
 	for i, o := range objs {
@@ -111,7 +151,9 @@ func patchFiles(files []source.File, policy spread.Policy, name string) ([]*kyam
 		}
 		findings = append(findings, Finding{Finding: f, File: file})
 	}
-	return append(objs, res.Added...), findings, nil
+	// origin names no file for built output, nor for the added objects.
+	origin = append(origin[:len(objs):len(objs)], make([]string, len(res.Added))...)
+	return append(objs, res.Added...), origin, findings, nil
 }
 
 // fieldPosition returns the line and column of an object's field (kind,

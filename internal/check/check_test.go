@@ -13,6 +13,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	corev1 "k8s.io/api/core/v1"
+	storagev1 "k8s.io/api/storage/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -245,6 +246,18 @@ func TestBreaks(t *testing.T) {
 		}},
 		{"StorageClass on another pool", func(s *Snapshot, _ *topology.Model) { s.StorageClasses[0].Parameters["pool"] = "other" }, map[string]expect{
 			"STOR010": {StatusFail, []string{`StorageClass ceph-block uses pool "other", want replicapool`}},
+		}},
+		{"RBD CSI driver not registered", func(s *Snapshot, _ *topology.Model) {
+			s.CSIDrivers = []storagev1.CSIDriver{{ObjectMeta: metav1.ObjectMeta{Name: "other.rbd.csi.ceph.com"}}}
+		}, map[string]expect{
+			"STOR011": {StatusFail, []string{"no CSIDriver rook-ceph.rbd.csi.ceph.com: Ceph CSI's RBD driver, the provisioner of StorageClass ceph-block, is not installed, " +
+				"and every PersistentVolumeClaim on it stays Pending; the ceph-csi-drivers HelmRelease of the bundle's storage/rook/operator"}},
+		}},
+		{"RBD CSI driver not registered before Rook v1.20", func(s *Snapshot, m *topology.Model) {
+			s.CSIDrivers = nil
+			m.Storage.CSIDrivers = nil
+		}, map[string]expect{
+			"STOR011": {StatusFail, []string{"no CSIDriver rook-ceph.rbd.csi.ceph.com", "the Rook operator installs it (before Rook v1.20)"}},
 		}},
 		{"HPA below the minimum", func(s *Snapshot, _ *topology.Model) {
 			s.HPAs = []autoscalingv2.HorizontalPodAutoscaler{{ObjectMeta: metav1.ObjectMeta{Name: "storefront", Namespace: "shop"},

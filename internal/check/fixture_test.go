@@ -99,6 +99,7 @@ func healthy(m *topology.Model) *Snapshot {
 		Provisioner: m.Storage.Provisioner,
 		Parameters:  map[string]string{"pool": "replicapool", "clusterID": ns},
 	}}
+	s.CSIDrivers = []storagev1.CSIDriver{{ObjectMeta: metav1.ObjectMeta{Name: m.Storage.Provisioner}}}
 	on, mtu := true, m.Network.MTU
 	s.FelixConfigurations = []calico.FelixConfiguration{{ObjectMeta: metav1.ObjectMeta{Name: "default"},
 		Spec: calico.FelixConfigurationSpec{WireguardEnabled: &on, WireguardMTU: &mtu}}}

@@ -17,6 +17,7 @@ const (
 	KindPDBs
 	KindPVCs
 	KindStorageClasses
+	KindCSIDrivers
 	KindCephClusters
 	KindCephBlockPools
 	KindFelixConfigurations
@@ -46,6 +47,7 @@ var kindInfos = [kindCount]KindInfo{
 	KindPDBs:                {Group: "policy", Version: "v1", Resource: "poddisruptionbudgets"},
 	KindPVCs:                {Version: "v1", Resource: "persistentvolumeclaims"},
 	KindStorageClasses:      {Group: "storage.k8s.io", Version: "v1", Resource: "storageclasses"},
+	KindCSIDrivers:          {Group: "storage.k8s.io", Version: "v1", Resource: "csidrivers"},
 	KindCephClusters:        {Group: "ceph.rook.io", Version: "v1", Resource: "cephclusters", CRD: true, Provider: "the Rook operator (the bundle's storage-operator stage)"},
 	KindCephBlockPools:      {Group: "ceph.rook.io", Version: "v1", Resource: "cephblockpools", CRD: true, Provider: "the Rook operator (the bundle's storage-operator stage)"},
 	KindFelixConfigurations: {Group: "crd.projectcalico.org", Version: "v1", Resource: "felixconfigurations", CRD: true, Provider: "Calico (Kubespray installs it with the network plugin)"},

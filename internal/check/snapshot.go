@@ -75,6 +75,7 @@ type Snapshot struct {
 	PDBs                []policyv1.PodDisruptionBudget
 	PVCs                []corev1.PersistentVolumeClaim
 	StorageClasses      []storagev1.StorageClass
+	CSIDrivers          []storagev1.CSIDriver
 	CephClusters        []rook.CephCluster
 	CephBlockPools      []rook.CephBlockPool
 	FelixConfigurations []calico.FelixConfiguration
@@ -371,6 +372,9 @@ func listKind(ctx context.Context, c *Client, snap *Snapshot, k Kind, chunk int6
 	case KindStorageClasses:
 		snap.StorageClasses, err = pages(ctx, c.timeout, chunk, c.core.StorageV1().StorageClasses().List,
 			func(l *storagev1.StorageClassList) []storagev1.StorageClass { return l.Items })
+	case KindCSIDrivers:
+		snap.CSIDrivers, err = pages(ctx, c.timeout, chunk, c.core.StorageV1().CSIDrivers().List,
+			func(l *storagev1.CSIDriverList) []storagev1.CSIDriver { return l.Items })
 	case KindCephClusters:
 		snap.CephClusters, err = pages(ctx, c.timeout, chunk, rawList[rook.CephCluster](c, k), rawItems[rook.CephCluster])
 	case KindCephBlockPools:

@@ -131,7 +131,44 @@ func storageChecks() []Check {
 			Needs: []Kind{KindStorageClasses},
 			Run:   checkStorageClasses,
 		},
+		{
+			ID: "STOR011", Layer: LayerStorage, Severity: SeverityError,
+			Title: "The StorageClasses' CSI driver is registered",
+			Doc: "A CSIDriver object named like the StorageClasses' provisioner (<namespace>.rbd.csi.ceph.com) " +
+				"says that Ceph CSI's RBD driver is installed. Since Rook v1.20 the rook-ceph chart installs only " +
+				"the Ceph CSI operator; the drivers come from the ceph-csi-drivers chart (the bundle's " +
+				"ceph-csi-drivers HelmRelease). Without the driver every PersistentVolumeClaim on the " +
+				"topology's classes stays Pending.",
+			Needs: []Kind{KindCSIDrivers},
+			Run:   checkCSIDriver,
+		},
 	}
+}
+
+func checkCSIDriver(s *Snapshot, m *topology.Model) []Result {
+	var classes []string
+	for _, bp := range m.Storage.Pools {
+		if bp.StorageClass != "" {
+			classes = append(classes, bp.StorageClass)
+		}
+	}
+	if len(classes) == 0 {
+		return []Result{pass("the topology has no StorageClass")}
+	}
+	for i := range s.CSIDrivers {
+		if s.CSIDrivers[i].Name == m.Storage.Provisioner {
+			return []Result{pass("CSIDriver %s, the provisioner of %s, is registered", m.Storage.Provisioner, strings.Join(classes, ", "))}
+		}
+	}
+	installer := "the Rook operator installs it (before Rook v1.20): see the rook-ceph-operator log"
+	if m.Storage.CSIDrivers != nil {
+		installer = fmt.Sprintf("the ceph-csi-drivers HelmRelease of the bundle's storage/rook/operator (Flux stage stretch-storage-operator) installs it: "+
+			"see kubectl get helmreleases -n %s", m.Storage.Namespace)
+	}
+	return []Result{fail(ref("CSIDriver", "", m.Storage.Provisioner),
+		"no CSIDriver %s: Ceph CSI's RBD driver, the provisioner of %s %s, is not installed, and every PersistentVolumeClaim on %s stays Pending; %s",
+		m.Storage.Provisioner, plural(len(classes), "StorageClass", "StorageClasses"), strings.Join(classes, ", "),
+		plural(len(classes), "it", "them"), installer)}
 }
 
 // cephClusters returns the CephClusters of the storage namespace.

@@ -13,6 +13,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/stretch-dev/kubectl-stretch/internal/input"
+	"github.com/stretch-dev/kubectl-stretch/internal/namespaces"
 	"github.com/stretch-dev/kubectl-stretch/internal/report"
 	"github.com/stretch-dev/kubectl-stretch/internal/spread"
 	"github.com/stretch-dev/kubectl-stretch/internal/topology"
@@ -160,6 +161,20 @@ func Run(files []string, p spread.Policy) (*Report, error) {
 		default:
 			r.Summary.Infos++
 		}
+	}
+	// The namespaces the files name but none of them creates: lint takes
+	// the files as one set, as a source's folder.
+	refs := make([]namespaces.Ref, len(objs))
+	for i, o := range objs {
+		refs[i] = namespaces.Ref{Kind: o.GetKind(), Namespace: o.GetNamespace(), Name: o.GetName(), File: origin[i]}
+	}
+	for _, g := range namespaces.Missing(refs) {
+		f := g.Finding(g.Objects)
+		r.Findings = append(r.Findings, Finding{
+			ID: f.ID, Severity: f.Severity, File: g.Objects[0].File,
+			Kind: f.Kind, Name: f.Name, Problem: f.Problem, Fix: f.Fix,
+		})
+		r.Summary.Errors++
 	}
 	// The patcher sorts by namespace, kind, name, ID and message; put the
 	// file first.

@@ -130,6 +130,10 @@ metadata: {name: app, namespace: shop}
 spec:
   maxUnavailable: 1
   selector: {matchLabels: {app: app}}
+---
+apiVersion: v1
+kind: Namespace
+metadata: {name: shop}
 `
 	const optOut = "\n  annotations: {stretch.dev/skip: \"true\"}"
 	const hpa = `---
@@ -242,5 +246,43 @@ func TestRunBadInput(t *testing.T) {
 		if want := fmt.Sprintf(tt.want, dir); err == nil || err.Error() != want {
 			t.Errorf("Run on %s: %v\nwant %s", tt.name, err, want)
 		}
+	}
+}
+
+// TestRunUncreatedNamespace: objects in a namespace that no file creates
+// are one error finding naming them, at the first one's file; a Namespace
+// in any of the files, or a namespace the cluster has, is not reported.
+func TestRunUncreatedNamespace(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	write := func(name, data string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	objs := write("billing.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: rates, namespace: billing}\n---\n"+
+		"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: sys, namespace: kube-system}\n")
+	ns := write("ns.yaml", "apiVersion: v1\nkind: Namespace\nmetadata: {name: billing}\n")
+
+	r, err := Run([]string{objs}, testPolicy())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Finding{ID: "NAMESPACE001", Severity: spread.SeverityError, File: objs, Kind: "Namespace", Name: "billing",
+		Problem: "namespace billing is created by no Namespace object, yet 1 object is in it (ConfigMap/rates): " +
+			"Flux's workloads stage cannot apply them and fails as a whole",
+		Fix: "add a Namespace object for the namespace to a workload source, or move the objects to a namespace one creates"}
+	if len(r.Findings) != 1 || r.Findings[0] != want || r.Summary.Errors != 1 || !r.Failed() {
+		t.Errorf("Run without the Namespace: %+v\nwant only %+v", r, want)
+	}
+
+	r, err = Run([]string{objs, ns}, testPolicy())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Findings) != 0 || r.Failed() {
+		t.Errorf("Run with the Namespace: %+v, want no finding", r.Findings)
 	}
 }

@@ -19,6 +19,9 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	storagev1 "k8s.io/api/storage/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/client-go/dynamic"
@@ -78,6 +81,7 @@ func TestCluster(t *testing.T) {
 	}{
 		{"nodes", func(t *testing.T) { checkNodes(t, client, model) }},
 		{"operators", func(t *testing.T) { checkOperators(t, cfg, model) }},
+		{"csi drivers", func(t *testing.T) { checkCSIDrivers(t, cfg, ops, model) }},
 		{"deployment", func(t *testing.T) { runDeployment(t, client, model) }},
 		{"fail", func(t *testing.T) {
 			start := time.Now()
@@ -442,4 +446,85 @@ func TestStartClusterMissingKwok(t *testing.T) {
 	if entries, err := os.ReadDir(stateDir); err != nil || len(entries) > 0 {
 		t.Errorf("state folder not empty (%v): %v", err, entries)
 	}
+}
+
+// checkCSIDrivers: a claim on the topology's StorageClass gets no volume
+// while the ceph-csi-drivers release is not applied; once the bundle's
+// release is applied the RBD CSIDriver is registered and the claim binds;
+// deleting the release deregisters the driver.
+func checkCSIDrivers(t *testing.T, cfg *rest.Config, ops *Operators, model *topology.Model) {
+	ctx := t.Context()
+	client := kubernetes.NewForConfigOrDie(cfg)
+	driver := model.Storage.Provisioner
+	class := &storagev1.StorageClass{ObjectMeta: metav1.ObjectMeta{Name: "csi-test"}, Provisioner: driver}
+	if _, err := client.StorageV1().StorageClasses().Create(ctx, class, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	ns := model.Storage.Namespace
+	pvc := &corev1.PersistentVolumeClaim{
+		ObjectMeta: metav1.ObjectMeta{Name: "csi-test", Namespace: ns},
+		Spec: corev1.PersistentVolumeClaimSpec{
+			StorageClassName: &class.Name,
+			AccessModes:      []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOnce},
+			Resources:        corev1.VolumeResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceStorage: resource.MustParse("1Gi")}},
+		},
+	}
+	if _, err := client.CoreV1().PersistentVolumeClaims(ns).Create(ctx, pvc, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = client.CoreV1().PersistentVolumeClaims(ns).Delete(context.Background(), pvc.Name, metav1.DeleteOptions{})
+		_ = client.StorageV1().StorageClasses().Delete(context.Background(), class.Name, metav1.DeleteOptions{})
+	})
+
+	// Without the release: one full reconcile registers nothing and
+	// provisions nothing.
+	if err := ops.Reconcile(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := client.StorageV1().CSIDrivers().Get(ctx, driver, metav1.GetOptions{}); !apierrors.IsNotFound(err) {
+		t.Fatalf("CSIDriver %s without the drivers release: %v, want NotFound", driver, err)
+	}
+	pvs, err := client.CoreV1().PersistentVolumes().List(ctx, metav1.ListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, pv := range pvs.Items {
+		if ref := pv.Spec.ClaimRef; ref != nil && ref.Namespace == ns && ref.Name == pvc.Name {
+			t.Fatalf("PersistentVolume %s provisioned for the claim without the driver", pv.Name)
+		}
+	}
+
+	// The bundle's release, as rendered.
+	objs, err := apply.Decode(readFile(t, filepath.Join("..", "..", "testdata", "golden", "example", "storage", "rook", "operator", "helmrelease-ceph-csi-drivers.yaml")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := apply.Apply(ctx, cfg, objs, "kubectl-stretch-test"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, waitShort, "the claim to bind", func(ctx context.Context) error {
+		if _, err := client.StorageV1().CSIDrivers().Get(ctx, driver, metav1.GetOptions{}); err != nil {
+			return err
+		}
+		c, err := client.CoreV1().PersistentVolumeClaims(ns).Get(ctx, pvc.Name, metav1.GetOptions{})
+		if err != nil {
+			return err
+		}
+		if c.Status.Phase != corev1.ClaimBound {
+			return fmt.Errorf("claim %s", c.Status.Phase)
+		}
+		return nil
+	})
+
+	dyn := dynamic.NewForConfigOrDie(cfg)
+	if err := dyn.Resource(helmReleaseResource).Namespace(ns).Delete(ctx, objs[0].GetName(), metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, waitShort, "the CSIDriver to be deregistered", func(ctx context.Context) error {
+		if _, err := client.StorageV1().CSIDrivers().Get(ctx, driver, metav1.GetOptions{}); !apierrors.IsNotFound(err) {
+			return fmt.Errorf("CSIDriver %s: %v", driver, err)
+		}
+		return nil
+	})
 }

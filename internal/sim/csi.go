@@ -14,8 +14,10 @@ import (
 // annotationDefaultClass marks the default StorageClass.
 const annotationDefaultClass = "storageclass.kubernetes.io/is-default-class"
 
-// reconcileCSI plays Ceph CSI's provisioner: every pending claim on a
-// StorageClass of the topology's RBD provisioner gets a PersistentVolume
+// reconcileCSI plays Ceph CSI's provisioner: once the RBD driver is
+// registered (a CSIDriver named like the topology's RBD provisioner, see
+// reconcileCSIDrivers), every pending claim on a StorageClass of that
+// provisioner gets a PersistentVolume
 // made for it (labelled as simulated, with no node affinity, as an RBD
 // image is reachable from both data regions), and the controller-manager's
 // volume binder binds the two. Without it, a StatefulSet's pods would stay
@@ -39,6 +41,11 @@ func (o *Operators) reconcileCSI(ctx context.Context) error {
 	}
 	if len(ours) == 0 {
 		return nil
+	}
+	// Without the driver (the ceph-csi-drivers release not applied) the
+	// claims stay Pending, as on a real cluster.
+	if ok, err := o.driverRegistered(ctx, o.model.Storage.Provisioner); !ok || err != nil {
+		return err
 	}
 	claims, err := o.client.CoreV1().PersistentVolumeClaims("").List(ctx, metav1.ListOptions{})
 	if err != nil {

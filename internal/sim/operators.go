@@ -30,8 +30,9 @@ import (
 	"github.com/stretch-dev/kubectl-stretch/internal/topology"
 )
 
-// AnnotationIgnore, set to "true" on a Node, Pod, CephCluster or
-// CephBlockPool, makes the simulated operators leave that object alone, so
+// AnnotationIgnore, set to "true" on a Node, Pod, CephCluster,
+// CephBlockPool or HelmRelease, makes the simulated operators leave that
+// object alone (an ignored drivers release registers no driver), so
 // that a test can break it on purpose (remove a WireGuard key, write its
 // own Ceph health) without the next reconcile repairing it.
 const AnnotationIgnore = "stretch.dev/simulated-ignore"
@@ -72,8 +73,11 @@ const (
 //     per data region, in the storage namespace (created if missing). The
 //     pods are pinned to their nodes with spec.nodeName and tolerate every
 //     taint, as Rook's mons stay put; kwok runs them;
-//   - Ceph CSI: a PersistentVolume for every pending claim on a StorageClass
-//     of the topology's RBD provisioner, so that StatefulSets start;
+//   - Ceph CSI: a CSIDriver for each driver that an applied HelmRelease of
+//     the ceph-csi-drivers chart enables, as the chart and Ceph CSI's
+//     operator would; then, once the RBD driver is registered, a
+//     PersistentVolume for every pending claim on a StorageClass of the
+//     topology's RBD provisioner, so that StatefulSets start;
 //   - Ceph: the status of every CephCluster, following the mons and OSDs (a
 //     daemon is up when its pod exists and its node is Ready): HEALTH_OK
 //     when all are up; HEALTH_WARN with MON_DOWN, OSD_DOWN, OSD_HOST_DOWN,
@@ -175,7 +179,11 @@ func (o *Operators) Reconcile(ctx context.Context) error {
 	}
 	var errs []error
 	errs = append(errs, o.reconcileCalico(ctx, byName))
-	errs = append(errs, o.reconcileCSI(ctx))
+	err = o.reconcileCSIDrivers(ctx)
+	errs = append(errs, err)
+	if err == nil {
+		errs = append(errs, o.reconcileCSI(ctx))
+	}
 	pods, err := o.reconcilePods(ctx)
 	errs = append(errs, err)
 	if err == nil {

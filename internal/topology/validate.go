@@ -53,6 +53,7 @@ func (f *File) Validate() error {
 	v.ipv6()
 	v.etcd()
 	v.storage()
+	v.crushBalance()
 	v.workloads()
 	v.ingress()
 	v.gitops()

@@ -15,7 +15,7 @@ import (
 var updateDocs = flag.Bool("update", false, "rewrite the generated sections of the docs and the expected output of the bad-input corpus")
 
 // spreadDocs is the spread patcher's reference; the part between
-// rulesBegin and rulesEnd is generated from spread.Rules.
+// rulesBegin and rulesEnd is generated from the lint rules (lintRules).
 const (
 	spreadDocs = "../../../docs/SPREAD.md"
 	rulesBegin = "<!-- rules:begin -->"
@@ -36,7 +36,7 @@ func TestSpreadDocs(t *testing.T) {
 	if !ok || !ok2 {
 		t.Fatalf("%s has no %s line followed by %s", spreadDocs, rulesBegin, rulesEnd)
 	}
-	want := before + rulesBegin + "\n" + rulesMarkdown(spread.Rules()) + rulesEnd + after
+	want := before + rulesBegin + "\n" + rulesMarkdown(lintRules()) + rulesEnd + after
 	if *updateDocs {
 		if want != doc {
 			if err := os.WriteFile(spreadDocs, []byte(want), 0o644); err != nil {

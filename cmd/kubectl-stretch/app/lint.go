@@ -12,6 +12,7 @@ import (
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
 	"github.com/stretch-dev/kubectl-stretch/internal/lint"
+	"github.com/stretch-dev/kubectl-stretch/internal/namespaces"
 	"github.com/stretch-dev/kubectl-stretch/internal/spread"
 	"github.com/stretch-dev/kubectl-stretch/internal/topology"
 )
@@ -108,7 +109,7 @@ func (o *LintOptions) Run(context.Context) error {
 func listRules(o *LintOptions) error {
 	tw := tabwriter.NewWriter(o.Out, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tSEVERITY\tFIXED BY RENDER\tRULE")
-	for _, r := range spread.Rules() {
+	for _, r := range lintRules() {
 		fixed := "no"
 		if r.Fixable {
 			fixed = "yes"
@@ -116,4 +117,10 @@ func listRules(o *LintOptions) error {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s: %s\n", r.ID, r.Severity, fixed, r.Name, r.Title)
 	}
 	return tw.Flush()
+}
+
+// lintRules are the rules lint checks: the spread patcher's, then the
+// namespace rule render also reports.
+func lintRules() []spread.Rule {
+	return append(spread.Rules(), namespaces.Rule)
 }

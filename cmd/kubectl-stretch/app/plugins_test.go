@@ -192,7 +192,7 @@ func TestLintCommand(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &report); err != nil {
 		t.Fatalf("json: %v\n%s", err, out)
 	}
-	if report.Kind != "LintReport" || report.APIVersion != "stretch.dev/v1alpha1" || report.Summary.Files != 2 || report.Summary.Objects != 4 || report.Summary.Errors != 2 {
+	if report.Kind != "LintReport" || report.APIVersion != "stretch.dev/v1alpha1" || report.Summary.Files != 2 || report.Summary.Objects != 6 || report.Summary.Errors != 2 {
 		t.Errorf("report: %+v", report)
 	}
 	errorsByObject := map[string]string{}
@@ -223,11 +223,12 @@ func TestLintCommand(t *testing.T) {
 	}
 
 	code, out, _ = run(t, "lint", "-f", example, "../../../testdata/lint/clean.yaml")
-	if code != 0 || !strings.HasSuffix(out, "1 file(s), 2 object(s): 0 error(s), 0 warning(s), 0 info\n") {
+	if code != 0 || !strings.HasSuffix(out, "1 file(s), 3 object(s): 0 error(s), 0 warning(s), 0 info\n") {
 		t.Errorf("clean: exit %d\n%s", code, out)
 	}
 	code, out, _ = run(t, "lint", "--list")
-	if code != 0 || !strings.Contains(out, "SPREAD010") || !strings.Contains(out, "statefulset-single-replica") {
+	if code != 0 || !strings.Contains(out, "SPREAD010") || !strings.Contains(out, "statefulset-single-replica") ||
+		!strings.Contains(out, "NAMESPACE001  error     no               namespace-not-created") {
 		t.Errorf("--list: exit %d\n%s", code, out)
 	}
 	if code, _, errOut := run(t, "lint", "-f", example, "-o", "xml", "x"); code != ExitError || !strings.Contains(errOut, "one of table, json, yaml, junit") {

@@ -67,7 +67,8 @@ func TestPlainSecretReported(t *testing.T) {
 		t.Errorf("fn: exit %d, no SPREAD021 result:\n%s\n%s", code, stdout.String(), errOut.String())
 	}
 
-	code, lintOut, _ := run(t, "lint", "-f", topo, filepath.Join(work, "apps", "db.yaml"))
+	// The folder, with the Namespace shop.yaml creates (NAMESPACE001).
+	code, lintOut, _ := run(t, "lint", "-f", topo, filepath.Join(work, "apps"))
 	if code != ExitFailed || !strings.Contains(lintOut, "SPREAD021  error") || !strings.Contains(lintOut, "db.yaml:2") {
 		t.Errorf("lint: exit %d:\n%s", code, lintOut)
 	}

@@ -41,7 +41,7 @@ var verifyIDs = []string{
 	"NODE001", "NODE002", "NODE003", "NODE004", "NODE005", "NODE006", "NODE007",
 	"CP001", "CP002", "CP003",
 	"NET001", "NET002", "NET003", "NET004", "NET005", "NET006", "NET007", "NET008",
-	"STOR001", "STOR002", "STOR003", "STOR004", "STOR005", "STOR006", "STOR007", "STOR008", "STOR009", "STOR010",
+	"STOR001", "STOR002", "STOR003", "STOR004", "STOR005", "STOR006", "STOR007", "STOR008", "STOR009", "STOR010", "STOR011",
 	"WORK001", "WORK002", "WORK003", "WORK004", "WORK005", "WORK006",
 	"CAP001", "CAP002",
 }
@@ -92,7 +92,7 @@ func TestVerifyLive(t *testing.T) {
 		if !slices.Equal(got, want) {
 			t.Fatalf("results:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 		}
-		wantSummary := check.Summary{Checks: len(verifyIDs), Passed: len(verifyIDs), APIRequests: 13}
+		wantSummary := check.Summary{Checks: len(verifyIDs), Passed: len(verifyIDs), APIRequests: 14}
 		if report.Summary != wantSummary || report.APIVersion != "stretch.dev/v1alpha1" || report.Kind != "VerifyReport" || report.Topology != "demo-eu" {
 			t.Errorf("report header %s %s %s, summary %+v; want %+v", report.APIVersion, report.Kind, report.Topology, report.Summary, wantSummary)
 		}
@@ -102,8 +102,8 @@ func TestVerifyLive(t *testing.T) {
 		}
 		// One request per kind while every kind fits in a page; paging
 		// adds requests per page, not per object.
-		if r, _ := verifyJSON(t, ExitOK, admin, "--chunk-size=5"); r.Summary.APIRequests != 19 {
-			t.Errorf("--chunk-size=5: %d API requests, want 19 (11 nodes in 3 pages, 22 pods in 5, the 11 other kinds 1 each)", r.Summary.APIRequests)
+		if r, _ := verifyJSON(t, ExitOK, admin, "--chunk-size=5"); r.Summary.APIRequests != 20 {
+			t.Errorf("--chunk-size=5: %d API requests, want 20 (11 nodes in 3 pages, 22 pods in 5, the 12 other kinds 1 each)", r.Summary.APIRequests)
 		}
 	})
 
@@ -111,7 +111,7 @@ func TestVerifyLive(t *testing.T) {
 		code, table, _ := run(t, "verify", admin, "-f", example)
 		lines := strings.Split(strings.TrimSuffix(table, "\n"), "\n")
 		if code != ExitOK || len(lines) != len(verifyIDs)+2 || !strings.HasPrefix(lines[0], "ID ") ||
-			lines[len(lines)-1] != "36 checks: 36 passed, 0 failed, 0 warnings, 0 errors, 0 skipped (13 API requests)" {
+			lines[len(lines)-1] != "37 checks: 37 passed, 0 failed, 0 warnings, 0 errors, 0 skipped (14 API requests)" {
 			t.Errorf("table (exit %d):\n%s", code, table)
 		}
 		code, out, _ := run(t, "verify", admin, "-f", example, "-o", "yaml")
@@ -134,7 +134,7 @@ func TestVerifyLive(t *testing.T) {
 			t.Errorf("junit (exit %d, %v):\n%s", code, err, out)
 		}
 		code, _, errOut := run(t, "verify", admin, "-f", example, "-v", "-o", "json")
-		if code != ExitOK || !strings.HasPrefix(errOut, "verify: 13 API requests, snapshot in ") {
+		if code != ExitOK || !strings.HasPrefix(errOut, "verify: 14 API requests, snapshot in ") {
 			t.Errorf("-v (exit %d): %q", code, errOut)
 		}
 	})
@@ -177,6 +177,21 @@ func TestVerifyLive(t *testing.T) {
 				}
 			},
 			fails: map[string][]string{"STOR002": {"region sto1 runs 3 mons (a, b, d), want 2", "region sto2 runs 1 mon (c), want 2", "Rook places 2 mons per data region"}},
+		},
+		{
+			name: "RBD CSI driver not registered",
+			brk: func(t *testing.T) func(t *testing.T) {
+				driver := fx.model.Storage.Provisioner
+				if err := fx.client.StorageV1().CSIDrivers().Delete(fx.ctx, driver, metav1.DeleteOptions{}); err != nil {
+					t.Fatal(err)
+				}
+				return func(t *testing.T) {
+					if _, err := fx.client.StorageV1().CSIDrivers().Create(fx.ctx, sim.CSIDriverObject(driver), metav1.CreateOptions{}); err != nil {
+						t.Fatal(err)
+					}
+				}
+			},
+			fails: map[string][]string{"STOR011": {"no CSIDriver rook-ceph.rbd.csi.ceph.com", "every PersistentVolumeClaim on it stays Pending", "ceph-csi-drivers HelmRelease"}},
 		},
 		{
 			name: "missing zone label",
@@ -427,6 +442,19 @@ func newVerifyFixture(t *testing.T, cfg *rest.Config) *verifyFixture {
 	}
 	if err := apply.Apply(t.Context(), cfg, objs, verifyFieldManager); err != nil {
 		t.Fatal(err)
+	}
+
+	// The ceph-csi-drivers chart and Ceph CSI's operator: a CSIDriver for
+	// each driver the bundle's release enables.
+	for _, o := range objs {
+		if o.GetKind() != "HelmRelease" {
+			continue
+		}
+		for _, name := range sim.CSIDriversOf(o) {
+			if _, err := fx.client.StorageV1().CSIDrivers().Create(fx.ctx, sim.CSIDriverObject(name), metav1.CreateOptions{}); err != nil {
+				t.Fatal(err)
+			}
+		}
 	}
 
 	// Kubespray and the kubelets: the nodes, Ready. Calico: its

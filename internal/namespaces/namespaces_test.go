@@ -1,0 +1,55 @@
+package namespaces
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+)
+
+func TestMissing(t *testing.T) {
+	t.Parallel()
+	refs := []Ref{
+		{Kind: "Service", Namespace: "billing", Name: "api", Source: "b", File: "b/a.yaml"},
+		{Kind: "ConfigMap", Namespace: "billing", Name: "rates", Source: "a"},
+		{Kind: "ConfigMap", Namespace: "shop", Name: "cart", Source: "a"},
+		{Kind: "Namespace", Name: "shop", Source: "c"},
+		{Kind: "ConfigMap", Namespace: "rook-ceph", Name: "x"},
+		{Kind: "ConfigMap", Namespace: "kube-system", Name: "y"},
+		{Kind: "ConfigMap", Name: "no-namespace"},
+		{Kind: "ClusterRole", Namespace: "ignored", Name: "view"},
+		{Kind: "Secret", Namespace: "audit", Name: "key"},
+	}
+	got := Missing(refs, "rook-ceph")
+	want := []Group{
+		{Namespace: "audit", Objects: []Ref{refs[8]}},
+		{Namespace: "billing", Objects: []Ref{refs[1], refs[0]}},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("Missing = %+v\nwant %+v", got, want)
+	}
+	if got := Missing(refs[2:4]); len(got) != 0 {
+		t.Errorf("Missing with the Namespace = %+v, want none", got)
+	}
+}
+
+func TestFindingNamesTheObjects(t *testing.T) {
+	t.Parallel()
+	var objs []Ref
+	for _, n := range []string{"a", "b", "c", "d", "e", "f", "g\x1b"} {
+		objs = append(objs, Ref{Kind: "ConfigMap", Namespace: "billing", Name: n})
+	}
+	g := Group{Namespace: "billing", Objects: objs}
+	f := g.Finding(objs[:1])
+	if f.ID != Rule.ID || f.Severity != Rule.Severity || f.Kind != "Namespace" || f.Name != "billing" || f.Changed ||
+		!strings.Contains(f.Message, "1 object is in it (ConfigMap/a)") {
+		t.Errorf("finding of one object: %+v", f)
+	}
+	f = g.Finding(objs)
+	if !strings.Contains(f.Message, "7 objects are in it (ConfigMap/a, ConfigMap/b, ConfigMap/c, ConfigMap/d, ConfigMap/e, and 2 more)") {
+		t.Errorf("finding of seven objects: %s", f.Message)
+	}
+	f = g.Finding(objs[6:])
+	if strings.Contains(f.Message, "\x1b") || !strings.Contains(f.Message, `"ConfigMap/g\x1b"`) {
+		t.Errorf("a control character is printed raw: %q", f.Message)
+	}
+}
