@@ -47,7 +47,7 @@ const (
 	SeverityWarning Severity = "warning"
 )
 
-// Layer groups the checks as DESIGN.md does.
+// Layer groups the checks by the part of the cluster they look at.
 type Layer string
 
 // The layers, in the order the registry lists them.

@@ -94,8 +94,8 @@ func BenchmarkNodeRoundTrip(b *testing.B) {
 	}
 }
 
-// BenchmarkUnstructuredRoundTrip is DESIGN.md's "bare decode and encode"
-// anchor: apimachinery's YAML reader and sigs.k8s.io/yaml into maps and
+// BenchmarkUnstructuredRoundTrip is the "bare decode and encode"
+// performance anchor: apimachinery's YAML reader and sigs.k8s.io/yaml into maps and
 // back.
 func BenchmarkUnstructuredRoundTrip(b *testing.B) {
 	in := spreadtest.Corpus(2000, 500)

@@ -16,7 +16,7 @@ import (
 
 // Corpus generates a benchmark stream of Deployments and StatefulSets with
 // volumeClaimTemplates, all at one replica and none spread. With 2,000 and
-// 500 it is DESIGN.md's performance anchor (about 1 MB).
+// 500 it is the project's performance anchor (about 1 MB).
 func Corpus(deployments, statefulsets int) []byte {
 	var b bytes.Buffer
 	for i := range deployments {
@@ -82,7 +82,7 @@ spec:
 	return b.Bytes()
 }
 
-// RoundTrip is DESIGN.md's "bare decode and encode" anchor: apimachinery's
+// RoundTrip is the "bare decode and encode" performance anchor: apimachinery's
 // YAML reader and sigs.k8s.io/yaml into maps and back, document by
 // document.
 func RoundTrip(in []byte) ([]byte, error) {
