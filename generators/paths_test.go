@@ -12,41 +12,16 @@ import (
 
 	kusttypes "sigs.k8s.io/kustomize/api/types"
 
+	"github.com/stretch-dev/kubectl-stretch/internal/testenv"
 	"github.com/stretch-dev/kubectl-stretch/internal/topology"
 )
 
-// exampleWith copies the example topology and its apps folder into a
-// temporary folder, adds files (by relative path), replaces the sources
-// of the topology with sources (YAML, one item a line, when not empty)
-// and returns the topology file's path.
+// exampleWith copies the example topology and its apps folder into a temporary
+// folder, with files added and the workload sources replaced (see
+// testenv.ExampleCopy), and returns the topology file's path.
 func exampleWith(t *testing.T, sources string, files map[string]string) string {
 	t.Helper()
-	dir := t.TempDir()
-	topo, err := os.ReadFile("../testdata/topology.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	shop, err := os.ReadFile("../testdata/apps/shop.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if sources != "" {
-		topo = []byte(strings.Replace(string(topo), "    sources:\n    - path: apps\n", "    sources:\n"+sources, 1))
-	}
-	all := map[string]string{"topology.yaml": string(topo), "apps/shop.yaml": string(shop)}
-	for k, v := range files {
-		all[k] = v
-	}
-	for name, data := range all {
-		p := filepath.Join(dir, name)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(data), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return filepath.Join(dir, "topology.yaml")
+	return testenv.ExampleCopy(t, "..", sources, files)
 }
 
 // renderTopology loads a topology file and renders it.

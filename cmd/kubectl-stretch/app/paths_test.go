@@ -8,39 +8,16 @@ import (
 	"testing"
 
 	"k8s.io/cli-runtime/pkg/genericiooptions"
+
+	"github.com/stretch-dev/kubectl-stretch/internal/testenv"
 )
 
-// exampleCopy copies the example topology and its apps folder into a
-// temporary folder, with extra files and the sources list replaced by
-// sources when not empty, and returns the topology file's path.
+// exampleCopy copies the example topology and its apps folder into a temporary
+// folder, with files added and the workload sources replaced (see
+// testenv.ExampleCopy), and returns the topology file's path.
 func exampleCopy(t *testing.T, sources string, files map[string]string) string {
 	t.Helper()
-	dir := t.TempDir()
-	topo, err := os.ReadFile(example)
-	if err != nil {
-		t.Fatal(err)
-	}
-	shop, err := os.ReadFile("../../../testdata/apps/shop.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if sources != "" {
-		topo = []byte(strings.Replace(string(topo), "    sources:\n    - path: apps\n", "    sources:\n"+sources, 1))
-	}
-	all := map[string]string{"topology.yaml": string(topo), "apps/shop.yaml": string(shop)}
-	for k, v := range files {
-		all[k] = v
-	}
-	for name, data := range all {
-		p := filepath.Join(dir, name)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(data), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return filepath.Join(dir, "topology.yaml")
+	return testenv.ExampleCopy(t, "../../..", sources, files)
 }
 
 // TestRenderRefusesHostileSources renders topologies whose workloads
