@@ -1,7 +1,9 @@
-// Package testenv finds the system tools that tests run. Under `make test`
-// (which sets STRETCH_REQUIRE_TOOLS=1 after .ci/require-tools has installed
-// them) a missing tool fails the test; under plain `go test` and `make
-// test-short` the test is skipped with the reason.
+// Package testenv holds what tests share about their environment: the
+// system tools they run and a scratch copy of the example topology. Under
+// `make test` (which sets STRETCH_REQUIRE_TOOLS=1 after .ci/require-tools
+// has installed them) a missing tool fails the test; under plain `go test`
+// and `make test-short` the test is skipped with the reason. Only tests
+// import it.
 package testenv
 
 import (
