@@ -220,36 +220,27 @@ func readChunks(in []byte, chunks []streamChunk, p Policy) (*patcher, []streamCh
 	pts := make([]*patcher, len(chunks))
 	errs := make([][]error, len(chunks))
 	failed := make([]error, len(chunks))
-	var wg sync.WaitGroup
-	for k := range chunks {
+	eachChunk(len(chunks), func(k int) {
 		c := &chunks[k]
-		work := func() {
-			pt := newPatcher(p)
-			pts[k] = pt
-			c.count, failed[k] = eachDoc(c, func(i int, d *yaml.Node) error {
-				c.nonEmpty++
-				nw, nh := len(pt.workloads), len(pt.hpas)
-				if err := pt.read(i, d.Content[0]); err != nil {
-					errs[k] = append(errs[k], err)
-					return nil
-				}
-				pt.last.node = nil
-				for _, w := range pt.workloads[nw:] {
-					w.strip()
-				}
-				for _, h := range pt.hpas[nh:] {
-					h.strip()
-				}
+		pt := newPatcher(p)
+		pts[k] = pt
+		c.count, failed[k] = eachDoc(c, func(i int, d *yaml.Node) error {
+			c.nonEmpty++
+			nw, nh := len(pt.workloads), len(pt.hpas)
+			if err := pt.read(i, d.Content[0]); err != nil {
+				errs[k] = append(errs[k], err)
 				return nil
-			})
-		}
-		if k == len(chunks)-1 {
-			work()
-			break
-		}
-		wg.Go(work)
-	}
-	wg.Wait()
+			}
+			pt.last.node = nil
+			for _, w := range pt.workloads[nw:] {
+				w.strip()
+			}
+			for _, h := range pt.hpas[nh:] {
+				h.strip()
+			}
+			return nil
+		})
+	})
 	for k := range chunks {
 		if failed[k] == nil {
 			continue
@@ -343,44 +334,35 @@ func patchChunks(chunks []streamChunk, pt *patcher, targets map[*workload][]*hpa
 		parts[k].base = parts[k-1].base + chunks[k-1].count
 		parts[k].docs = parts[k-1].docs + chunks[k-1].nonEmpty
 	}
-	var wg sync.WaitGroup
-	for k := range chunks {
+	eachChunk(len(chunks), func(k int) {
 		c, pa := &chunks[k], &parts[k]
-		work := func() {
-			cp := newPatcher(pt.p)
-			cp.lookup = pt.claims
-			cp.texts = map[string]string{}
-			var buf bytes.Buffer // one document's encoding
-			pa.out.size = blockSize(len(c.in))
-			n := pa.docs
-			_, pa.err = eachDoc(c, func(i int, d *yaml.Node) error {
-				doc := pa.base + i
-				w, h := workloads[doc], hpas[doc]
-				if w == nil && h == nil {
-					// Nothing to patch: only the aliases that reading it
-					// expanded in the first pass.
-					if err := expandAliases(d.Content[0]); err != nil {
-						return fmt.Errorf("read document %d again: %w", doc, err)
-					}
-				} else if err := cp.patchAgain(doc, d.Content[0], w, h, targets, &pa.wf, &pa.hf); err != nil {
-					return err
+		cp := newPatcher(pt.p)
+		cp.lookup = pt.claims
+		cp.texts = map[string]string{}
+		var buf bytes.Buffer // one document's encoding
+		pa.out.size = blockSize(len(c.in))
+		n := pa.docs
+		_, pa.err = eachDoc(c, func(i int, d *yaml.Node) error {
+			doc := pa.base + i
+			w, h := workloads[doc], hpas[doc]
+			if w == nil && h == nil {
+				// Nothing to patch: only the aliases that reading it
+				// expanded in the first pass.
+				if err := expandAliases(d.Content[0]); err != nil {
+					return fmt.Errorf("read document %d again: %w", doc, err)
 				}
-				n++
-				buf.Reset()
-				if err := encodeDoc(&buf, d, n > 1); err != nil {
-					return fmt.Errorf("encode document %d: %w", n, err)
-				}
-				pa.out.write(buf.Bytes())
-				return nil
-			})
-		}
-		if k == len(chunks)-1 {
-			work()
-			break
-		}
-		wg.Go(work)
-	}
-	wg.Wait()
+			} else if err := cp.patchAgain(doc, d.Content[0], w, h, targets, &pa.wf, &pa.hf); err != nil {
+				return err
+			}
+			n++
+			buf.Reset()
+			if err := encodeDoc(&buf, d, n > 1); err != nil {
+				return fmt.Errorf("encode document %d: %w", n, err)
+			}
+			pa.out.write(buf.Bytes())
+			return nil
+		})
+	})
 	if afterPass != nil {
 		afterPass(2)
 	}
@@ -504,4 +486,17 @@ func encodeDoc(buf *bytes.Buffer, n *yaml.Node, sep bool) error {
 		buf.WriteString("---\n")
 	}
 	return emit.Encode(buf, n)
+}
+
+// eachChunk runs work for every chunk index at once, the last one on the
+// calling goroutine, and returns when all have returned.
+func eachChunk(n int, work func(k int)) {
+	var wg sync.WaitGroup
+	for k := range n - 1 {
+		wg.Go(func() { work(k) })
+	}
+	if n > 0 {
+		work(n - 1)
+	}
+	wg.Wait()
 }
