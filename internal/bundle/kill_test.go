@@ -172,20 +172,10 @@ func TestWriteKilledAtRandomTimes(t *testing.T) {
 	interrupted := 0
 	for trial := range trials {
 		from, to := cur, other(cur)
-		c := startChildReady(t, dir, to)
-		kills++
-		time.Sleep(time.Duration(rng.Int64N(int64(span))))
-		if err := c.cmd.Process.Signal(syscall.SIGKILL); err != nil && !errors.Is(err, os.ErrProcessDone) {
-			t.Fatal(err)
-		}
-		c.wait(t)
-		if _, err := os.Stat(filepath.Join(dir, JournalPath)); err == nil {
-			interrupted++
-		}
-		assertRecoverable(t, dir, bundles[from], bundles[to])
-		if trial%3 == 2 {
-			// The render that recovers is killed too, on its way back.
-			c := startChildReady(t, dir, from)
+		// killAt starts a render of target, kills it after a random part of
+		// a render's time and checks that the folder can be recovered.
+		killAt := func(target string) {
+			c := startChildReady(t, dir, target)
 			kills++
 			time.Sleep(time.Duration(rng.Int64N(int64(span))))
 			if err := c.cmd.Process.Signal(syscall.SIGKILL); err != nil && !errors.Is(err, os.ErrProcessDone) {
@@ -196,6 +186,11 @@ func TestWriteKilledAtRandomTimes(t *testing.T) {
 				interrupted++
 			}
 			assertRecoverable(t, dir, bundles[from], bundles[to])
+		}
+		killAt(to)
+		if trial%3 == 2 {
+			// The render that recovers is killed too, on its way back.
+			killAt(from)
 		}
 		cur = []string{to, from}[trial%2]
 		if _, err := Write(dir, bundles[cur]); err != nil {
