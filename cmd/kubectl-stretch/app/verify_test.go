@@ -2,7 +2,6 @@ package app
 
 import (
 	"context"
-	"encoding/json"
 	"encoding/xml"
 	"errors"
 	"fmt"
@@ -385,16 +384,7 @@ func formatMessages(m map[string][]string) string {
 func verifyJSON(t *testing.T, want int, args ...string) (*check.Report, string) {
 	t.Helper()
 	code, out, errOut := run(t, append([]string{"verify", "-f", example, "-o", "json"}, args...)...)
-	if code != want {
-		t.Fatalf("verify exit %d, want %d\nstderr: %s\nstdout: %s", code, want, errOut, out)
-	}
-	var r check.Report
-	dec := json.NewDecoder(strings.NewReader(out))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&r); err != nil {
-		t.Fatalf("decode report: %v\n%s", err, out)
-	}
-	return &r, out
+	return decodeReport(t, code, want, out, errOut), out
 }
 
 // verifyFixture is a cluster with the example bundle applied and the
