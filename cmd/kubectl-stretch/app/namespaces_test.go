@@ -13,27 +13,11 @@ import (
 // prints the risk on standard error under the source, naming the namespace, the objects and
 // the file.
 func TestRenderPrintsUncreatedNamespace(t *testing.T) {
-	dir := t.TempDir()
-	files := map[string]string{
+	topo := exampleCopy(t, "", map[string]string{
 		"apps/zz-billing.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: rates, namespace: billing}\n",
-	}
-	for _, name := range []string{"topology.yaml", "apps/shop.yaml"} {
-		data, err := os.ReadFile(filepath.Join("../../../testdata", name))
-		if err != nil {
-			t.Fatal(err)
-		}
-		files[name] = string(data)
-	}
-	for name, data := range files {
-		p := filepath.Join(dir, name)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(data), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	code, out, errOut := run(t, "render", "-f", filepath.Join(dir, "topology.yaml"), "-o", filepath.Join(dir, "out"))
+	})
+	dir := filepath.Dir(topo)
+	code, out, errOut := run(t, "render", "-f", topo, "-o", filepath.Join(dir, "out"))
 	if code != 0 {
 		t.Fatalf("render exited %d: %s", code, errOut)
 	}
