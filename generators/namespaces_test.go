@@ -2,7 +2,6 @@ package generators
 
 import (
 	"context"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -45,30 +44,15 @@ metadata: {name: no-namespace}
 // extra/, a source per entry of files (folder name to its files).
 func renderWithSources(t *testing.T, sources map[string]map[string]string) []Finding {
 	t.Helper()
-	dir := t.TempDir()
 	files := map[string]string{}
-	for _, name := range []string{"topology.yaml", "apps/shop.yaml"} {
-		data, err := os.ReadFile(filepath.Join("../testdata", name))
-		if err != nil {
-			t.Fatal(err)
-		}
-		files[name] = string(data)
-	}
 	for src, fs := range sources {
 		for name, data := range fs {
-			files[filepath.Join(src, name)] = data
+			files[src+"/"+name] = data
 		}
 	}
-	for name, data := range files {
-		p := filepath.Join(dir, name)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(data), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	f, err := topology.Load(filepath.Join(dir, "topology.yaml"))
+	topo := exampleWith(t, "", files)
+	dir := filepath.Dir(topo)
+	f, err := topology.Load(topo)
 	if err != nil {
 		t.Fatal(err)
 	}
