@@ -44,7 +44,15 @@ func Load(path string) (*File, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read topology: %w", err)
 	}
-	f, err := Decode(path, data)
+	return Parse(data, path)
+}
+
+// Parse decodes, defaults and validates a topology already in memory (a
+// KRM function's functionConfig, a test's document), as Load does a file.
+// name stands for the file in error messages. It returns what Load
+// returns: decode errors alone, or the File with any validation errors.
+func Parse(data []byte, name string) (*File, error) {
+	f, err := Decode(name, data)
 	if err != nil {
 		return nil, err
 	}

@@ -2,9 +2,11 @@ package topology
 
 import (
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -198,5 +200,39 @@ func TestSuggest(t *testing.T) {
 		if got := suggest(in, known); got != want {
 			t.Errorf("suggest(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// Parse is Load without the file: the same File, defaults and errors for
+// the same bytes, named as the caller says.
+func TestParseAgreesWithLoad(t *testing.T) {
+	t.Parallel()
+	for _, p := range []string{"../../testdata/topology.yaml", "../../testdata/topologies/valid/minimal.yaml", "../../testdata/topologies/invalid/min-replicas-one.yaml"} {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lf, lerr := Load(p)
+		pf, perr := Parse(data, p)
+		if fmt.Sprint(lerr) != fmt.Sprint(perr) {
+			t.Errorf("%s: Parse error %v, Load error %v", p, perr, lerr)
+		}
+		if lf == nil || pf == nil || !reflect.DeepEqual(lf, pf) {
+			t.Errorf("%s: Parse gave %+v, Load %+v", p, pf, lf)
+		}
+	}
+	// Defaults are filled in: the minimal topology sets no minReplicas.
+	data, err := os.ReadFile("../../testdata/topologies/valid/minimal.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := Parse(data, "functionConfig")
+	if err != nil || f.Topology.Spec.Workloads.MinReplicas != DefaultMinReplicas || f.Path != "functionConfig" {
+		t.Errorf("Parse: %v, minReplicas %d, path %q", err, f.Topology.Spec.Workloads.MinReplicas, f.Path)
+	}
+	// A decode error names the name given and returns no File.
+	f, err = Parse([]byte("apiVersion: stretch.dev/v1alpha1\nkind: Topology\nspce: {}\n"), "functionConfig")
+	if f != nil || err == nil || !strings.HasPrefix(err.Error(), "functionConfig:3:1: ") {
+		t.Errorf("Parse of a misspelt field = %v, %v", f, err)
 	}
 }
