@@ -11,37 +11,9 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/kubernetes/scheme"
 
-	"github.com/stretch-dev/kubectl-stretch/internal/api/calico"
-	"github.com/stretch-dev/kubectl-stretch/internal/api/flux"
-	"github.com/stretch-dev/kubectl-stretch/internal/api/kubespray"
-	"github.com/stretch-dev/kubectl-stretch/internal/api/rook"
+	"github.com/stretch-dev/kubectl-stretch/internal/layout"
 	"github.com/stretch-dev/kubectl-stretch/internal/strict"
 )
-
-// kubesprayFiles maps each Kubespray file to the type it must decode into.
-var kubesprayFiles = []struct {
-	path string
-	new  func() any
-}{
-	{"kubespray/hosts.yaml", func() any { return &kubespray.Inventory{} }},
-	{"kubespray/group_vars/all/etcd.yml", func() any { return &kubespray.EtcdVars{} }},
-	{"kubespray/group_vars/k8s_cluster/k8s-cluster.yml", func() any { return &kubespray.ClusterVars{} }},
-	{"kubespray/group_vars/k8s_cluster/k8s-net-calico.yml", func() any { return &kubespray.CalicoVars{} }},
-}
-
-// customKinds maps the custom resources a bundle may hold to their types.
-// Built-in kinds are looked up in client-go's scheme.
-var customKinds = []struct {
-	apiVersion, kind string
-	new              func() any
-}{
-	{rook.APIVersion, "CephCluster", func() any { return &rook.CephCluster{} }},
-	{rook.APIVersion, "CephBlockPool", func() any { return &rook.CephBlockPool{} }},
-	{calico.APIVersion, "FelixConfiguration", func() any { return &calico.FelixConfiguration{} }},
-	{flux.KustomizationAPIVersion, "Kustomization", func() any { return &flux.Kustomization{} }},
-	{flux.HelmRepositoryAPIVersion, "HelmRepository", func() any { return &flux.HelmRepository{} }},
-	{flux.HelmReleaseAPIVersion, "HelmRelease", func() any { return &flux.HelmRelease{} }},
-}
 
 // decodeFiles checks and strictly decodes a layer's files, sorted by path.
 // It reports every file that fails, as a *decodeError.
@@ -90,15 +62,17 @@ func decodeFile(layer, p string, raw json.RawMessage) (Object, error) {
 	if err := CheckLayerPath(layer, p); err != nil {
 		return Object{}, err
 	}
+	row, _ := layout.Lookup(layer) // CheckLayerPath knows the layer
 	var typed any
-	if strings.HasPrefix(p, "kubespray/") {
-		for _, f := range kubesprayFiles {
-			if f.path == p {
-				typed = f.new()
+	if !row.Cluster {
+		// A file another tool reads: only the files the row lists.
+		for _, f := range row.Files {
+			if f.Path == p {
+				typed = f.New()
 			}
 		}
 		if typed == nil {
-			return Object{}, fmt.Errorf("%s: not a file the kubespray layer knows (known: %s)", p, kubesprayPaths())
+			return Object{}, fmt.Errorf("%s: not a file the %s layer knows (known: %s)", p, layer, filePaths(row))
 		}
 	} else {
 		var err error
@@ -112,10 +86,10 @@ func decodeFile(layer, p string, raw json.RawMessage) (Object, error) {
 	return Object{Path: p, Layer: layer, Raw: raw, Typed: typed}, nil
 }
 
-func kubesprayPaths() string {
+func filePaths(row layout.Layer) string {
 	var s []string
-	for _, f := range kubesprayFiles {
-		s = append(s, f.path)
+	for _, f := range row.Files {
+		s = append(s, f.Path)
 	}
 	return strings.Join(s, ", ")
 }
@@ -135,9 +109,9 @@ func newKRMObject(raw json.RawMessage) (any, error) {
 	if tm.APIVersion == "" || tm.Kind == "" || tm.Metadata.Name == "" {
 		return nil, fmt.Errorf("a Kubernetes object needs apiVersion, kind and metadata.name")
 	}
-	for _, k := range customKinds {
-		if k.apiVersion == tm.APIVersion && k.kind == tm.Kind {
-			return k.new(), nil
+	for _, k := range layout.Kinds() {
+		if k.APIVersion == tm.APIVersion && k.Kind == tm.Kind {
+			return k.New(), nil
 		}
 	}
 	gvk := schema.FromAPIVersionAndKind(tm.APIVersion, tm.Kind)
@@ -149,8 +123,8 @@ func newKRMObject(raw json.RawMessage) (any, error) {
 
 func customKindNames() string {
 	var s []string
-	for _, k := range customKinds {
-		s = append(s, k.apiVersion+" "+k.kind)
+	for _, k := range layout.Kinds() {
+		s = append(s, k.APIVersion+" "+k.Kind)
 	}
 	return strings.Join(s, ", ")
 }

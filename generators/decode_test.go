@@ -5,6 +5,7 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/stretch-dev/kubectl-stretch/internal/layout"
 	"github.com/stretch-dev/kubectl-stretch/internal/strict"
 )
 
@@ -32,7 +33,7 @@ func TestDecodeFilesErrors(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			_, err := decodeFiles(LayerCalico, tc.files)
+			_, err := decodeFiles(layout.Calico, tc.files)
 			if err == nil {
 				t.Fatal("decodeFiles accepted the files")
 			}

@@ -10,6 +10,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/stretch-dev/kubectl-stretch/internal/apply"
+	"github.com/stretch-dev/kubectl-stretch/internal/layout"
 	"github.com/stretch-dev/kubectl-stretch/internal/sim"
 )
 
@@ -37,7 +38,7 @@ func TestServerSideDryRun(t *testing.T) {
 			}}}
 			want := 1
 			for _, f := range b.Files {
-				if strings.HasPrefix(f.Path, "kubespray/") || strings.HasSuffix(f.Path, "/kustomization.yaml") {
+				if !layout.ClusterFile(f.Layer, f.Path) {
 					continue
 				}
 				decoded, err := apply.Decode(f.Data)

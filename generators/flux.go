@@ -9,34 +9,26 @@ import (
 
 	"github.com/stretch-dev/kubectl-stretch/internal/api/flux"
 	"github.com/stretch-dev/kubectl-stretch/internal/api/rook"
+	"github.com/stretch-dev/kubectl-stretch/internal/layout"
 )
 
-// Stage is one Flux Kustomization of the bundle: a folder applied after
-// the stage before it is ready.
+// Stage is one Flux Kustomization of the bundle, as the flux blueprint
+// reads it: a folder applied after the stage before it is ready.
 type Stage struct {
 	Name string `json:"name"`
+	// Object names the stage's Kustomization, and File is its bundle file.
+	Object string `json:"object"`
+	File   string `json:"file"`
 	// Dir is the bundle folder the stage applies.
 	Dir string `json:"-"`
 	// Path is Dir as Flux sees it, inside the Git repository.
 	Path      string  `json:"path"`
 	DependsOn *string `json:"dependsOn"`
+	// DependsOnObject names the Kustomization of DependsOn.
+	DependsOnObject *string `json:"dependsOnObject"`
 	// HealthCheckExprs tell Flux when the stage's custom resources are
 	// ready; nil when kstatus can tell.
 	HealthCheckExprs []flux.CustomHealthCheck `json:"healthCheckExprs"`
-}
-
-// stages lists every possible stage in apply order. Only stages whose
-// folder holds objects are rendered.
-//
-// access (the read-only ClusterRole of verify) comes first: nothing needs
-// it, but it is ready at once, and keeping every stage in one chain keeps
-// the dependsOn rule simple (each stage depends on the one before).
-var stages = []Stage{
-	{Name: "access", Dir: "access"},
-	{Name: "network", Dir: "network/calico"},
-	{Name: "storage-operator", Dir: "storage/rook/operator"},
-	{Name: "storage", Dir: "storage/rook/cluster", HealthCheckExprs: storageHealthChecks},
-	{Name: "workloads", Dir: "workloads"},
 }
 
 // storageHealthChecks make the storage stage ready only when Ceph is: the
@@ -49,7 +41,7 @@ var storageHealthChecks = []flux.CustomHealthCheck{
 // fluxGenerator renders a Flux Kustomization per stage.
 type fluxGenerator struct{}
 
-func (fluxGenerator) Layer() string { return LayerFlux }
+func (fluxGenerator) Layer() string { return layout.Flux }
 
 func (fluxGenerator) blueprinted() {}
 
@@ -59,25 +51,29 @@ func (fluxGenerator) Generate(_ context.Context, in *Input) ([]Object, error) {
 	if err != nil {
 		return nil, fmt.Errorf("stages: %w", err)
 	}
-	files, err := in.Engine.Eval(LayerFlux, in.ModelJSON, map[string][]byte{"stages": arg})
+	files, err := in.Engine.Eval(layout.Flux, in.ModelJSON, map[string][]byte{"stages": arg})
 	if err != nil {
 		return nil, err
 	}
-	return decodeFiles(LayerFlux, files)
+	return decodeFiles(layout.Flux, files)
 }
 
-// activeStages returns the stages whose folder holds at least one object,
-// each depending on the one before.
+// activeStages returns the stages of the layer table whose folder holds at
+// least one object, in apply order, each depending on the one before.
 func activeStages(objs []Object, repoPath string) []Stage {
 	var out []Stage
-	for _, st := range stages {
-		if !hasObjectUnder(objs, st.Dir) {
+	for _, ls := range layout.Stages() {
+		if !hasObjectUnder(objs, ls.Dir) {
 			continue
 		}
-		st.Path = "./" + path.Clean(path.Join(repoPath, st.Dir))
+		st := Stage{Name: ls.Name, Object: ls.Object(), File: ls.File(), Dir: ls.Dir,
+			Path: "./" + path.Clean(path.Join(repoPath, ls.Dir))}
+		if ls.Name == layout.StageStorage {
+			st.HealthCheckExprs = storageHealthChecks
+		}
 		if len(out) > 0 {
-			prev := out[len(out)-1].Name
-			st.DependsOn = &prev
+			prev := out[len(out)-1]
+			st.DependsOn, st.DependsOnObject = &prev.Name, &prev.Object
 		}
 		out = append(out, st)
 	}

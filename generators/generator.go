@@ -4,18 +4,8 @@ import (
 	"context"
 	"encoding/json"
 
+	"github.com/stretch-dev/kubectl-stretch/internal/layout"
 	"github.com/stretch-dev/kubectl-stretch/internal/topology"
-)
-
-// Layer names. A layer is one generator and the files it owns.
-const (
-	LayerKubespray = "kubespray"
-	LayerCalico    = "calico"
-	LayerRook      = "rook"
-	LayerFlux      = "flux"
-	// LayerAccess holds the read-only ClusterRole of kubectl stretch verify
-	// and its binding.
-	LayerAccess = "access"
 )
 
 // Generator renders one layer of the bundle.
@@ -55,18 +45,23 @@ type Object struct {
 	Typed any
 }
 
-// Default returns the generators of a bundle, in the order they run.
-// The order matters: the flux layer points at the folders of the layers
-// before it.
+// Default returns the generators of a bundle, one per row of the layer
+// table and in its order. The order matters: the flux layer points at the
+// folders of the layers before it. A layer is rendered from its blueprint,
+// <layer>.jsonnet, unless it has a generator of its own.
 func Default() []Generator {
-	return []Generator{
-		blueprintGenerator{layer: LayerKubespray},
-		blueprintGenerator{layer: LayerCalico},
-		blueprintGenerator{layer: LayerRook},
-		workloadsGenerator{},
-		blueprintGenerator{layer: LayerAccess},
-		fluxGenerator{},
+	var gens []Generator
+	for _, l := range layout.Layers() {
+		switch l.Name {
+		case layout.Workloads:
+			gens = append(gens, workloadsGenerator{})
+		case layout.Flux:
+			gens = append(gens, fluxGenerator{})
+		default:
+			gens = append(gens, blueprintGenerator{layer: l.Name})
+		}
 	}
+	return gens
 }
 
 // MixinLayers returns the layers of gens whose output comes from a
@@ -99,7 +94,7 @@ func (g blueprintGenerator) Generate(_ context.Context, in *Input) ([]Object, er
 	if err != nil {
 		return nil, err
 	}
-	if g.layer == LayerKubespray {
+	if g.layer == layout.Kubespray {
 		if err := orderControlPlane(objs, in.Model); err != nil {
 			return nil, err
 		}

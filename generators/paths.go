@@ -9,27 +9,18 @@ import (
 
 	pathvalidation "k8s.io/apimachinery/pkg/api/validation/path"
 	"k8s.io/apimachinery/pkg/util/validation"
+
+	"github.com/stretch-dev/kubectl-stretch/internal/layout"
 )
 
-// layerDirs lists the folders each layer may write files in. A file must
-// sit directly in one of them ("*" stands for one folder named like a
-// workload source): each is a folder Flux applies through a
-// kustomization.yaml (a stage folder, or a source folder that
-// workloads/kustomization.yaml lists) or one Ansible reads. A file
-// anywhere else would overwrite another layer's or be left out silently,
-// so CheckLayerPath refuses it, whatever produced it: an object's name,
-// kind or namespace, a source name, a blueprint or a mixin.
-var layerDirs = []struct {
-	layer string
-	dirs  []string
-}{
-	{LayerKubespray, []string{"kubespray", "kubespray/group_vars/all", "kubespray/group_vars/k8s_cluster"}},
-	{LayerCalico, []string{"network/calico"}},
-	{LayerRook, []string{"storage/rook/operator", "storage/rook/cluster"}},
-	{LayerWorkloads, []string{"workloads/*"}},
-	{LayerAccess, []string{"access"}},
-	{LayerFlux, []string{"flux"}},
-}
+// A layer writes files only directly in its folders of the layer table
+// (internal/layout; "*" stands for one folder named like a workload
+// source): each is a folder Flux applies through a kustomization.yaml (a
+// stage folder, or a source folder that workloads/kustomization.yaml
+// lists) or one Ansible reads. A file anywhere else would overwrite
+// another layer's or be left out silently, so CheckLayerPath refuses it,
+// whatever produced it: an object's name, kind or namespace, a source
+// name, a blueprint or a mixin.
 
 // CheckLayerPath checks that a layer may write the file p: a clean,
 // relative .yaml or .yml path directly in one of the layer's folders, and
@@ -56,7 +47,7 @@ func checkKustomizationPath(layer, p string) error {
 	if path.Base(p) != "kustomization.yaml" {
 		return fmt.Errorf("%s: not a kustomization.yaml", p)
 	}
-	if slices.Contains(aggregateDirs, path.Dir(p)) && layer == LayerWorkloads {
+	if owner, ok := layout.Aggregate(path.Dir(p)); ok && owner == layer {
 		return nil
 	}
 	return checkLayerDir(layer, p)
@@ -74,20 +65,18 @@ func checkCleanPath(p string) error {
 // checkLayerDir checks that p's folder is one of the layer's.
 func checkLayerDir(layer, p string) error {
 	dir := path.Dir(p)
-	for _, ld := range layerDirs {
-		if ld.layer != layer {
-			continue
-		}
-		var names []string
-		for _, d := range ld.dirs {
-			if matchDir(d, dir) {
-				return nil
-			}
-			names = append(names, strings.ReplaceAll(d, "*", "<name>")+"/")
-		}
-		return fmt.Errorf("%s: the %s layer may only write in %s", p, layer, strings.Join(names, ", "))
+	row, ok := layout.Lookup(layer)
+	if !ok {
+		return fmt.Errorf("%s: unknown layer %q", p, layer)
 	}
-	return fmt.Errorf("%s: unknown layer %q", p, layer)
+	var names []string
+	for _, d := range row.Dirs {
+		if matchDir(d, dir) {
+			return nil
+		}
+		names = append(names, layout.DirPattern(d))
+	}
+	return fmt.Errorf("%s: the %s layer may only write in %s", p, layer, strings.Join(names, ", "))
 }
 
 // matchDir reports whether dir is the folder pattern d, where "*" stands
@@ -153,8 +142,10 @@ func ObjectPath(source, kind, namespace, name string) (string, error) {
 	if len(base) > maxFileName {
 		return "", &FieldError{Field: "metadata.name", Msg: fmt.Sprintf("the file name %s... would be %d bytes, more than the %d a file system allows: shorten the name", base[:32], len(base), maxFileName)}
 	}
-	p := path.Join("workloads", source, base)
-	if err := CheckLayerPath(LayerWorkloads, p); err != nil {
+	// The workloads layer's one folder, workloads/*, with the source's name.
+	row, _ := layout.Lookup(layout.Workloads)
+	p := path.Join(strings.Replace(row.Dirs[0], "*", source, 1), base)
+	if err := CheckLayerPath(layout.Workloads, p); err != nil {
 		return "", err
 	}
 	return p, nil

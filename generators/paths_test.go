@@ -12,6 +12,7 @@ import (
 
 	kusttypes "sigs.k8s.io/kustomize/api/types"
 
+	"github.com/stretch-dev/kubectl-stretch/internal/layout"
 	"github.com/stretch-dev/kubectl-stretch/internal/testenv"
 	"github.com/stretch-dev/kubectl-stretch/internal/topology"
 )
@@ -111,18 +112,18 @@ func TestCheckLayerPath(t *testing.T) {
 	for _, tc := range []struct {
 		layer, path, wantErr string
 	}{
-		{LayerWorkloads, "workloads/apps/configmap_x.yaml", ""},
-		{LayerRook, "storage/rook/cluster/cephcluster.yaml", ""},
-		{LayerKubespray, "kubespray/group_vars/all/etcd.yml", ""},
-		{LayerWorkloads, "workloads/apps/../../kubespray/group_vars/all/zz.yaml", "a bundle path must be relative, clean and use forward slashes"},
-		{LayerWorkloads, "kubespray/group_vars/all/zz.yaml", "the workloads layer may only write in workloads/<name>/"},
-		{LayerWorkloads, "workloads/apps/configmap/x.yaml", "the workloads layer may only write in workloads/<name>/"},
-		{LayerWorkloads, "workloads/x.yaml", "the workloads layer may only write in workloads/<name>/"},
-		{LayerWorkloads, "workloads/Apps/x.yaml", "the workloads layer may only write in workloads/<name>/"},
-		{LayerRook, "storage/rook/x.yaml", "the rook layer may only write in storage/rook/operator/, storage/rook/cluster/"},
-		{LayerAccess, "access/sub/x.yaml", "the access layer may only write in access/"},
-		{LayerFlux, "/flux/x.yaml", "a bundle path must be relative"},
-		{LayerFlux, "flux/kustomization.yaml", "kustomization.yaml files are generated"},
+		{layout.Workloads, "workloads/apps/configmap_x.yaml", ""},
+		{layout.Rook, "storage/rook/cluster/cephcluster.yaml", ""},
+		{layout.Kubespray, "kubespray/group_vars/all/etcd.yml", ""},
+		{layout.Workloads, "workloads/apps/../../kubespray/group_vars/all/zz.yaml", "a bundle path must be relative, clean and use forward slashes"},
+		{layout.Workloads, "kubespray/group_vars/all/zz.yaml", "the workloads layer may only write in workloads/<name>/"},
+		{layout.Workloads, "workloads/apps/configmap/x.yaml", "the workloads layer may only write in workloads/<name>/"},
+		{layout.Workloads, "workloads/x.yaml", "the workloads layer may only write in workloads/<name>/"},
+		{layout.Workloads, "workloads/Apps/x.yaml", "the workloads layer may only write in workloads/<name>/"},
+		{layout.Rook, "storage/rook/x.yaml", "the rook layer may only write in storage/rook/operator/, storage/rook/cluster/"},
+		{layout.Access, "access/sub/x.yaml", "the access layer may only write in access/"},
+		{layout.Flux, "/flux/x.yaml", "a bundle path must be relative"},
+		{layout.Flux, "flux/kustomization.yaml", "kustomization.yaml files are generated"},
 		{"nope", "flux/x.yaml", `unknown layer "nope"`},
 	} {
 		err := CheckLayerPath(tc.layer, tc.path)
@@ -154,10 +155,10 @@ func FuzzObjectPath(f *testing.F) {
 		if path.Clean(p) != p || path.Dir(p) != dir || strings.ContainsAny(path.Base(p), "/\\\x00") {
 			t.Fatalf("ObjectPath(%q, %q, %q, %q) = %q, outside %s/", source, kind, namespace, name, p, dir)
 		}
-		if err := CheckLayerPath(LayerWorkloads, p); err != nil {
+		if err := CheckLayerPath(layout.Workloads, p); err != nil {
 			t.Fatalf("ObjectPath(%q, %q, %q, %q) = %q, which the layer check refuses: %v", source, kind, namespace, name, p, err)
 		}
-		b, err := toBundle([]Object{{Path: p, Layer: LayerWorkloads, YAML: []byte("kind: ConfigMap\n")}})
+		b, err := toBundle([]Object{{Path: p, Layer: layout.Workloads, YAML: []byte("kind: ConfigMap\n")}})
 		if err != nil {
 			t.Fatalf("bundle of %q: %v", p, err)
 		}
@@ -186,10 +187,10 @@ func FuzzObjectPath(f *testing.F) {
 // a clean relative path directly in one of that layer's folders: what a
 // blueprint or a mixin writes cannot escape them either.
 func FuzzCheckLayerPath(f *testing.F) {
-	f.Add(LayerWorkloads, "workloads/apps/x.yaml")
-	f.Add(LayerKubespray, "kubespray/group_vars/all/../../../x.yaml")
-	f.Add(LayerRook, "storage/rook/cluster/sub/x.yaml")
-	f.Add(LayerFlux, "flux//x.yaml")
+	f.Add(layout.Workloads, "workloads/apps/x.yaml")
+	f.Add(layout.Kubespray, "kubespray/group_vars/all/../../../x.yaml")
+	f.Add(layout.Rook, "storage/rook/cluster/sub/x.yaml")
+	f.Add(layout.Flux, "flux//x.yaml")
 	f.Fuzz(func(t *testing.T, layer, p string) {
 		if CheckLayerPath(layer, p) != nil {
 			return
@@ -198,11 +199,11 @@ func FuzzCheckLayerPath(f *testing.F) {
 			t.Fatalf("CheckLayerPath(%q, %q) accepted a path that is not clean and relative", layer, p)
 		}
 		dir := path.Dir(p)
-		for _, ld := range layerDirs {
-			if ld.layer != layer {
+		for _, ld := range layout.Layers() {
+			if ld.Name != layer {
 				continue
 			}
-			for _, d := range ld.dirs {
+			for _, d := range ld.Dirs {
 				if d == dir || strings.HasSuffix(d, "/*") && path.Dir(dir) == strings.TrimSuffix(d, "/*") && path.Base(dir) != ".." {
 					return
 				}

@@ -14,6 +14,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/stretch-dev/kubectl-stretch/internal/bundle"
+	"github.com/stretch-dev/kubectl-stretch/internal/layout"
 	"github.com/stretch-dev/kubectl-stretch/internal/topology"
 )
 
@@ -146,7 +147,7 @@ func toBundle(objs []Object) (*bundle.Bundle, error) {
 			return nil, fmt.Errorf("%s: %w", o.Path, err)
 		}
 		files = append(files, bundle.File{Path: o.Path, Layer: o.Layer, Data: data})
-		if !strings.HasPrefix(o.Path, "kubespray/") {
+		if row, _ := layout.Lookup(o.Layer); row.Cluster {
 			dir := path.Dir(o.Path)
 			krmDirs[dir] = append(krmDirs[dir], o)
 		}
@@ -160,7 +161,7 @@ func toBundle(objs []Object) (*bundle.Bundle, error) {
 		layers[dir] = objs[0].Layer
 		// A stage folder that holds folders rather than files (workloads/)
 		// gets a kustomization that lists them.
-		if parent := path.Dir(dir); slices.Contains(aggregateDirs, parent) {
+		if parent := path.Dir(dir); isAggregate(parent) {
 			resources[parent] = append(resources[parent], path.Base(dir))
 			layers[parent] = objs[0].Layer
 		}
@@ -186,9 +187,11 @@ func toBundle(objs []Object) (*bundle.Bundle, error) {
 	return bundle.New(files)
 }
 
-// aggregateDirs are stage folders whose kustomization.yaml lists their
-// subfolders.
-var aggregateDirs = []string{"workloads"}
+// isAggregate reports whether dir is a stage folder that holds folders.
+func isAggregate(dir string) bool {
+	_, ok := layout.Aggregate(dir)
+	return ok
+}
 
 // encodeObject renders an object's file: the header, then its YAML.
 func encodeObject(o Object) ([]byte, error) {

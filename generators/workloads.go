@@ -10,13 +10,11 @@ import (
 
 	kyaml "sigs.k8s.io/kustomize/kyaml/yaml"
 
+	"github.com/stretch-dev/kubectl-stretch/internal/layout"
 	"github.com/stretch-dev/kubectl-stretch/internal/namespaces"
 	"github.com/stretch-dev/kubectl-stretch/internal/source"
 	"github.com/stretch-dev/kubectl-stretch/internal/spread"
 )
-
-// LayerWorkloads is the layer of the user's spread-patched workloads.
-const LayerWorkloads = "workloads"
 
 // workloadsGenerator loads each workload source, spread-patches it and
 // writes one file per object under workloads/<source>/. It has no
@@ -24,7 +22,7 @@ const LayerWorkloads = "workloads"
 // comments and key order.
 type workloadsGenerator struct{}
 
-func (workloadsGenerator) Layer() string { return LayerWorkloads }
+func (workloadsGenerator) Layer() string { return layout.Workloads }
 
 func (workloadsGenerator) Generate(ctx context.Context, in *Input) ([]Object, error) {
 	policy := spread.PolicyFor(in.Model)
@@ -65,7 +63,7 @@ func (workloadsGenerator) Generate(ctx context.Context, in *Input) ([]Object, er
 			if err != nil {
 				return nil, fmt.Errorf("source %s: encode %s %s: %w", src.Name, o.GetKind(), o.GetName(), err)
 			}
-			out = append(out, Object{Path: p, Layer: LayerWorkloads, YAML: []byte(data), Typed: o})
+			out = append(out, Object{Path: p, Layer: layout.Workloads, YAML: []byte(data), Typed: o})
 		}
 	}
 	for _, g := range namespaces.Missing(refs, createdNamespaces(in.Objects)...) {

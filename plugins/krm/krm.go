@@ -15,13 +15,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 
 	"sigs.k8s.io/kustomize/kyaml/fn/framework"
 	"sigs.k8s.io/kustomize/kyaml/kio"
 	kyaml "sigs.k8s.io/kustomize/kyaml/yaml"
 
 	"github.com/stretch-dev/kubectl-stretch/generators"
+	"github.com/stretch-dev/kubectl-stretch/internal/layout"
 	"github.com/stretch-dev/kubectl-stretch/internal/spread"
 	"github.com/stretch-dev/kubectl-stretch/internal/strict"
 	"github.com/stretch-dev/kubectl-stretch/internal/topology"
@@ -120,8 +120,7 @@ func generate(rl *framework.ResourceList, baseDir string) error {
 		return err
 	}
 	for _, file := range out.Bundle.Files {
-		if !strings.HasSuffix(file.Path, ".yaml") || strings.HasSuffix(file.Path, "/kustomization.yaml") ||
-			file.Layer == generators.LayerKubespray || file.Layer == generators.LayerFlux {
+		if row, _ := layout.Lookup(file.Layer); !row.KRM || !layout.ClusterFile(file.Layer, file.Path) {
 			continue
 		}
 		nodes, err := (&kio.ByteReader{Reader: bytes.NewReader(file.Data), OmitReaderAnnotations: true}).Read()

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
-	"strings"
 
 	"github.com/spf13/cobra"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -15,6 +14,7 @@ import (
 	"github.com/stretch-dev/kubectl-stretch/generators"
 	"github.com/stretch-dev/kubectl-stretch/internal/apply"
 	"github.com/stretch-dev/kubectl-stretch/internal/bundle"
+	"github.com/stretch-dev/kubectl-stretch/internal/layout"
 )
 
 // FieldManager is the server-side apply field manager of kubectl-stretch.
@@ -144,11 +144,12 @@ func (o *DiffOptions) Run(ctx context.Context) error {
 }
 
 // ClusterObjects decodes the Kubernetes objects of a bundle: every file
-// but the Kubespray inventory and the kustomization.yaml files.
+// the layer table calls a cluster file (not the Kubespray inventory, not
+// the kustomization.yaml files).
 func ClusterObjects(b *bundle.Bundle) ([]*unstructured.Unstructured, error) {
 	var objs []*unstructured.Unstructured
 	for _, f := range b.Files {
-		if f.Layer == generators.LayerKubespray || strings.HasSuffix(f.Path, "/kustomization.yaml") {
+		if !layout.ClusterFile(f.Layer, f.Path) {
 			continue
 		}
 		decoded, err := apply.Decode(f.Data)
