@@ -53,25 +53,22 @@ type SpreadPolicySpec struct {
 	ZoneBoundStorageClasses []string `json:"zoneBoundStorageClasses,omitempty"`
 }
 
-// Policy returns the patcher's policy, with defaults filled in.
+// Policy returns the patcher's policy: spread.PolicyFor's, as the other
+// doors derive it from a topology, over a model holding the spec's zone
+// key, data zones and minReplicas (the topology's default when unset), with
+// the spec's arbiter taint key, when set, and zone-bound classes on top.
 func (s SpreadPolicySpec) Policy() spread.Policy {
-	p := spread.Policy{
-		ZoneKey:                 s.ZoneKey,
-		DataZones:               s.DataZones,
-		ArbiterTaintKey:         s.ArbiterTaintKey,
-		MinReplicas:             topology.DefaultMinReplicas,
-		SkipAnnotation:          spread.AnnotationSkip,
-		ZoneBoundStorageClasses: s.ZoneBoundStorageClasses,
-	}
-	if p.ZoneKey == "" {
-		p.ZoneKey = topology.LabelZone
-	}
-	if p.ArbiterTaintKey == "" {
-		p.ArbiterTaintKey = topology.TaintArbiter
-	}
+	m := &topology.Model{Data: s.DataZones}
+	m.Labels.Zone = s.ZoneKey
+	m.Workloads.MinReplicas = topology.DefaultMinReplicas
 	if s.MinReplicas != nil {
-		p.MinReplicas = *s.MinReplicas
+		m.Workloads.MinReplicas = *s.MinReplicas
 	}
+	p := spread.PolicyFor(m)
+	if s.ArbiterTaintKey != "" {
+		p.ArbiterTaintKey = s.ArbiterTaintKey
+	}
+	p.ZoneBoundStorageClasses = s.ZoneBoundStorageClasses
 	return p
 }
 
@@ -107,12 +104,8 @@ func generate(rl *framework.ResourceList, baseDir string) error {
 	if err != nil {
 		return fmt.Errorf("functionConfig: %w", err)
 	}
-	f, err := topology.Decode("functionConfig", []byte(data))
+	f, err := topology.Parse([]byte(data), "functionConfig")
 	if err != nil {
-		return err
-	}
-	topology.Default(f.Topology)
-	if err := f.Validate(); err != nil {
 		return err
 	}
 	out, err := generators.Render(context.Background(), f.Topology, generators.Options{BaseDir: baseDir})

@@ -2,11 +2,16 @@ package krm
 
 import (
 	"bytes"
+	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
 	"sigs.k8s.io/kustomize/kyaml/fn/framework"
 	"sigs.k8s.io/kustomize/kyaml/kio"
+
+	"github.com/stretch-dev/kubectl-stretch/internal/spread"
+	"github.com/stretch-dev/kubectl-stretch/internal/topology"
 )
 
 // run executes the function on a ResourceList, as kustomize's exec
@@ -61,5 +66,34 @@ func TestSpreadPolicyErrors(t *testing.T) {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
+	}
+}
+
+// TestSpreadPolicyIsPolicyFor checks that the transformer's door derives
+// its policy as render, post-render and lint do: a SpreadPolicy that says
+// what a topology says gets spread.PolicyFor's policy of that topology,
+// field for field, whatever fields Policy gains.
+func TestSpreadPolicyIsPolicyFor(t *testing.T) {
+	t.Parallel()
+	f, err := topology.Load("../../testdata/topology.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := topology.NewModel(f.Topology)
+	want := spread.PolicyFor(m)
+	min := m.Workloads.MinReplicas
+	for name, spec := range map[string]SpreadPolicySpec{
+		"defaults": {DataZones: slices.Clone(m.Data)},
+		"explicit": {ZoneKey: m.Labels.Zone, DataZones: slices.Clone(m.Data), ArbiterTaintKey: topology.TaintArbiter, MinReplicas: &min},
+	} {
+		if got := spec.Policy(); !reflect.DeepEqual(got, want) {
+			t.Errorf("%s: SpreadPolicy gives %+v\nspread.PolicyFor gives %+v", name, got, want)
+		}
+	}
+	// What only a SpreadPolicy can say is kept on top.
+	zero := 0
+	got := SpreadPolicySpec{ZoneKey: "zone", DataZones: []string{"a", "b"}, ArbiterTaintKey: "taint", MinReplicas: &zero, ZoneBoundStorageClasses: []string{"local"}}.Policy()
+	if got.ZoneKey != "zone" || got.ArbiterTaintKey != "taint" || got.MinReplicas != 0 || !slices.Equal(got.ZoneBoundStorageClasses, []string{"local"}) {
+		t.Errorf("SpreadPolicy's own fields lost: %+v", got)
 	}
 }
