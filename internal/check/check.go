@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/stretch-dev/kubectl-stretch/internal/layout"
 	"github.com/stretch-dev/kubectl-stretch/internal/topology"
 )
 
@@ -50,14 +51,15 @@ const (
 // Layer groups the checks by the part of the cluster they look at.
 type Layer string
 
-// The layers, in the order the registry lists them.
+// The layers, in the order the registry lists them. Their names are the
+// layer table's (internal/layout), which maps the bundle's layers to them.
 const (
-	LayerNodes        Layer = "nodes"
-	LayerControlPlane Layer = "control-plane"
-	LayerNetwork      Layer = "network"
-	LayerStorage      Layer = "storage"
-	LayerWorkloads    Layer = "workloads"
-	LayerCapacity     Layer = "capacity"
+	LayerNodes        Layer = layout.VerifyNodes
+	LayerControlPlane Layer = layout.VerifyControlPlane
+	LayerNetwork      Layer = layout.VerifyNetwork
+	LayerStorage      Layer = layout.VerifyStorage
+	LayerWorkloads    Layer = layout.VerifyWorkloads
+	LayerCapacity     Layer = layout.VerifyCapacity
 )
 
 // Layers lists the layers in registry order.

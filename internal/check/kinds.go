@@ -48,8 +48,8 @@ var kindInfos = [kindCount]KindInfo{
 	KindPVCs:                {Version: "v1", Resource: "persistentvolumeclaims"},
 	KindStorageClasses:      {Group: "storage.k8s.io", Version: "v1", Resource: "storageclasses"},
 	KindCSIDrivers:          {Group: "storage.k8s.io", Version: "v1", Resource: "csidrivers"},
-	KindCephClusters:        {Group: "ceph.rook.io", Version: "v1", Resource: "cephclusters", CRD: true, Provider: "the Rook operator (the bundle's storage-operator stage)"},
-	KindCephBlockPools:      {Group: "ceph.rook.io", Version: "v1", Resource: "cephblockpools", CRD: true, Provider: "the Rook operator (the bundle's storage-operator stage)"},
+	KindCephClusters:        {Group: "ceph.rook.io", Version: "v1", Resource: "cephclusters", CRD: true, Provider: rookProvider},
+	KindCephBlockPools:      {Group: "ceph.rook.io", Version: "v1", Resource: "cephblockpools", CRD: true, Provider: rookProvider},
 	KindFelixConfigurations: {Group: "crd.projectcalico.org", Version: "v1", Resource: "felixconfigurations", CRD: true, Provider: "Calico (Kubespray installs it with the network plugin)"},
 }
 

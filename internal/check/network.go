@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/stretch-dev/kubectl-stretch/internal/api/calico"
+	"github.com/stretch-dev/kubectl-stretch/internal/layout"
 	"github.com/stretch-dev/kubectl-stretch/internal/topology"
 )
 
@@ -32,7 +33,7 @@ func networkChecks() []Check {
 			Title: "WireGuard is on in FelixConfiguration default",
 			Doc: "Traffic between regions crosses networks the operator does not control. Calico encrypts " +
 				"pod traffic between nodes with WireGuard when FelixConfiguration default sets " +
-				"wireguardEnabled: true (the bundle's network/calico layer; Kubespray's " +
+				"wireguardEnabled: true (the bundle's " + layout.DirNetwork + " layer; Kubespray's " +
 				"calico_wireguard_enabled). Skipped when the topology sets encryption: none.",
 			Needs:   []Kind{KindFelixConfigurations},
 			Run:     checkWireGuardEnabled,
@@ -125,7 +126,9 @@ func felixNamed(s *Snapshot, name string) *calico.FelixConfiguration {
 	return nil
 }
 
-const felixFix = "apply network/calico/felixconfiguration.yaml from the bundle (Flux stage stretch-network)"
+// felixFix says which bundle file and Flux stage set FelixConfiguration
+// default.
+var felixFix = stageFile(layout.StageNetwork, "felixconfiguration.yaml")
 
 func checkWireGuardEnabled(s *Snapshot, m *topology.Model) []Result {
 	fc := felixNamed(s, felixDefault)

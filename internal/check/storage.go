@@ -10,6 +10,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/stretch-dev/kubectl-stretch/internal/api/rook"
+	"github.com/stretch-dev/kubectl-stretch/internal/layout"
 	"github.com/stretch-dev/kubectl-stretch/internal/topology"
 )
 
@@ -33,7 +34,7 @@ const (
 	healthErr        = "HEALTH_ERR"
 	degradedStretch  = "DEGRADED_STRETCH_MODE"
 	phaseReady       = "Ready"
-	storageStageHint = "the bundle's storage/rook/cluster (Flux stage stretch-storage)"
+	storageStageHint = "the bundle's " + layout.DirStorage + " (Flux stage " + layout.ObjectPrefix + layout.StageStorage + ")"
 )
 
 // storageChecks are the checks of the storage layer (Rook and Ceph).
@@ -162,8 +163,8 @@ func checkCSIDriver(s *Snapshot, m *topology.Model) []Result {
 	}
 	installer := "the Rook operator installs it (before Rook v1.20): see the rook-ceph-operator log"
 	if m.Storage.CSIDrivers != nil {
-		installer = fmt.Sprintf("the ceph-csi-drivers HelmRelease of the bundle's storage/rook/operator (Flux stage stretch-storage-operator) installs it: "+
-			"see kubectl get helmreleases -n %s", m.Storage.Namespace)
+		installer = fmt.Sprintf("the ceph-csi-drivers HelmRelease of %s installs it: "+
+			"see kubectl get helmreleases -n %s", stageHint(layout.StageStorageOperator), m.Storage.Namespace)
 	}
 	return []Result{fail(ref("CSIDriver", "", m.Storage.Provisioner),
 		"no CSIDriver %s: Ceph CSI's RBD driver, the provisioner of %s %s, is not installed, and every PersistentVolumeClaim on %s stays Pending; %s",

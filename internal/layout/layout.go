@@ -45,6 +45,15 @@ const (
 	StageWorkloads       = "workloads"
 )
 
+// Stage folders: the bundle folder each stage applies.
+const (
+	DirAccess          = "access"
+	DirNetwork         = "network/calico"
+	DirStorageOperator = "storage/rook/operator"
+	DirStorage         = "storage/rook/cluster"
+	DirWorkloads       = "workloads"
+)
+
 // ObjectPrefix starts the name of every Flux Kustomization of the bundle.
 const ObjectPrefix = "stretch-"
 
@@ -56,6 +65,9 @@ const (
 	VerifyNetwork      = "network"
 	VerifyStorage      = "storage"
 	VerifyWorkloads    = "workloads"
+	// VerifyCapacity checks the topology's sizing against the nodes; no
+	// layer renders it.
+	VerifyCapacity = "capacity"
 )
 
 // Layer is one row of the table.
@@ -134,8 +146,8 @@ var table = []Layer{
 	},
 	{
 		Name:    Calico,
-		Dirs:    []string{"network/calico"},
-		Stages:  []Stage{{Name: StageNetwork, Dir: "network/calico", Order: 20}},
+		Dirs:    []string{DirNetwork},
+		Stages:  []Stage{{Name: StageNetwork, Dir: DirNetwork, Order: 20}},
 		Cluster: true, KRM: true,
 		Kinds: []Kind{
 			{calico.APIVersion, "FelixConfiguration", func() any { return &calico.FelixConfiguration{} }},
@@ -144,10 +156,10 @@ var table = []Layer{
 	},
 	{
 		Name: Rook,
-		Dirs: []string{"storage/rook/operator", "storage/rook/cluster"},
+		Dirs: []string{DirStorageOperator, DirStorage},
 		Stages: []Stage{
-			{Name: StageStorageOperator, Dir: "storage/rook/operator", Order: 30},
-			{Name: StageStorage, Dir: "storage/rook/cluster", Order: 40},
+			{Name: StageStorageOperator, Dir: DirStorageOperator, Order: 30},
+			{Name: StageStorage, Dir: DirStorage, Order: 40},
 		},
 		Cluster: true, KRM: true,
 		Kinds: []Kind{
@@ -160,20 +172,20 @@ var table = []Layer{
 	},
 	{
 		Name: Workloads,
-		Dirs: []string{"workloads/*"},
+		Dirs: []string{DirWorkloads + "/*"},
 		// The stage applies workloads/, whose kustomization.yaml lists the
 		// source folders (see Aggregate).
-		Stages:  []Stage{{Name: StageWorkloads, Dir: "workloads", Order: 50}},
+		Stages:  []Stage{{Name: StageWorkloads, Dir: DirWorkloads, Order: 50}},
 		Cluster: true, KRM: true,
 		Verify: []string{VerifyWorkloads},
 	},
 	{
 		Name: Access,
-		Dirs: []string{"access"},
+		Dirs: []string{DirAccess},
 		// access comes first: nothing needs it, but it is ready at once,
 		// and keeping every stage in one chain keeps the dependsOn rule
 		// simple (each stage depends on the one before).
-		Stages:  []Stage{{Name: StageAccess, Dir: "access", Order: 10}},
+		Stages:  []Stage{{Name: StageAccess, Dir: DirAccess, Order: 10}},
 		Cluster: true, KRM: true,
 	},
 	{
