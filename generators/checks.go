@@ -23,7 +23,7 @@ import (
 type bundleCheck struct {
 	id  string
 	doc string
-	fn  func(m *topology.Model, objs []Object) []string
+	fn  func(m *topology.Model, objs []object) []string
 }
 
 // bundleChecks runs in this order; all failures are reported together.
@@ -41,7 +41,7 @@ var bundleChecks = []bundleCheck{
 	{"flux-stages", "every Flux Kustomization points at a bundle folder and depends only on stages that exist", checkFluxStages},
 }
 
-func typedOf[T any](objs []Object) []T {
+func typedOf[T any](objs []object) []T {
 	var out []T
 	for _, o := range objs {
 		if t, ok := o.Typed.(T); ok {
@@ -51,7 +51,7 @@ func typedOf[T any](objs []Object) []T {
 	return out
 }
 
-func pathOf(objs []Object, typed any) string {
+func pathOf(objs []object, typed any) string {
 	for _, o := range objs {
 		if o.Typed == typed {
 			return o.Path
@@ -60,7 +60,7 @@ func pathOf(objs []Object, typed any) string {
 	return "?"
 }
 
-func checkInventory(m *topology.Model, objs []Object) []string {
+func checkInventory(m *topology.Model, objs []object) []string {
 	invs := typedOf[*kubespray.Inventory](objs)
 	if len(invs) != 1 {
 		return []string{fmt.Sprintf("kubespray/hosts.yaml: want one inventory, found %d", len(invs))}
@@ -118,7 +118,7 @@ func checkInventory(m *topology.Model, objs []Object) []string {
 	return errs
 }
 
-func checkKubesprayVars(m *topology.Model, objs []Object) []string {
+func checkKubesprayVars(m *topology.Model, objs []object) []string {
 	var errs []string
 	for _, v := range typedOf[*kubespray.ClusterVars](objs) {
 		if strings.HasPrefix(v.KubeVersion, "v") {
@@ -162,7 +162,7 @@ func checkKubesprayVars(m *topology.Model, objs []Object) []string {
 	return errs
 }
 
-func checkFelix(m *topology.Model, objs []Object) []string {
+func checkFelix(m *topology.Model, objs []object) []string {
 	var def *calico.FelixConfiguration
 	for _, f := range typedOf[*calico.FelixConfiguration](objs) {
 		if f.Name == "default" {
@@ -183,7 +183,7 @@ func checkFelix(m *topology.Model, objs []Object) []string {
 	return errs
 }
 
-func oneCephCluster(objs []Object) (*rook.CephCluster, []string) {
+func oneCephCluster(objs []object) (*rook.CephCluster, []string) {
 	cs := typedOf[*rook.CephCluster](objs)
 	if len(cs) != 1 {
 		return nil, []string{fmt.Sprintf("storage/rook: want exactly one CephCluster, found %d", len(cs))}
@@ -191,7 +191,7 @@ func oneCephCluster(objs []Object) (*rook.CephCluster, []string) {
 	return cs[0], nil
 }
 
-func checkCephCluster(m *topology.Model, objs []Object) []string {
+func checkCephCluster(m *topology.Model, objs []object) []string {
 	c, errs := oneCephCluster(objs)
 	if c == nil {
 		return errs
@@ -230,7 +230,7 @@ func checkCephCluster(m *topology.Model, objs []Object) []string {
 	return errs
 }
 
-func checkOSDPlacement(m *topology.Model, objs []Object) []string {
+func checkOSDPlacement(m *topology.Model, objs []object) []string {
 	c, errs := oneCephCluster(objs)
 	if c == nil {
 		return errs
@@ -263,7 +263,7 @@ func checkOSDPlacement(m *topology.Model, objs []Object) []string {
 	return errs
 }
 
-func checkPools(m *topology.Model, objs []Object) []string {
+func checkPools(m *topology.Model, objs []object) []string {
 	var errs []string
 	mgr := false
 	for _, p := range typedOf[*rook.CephBlockPool](objs) {
@@ -290,7 +290,7 @@ func checkPools(m *topology.Model, objs []Object) []string {
 	return errs
 }
 
-func checkStorageClasses(m *topology.Model, objs []Object) []string {
+func checkStorageClasses(m *topology.Model, objs []object) []string {
 	pools := map[string]bool{}
 	for _, p := range typedOf[*rook.CephBlockPool](objs) {
 		pools[p.Name] = true
@@ -318,7 +318,7 @@ func checkStorageClasses(m *topology.Model, objs []Object) []string {
 	return errs
 }
 
-func checkFluxStages(m *topology.Model, objs []Object) []string {
+func checkFluxStages(m *topology.Model, objs []object) []string {
 	names := map[string]bool{}
 	ks := typedOf[*flux.Kustomization](objs)
 	for _, k := range ks {

@@ -18,7 +18,7 @@ import (
 var pinnedVersion = regexp.MustCompile(`^v?[0-9]+\.[0-9]+\.[0-9]+$`)
 
 // helmReleasesOf returns the HelmReleases of the bundle that install chart.
-func helmReleasesOf(objs []Object, chart string) []*flux.HelmRelease {
+func helmReleasesOf(objs []object, chart string) []*flux.HelmRelease {
 	var out []*flux.HelmRelease
 	for _, r := range typedOf[*flux.HelmRelease](objs) {
 		if r.Spec.Chart.Spec.Chart == chart {
@@ -31,7 +31,7 @@ func helmReleasesOf(objs []Object, chart string) []*flux.HelmRelease {
 // checkCSIDrivers checks the ceph-csi-drivers release that Rook v1.20 and
 // newer needs: without it, or with a driver name other than the
 // StorageClasses' provisioner, every PVC stays Pending.
-func checkCSIDrivers(m *topology.Model, objs []Object) []string {
+func checkCSIDrivers(m *topology.Model, objs []object) []string {
 	if m.Storage.CSIDrivers == nil {
 		return nil
 	}

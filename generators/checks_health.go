@@ -14,7 +14,7 @@ import (
 // cluster waits for the CephCluster and its pools with CEL health checks:
 // kstatus, which wait: true uses alone, does not read Rook's status, and
 // the workloads stage would start before Ceph can make a volume.
-func checkStorageHealth(m *topology.Model, objs []Object) []string {
+func checkStorageHealth(m *topology.Model, objs []object) []string {
 	var errs []string
 	for _, k := range typedOf[*flux.Kustomization](objs) {
 		dir, _ := filepath.Rel(path.Clean(m.GitOps.Path), path.Clean(k.Spec.Path))

@@ -40,7 +40,7 @@ var neverPruned = []struct {
 	}, "deleting FelixConfiguration default turns WireGuard off between the regions, silently"},
 }
 
-func checkNeverPruned(m *topology.Model, objs []Object) []string {
+func checkNeverPruned(m *topology.Model, objs []object) []string {
 	var errs []string
 	for _, o := range objs {
 		meta, ok := o.Typed.(metav1.Object)

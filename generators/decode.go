@@ -17,14 +17,14 @@ import (
 
 // decodeFiles checks and strictly decodes a layer's files, sorted by path.
 // It reports every file that fails, as a *decodeError.
-func decodeFiles(layer string, files map[string]json.RawMessage) ([]Object, error) {
+func decodeFiles(layer string, files map[string]json.RawMessage) ([]object, error) {
 	paths := make([]string, 0, len(files))
 	for p := range files {
 		paths = append(paths, p)
 	}
 	sort.Strings(paths)
 	var errs []error
-	var out []Object
+	var out []object
 	for _, p := range paths {
 		obj, err := decodeFile(layer, p, files[p])
 		if err != nil {
@@ -58,9 +58,9 @@ func (e *decodeError) Error() string {
 
 func (e *decodeError) Unwrap() []error { return e.errs }
 
-func decodeFile(layer, p string, raw json.RawMessage) (Object, error) {
-	if err := CheckLayerPath(layer, p); err != nil {
-		return Object{}, err
+func decodeFile(layer, p string, raw json.RawMessage) (object, error) {
+	if err := checkLayerPath(layer, p); err != nil {
+		return object{}, err
 	}
 	row, _ := layout.Lookup(layer) // CheckLayerPath knows the layer
 	var typed any
@@ -72,18 +72,18 @@ func decodeFile(layer, p string, raw json.RawMessage) (Object, error) {
 			}
 		}
 		if typed == nil {
-			return Object{}, fmt.Errorf("%s: not a file the %s layer knows (known: %s)", p, layer, filePaths(row))
+			return object{}, fmt.Errorf("%s: not a file the %s layer knows (known: %s)", p, layer, filePaths(row))
 		}
 	} else {
 		var err error
 		if typed, err = newKRMObject(raw); err != nil {
-			return Object{}, fmt.Errorf("%s: %w", p, err)
+			return object{}, fmt.Errorf("%s: %w", p, err)
 		}
 	}
 	if err := strict.Unmarshal(raw, typed); err != nil {
-		return Object{}, fmt.Errorf("%s: %w", p, err)
+		return object{}, fmt.Errorf("%s: %w", p, err)
 	}
-	return Object{Path: p, Layer: layer, Raw: raw, Typed: typed}, nil
+	return object{Path: p, Layer: layer, Raw: raw, Typed: typed}, nil
 }
 
 func filePaths(row layout.Layer) string {

@@ -50,7 +50,7 @@ func TestDecodeFilesErrors(t *testing.T) {
 
 func TestJsonnetErrorKeepsCause(t *testing.T) {
 	t.Parallel()
-	e, err := NewEngine("", nil)
+	e, err := newEngine("", nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -21,30 +21,30 @@ import (
 // embeddedPrefix names embedded blueprint files in Jsonnet errors.
 const embeddedPrefix = "blueprints/"
 
-// Engine evaluates the Jsonnet blueprints of each layer, with a folder that
+// engine evaluates the Jsonnet blueprints of each layer, with a folder that
 // replaces blueprint files and mixins merged over the layers' output.
-type Engine struct {
+type engine struct {
 	overlay string
 	mixins  []mixin
 	imp     *importer
 	// applied lists, per layer, the mixins that change it (as given to
-	// NewEngine); CheckMixins fills it.
+	// newEngine); checkMixins fills it.
 	applied map[string][]string
 	// ctx, when set, ends an evaluation early (see eval).
 	ctx context.Context
 }
 
-// mixin is a mixin file, as given to NewEngine and as an absolute path.
+// mixin is a mixin file, as given to newEngine and as an absolute path.
 type mixin struct {
 	name, abs string
 }
 
-// NewEngine returns an Engine. blueprintsDir, when set, is a folder whose
+// newEngine returns an engine. blueprintsDir, when set, is a folder whose
 // files replace the embedded blueprints of the same name. mixins are Jsonnet
 // files, each an object (or a function of the model returning one) keyed by
 // layer name and merged over that layer's output in order.
-func NewEngine(blueprintsDir string, mixins []string) (*Engine, error) {
-	e := &Engine{imp: &importer{embedded: blueprints.FS(), cache: map[string]jsonnet.Contents{}}}
+func newEngine(blueprintsDir string, mixins []string) (*engine, error) {
+	e := &engine{imp: &importer{embedded: blueprints.FS(), cache: map[string]jsonnet.Contents{}}}
 	if blueprintsDir != "" {
 		abs, err := filepath.Abs(blueprintsDir)
 		if err != nil {
@@ -77,10 +77,10 @@ func NewEngine(blueprintsDir string, mixins []string) (*Engine, error) {
 	return e, nil
 }
 
-// CheckMixins evaluates every mixin and checks that its top-level fields
+// checkMixins evaluates every mixin and checks that its top-level fields
 // name known layers, so that a typo in a layer name is an error rather
 // than a mixin silently ignored. It records which mixins change each layer.
-func (e *Engine) CheckMixins(modelJSON []byte, layers []string) error {
+func (e *engine) checkMixins(modelJSON []byte, layers []string) error {
 	known := map[string]bool{}
 	for _, l := range layers {
 		known[l] = true
@@ -111,16 +111,16 @@ func (e *Engine) CheckMixins(modelJSON []byte, layers []string) error {
 	return errors.Join(errs...)
 }
 
-// mixinsFor returns the mixin files, as given to NewEngine, that change
-// layer, in order. It knows them once CheckMixins has run.
-func (e *Engine) mixinsFor(layer string) []string {
+// mixinsFor returns the mixin files, as given to newEngine, that change
+// layer, in order. It knows them once checkMixins has run.
+func (e *engine) mixinsFor(layer string) []string {
 	return e.applied[layer]
 }
 
-// Eval evaluates the blueprint <layer>.jsonnet, called with the model and
+// evalLayer evaluates the blueprint <layer>.jsonnet, called with the model and
 // extra arguments (each a JSON value), merges the mixins over the result
 // and returns the layer's files: bundle path -> JSON object.
-func (e *Engine) Eval(layer string, modelJSON []byte, args map[string][]byte) (map[string]json.RawMessage, error) {
+func (e *engine) evalLayer(layer string, modelJSON []byte, args map[string][]byte) (map[string]json.RawMessage, error) {
 	var b strings.Builder
 	fmt.Fprintf(&b, "local blueprint = import %s;\n", quote(layer+".jsonnet"))
 	b.WriteString("local model = std.parseJson(std.extVar('model'));\n")
@@ -160,7 +160,7 @@ func (e *Engine) Eval(layer string, modelJSON []byte, args map[string][]byte) (m
 // on until the program exits, which the command does at once. Recursion
 // is bounded by go-jsonnet's MaxStack (500 frames by default), which
 // turns an endless non-tail recursion into an error.
-func (e *Engine) eval(name, snippet string, modelJSON []byte, args map[string][]byte) (string, error) {
+func (e *engine) eval(name, snippet string, modelJSON []byte, args map[string][]byte) (string, error) {
 	ctx := e.ctx
 	if ctx == nil {
 		ctx = context.Background()

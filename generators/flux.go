@@ -12,9 +12,9 @@ import (
 	"github.com/stretch-dev/kubectl-stretch/internal/layout"
 )
 
-// Stage is one Flux Kustomization of the bundle, as the flux blueprint
+// fluxStage is one Flux Kustomization of the bundle, as the flux blueprint
 // reads it: a folder applied after the stage before it is ready.
-type Stage struct {
+type fluxStage struct {
 	Name string `json:"name"`
 	// Object names the stage's Kustomization, and File is its bundle file.
 	Object string `json:"object"`
@@ -45,13 +45,13 @@ func (fluxGenerator) Layer() string { return layout.Flux }
 
 func (fluxGenerator) blueprinted() {}
 
-func (fluxGenerator) Generate(_ context.Context, in *Input) ([]Object, error) {
+func (fluxGenerator) Generate(_ context.Context, in *layerInput) ([]object, error) {
 	active := activeStages(in.Objects, in.Model.GitOps.Path)
 	arg, err := json.Marshal(active)
 	if err != nil {
 		return nil, fmt.Errorf("stages: %w", err)
 	}
-	files, err := in.Engine.Eval(layout.Flux, in.ModelJSON, map[string][]byte{"stages": arg})
+	files, err := in.Engine.evalLayer(layout.Flux, in.ModelJSON, map[string][]byte{"stages": arg})
 	if err != nil {
 		return nil, err
 	}
@@ -60,13 +60,13 @@ func (fluxGenerator) Generate(_ context.Context, in *Input) ([]Object, error) {
 
 // activeStages returns the stages of the layer table whose folder holds at
 // least one object, in apply order, each depending on the one before.
-func activeStages(objs []Object, repoPath string) []Stage {
-	var out []Stage
+func activeStages(objs []object, repoPath string) []fluxStage {
+	var out []fluxStage
 	for _, ls := range layout.Stages() {
 		if !hasObjectUnder(objs, ls.Dir) {
 			continue
 		}
-		st := Stage{Name: ls.Name, Object: ls.Object(), File: ls.File(), Dir: ls.Dir,
+		st := fluxStage{Name: ls.Name, Object: ls.Object(), File: ls.File(), Dir: ls.Dir,
 			Path: "./" + path.Clean(path.Join(repoPath, ls.Dir))}
 		if ls.Name == layout.StageStorage {
 			st.HealthCheckExprs = storageHealthChecks
@@ -80,7 +80,7 @@ func activeStages(objs []Object, repoPath string) []Stage {
 	return out
 }
 
-func hasObjectUnder(objs []Object, dir string) bool {
+func hasObjectUnder(objs []object, dir string) bool {
 	for _, o := range objs {
 		if strings.HasPrefix(o.Path, dir+"/") {
 			return true

@@ -8,36 +8,36 @@ import (
 	"github.com/stretch-dev/kubectl-stretch/internal/topology"
 )
 
-// Generator renders one layer of the bundle.
-type Generator interface {
+// generator renders one layer of the bundle.
+type generator interface {
 	// Layer names the layer; it is also the key of the layer in a mixin.
 	Layer() string
 	// Generate returns the layer's objects. in.Objects holds what the
 	// generators before it produced.
-	Generate(ctx context.Context, in *Input) ([]Object, error)
+	Generate(ctx context.Context, in *layerInput) ([]object, error)
 }
 
-// Input is what a generator works from.
-type Input struct {
+// layerInput is what a generator works from.
+type layerInput struct {
 	Model     *topology.Model
 	ModelJSON []byte
-	Engine    *Engine
+	Engine    *engine
 	// BaseDir is the folder of the topology file.
 	BaseDir string
 	// TopologyFile and AllowRemoteBases are Options'.
 	TopologyFile     string
 	AllowRemoteBases bool
 	// Objects are the objects of the layers rendered so far, in order.
-	Objects []Object
+	Objects []object
 	// Findings are the spread patcher's changes and risks so far.
 	Findings []Finding
 }
 
-// Object is one generated file: its bundle path, its layer, the JSON the
+// object is one generated file: its bundle path, its layer, the JSON the
 // blueprint produced and the typed Go value it was strictly decoded into.
 // Objects that are not built from a blueprint (the user's workloads) carry
 // their YAML, comments included, instead of Raw.
-type Object struct {
+type object struct {
 	Path  string
 	Layer string
 	Raw   json.RawMessage
@@ -45,12 +45,12 @@ type Object struct {
 	Typed any
 }
 
-// Default returns the generators of a bundle, one per row of the layer
+// defaultGenerators returns the generators of a bundle, one per row of the layer
 // table and in its order. The order matters: the flux layer points at the
 // folders of the layers before it. A layer is rendered from its blueprint,
 // <layer>.jsonnet, unless it has a generator of its own.
-func Default() []Generator {
-	var gens []Generator
+func defaultGenerators() []generator {
+	var gens []generator
 	for _, l := range layout.Layers() {
 		switch l.Name {
 		case layout.Workloads:
@@ -64,9 +64,9 @@ func Default() []Generator {
 	return gens
 }
 
-// MixinLayers returns the layers of gens whose output comes from a
+// mixinLayers returns the layers of gens whose output comes from a
 // blueprint, and so can take a mixin, in order.
-func MixinLayers(gens []Generator) []string {
+func mixinLayers(gens []generator) []string {
 	var out []string
 	for _, g := range gens {
 		if _, ok := g.(interface{ blueprinted() }); ok {
@@ -85,8 +85,8 @@ func (g blueprintGenerator) Layer() string { return g.layer }
 
 func (blueprintGenerator) blueprinted() {}
 
-func (g blueprintGenerator) Generate(_ context.Context, in *Input) ([]Object, error) {
-	files, err := in.Engine.Eval(g.layer, in.ModelJSON, nil)
+func (g blueprintGenerator) Generate(_ context.Context, in *layerInput) ([]object, error) {
+	files, err := in.Engine.evalLayer(g.layer, in.ModelJSON, nil)
 	if err != nil {
 		return nil, err
 	}

@@ -18,7 +18,7 @@ import (
 // first host (the order of the YAML inventory), and that host must be in a
 // data region, not the arbiter's. The data regions' control planes come
 // first, by name, then the arbiter's; every other mapping stays sorted.
-func orderControlPlane(objs []Object, m *topology.Model) error {
+func orderControlPlane(objs []object, m *topology.Model) error {
 	arbiter := map[string]bool{}
 	for _, n := range m.Nodes {
 		arbiter[n.Name] = n.Arbiter

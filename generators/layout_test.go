@@ -83,7 +83,7 @@ func TestLayoutTableMatchesBundle(t *testing.T) {
 		}
 	}
 
-	objs := renderObjects(t)
+	objs := exampleObjects(t)
 	for _, o := range objs {
 		var tm struct{ APIVersion, Kind string }
 		if o.Raw == nil || yaml.Unmarshal(o.Raw, &tm) != nil {
@@ -108,7 +108,7 @@ func TestLayoutTableMatchesBundle(t *testing.T) {
 	}
 	var prev string
 	for _, st := range stages {
-		i := slices.IndexFunc(objs, func(o Object) bool { return o.Path == st.File() })
+		i := slices.IndexFunc(objs, func(o object) bool { return o.Path == st.File() })
 		if i < 0 {
 			t.Errorf("stage %s: no %s", st.Name, st.File())
 			continue
@@ -134,13 +134,13 @@ func TestLayoutTableMatchesBundle(t *testing.T) {
 	}
 }
 
-func renderObjects(t *testing.T) []Object {
+func exampleObjects(t *testing.T) []object {
 	t.Helper()
 	f, err := topology.Load("../testdata/topology.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
-	objs, _, err := Objects(t.Context(), f.Topology, Options{BaseDir: "../testdata"})
+	objs, _, err := renderObjects(t.Context(), f.Topology, Options{BaseDir: "../testdata"})
 	if err != nil {
 		t.Fatal(err)
 	}

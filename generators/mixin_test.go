@@ -33,7 +33,7 @@ func TestMixinMerges(t *testing.T) {
 func TestBlueprintsOverlay(t *testing.T) {
 	t.Parallel()
 	got := fileData(t, Options{BlueprintsDir: "../testdata/blueprints"}, "network/calico/felixconfiguration.yaml")
-	want := Header + `apiVersion: crd.projectcalico.org/v1
+	want := header + `apiVersion: crd.projectcalico.org/v1
 kind: FelixConfiguration
 metadata:
   annotations:

@@ -61,7 +61,7 @@ func renderWithSources(t *testing.T, sources map[string]map[string]string) []Fin
 			f.Topology.Spec.Workloads.Sources = append(f.Topology.Spec.Workloads.Sources, topology.Source{Name: src, Path: src})
 		}
 	}
-	_, findings, err := Objects(context.Background(), f.Topology, Options{BaseDir: dir})
+	_, findings, err := renderObjects(context.Background(), f.Topology, Options{BaseDir: dir})
 	if err != nil {
 		t.Fatalf("render: %v", err)
 	}
@@ -118,7 +118,7 @@ func TestRenderExampleCreatesItsNamespaces(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, findings, err := Objects(context.Background(), f.Topology, Options{BaseDir: filepath.Dir(tc.topology)})
+		_, findings, err := renderObjects(context.Background(), f.Topology, Options{BaseDir: filepath.Dir(tc.topology)})
 		if err != nil {
 			t.Fatalf("%s: %v", tc.name, err)
 		}

@@ -18,14 +18,14 @@ import (
 // source): each is a folder Flux applies through a kustomization.yaml (a
 // stage folder, or a source folder that workloads/kustomization.yaml
 // lists) or one Ansible reads. A file anywhere else would overwrite
-// another layer's or be left out silently, so CheckLayerPath refuses it,
+// another layer's or be left out silently, so checkLayerPath refuses it,
 // whatever produced it: an object's name, kind or namespace, a source
 // name, a blueprint or a mixin.
 
-// CheckLayerPath checks that a layer may write the file p: a clean,
+// checkLayerPath checks that a layer may write the file p: a clean,
 // relative .yaml or .yml path directly in one of the layer's folders, and
 // not a kustomization.yaml (those are generated; see checkKustomizationPath).
-func CheckLayerPath(layer, p string) error {
+func checkLayerPath(layer, p string) error {
 	if err := checkCleanPath(p); err != nil {
 		return err
 	}
@@ -99,14 +99,14 @@ func matchDir(d, dir string) bool {
 	return true
 }
 
-// FieldError is a field of an object that cannot be written to the
+// fieldError is a field of an object that cannot be written to the
 // bundle: Field is its path (kind, metadata.namespace or metadata.name).
-type FieldError struct {
+type fieldError struct {
 	Field string
 	Msg   string
 }
 
-func (e *FieldError) Error() string { return e.Field + ": " + e.Msg }
+func (e *fieldError) Error() string { return e.Field + ": " + e.Msg }
 
 // maxFileName is the longest file name most file systems allow, in bytes.
 const maxFileName = 255
@@ -120,14 +120,14 @@ var kindPattern = regexp.MustCompile(`^[A-Z][A-Za-z0-9]*$`)
 // subdomains.
 var pathSegmentKinds = []string{"ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding"}
 
-// ObjectPath returns the bundle path of a workload object of the source
+// objectPath returns the bundle path of a workload object of the source
 // named source: workloads/<source>/<kind>_<namespace>_<name>.yaml, the
 // kind in lower case and the namespace left out when empty. A source name
 // that is not a DNS-1123 label, a kind that is not CamelCase, a namespace
 // that is not a DNS-1123 label or a name Kubernetes would refuse is an
-// error (a *FieldError for the object's fields), as is a file name longer
-// than a file system allows. The path is then checked with CheckLayerPath.
-func ObjectPath(source, kind, namespace, name string) (string, error) {
+// error (a *fieldError for the object's fields), as is a file name longer
+// than a file system allows. The path is then checked with checkLayerPath.
+func objectPath(source, kind, namespace, name string) (string, error) {
 	if msgs := validation.IsDNS1123Label(source); len(msgs) > 0 {
 		return "", fmt.Errorf("source name %q is not a DNS-1123 label: %s", source, strings.Join(msgs, "; "))
 	}
@@ -140,12 +140,12 @@ func ObjectPath(source, kind, namespace, name string) (string, error) {
 	}
 	base := strings.Join(append(parts, name), "_") + ".yaml"
 	if len(base) > maxFileName {
-		return "", &FieldError{Field: "metadata.name", Msg: fmt.Sprintf("the file name %s... would be %d bytes, more than the %d a file system allows: shorten the name", base[:32], len(base), maxFileName)}
+		return "", &fieldError{Field: "metadata.name", Msg: fmt.Sprintf("the file name %s... would be %d bytes, more than the %d a file system allows: shorten the name", base[:32], len(base), maxFileName)}
 	}
 	// The workloads layer's one folder, workloads/*, with the source's name.
 	row, _ := layout.Lookup(layout.Workloads)
 	p := path.Join(strings.Replace(row.Dirs[0], "*", source, 1), base)
-	if err := CheckLayerPath(layout.Workloads, p); err != nil {
+	if err := checkLayerPath(layout.Workloads, p); err != nil {
 		return "", err
 	}
 	return p, nil
@@ -157,20 +157,20 @@ func ObjectPath(source, kind, namespace, name string) (string, error) {
 func checkIdentity(kind, namespace, name string) error {
 	switch {
 	case kind == "":
-		return &FieldError{Field: "kind", Msg: "required"}
+		return &fieldError{Field: "kind", Msg: "required"}
 	case len(kind) > validation.DNS1123LabelMaxLength || !kindPattern.MatchString(kind):
-		return &FieldError{Field: "kind", Msg: fmt.Sprintf("%q is not a valid kind: a CamelCase name of letters and digits, starting with an upper-case letter, at most %d characters", kind, validation.DNS1123LabelMaxLength)}
+		return &fieldError{Field: "kind", Msg: fmt.Sprintf("%q is not a valid kind: a CamelCase name of letters and digits, starting with an upper-case letter, at most %d characters", kind, validation.DNS1123LabelMaxLength)}
 	}
 	if namespace != "" {
 		if msgs := validation.IsDNS1123Label(namespace); len(msgs) > 0 {
-			return &FieldError{Field: "metadata.namespace", Msg: fmt.Sprintf("%q is not a valid namespace: %s", namespace, strings.Join(msgs, "; "))}
+			return &fieldError{Field: "metadata.namespace", Msg: fmt.Sprintf("%q is not a valid namespace: %s", namespace, strings.Join(msgs, "; "))}
 		}
 	}
 	if name == "" {
-		return &FieldError{Field: "metadata.name", Msg: "required"}
+		return &fieldError{Field: "metadata.name", Msg: "required"}
 	}
 	if msgs := nameProblems(kind, name); len(msgs) > 0 {
-		return &FieldError{Field: "metadata.name", Msg: fmt.Sprintf("%q is not a valid name: %s", name, strings.Join(msgs, "; "))}
+		return &fieldError{Field: "metadata.name", Msg: fmt.Sprintf("%q is not a valid name: %s", name, strings.Join(msgs, "; "))}
 	}
 	return nil
 }

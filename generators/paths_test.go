@@ -95,12 +95,12 @@ func TestObjectPath(t *testing.T) {
 		{"apps", "ConfigMap", "", "", "", `metadata.name: required`},
 		{"apps", "", "", "x", "", `kind: required`},
 	} {
-		got, err := ObjectPath(tc.source, tc.kind, tc.namespace, tc.name)
+		got, err := objectPath(tc.source, tc.kind, tc.namespace, tc.name)
 		switch {
 		case tc.wantErr == "" && (err != nil || got != tc.want):
-			t.Errorf("ObjectPath(%q, %q, %q, %q) = %q, %v; want %q", tc.source, tc.kind, tc.namespace, tc.name, got, err, tc.want)
+			t.Errorf("objectPath(%q, %q, %q, %q) = %q, %v; want %q", tc.source, tc.kind, tc.namespace, tc.name, got, err, tc.want)
 		case tc.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tc.wantErr)):
-			t.Errorf("ObjectPath(%q, %q, %q, %q) = %q, %v; want an error with %q", tc.source, tc.kind, tc.namespace, tc.name, got, err, tc.wantErr)
+			t.Errorf("objectPath(%q, %q, %q, %q) = %q, %v; want an error with %q", tc.source, tc.kind, tc.namespace, tc.name, got, err, tc.wantErr)
 		}
 	}
 }
@@ -126,12 +126,12 @@ func TestCheckLayerPath(t *testing.T) {
 		{layout.Flux, "flux/kustomization.yaml", "kustomization.yaml files are generated"},
 		{"nope", "flux/x.yaml", `unknown layer "nope"`},
 	} {
-		err := CheckLayerPath(tc.layer, tc.path)
+		err := checkLayerPath(tc.layer, tc.path)
 		switch {
 		case tc.wantErr == "" && err != nil:
-			t.Errorf("CheckLayerPath(%s, %s): %v", tc.layer, tc.path, err)
+			t.Errorf("checkLayerPath(%s, %s): %v", tc.layer, tc.path, err)
 		case tc.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tc.wantErr)):
-			t.Errorf("CheckLayerPath(%s, %s) = %v, want an error with %q", tc.layer, tc.path, err, tc.wantErr)
+			t.Errorf("checkLayerPath(%s, %s) = %v, want an error with %q", tc.layer, tc.path, err, tc.wantErr)
 		}
 	}
 }
@@ -147,18 +147,18 @@ func FuzzObjectPath(f *testing.F) {
 	f.Add("..", "ConfigMap", "", "x")
 	f.Add("apps", "Role", "ns", ".x")
 	f.Fuzz(func(t *testing.T, source, kind, namespace, name string) {
-		p, err := ObjectPath(source, kind, namespace, name)
+		p, err := objectPath(source, kind, namespace, name)
 		if err != nil {
 			return
 		}
 		dir := "workloads/" + source
 		if path.Clean(p) != p || path.Dir(p) != dir || strings.ContainsAny(path.Base(p), "/\\\x00") {
-			t.Fatalf("ObjectPath(%q, %q, %q, %q) = %q, outside %s/", source, kind, namespace, name, p, dir)
+			t.Fatalf("objectPath(%q, %q, %q, %q) = %q, outside %s/", source, kind, namespace, name, p, dir)
 		}
-		if err := CheckLayerPath(layout.Workloads, p); err != nil {
-			t.Fatalf("ObjectPath(%q, %q, %q, %q) = %q, which the layer check refuses: %v", source, kind, namespace, name, p, err)
+		if err := checkLayerPath(layout.Workloads, p); err != nil {
+			t.Fatalf("objectPath(%q, %q, %q, %q) = %q, which the layer check refuses: %v", source, kind, namespace, name, p, err)
 		}
-		b, err := toBundle([]Object{{Path: p, Layer: layout.Workloads, YAML: []byte("kind: ConfigMap\n")}})
+		b, err := toBundle([]object{{Path: p, Layer: layout.Workloads, YAML: []byte("kind: ConfigMap\n")}})
 		if err != nil {
 			t.Fatalf("bundle of %q: %v", p, err)
 		}
@@ -183,7 +183,7 @@ func FuzzObjectPath(f *testing.F) {
 	})
 }
 
-// FuzzCheckLayerPath checks that CheckLayerPath accepts, for any layer, only
+// FuzzCheckLayerPath checks that checkLayerPath accepts, for any layer, only
 // a clean relative path directly in one of that layer's folders: what a
 // blueprint or a mixin writes cannot escape them either.
 func FuzzCheckLayerPath(f *testing.F) {
@@ -192,11 +192,11 @@ func FuzzCheckLayerPath(f *testing.F) {
 	f.Add(layout.Rook, "storage/rook/cluster/sub/x.yaml")
 	f.Add(layout.Flux, "flux//x.yaml")
 	f.Fuzz(func(t *testing.T, layer, p string) {
-		if CheckLayerPath(layer, p) != nil {
+		if checkLayerPath(layer, p) != nil {
 			return
 		}
 		if path.Clean(p) != p || path.IsAbs(p) || strings.ContainsAny(p, "\\\x00") || strings.Contains("/"+p+"/", "/../") {
-			t.Fatalf("CheckLayerPath(%q, %q) accepted a path that is not clean and relative", layer, p)
+			t.Fatalf("checkLayerPath(%q, %q) accepted a path that is not clean and relative", layer, p)
 		}
 		dir := path.Dir(p)
 		for _, ld := range layout.Layers() {
@@ -209,7 +209,7 @@ func FuzzCheckLayerPath(f *testing.F) {
 				}
 			}
 		}
-		t.Fatalf("CheckLayerPath(%q, %q) accepted a path outside the layer's folders", layer, p)
+		t.Fatalf("checkLayerPath(%q, %q) accepted a path outside the layer's folders", layer, p)
 	})
 }
 

@@ -23,7 +23,7 @@ func TestNeverPrunedObjectsAreMarked(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			objs, _, err := Objects(t.Context(), f.Topology, Options{BaseDir: filepath.Dir(tc.topology)})
+			objs, _, err := renderObjects(t.Context(), f.Topology, Options{BaseDir: filepath.Dir(tc.topology)})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -24,10 +24,10 @@ type workloadsGenerator struct{}
 
 func (workloadsGenerator) Layer() string { return layout.Workloads }
 
-func (workloadsGenerator) Generate(ctx context.Context, in *Input) ([]Object, error) {
+func (workloadsGenerator) Generate(ctx context.Context, in *layerInput) ([]object, error) {
 	policy := spread.PolicyFor(in.Model)
 	kubeVersion := "v" + in.Model.Kubernetes.Version
-	var out []Object
+	var out []object
 	var refs []namespaces.Ref
 	bySource := map[string][]Finding{}
 	for _, src := range in.Model.Workloads.Sources {
@@ -48,7 +48,7 @@ func (workloadsGenerator) Generate(ctx context.Context, in *Input) ([]Object, er
 		seen := map[string]string{}
 		for i, o := range objs {
 			refs = append(refs, namespaces.Ref{Kind: o.GetKind(), Namespace: o.GetNamespace(), Name: o.GetName(), Source: src.Name, File: origin[i]})
-			p, err := ObjectPath(src.Name, o.GetKind(), o.GetNamespace(), o.GetName())
+			p, err := objectPath(src.Name, o.GetKind(), o.GetNamespace(), o.GetName())
 			if err != nil {
 				return nil, fmt.Errorf("source %s: %s %s: %w", src.Name, printable(o.GetKind()), printable(objectRef(o)), err)
 			}
@@ -63,7 +63,7 @@ func (workloadsGenerator) Generate(ctx context.Context, in *Input) ([]Object, er
 			if err != nil {
 				return nil, fmt.Errorf("source %s: encode %s %s: %w", src.Name, o.GetKind(), o.GetName(), err)
 			}
-			out = append(out, Object{Path: p, Layer: layout.Workloads, YAML: []byte(data), Typed: o})
+			out = append(out, object{Path: p, Layer: layout.Workloads, YAML: []byte(data), Typed: o})
 		}
 	}
 	for _, g := range namespaces.Missing(refs, createdNamespaces(in.Objects)...) {
@@ -88,7 +88,7 @@ func (workloadsGenerator) Generate(ctx context.Context, in *Input) ([]Object, er
 // createdNamespaces returns the names of the Namespace objects of the
 // layers rendered before the workloads (the Rook namespace): the workloads
 // stage runs after theirs.
-func createdNamespaces(objs []Object) []string {
+func createdNamespaces(objs []object) []string {
 	var out []string
 	for _, o := range objs {
 		var meta struct {
@@ -108,7 +108,7 @@ func createdNamespaces(objs []Object) []string {
 // (an HPA in one file targets a Deployment in another) and returns them
 // with the added PodDisruptionBudgets at the end. An object whose kind,
 // namespace or name could not be a file of workloads/<source>/ is refused
-// (see ObjectPath). Errors name the file and line of the bad field, when
+// (see objectPath). Errors name the file and line of the bad field, when
 // the source is a folder, or the document and line of the built stream.
 func patchFiles(files []source.File, policy spread.Policy, name string) ([]*kyaml.RNode, []string, []Finding, error) {
 	objs, origin, err := spread.ReadFiles(files)
@@ -122,8 +122,8 @@ func patchFiles(files []source.File, policy spread.Policy, name string) ([]*kyam
 	// Patch has expanded aliases: the names checked are the ones written.
 	var errs []error
 	for i, o := range objs {
-		_, err := ObjectPath(name, o.GetKind(), o.GetNamespace(), o.GetName())
-		var fe *FieldError
+		_, err := objectPath(name, o.GetKind(), o.GetNamespace(), o.GetName())
+		var fe *fieldError
 		if !errors.As(err, &fe) {
 			if err != nil {
 				return nil, nil, nil, err
