@@ -7,6 +7,7 @@ import (
 
 	"github.com/stretch-dev/kubectl-stretch/internal/api/flux"
 	"github.com/stretch-dev/kubectl-stretch/internal/api/rook"
+	"github.com/stretch-dev/kubectl-stretch/internal/layout"
 	"github.com/stretch-dev/kubectl-stretch/internal/topology"
 )
 
@@ -18,7 +19,7 @@ func checkStorageHealth(m *topology.Model, objs []object) []string {
 	var errs []string
 	for _, k := range typedOf[*flux.Kustomization](objs) {
 		dir, _ := filepath.Rel(path.Clean(m.GitOps.Path), path.Clean(k.Spec.Path))
-		if filepath.ToSlash(dir) != "storage/rook/cluster" {
+		if filepath.ToSlash(dir) != layout.DirStorage {
 			continue
 		}
 		where := pathOf(objs, k)

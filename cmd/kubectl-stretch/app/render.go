@@ -14,6 +14,7 @@ import (
 
 	"github.com/stretch-dev/kubectl-stretch/generators"
 	"github.com/stretch-dev/kubectl-stretch/internal/bundle"
+	"github.com/stretch-dev/kubectl-stretch/internal/layout"
 	"github.com/stretch-dev/kubectl-stretch/internal/spread"
 )
 
@@ -224,7 +225,7 @@ func printFindings(w io.Writer, findings []generators.Finding) {
 		files[f.Source] = append(files[f.Source], f.File)
 	}
 	for _, src := range sources {
-		printRisks(w, "workloads/"+src, bySource[src], files[src])
+		printRisks(w, layout.DirWorkloads+"/"+src, bySource[src], files[src])
 	}
 }
 
