@@ -45,13 +45,16 @@ const (
 	StageWorkloads       = "workloads"
 )
 
-// Stage folders: the bundle folder each stage applies.
+// Stage folders: the bundle folder each stage applies, and the flux
+// layer's.
 const (
 	DirAccess          = "access"
 	DirNetwork         = "network/calico"
 	DirStorageOperator = "storage/rook/operator"
 	DirStorage         = "storage/rook/cluster"
 	DirWorkloads       = "workloads"
+	// DirFlux holds the stages' Kustomizations, flux/<stage>.yaml.
+	DirFlux = "flux"
 )
 
 // ObjectPrefix starts the name of every Flux Kustomization of the bundle.
@@ -115,8 +118,8 @@ type Stage struct {
 // Object is the name of the stage's Flux Kustomization.
 func (s Stage) Object() string { return ObjectPrefix + s.Name }
 
-// File is a bundle path, relative to the bundle.
-func (s Stage) File() string { return "flux/" + s.Name + ".yaml" }
+// File is the stage's bundle file, in the flux layer's folder.
+func (s Stage) File() string { return DirFlux + "/" + s.Name + ".yaml" }
 
 // Kind is a custom resource kind and its typed struct.
 type Kind struct {
@@ -130,7 +133,7 @@ type File struct {
 	New  func() any
 }
 
-// Table lists the layers in the order their generators run: the flux layer
+// table lists the layers in the order their generators run: the flux layer
 // points at the folders of the layers before it, so it comes last.
 var table = []Layer{
 	{
@@ -190,7 +193,7 @@ var table = []Layer{
 	},
 	{
 		Name:    Flux,
-		Dirs:    []string{"flux"},
+		Dirs:    []string{DirFlux},
 		Cluster: true,
 		Kinds: []Kind{
 			{flux.KustomizationAPIVersion, "Kustomization", func() any { return &flux.Kustomization{} }},
@@ -198,7 +201,8 @@ var table = []Layer{
 	},
 }
 
-// Layers returns the table's rows in the order their generators run.
+// Layers returns the table's rows in the order their generators run. The
+// rows share their slices with the table: read them, do not change them.
 func Layers() []Layer { return slices.Clone(table) }
 
 // Lookup returns the row of the layer named name.
