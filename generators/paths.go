@@ -32,7 +32,7 @@ func checkLayerPath(layer, p string) error {
 	if ext := path.Ext(p); ext != ".yaml" && ext != ".yml" {
 		return fmt.Errorf("%s: a bundle file must end in .yaml or .yml", p)
 	}
-	if path.Base(p) == "kustomization.yaml" {
+	if path.Base(p) == layout.KustomizationFile {
 		return fmt.Errorf("%s: kustomization.yaml files are generated; do not write them from a blueprint", p)
 	}
 	return checkLayerDir(layer, p)
@@ -44,7 +44,7 @@ func checkKustomizationPath(layer, p string) error {
 	if err := checkCleanPath(p); err != nil {
 		return err
 	}
-	if path.Base(p) != "kustomization.yaml" {
+	if path.Base(p) != layout.KustomizationFile {
 		return fmt.Errorf("%s: not a kustomization.yaml", p)
 	}
 	if owner, ok := layout.Aggregate(path.Dir(p)); ok && owner == layer {

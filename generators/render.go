@@ -162,7 +162,7 @@ func toBundle(objs []object) (*bundle.Bundle, error) {
 		}
 	}
 	for _, dir := range sortedKeys(resources) {
-		if err := checkKustomizationPath(layers[dir], dir+"/kustomization.yaml"); err != nil {
+		if err := checkKustomizationPath(layers[dir], dir+"/"+layout.KustomizationFile); err != nil {
 			return nil, err
 		}
 		k := kusttypes.Kustomization{
@@ -177,7 +177,7 @@ func toBundle(objs []object) (*bundle.Bundle, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%s/kustomization.yaml: %w", dir, err)
 		}
-		files = append(files, bundle.File{Path: dir + "/kustomization.yaml", Layer: layers[dir], Data: data})
+		files = append(files, bundle.File{Path: dir + "/" + layout.KustomizationFile, Layer: layers[dir], Data: data})
 	}
 	return bundle.New(files)
 }

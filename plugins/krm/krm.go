@@ -2,9 +2,9 @@
 // standard input and output), for kustomize's exec functions and kpt.
 //
 // As a generator its functionConfig is a stretch.dev/v1alpha1 Topology and
-// it appends the bundle's Kubernetes objects (network, storage and
-// workloads; not the Kubespray inventory or the Flux Kustomizations, which
-// only make sense as files). As a transformer its functionConfig is a
+// it appends the bundle's Kubernetes objects of the layers the layer table
+// marks KRM (network, storage, access and workloads; not the Kubespray
+// inventory or the Flux Kustomizations, which only make sense as files). As a transformer its functionConfig is a
 // stretch.dev/v1alpha1 SpreadPolicy and it spread-patches the items,
 // appending the missing PodDisruptionBudgets. Either way each change and
 // risk is reported in ResourceList.results.

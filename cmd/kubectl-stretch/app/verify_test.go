@@ -420,16 +420,11 @@ func newVerifyFixture(t *testing.T, cfg *rest.Config) *verifyFixture {
 	objs := []*unstructured.Unstructured{{Object: map[string]any{
 		"apiVersion": "v1", "kind": "Namespace", "metadata": map[string]any{"name": "flux-system"},
 	}}}
-	for _, file := range out.Bundle.Files {
-		if strings.HasPrefix(file.Path, "kubespray/") || strings.HasSuffix(file.Path, "/kustomization.yaml") {
-			continue
-		}
-		decoded, err := apply.Decode(file.Data)
-		if err != nil {
-			t.Fatalf("%s: %v", file.Path, err)
-		}
-		objs = append(objs, decoded...)
+	cluster, err := ClusterObjects(out.Bundle)
+	if err != nil {
+		t.Fatal(err)
 	}
+	objs = append(objs, cluster...)
 	if err := apply.Apply(t.Context(), cfg, objs, verifyFieldManager); err != nil {
 		t.Fatal(err)
 	}
