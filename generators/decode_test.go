@@ -63,3 +63,23 @@ func TestJsonnetErrorKeepsCause(t *testing.T) {
 		t.Errorf("error %q, want %q", err, want)
 	}
 }
+
+// A kind no row of the layer table knows, and a Kubespray file the row
+// does not list, are refused naming what the table allows.
+func TestDecodeFilesNamesTheTable(t *testing.T) {
+	t.Parallel()
+	_, err := decodeFiles(layout.Calico, map[string]json.RawMessage{
+		"network/calico/x.yaml": json.RawMessage(`{"apiVersion":"example.com/v1","kind":"Widget","metadata":{"name":"w"}}`)})
+	want := "network/calico/x.yaml: example.com/v1 Widget is not a kind the bundle knows: use a built-in Kubernetes kind or one of " +
+		"crd.projectcalico.org/v1 FelixConfiguration, ceph.rook.io/v1 CephCluster, ceph.rook.io/v1 CephBlockPool, " +
+		"source.toolkit.fluxcd.io/v1 HelmRepository, helm.toolkit.fluxcd.io/v2 HelmRelease, kustomize.toolkit.fluxcd.io/v1 Kustomization"
+	if err == nil || err.Error() != want {
+		t.Errorf("unknown kind: %v\nwant %s", err, want)
+	}
+	_, err = decodeFiles(layout.Kubespray, map[string]json.RawMessage{"kubespray/extra.yml": json.RawMessage(`{}`)})
+	want = "kubespray/extra.yml: not a file the kubespray layer knows (known: kubespray/hosts.yaml, kubespray/group_vars/all/etcd.yml, " +
+		"kubespray/group_vars/k8s_cluster/k8s-cluster.yml, kubespray/group_vars/k8s_cluster/k8s-net-calico.yml)"
+	if err == nil || err.Error() != want {
+		t.Errorf("unknown Kubespray file: %v\nwant %s", err, want)
+	}
+}
