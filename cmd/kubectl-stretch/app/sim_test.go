@@ -119,9 +119,11 @@ CephCluster health, all labelled stretch.dev/simulated=true.
 	if err != nil || len(nodes.Items) != 11 {
 		t.Fatalf("nodes: %d, %v", len(nodes.Items), err)
 	}
-	mons, err := client.CoreV1().Pods("rook-ceph").List(t.Context(), metav1.ListOptions{LabelSelector: "app=rook-ceph-mon"})
-	if err != nil || len(mons.Items) != 5 {
-		t.Fatalf("mon pods: %d, %v", len(mons.Items), err)
+	// Like Rook, the simulated operators run no Ceph daemon before a
+	// CephCluster is applied.
+	mons, err := client.CoreV1().Pods("").List(t.Context(), metav1.ListOptions{LabelSelector: "app=rook-ceph-mon"})
+	if err != nil || len(mons.Items) != 0 {
+		t.Fatalf("mon pods before the CephCluster: %d, %v", len(mons.Items), err)
 	}
 
 	// Render the example and apply its Rook layer, as a user would.
@@ -131,6 +133,15 @@ CephCluster health, all labelled stretch.dev/simulated=true.
 	}
 	applyFolder(t, cfg, filepath.Join(bundleDir, "storage", "rook"))
 	checkCeph(t, cfg, "HEALTH_OK", nil, time.Minute)
+	mons, err = client.CoreV1().Pods("rook-ceph").List(t.Context(), metav1.ListOptions{LabelSelector: "app=rook-ceph-mon"})
+	if err != nil || len(mons.Items) != 5 {
+		t.Fatalf("mon pods: %d, %v", len(mons.Items), err)
+	}
+	for _, p := range mons.Items {
+		if p.Spec.NodeName == "" {
+			t.Errorf("mon pod %s not scheduled", p.Name)
+		}
+	}
 
 	code, _, errOut = cli("sim", "up", "-f", topologyFile, "--state", state)
 	if want := "error: a simulated cluster is already running in " + state + ": run kubectl stretch sim down --state " + state + "\n"; code != ExitError || errOut != want {
