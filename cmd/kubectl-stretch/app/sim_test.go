@@ -90,8 +90,9 @@ func TestSimDetached(t *testing.T) {
 	t.Logf("TIMING sim up --operators returned after %s", time.Since(start).Round(10*time.Millisecond))
 	out = regexp.MustCompile(`ready in [0-9.]+m?s`).ReplaceAllString(out, "ready in X")
 	want := `Simulated cluster demo-eu is running (11 nodes in sto1, sto2, osl1; ready in X, state in ` + state + `).
-Simulated operators run too (NOT Calico or Rook): WireGuard annotations, Ceph mon/OSD/mgr pods and
-CephCluster health, all labelled stretch.dev/simulated=true.
+Simulated operators run too (NOT Calico or Rook), labelled stretch.dev/simulated=true: they follow the
+FelixConfiguration and CephCluster you apply (WireGuard annotations, Ceph pods that kube-scheduler
+places, CephCluster health).
 
   export KUBECONFIG=` + state + `/kubeconfig
   kubectl get nodes -L topology.kubernetes.io/zone
