@@ -30,7 +30,8 @@ import (
 
 // AnnotationIgnore, set to "true" on a Node, Pod, CephCluster,
 // CephBlockPool or HelmRelease, makes the simulated operators leave that
-// object alone (an ignored drivers release registers no driver), so
+// object alone (an ignored drivers release registers no driver; an
+// ignored CephCluster gets no status, but its daemons still run), so
 // that a test can break it on purpose (remove a WireGuard key, write its
 // own Ceph health) without the next reconcile repairing it.
 const AnnotationIgnore = "stretch.dev/simulated-ignore"
@@ -81,7 +82,8 @@ var felixConfigurationResource = schema.GroupVersionResource{Group: "crd.project
 //     the ceph-csi-drivers chart enables, as the chart and Ceph CSI's
 //     operator would; then, once the RBD driver is registered, a
 //     PersistentVolume for every pending claim on a StorageClass of the
-//     topology's RBD provisioner, so that StatefulSets start;
+//     topology's RBD provisioner whose pool is a Ready CephBlockPool, so
+//     that StatefulSets start;
 //   - Ceph: the status of every CephCluster, following where its mons and
 //     OSDs run (a daemon is up when its pod was scheduled, is not being
 //     deleted and its node is Ready; a pod the scheduler cannot place is a
