@@ -20,8 +20,6 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
-
-	"github.com/stretch-dev/kubectl-stretch/internal/topology"
 )
 
 // Ceph health states and the health checks the simulation raises (Ceph
@@ -60,40 +58,78 @@ type cephHealth struct {
 	details map[string]healthMessage // the raised health checks by code
 }
 
-// assessCeph computes Ceph's health from which planned daemons are up.
-func assessCeph(m *topology.Model, plan []daemon, up func(daemon) bool) cephHealth {
+// daemonState is where a daemon of a CephCluster runs, and whether it is
+// up.
+type daemonState struct {
+	kind, id string
+	// zone is the failure-domain label of the node the pod runs on; for a
+	// pod that does not run, the zone Rook assigned it.
+	zone string
+	host string // the pod's node ("" when not scheduled)
+	up   bool
+}
+
+// daemonStates reads the daemons of c from the pods that exist: a daemon
+// is up when its pod exists, is not being deleted, has been scheduled and
+// its node is Ready; its zone is then its node's failure-domain label.
+func daemonStates(c rookCluster, pods map[string]*corev1.Pod, nodes map[string]*corev1.Node) []daemonState {
+	label := failureDomainLabel(&c.spec.Spec)
+	out := make([]daemonState, 0, len(c.daemons))
+	for _, d := range c.daemons {
+		st := daemonState{kind: d.kind, id: d.id, zone: d.zone}
+		pod, ok := pods[d.pod.Namespace+"/"+d.pod.Name]
+		if ok && pod.Spec.NodeName != "" {
+			st.host = pod.Spec.NodeName
+			if node, ok := nodes[pod.Spec.NodeName]; ok {
+				if z := node.Labels[label]; z != "" {
+					st.zone = z
+				}
+				st.up = pod.DeletionTimestamp == nil && nodeReady(node)
+			}
+		}
+		if d.kind == daemonOSD && st.host == "" {
+			st.host = d.node
+		}
+		out = append(out, st)
+	}
+	return out
+}
+
+// assessCeph computes Ceph's health from where the daemons run and which
+// are up. dataZones are the stretch cluster's non-arbiter zones (none for
+// a cluster that is not stretched).
+func assessCeph(dataZones []string, daemons []daemonState) cephHealth {
 	type count struct{ total, down int }
 	var mons, quorum, monsDown []string
 	osdsDown := 0
 	hosts := map[string]*count{}
 	zones := map[string]*count{}
 	monsByZone := map[string]*count{}
-	for _, d := range plan {
-		isUp := up(d)
+	for _, d := range daemons {
 		switch d.kind {
 		case daemonMon:
 			mons = append(mons, d.id)
-			if monsByZone[d.region] == nil {
-				monsByZone[d.region] = &count{}
+			if monsByZone[d.zone] == nil {
+				monsByZone[d.zone] = &count{}
 			}
-			monsByZone[d.region].total++
-			if isUp {
+			monsByZone[d.zone].total++
+			if d.up {
 				quorum = append(quorum, d.id)
 			} else {
 				monsDown = append(monsDown, d.id)
-				monsByZone[d.region].down++
+				monsByZone[d.zone].down++
 			}
 		case daemonOSD:
-			for key, set := range map[string]map[string]*count{d.node: hosts, d.region: zones} {
+			for key, set := range map[string]map[string]*count{d.host: hosts, d.zone: zones} {
 				if set[key] == nil {
 					set[key] = &count{}
 				}
 				set[key].total++
-				if !isUp {
+				if !d.up {
 					set[key].down++
 				}
 			}
-			if !isUp {
+			if !d.up {
 				osdsDown++
 			}
 		}
@@ -133,9 +169,9 @@ func assessCeph(m *topology.Model, plan []daemon, up func(daemon) bool) cephHeal
 	}
 	// Degraded stretch mode: the mons keep quorum, and one data zone has
 	// lost all its mons and all its OSDs while the other still serves.
-	if hasQuorum && len(m.Data) == 2 {
+	if hasQuorum && len(dataZones) == 2 {
 		lost := 0
-		for _, r := range m.Data {
+		for _, r := range dataZones {
 			mz, oz := monsByZone[r], zones[r]
 			if mz != nil && oz != nil && mz.down == mz.total && oz.down == oz.total {
 				lost++
@@ -155,48 +191,28 @@ func plural(n int, one, many string) string {
 	return many
 }
 
-// daemonUp reports whether the daemon's pod exists, is not being deleted,
-// and runs on a Ready node.
-func daemonUp(d daemon, pods map[string]*corev1.Pod, nodes map[string]*corev1.Node) bool {
-	pod, ok := pods[d.podName()]
-	if !ok || pod.DeletionTimestamp != nil {
-		return false
-	}
-	node, ok := nodes[pod.Spec.NodeName]
-	return ok && nodeReady(node)
+// clusterHealth is the health the simulated Ceph of c reports now.
+func clusterHealth(c rookCluster, pods map[string]*corev1.Pod, nodes map[string]*corev1.Node) cephHealth {
+	return assessCeph(dataZones(&c.spec.Spec), daemonStates(c, pods, nodes))
 }
 
-// reconcileCeph writes the status of every CephCluster and CephBlockPool.
-func (o *Operators) reconcileCeph(ctx context.Context, nodes map[string]*corev1.Node, pods map[string]*corev1.Pod) error {
-	plan := planDaemons(o.model)
-	health := assessCeph(o.model, plan, func(d daemon) bool { return daemonUp(d, pods, nodes) })
-	return errors.Join(
-		o.eachObject(ctx, cephClusterResource, func(obj *unstructured.Unstructured) error {
-			return o.writeClusterStatus(ctx, obj, health)
-		}),
-		o.reconcilePools(ctx),
-	)
-}
-
-// eachObject calls fn for every object of res in every namespace that does
-// not ask to be ignored. A resource whose CRD is not installed is skipped.
-func (o *Operators) eachObject(ctx context.Context, res schema.GroupVersionResource, fn func(*unstructured.Unstructured) error) error {
-	list, err := o.list(ctx, res)
-	if err != nil || list == nil {
-		return err
-	}
+// reconcileCeph writes the status of every CephCluster from its daemons,
+// and of every CephBlockPool.
+func (o *Operators) reconcileCeph(ctx context.Context, clusters []rookCluster, pods map[string]*corev1.Pod, nodes map[string]*corev1.Node) error {
 	var errs []error
-	for i := range list.Items {
-		obj := &list.Items[i]
-		if ignored(obj.GetAnnotations()) {
+	namespaces := map[string]bool{}
+	for _, c := range clusters {
+		namespaces[c.obj.GetNamespace()] = true
+		if ignored(c.obj.GetAnnotations()) {
 			continue
 		}
-		if err := o.markSimulated(ctx, res, obj); err != nil {
+		if err := o.markSimulated(ctx, cephClusterResource, c.obj); err != nil {
 			errs = append(errs, err)
 			continue
 		}
-		errs = append(errs, fn(obj))
+		errs = append(errs, o.writeClusterStatus(ctx, c.obj, clusterHealth(c, pods, nodes)))
 	}
+	errs = append(errs, o.reconcilePools(ctx, namespaces))
 	return errors.Join(errs...)
 }
 
@@ -332,14 +348,19 @@ func (o *Operators) writeClusterStatus(ctx context.Context, obj *unstructured.Un
 	return nil
 }
 
-// reconcilePools sets status.phase Ready on every CephBlockPool, with a
-// pool ID (.mgr first, then by namespace and name).
-func (o *Operators) reconcilePools(ctx context.Context) error {
+// reconcilePools sets status.phase Ready on every CephBlockPool in a
+// namespace with a CephCluster (clusters), with a pool ID (.mgr first, then
+// by namespace and name).
+func (o *Operators) reconcilePools(ctx context.Context, clusters map[string]bool) error {
 	list, err := o.list(ctx, cephBlockPoolResource)
 	if err != nil || list == nil {
 		return err
 	}
-	items := slices.Clone(list.Items)
+	// Rook creates a pool in Ceph only once the namespace's CephCluster
+	// runs: until then the pool has no status.
+	items := slices.DeleteFunc(slices.Clone(list.Items), func(u unstructured.Unstructured) bool {
+		return !clusters[u.GetNamespace()]
+	})
 	poolName := func(u *unstructured.Unstructured) string {
 		if name, _, _ := unstructured.NestedString(u.Object, "spec", "name"); name != "" {
 			return name
@@ -430,7 +451,14 @@ func cephVersion(image string) string {
 // the health the simulated operators compute from the nodes and pods now. It
 // returns the health when all agree ("" when there is no CephCluster), and
 // an error naming the first that does not.
-func cephCaughtUp(ctx context.Context, client kubernetes.Interface, dyn dynamic.Interface, m *topology.Model) (string, error) {
+func cephCaughtUp(ctx context.Context, client kubernetes.Interface, dyn dynamic.Interface) (string, error) {
+	list, err := dyn.Resource(cephClusterResource).List(ctx, metav1.ListOptions{})
+	if apierrors.IsNotFound(err) {
+		return "", nil
+	}
+	if err != nil {
+		return "", err
+	}
 	nodes, err := client.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
 	if err != nil {
 		return "", err
@@ -439,27 +467,25 @@ func cephCaughtUp(ctx context.Context, client kubernetes.Interface, dyn dynamic.
 	for i := range nodes.Items {
 		nodeMap[nodes.Items[i].Name] = &nodes.Items[i]
 	}
-	pods, err := client.CoreV1().Pods(m.Storage.Namespace).List(ctx, metav1.ListOptions{LabelSelector: LabelSimulated + "=true"})
+	pods, err := client.CoreV1().Pods("").List(ctx, metav1.ListOptions{LabelSelector: LabelSimulated + "=true," + labelRookCluster})
 	if err != nil {
 		return "", err
 	}
 	podMap := map[string]*corev1.Pod{}
 	for i := range pods.Items {
-		podMap[pods.Items[i].Name] = &pods.Items[i]
+		podMap[pods.Items[i].Namespace+"/"+pods.Items[i].Name] = &pods.Items[i]
 	}
-	want := assessCeph(m, planDaemons(m), func(d daemon) bool { return daemonUp(d, podMap, nodeMap) })
-	list, err := dyn.Resource(cephClusterResource).List(ctx, metav1.ListOptions{})
-	if apierrors.IsNotFound(err) {
-		return "", nil
-	}
+	clusters, _, err := rookClusters(list, nodeMap)
 	if err != nil {
 		return "", err
 	}
 	health := ""
-	for _, obj := range list.Items {
+	for _, c := range clusters {
+		obj := c.obj
 		if ignored(obj.GetAnnotations()) {
 			continue
 		}
+		want := clusterHealth(c, podMap, nodeMap)
 		got, _, _ := unstructured.NestedString(obj.Object, "status", "ceph", "health")
 		details, _, _ := unstructured.NestedMap(obj.Object, "status", "ceph", "details")
 		if got != want.health || !slices.Equal(slices.Sorted(maps.Keys(details)), slices.Sorted(maps.Keys(want.details))) {

@@ -24,6 +24,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
@@ -81,6 +82,7 @@ func TestCluster(t *testing.T) {
 	}{
 		{"nodes", func(t *testing.T) { checkNodes(t, client, model) }},
 		{"operators", func(t *testing.T) { checkOperators(t, cfg, model) }},
+		{"wireguard", func(t *testing.T) { checkWireGuardFollowsFelix(t, cfg) }},
 		{"csi drivers", func(t *testing.T) { checkCSIDrivers(t, cfg, ops, model) }},
 		{"deployment", func(t *testing.T) { runDeployment(t, client, model) }},
 		{"fail", func(t *testing.T) {
@@ -207,32 +209,68 @@ func checkOperators(t *testing.T, cfg *rest.Config, model *topology.Model) {
 	waitFor(t, waitShort, "the simulated operators", func(ctx context.Context) error {
 		return operatorsReady(ctx, client, model)
 	})
-	pods, err := client.CoreV1().Pods(model.Storage.Namespace).List(t.Context(), metav1.ListOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	storage := map[string]bool{}
+	// The eleven daemon pods of the applied CephCluster, placed by the
+	// scheduler and run by kwok.
+	var pods *corev1.PodList
+	waitFor(t, waitShort, "the Ceph pods to run", func(ctx context.Context) error {
+		var err error
+		pods, err = client.CoreV1().Pods(model.Storage.Namespace).List(ctx, metav1.ListOptions{LabelSelector: LabelSimulated + "=true"})
+		if err != nil {
+			return err
+		}
+		if len(pods.Items) != 11 {
+			return fmt.Errorf("%d pods, want 11", len(pods.Items))
+		}
+		return podsReady(ctx, client, model.Storage.Namespace, LabelSimulated+"=true")
+	})
+	storage, region := map[string]bool{}, map[string]string{}
 	for _, n := range model.Nodes {
 		storage[n.Name] = n.Storage
+		region[n.Name] = n.Region
 	}
-	mons, osdZones := map[string]int{}, map[string]int{}
+	mons, osdZones, mgrZones, monNodes := map[string]int{}, map[string]int{}, map[string]int{}, map[string]int{}
 	for _, p := range pods.Items {
+		node := p.Spec.NodeName
 		switch p.Labels["app"] {
 		case "rook-ceph-mon":
 			mons[p.Labels["zone"]]++
+			monNodes[node]++
+			if region[node] != p.Labels["zone"] {
+				t.Errorf("mon pod %s of zone %s runs on %s in region %s", p.Name, p.Labels["zone"], node, region[node])
+			}
+		case "rook-ceph-mgr":
+			mgrZones[region[node]]++
 		case "rook-ceph-osd":
 			osdZones[p.Labels["topology-location-zone"]]++
-			if !storage[p.Spec.NodeName] || p.Labels["topology-location-host"] != p.Spec.NodeName {
-				t.Errorf("OSD pod %s on %s (host label %s): not a storage node", p.Name, p.Spec.NodeName, p.Labels["topology-location-host"])
+			if !storage[node] || p.Labels["topology-location-host"] != node {
+				t.Errorf("OSD pod %s on %s (host label %s): not a storage node", p.Name, node, p.Labels["topology-location-host"])
 			}
 		}
 	}
 	if want := map[string]int{"sto1": 2, "sto2": 2, "osl1": 1}; !maps.Equal(mons, want) {
 		t.Errorf("mons by zone %v, want %v", mons, want)
 	}
+	if len(monNodes) != 5 {
+		t.Errorf("mons on nodes %v: want five nodes (required anti-affinity)", monNodes)
+	}
+	if want := map[string]int{"sto1": 1, "sto2": 1}; !maps.Equal(mgrZones, want) {
+		t.Errorf("mgrs by region %v, want %v", mgrZones, want)
+	}
 	if want := map[string]int{"sto1": 2, "sto2": 2}; !maps.Equal(osdZones, want) {
 		t.Errorf("OSDs by zone %v, want %v", osdZones, want)
 	}
+	waitFor(t, waitShort, "the WireGuard annotations", func(ctx context.Context) error {
+		nodes, err := client.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
+		if err != nil {
+			return err
+		}
+		for _, n := range nodes.Items {
+			if n.Annotations[annotationWireguardKey] == "" {
+				return fmt.Errorf("node %s has no WireGuard key yet", n.Name)
+			}
+		}
+		return nil
+	})
 	nodes, err := client.CoreV1().Nodes().List(t.Context(), metav1.ListOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -450,32 +488,42 @@ func TestStartClusterMissingKwok(t *testing.T) {
 
 // checkCSIDrivers: a claim on the topology's StorageClass gets no volume
 // while the ceph-csi-drivers release is not applied; once the bundle's
-// release is applied the RBD CSIDriver is registered and the claim binds;
-// deleting the release deregisters the driver.
+// release is applied the RBD CSIDriver is registered and the claim on the
+// applied pool binds, while one on a pool no CephBlockPool defines stays
+// Pending; deleting the release deregisters the driver.
 func checkCSIDrivers(t *testing.T, cfg *rest.Config, ops *Operators, model *topology.Model) {
 	ctx := t.Context()
 	client := kubernetes.NewForConfigOrDie(cfg)
 	driver := model.Storage.Provisioner
-	class := &storagev1.StorageClass{ObjectMeta: metav1.ObjectMeta{Name: "csi-test"}, Provisioner: driver}
-	if _, err := client.StorageV1().StorageClasses().Create(ctx, class, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
 	ns := model.Storage.Namespace
-	pvc := &corev1.PersistentVolumeClaim{
-		ObjectMeta: metav1.ObjectMeta{Name: "csi-test", Namespace: ns},
-		Spec: corev1.PersistentVolumeClaimSpec{
-			StorageClassName: &class.Name,
-			AccessModes:      []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOnce},
-			Resources:        corev1.VolumeResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceStorage: resource.MustParse("1Gi")}},
-		},
+	// A class on the applied pool replicapool, and one on a pool no
+	// CephBlockPool defines: its claim never binds.
+	claim := func(name, pool string) *corev1.PersistentVolumeClaim {
+		t.Helper()
+		class := &storagev1.StorageClass{ObjectMeta: metav1.ObjectMeta{Name: name}, Provisioner: driver,
+			Parameters: map[string]string{"clusterID": ns, "pool": pool}}
+		if _, err := client.StorageV1().StorageClasses().Create(ctx, class, metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		pvc := &corev1.PersistentVolumeClaim{
+			ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns},
+			Spec: corev1.PersistentVolumeClaimSpec{
+				StorageClassName: &class.Name,
+				AccessModes:      []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOnce},
+				Resources:        corev1.VolumeResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceStorage: resource.MustParse("1Gi")}},
+			},
+		}
+		if _, err := client.CoreV1().PersistentVolumeClaims(ns).Create(ctx, pvc, metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() {
+			_ = client.CoreV1().PersistentVolumeClaims(ns).Delete(context.Background(), pvc.Name, metav1.DeleteOptions{})
+			_ = client.StorageV1().StorageClasses().Delete(context.Background(), class.Name, metav1.DeleteOptions{})
+		})
+		return pvc
 	}
-	if _, err := client.CoreV1().PersistentVolumeClaims(ns).Create(ctx, pvc, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = client.CoreV1().PersistentVolumeClaims(ns).Delete(context.Background(), pvc.Name, metav1.DeleteOptions{})
-		_ = client.StorageV1().StorageClasses().Delete(context.Background(), class.Name, metav1.DeleteOptions{})
-	})
+	pvc := claim("csi-test", "replicapool")
+	noPool := claim("csi-test-nopool", "nopool")
 
 	// Without the release: one full reconcile registers nothing and
 	// provisions nothing.
@@ -517,6 +565,19 @@ func checkCSIDrivers(t *testing.T, cfg *rest.Config, ops *Operators, model *topo
 		return nil
 	})
 
+	// The claim on a pool that does not exist stays Pending, with the
+	// driver registered.
+	if err := ops.Reconcile(ctx); err != nil {
+		t.Fatal(err)
+	}
+	c, err := client.CoreV1().PersistentVolumeClaims(ns).Get(ctx, noPool.Name, metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Status.Phase != corev1.ClaimPending || c.Spec.VolumeName != "" {
+		t.Errorf("claim on a missing pool: %s, volume %q; want Pending without a volume", c.Status.Phase, c.Spec.VolumeName)
+	}
+
 	dyn := dynamic.NewForConfigOrDie(cfg)
 	if err := dyn.Resource(helmReleaseResource).Namespace(ns).Delete(ctx, objs[0].GetName(), metav1.DeleteOptions{}); err != nil {
 		t.Fatal(err)
@@ -527,4 +588,40 @@ func checkCSIDrivers(t *testing.T, cfg *rest.Config, ops *Operators, model *topo
 		}
 		return nil
 	})
+}
+
+// checkWireGuardFollowsFelix: turning WireGuard off in the applied
+// FelixConfiguration default removes every node's WireGuard key and tunnel
+// address and keeps its node address; turning it on again brings them back.
+func checkWireGuardFollowsFelix(t *testing.T, cfg *rest.Config) {
+	client := kubernetes.NewForConfigOrDie(cfg)
+	felix := dynamic.NewForConfigOrDie(cfg).Resource(felixConfigurationResource)
+	set := func(on bool) {
+		t.Helper()
+		patch := fmt.Sprintf(`{"spec":{"wireguardEnabled":%t}}`, on)
+		if _, err := felix.Patch(t.Context(), "default", types.MergePatchType, []byte(patch), metav1.PatchOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	keys := func(want bool) func(context.Context) error {
+		return func(ctx context.Context) error {
+			nodes, err := client.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
+			if err != nil {
+				return err
+			}
+			for _, n := range nodes.Items {
+				_, key := n.Annotations[annotationWireguardKey]
+				_, addr := n.Annotations[annotationWireguardAddr]
+				if key != want || addr != want || n.Annotations[annotationIPv4Address] == "" {
+					return fmt.Errorf("node %s: WireGuard key %v, tunnel address %v, node address %q; want WireGuard %v",
+						n.Name, key, addr, n.Annotations[annotationIPv4Address], want)
+				}
+			}
+			return nil
+		}
+	}
+	set(false)
+	waitFor(t, waitShort, "the WireGuard annotations to go", keys(false))
+	set(true)
+	waitFor(t, waitShort, "the WireGuard annotations to come back", keys(true))
 }

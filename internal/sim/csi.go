@@ -9,6 +9,7 @@ import (
 	storagev1 "k8s.io/api/storage/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 )
 
 // annotationDefaultClass marks the default StorageClass.
@@ -17,7 +18,9 @@ const annotationDefaultClass = "storageclass.kubernetes.io/is-default-class"
 // reconcileCSI plays Ceph CSI's provisioner: once the RBD driver is
 // registered (a CSIDriver named like the topology's RBD provisioner, see
 // reconcileCSIDrivers), every pending claim on a StorageClass of that
-// provisioner gets a PersistentVolume
+// provisioner whose pool (parameters pool, in the CephCluster of
+// parameters clusterID) is an applied CephBlockPool the simulated Rook
+// has made Ready gets a PersistentVolume
 // made for it (labelled as simulated, with no node affinity, as an RBD
 // image is reachable from both data regions), and the controller-manager's
 // volume binder binds the two. Without it, a StatefulSet's pods would stay
@@ -47,6 +50,10 @@ func (o *Operators) reconcileCSI(ctx context.Context) error {
 	if ok, err := o.driverRegistered(ctx, o.model.Storage.Provisioner); !ok || err != nil {
 		return err
 	}
+	pools, err := o.readyPools(ctx)
+	if err != nil {
+		return err
+	}
 	claims, err := o.client.CoreV1().PersistentVolumeClaims("").List(ctx, metav1.ListOptions{})
 	if err != nil {
 		return fmt.Errorf("list claims: %w", err)
@@ -60,6 +67,11 @@ func (o *Operators) reconcileCSI(ctx context.Context) error {
 		}
 		sc, ok := ours[class]
 		if !ok || pvc.Status.Phase != corev1.ClaimPending || pvc.Spec.VolumeName != "" {
+			continue
+		}
+		// Ceph CSI creates the RBD image in the class's pool: without
+		// that pool, Ready in Ceph, the claim stays Pending.
+		if !pools[sc.Parameters["clusterID"]+"/"+sc.Parameters["pool"]] {
 			continue
 		}
 		errs = append(errs, o.provision(ctx, pvc, sc))
@@ -104,4 +116,28 @@ func (o *Operators) provision(ctx context.Context, pvc *corev1.PersistentVolumeC
 	}
 	o.logf("provisioned %s for claim %s/%s (simulated Ceph CSI)", name, pvc.Namespace, pvc.Name)
 	return nil
+}
+
+// readyPools returns the Ceph pools that exist, as "<namespace>/<pool>":
+// every CephBlockPool with status.phase Ready and not being deleted, by its
+// Ceph name (spec.name, else metadata.name). Ceph CSI's clusterID is the
+// namespace of the CephCluster in a Rook StorageClass.
+func (o *Operators) readyPools(ctx context.Context) (map[string]bool, error) {
+	list, err := o.list(ctx, cephBlockPoolResource)
+	if err != nil || list == nil {
+		return nil, err
+	}
+	out := map[string]bool{}
+	for _, p := range list.Items {
+		phase, _, _ := unstructured.NestedString(p.Object, "status", "phase")
+		if phase != "Ready" || p.GetDeletionTimestamp() != nil {
+			continue
+		}
+		name, _, _ := unstructured.NestedString(p.Object, "spec", "name")
+		if name == "" {
+			name = p.GetName()
+		}
+		out[p.GetNamespace()+"/"+name] = true
+	}
+	return out, nil
 }

@@ -13,7 +13,6 @@ import (
 	"syscall"
 	"time"
 
-	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
@@ -401,7 +400,7 @@ func (d *Detached) WaitOperators(ctx context.Context) (string, error) {
 	var health string
 	err = poll(ctx, func(ctx context.Context) (bool, error) {
 		var err error
-		health, err = cephCaughtUp(ctx, client, dyn, d.st.Topology)
+		health, err = cephCaughtUp(ctx, client, dyn)
 		return err == nil, err
 	})
 	if err != nil {
@@ -604,35 +603,26 @@ func removeState(dir string) error {
 	return nil
 }
 
-// operatorsReady succeeds once the simulated operators have annotated every
-// topology node and every Ceph daemon pod they plan runs.
+// operatorsReady succeeds once the simulated operators have made a pass:
+// every topology node has the node address Calico writes (the WireGuard
+// annotations and the Ceph pods follow the objects applied later).
 func operatorsReady(ctx context.Context, client kubernetes.Interface, m *topology.Model) error {
 	nodes, err := client.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
 	if err != nil {
 		return err
 	}
-	want := calicoAnnotations(m)
+	topo := map[string]bool{}
+	for _, n := range m.Nodes {
+		topo[n.Name] = true
+	}
 	var pending []string
 	for _, n := range nodes.Items {
-		if _, ok := want[n.Name]; ok && n.Annotations[annotationWireguardKey] == "" {
-			pending = append(pending, "node "+n.Name+" has no WireGuard key")
-		}
-	}
-	pods, err := client.CoreV1().Pods(m.Storage.Namespace).List(ctx, metav1.ListOptions{LabelSelector: LabelSimulated + "=true"})
-	if err != nil {
-		return err
-	}
-	phase := map[string]corev1.PodPhase{}
-	for _, p := range pods.Items {
-		phase[p.Name] = p.Status.Phase
-	}
-	for _, d := range planDaemons(m) {
-		if phase[d.podName()] != corev1.PodRunning {
-			pending = append(pending, "pod "+d.podName()+" not Running")
+		if topo[n.Name] && n.Annotations[annotationIPv4Address] == "" {
+			pending = append(pending, n.Name)
 		}
 	}
 	if len(pending) > 0 {
-		return fmt.Errorf("simulated operators not done: %s", strings.Join(pending, "; "))
+		return fmt.Errorf("simulated operators not done: no Calico node address on %s", strings.Join(pending, ", "))
 	}
 	return nil
 }

@@ -16,8 +16,11 @@
 //     program that started them, recorded in a state folder, for the CLI.
 //
 // Operators play, clearly labelled as simulated, what Calico and Rook would
-// write to the API (WireGuard annotations, Ceph daemon pods, CephCluster
-// health), so that checks that read them can run on a simulated cluster.
+// do with the objects applied to the API: WireGuard annotations where the
+// FelixConfigurations enable WireGuard, the Ceph daemon pods of every
+// CephCluster (built from its spec, placed by kube-scheduler) and its
+// health from where they run, so that a wrong bundle fails the checks that
+// read them on a simulated cluster as it would on a real one.
 //
 // Each component is a process with its own log file under StateDir/logs/,
 // started in order and stopped in reverse order, each in its own process

@@ -1,7 +1,6 @@
 package sim
 
 import (
-	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
@@ -13,26 +12,26 @@ import (
 	"net/netip"
 	"slices"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 
 	"github.com/stretch-dev/kubectl-stretch/internal/api/calico"
-	"github.com/stretch-dev/kubectl-stretch/internal/api/rook"
 	"github.com/stretch-dev/kubectl-stretch/internal/topology"
 )
 
 // AnnotationIgnore, set to "true" on a Node, Pod, CephCluster,
 // CephBlockPool or HelmRelease, makes the simulated operators leave that
-// object alone (an ignored drivers release registers no driver), so
+// object alone (an ignored drivers release registers no driver; an
+// ignored CephCluster gets no status, but its daemons still run), so
 // that a test can break it on purpose (remove a WireGuard key, write its
 // own Ceph health) without the next reconcile repairing it.
 const AnnotationIgnore = "stretch.dev/simulated-ignore"
@@ -57,34 +56,43 @@ const (
 	// gets one block of the pod subnet, and its tunnel address is the
 	// block's first host.
 	calicoBlockBits = 26
+	// FelixConfiguration names: the cluster's default, and a node's own.
+	felixDefault    = "default"
+	felixNodePrefix = "node."
 )
+
+var felixConfigurationResource = schema.GroupVersionResource{Group: "crd.projectcalico.org", Version: "v1", Resource: "felixconfigurations"}
 
 // Operators plays, clearly labelled as simulated, the parts of Calico and
 // Rook that `kubectl stretch verify` reads, on a cluster of topology nodes
 // whose kubelets are kwok:
 //
-//   - Calico: the WireGuard public key, tunnel address and node address
-//     annotations on every node of the topology (deterministic: the key is
-//     the SHA-256 of the node name);
-//   - Rook: five mon pods placed 2/2/1 (two per data region, one in the
-//     arbiter) with Rook's labels (app=rook-ceph-mon, mon, zone), one OSD pod
-//     per device of every storage node (app=rook-ceph-osd,
-//     topology-location-zone, topology-location-host) and two mgr pods, one
-//     per data region, in the storage namespace (created if missing). The
-//     pods are pinned to their nodes with spec.nodeName and tolerate every
-//     taint, as Rook's mons stay put; kwok runs them;
+//   - Calico: the node address annotation on every node of the topology,
+//     and the WireGuard public key and tunnel address annotations on the
+//     nodes where the applied FelixConfigurations (node.<name>, then
+//     default) set wireguardEnabled: true; they are removed when it is
+//     set false (deterministic: the key is the SHA-256 of the node name);
+//   - Rook: for every applied CephCluster, the mon, mgr and OSD pods Rook
+//     would run, built from its spec (mon and mgr counts, the stretch
+//     zones Rook assigns the mons, spec.placement, one OSD per device of
+//     spec.storage.nodes pinned with a nodeSelector on its hostname) with
+//     Rook's labels, and placed by kube-scheduler, never by the
+//     simulation; kwok runs them;
 //   - Ceph CSI: a CSIDriver for each driver that an applied HelmRelease of
 //     the ceph-csi-drivers chart enables, as the chart and Ceph CSI's
 //     operator would; then, once the RBD driver is registered, a
 //     PersistentVolume for every pending claim on a StorageClass of the
-//     topology's RBD provisioner, so that StatefulSets start;
-//   - Ceph: the status of every CephCluster, following the mons and OSDs (a
-//     daemon is up when its pod exists and its node is Ready): HEALTH_OK
+//     topology's RBD provisioner whose pool is a Ready CephBlockPool, so
+//     that StatefulSets start;
+//   - Ceph: the status of every CephCluster, following where its mons and
+//     OSDs run (a daemon is up when its pod was scheduled, is not being
+//     deleted and its node is Ready; a pod the scheduler cannot place is a
+//     daemon down): HEALTH_OK
 //     when all are up; HEALTH_WARN with MON_DOWN, OSD_DOWN, OSD_HOST_DOWN,
 //     OSD_ZONE_DOWN and, when a whole data region is down while the mons
 //     keep quorum, DEGRADED_STRETCH_MODE, as Ceph's degraded stretch mode;
-//     HEALTH_ERR when the mons lose quorum. Every CephBlockPool gets
-//     status.phase Ready.
+//     HEALTH_ERR when the mons lose quorum. Every CephBlockPool in a
+//     namespace with a CephCluster gets status.phase Ready.
 //
 // Everything it creates carries the label stretch.dev/simulated=true, and
 // the objects it only changes (nodes, CephClusters, CephBlockPools) carry
@@ -96,10 +104,11 @@ type Operators struct {
 	log    io.Writer
 	now    func() time.Time
 
-	mu      sync.Mutex
-	lastErr string // the last reconcile error logged, to log each once
-	health  map[string]string
-	noCRD   map[string]bool
+	mu       sync.Mutex
+	lastErr  string // the last reconcile error logged, to log each once
+	health   map[string]string
+	noCRD    map[string]bool
+	problems map[string]bool // what Rook would refuse, logged once each
 }
 
 // NewOperators returns simulated operators for the cluster at cfg, which
@@ -120,7 +129,7 @@ func NewOperators(cfg *rest.Config, model *topology.Model, log io.Writer) (*Oper
 		log = io.Discard
 	}
 	return &Operators{client: client, dyn: dyn, model: model, log: log, now: time.Now,
-		health: map[string]string{}, noCRD: map[string]bool{}}, nil
+		health: map[string]string{}, noCRD: map[string]bool{}, problems: map[string]bool{}}, nil
 }
 
 // Run reconciles every interval (DefaultOperatorsInterval when zero)
@@ -165,9 +174,9 @@ func (o *Operators) Run(ctx context.Context, interval time.Duration) error {
 	}
 }
 
-// Reconcile makes one pass: the Calico annotations, the Ceph daemon pods,
-// and the status of CephClusters and CephBlockPools. It returns every error
-// of the pass.
+// Reconcile makes one pass: the Calico annotations, the Ceph daemon pods of
+// the applied CephClusters, the status of CephClusters and CephBlockPools,
+// and the Ceph CSI drivers and volumes. It returns every error of the pass.
 func (o *Operators) Reconcile(ctx context.Context) error {
 	nodes, err := o.client.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
 	if err != nil {
@@ -179,17 +188,41 @@ func (o *Operators) Reconcile(ctx context.Context) error {
 	}
 	var errs []error
 	errs = append(errs, o.reconcileCalico(ctx, byName))
+	list, err := o.list(ctx, cephClusterResource)
+	if list == nil {
+		list = &unstructured.UnstructuredList{}
+	}
+	errs = append(errs, err)
+	if err == nil {
+		clusters, problems, err := rookClusters(list, byName)
+		errs = append(errs, err)
+		o.logProblems(problems)
+		pods, err := o.reconcilePods(ctx, clusters)
+		errs = append(errs, err)
+		if err == nil {
+			errs = append(errs, o.reconcileCeph(ctx, clusters, pods, byName))
+		}
+	}
 	err = o.reconcileCSIDrivers(ctx)
 	errs = append(errs, err)
 	if err == nil {
 		errs = append(errs, o.reconcileCSI(ctx))
 	}
-	pods, err := o.reconcilePods(ctx)
-	errs = append(errs, err)
-	if err == nil {
-		errs = append(errs, o.reconcileCeph(ctx, byName, pods))
-	}
 	return errors.Join(errs...)
+}
+
+// logProblems logs each of what Rook would refuse once, while it lasts.
+func (o *Operators) logProblems(problems []string) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	now := map[string]bool{}
+	for _, p := range problems {
+		now[p] = true
+		if !o.problems[p] {
+			o.logf("%s", p)
+		}
+	}
+	o.problems = now
 }
 
 func (o *Operators) logf(format string, args ...any) {
@@ -213,8 +246,9 @@ func WireGuardPublicKey(node string) string {
 }
 
 // calicoAnnotations returns the annotations Calico would write on each
-// node of the model, by node name.
-func calicoAnnotations(m *topology.Model) map[string]map[string]string {
+// node of the model, by node name: the node address always, the WireGuard
+// key and tunnel address only where wireguard says WireGuard is on.
+func calicoAnnotations(m *topology.Model, wireguard func(node string) bool) map[string]map[string]string {
 	pool, err := netip.ParsePrefix(m.Kubernetes.PodSubnet)
 	if err != nil || !pool.Addr().Is4() || pool.Bits() > calicoBlockBits {
 		pool = netip.MustParsePrefix(fallbackPodSubnet)
@@ -225,32 +259,72 @@ func calicoAnnotations(m *topology.Model) map[string]map[string]string {
 	first := uint32(base[0])<<24 | uint32(base[1])<<16 | uint32(base[2])<<8 | uint32(base[3])
 	out := map[string]map[string]string{}
 	for i, n := range m.Nodes {
+		out[n.Name] = map[string]string{
+			annotationIPv4Address: n.IP + "/" + strconv.Itoa(nodeIPPrefix),
+			LabelSimulated:        "true",
+		}
+		if !wireguard(n.Name) {
+			continue
+		}
 		addr := first + (uint32(i)%blocks)<<(32-calicoBlockBits) + 1
 		tunnel := netip.AddrFrom4([4]byte{byte(addr >> 24), byte(addr >> 16), byte(addr >> 8), byte(addr)})
-		out[n.Name] = map[string]string{
-			annotationWireguardKey:  WireGuardPublicKey(n.Name),
-			annotationWireguardAddr: tunnel.String(),
-			annotationIPv4Address:   n.IP + "/" + strconv.Itoa(nodeIPPrefix),
-			LabelSimulated:          "true",
-		}
+		out[n.Name][annotationWireguardKey] = WireGuardPublicKey(n.Name)
+		out[n.Name][annotationWireguardAddr] = tunnel.String()
 	}
 	return out
 }
 
+// wireGuardOn reads the applied FelixConfigurations the way Felix does:
+// node.<name> first, then default; WireGuard is on for a node when the
+// first of them that sets spec.wireguardEnabled sets it true. Without a
+// FelixConfiguration (or its CRD) WireGuard is off, as in Calico.
+func (o *Operators) wireGuardOn(ctx context.Context) (func(node string) bool, error) {
+	list, err := o.list(ctx, felixConfigurationResource)
+	if err != nil {
+		return nil, err
+	}
+	enabled := map[string]bool{} // FelixConfiguration name -> wireguardEnabled, when set
+	if list != nil {
+		for _, fc := range list.Items {
+			if on, ok, _ := unstructured.NestedBool(fc.Object, "spec", "wireguardEnabled"); ok {
+				enabled[fc.GetName()] = on
+			}
+		}
+	}
+	return func(node string) bool {
+		if on, ok := enabled[felixNodePrefix+node]; ok {
+			return on
+		}
+		return enabled[felixDefault]
+	}, nil
+}
+
 // reconcileCalico writes the Calico annotations on every topology node that
-// lacks them or has other values.
+// lacks them or has other values, and removes the WireGuard ones where the
+// applied FelixConfiguration turns WireGuard off, as Felix does.
 func (o *Operators) reconcileCalico(ctx context.Context, nodes map[string]*corev1.Node) error {
-	want := calicoAnnotations(o.model)
+	on, err := o.wireGuardOn(ctx)
+	if err != nil {
+		return err
+	}
+	want := calicoAnnotations(o.model, on)
 	var errs []error
 	for _, name := range slices.Sorted(maps.Keys(want)) {
 		node, ok := nodes[name]
 		if !ok || ignored(node.Annotations) {
 			continue
 		}
-		patch := map[string]string{}
+		patch := map[string]any{}
 		for k, v := range want[name] {
 			if node.Annotations[k] != v {
 				patch[k] = v
+			}
+		}
+		for _, k := range []string{annotationWireguardKey, annotationWireguardAddr} {
+			if _, keep := want[name][k]; !keep {
+				if _, has := node.Annotations[k]; has {
+					patch[k] = nil // a JSON merge patch removes it
+				}
 			}
 		}
 		if len(patch) == 0 {
@@ -260,12 +334,16 @@ func (o *Operators) reconcileCalico(ctx context.Context, nodes map[string]*corev
 			errs = append(errs, err)
 			continue
 		}
-		o.logf("node %s: Calico WireGuard annotations written", name)
+		if on(name) {
+			o.logf("node %s: Calico WireGuard annotations written", name)
+		} else {
+			o.logf("node %s: Calico node address written, no WireGuard (off in the FelixConfiguration)", name)
+		}
 	}
 	return errors.Join(errs...)
 }
 
-func (o *Operators) annotate(ctx context.Context, node string, annotations map[string]string) error {
+func (o *Operators) annotate(ctx context.Context, node string, annotations map[string]any) error {
 	data, err := json.Marshal(map[string]any{"metadata": map[string]any{"annotations": annotations}})
 	if err != nil {
 		return err
@@ -275,86 +353,6 @@ func (o *Operators) annotate(ctx context.Context, node string, annotations map[s
 		return fmt.Errorf("annotate node %s: %w", node, err)
 	}
 	return nil
-}
-
-// Ceph daemon kinds.
-const (
-	daemonMon = "mon"
-	daemonOSD = "osd"
-	daemonMgr = "mgr"
-)
-
-// daemon is a Ceph daemon the simulated Rook runs: one pod.
-type daemon struct {
-	kind   string // daemonMon, daemonOSD or daemonMgr
-	id     string // a, b, ... for mons and mgrs; 0, 1, ... for OSDs
-	node   string
-	region string
-}
-
-// podName is the daemon's pod name (Rook's Deployment name, without the
-// ReplicaSet suffixes).
-func (d daemon) podName() string { return "rook-ceph-" + d.kind + "-" + d.id }
-
-// Rook's placement of the daemons (Rook: mon.go findAvailableZone, osd
-// labels.go), made deterministic.
-const (
-	monsPerDataRegion = 2
-	monsInArbiter     = 1
-)
-
-// planDaemons places Rook's daemons on the model's nodes: two mons in each
-// data region and one in the arbiter (five, named a to e in region order),
-// one OSD per device of each storage node of the data regions (numbered in
-// node and device order), and one mgr per data region (a and b). Within a
-// region, storage nodes come first, then the others, each in topology order.
-func planDaemons(m *topology.Model) []daemon {
-	candidates := map[string][]topology.NodeModel{}
-	for _, n := range m.Nodes {
-		candidates[n.Region] = append(candidates[n.Region], n)
-	}
-	for r := range candidates {
-		slices.SortStableFunc(candidates[r], func(a, b topology.NodeModel) int {
-			return cmp.Compare(boolRank(!a.Storage), boolRank(!b.Storage))
-		})
-	}
-	var out []daemon
-	monID := 0
-	for _, r := range m.Regions {
-		count := monsPerDataRegion
-		if r.Arbiter {
-			count = monsInArbiter
-		}
-		for i := 0; i < count && i < len(candidates[r.Name]); i++ {
-			out = append(out, daemon{kind: daemonMon, id: letters(monID), node: candidates[r.Name][i].Name, region: r.Name})
-			monID++
-		}
-	}
-	byName := map[string]topology.NodeModel{}
-	for _, n := range m.Nodes {
-		byName[n.Name] = n
-	}
-	osdID := 0
-	for _, name := range m.Storage.StorageNodes {
-		n := byName[name]
-		for range n.Devices {
-			out = append(out, daemon{kind: daemonOSD, id: strconv.Itoa(osdID), node: n.Name, region: n.Region})
-			osdID++
-		}
-	}
-	for i, r := range m.Data {
-		if len(candidates[r]) > 0 {
-			out = append(out, daemon{kind: daemonMgr, id: letters(i), node: candidates[r][0].Name, region: r})
-		}
-	}
-	return out
-}
-
-func boolRank(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
 }
 
 // letters names the i-th mon or mgr as Rook does: a, b, ..., z, aa, ab, ...
@@ -367,112 +365,4 @@ func letters(i int) string {
 			return s
 		}
 	}
-}
-
-// daemonLabels returns the labels Rook puts on the daemon's pod.
-func daemonLabels(m *topology.Model, d daemon) map[string]string {
-	ns := m.Storage.Namespace
-	labels := map[string]string{
-		rook.LabelApp:      "rook-ceph-" + d.kind, // rook.AppMon, AppOSD, AppMgr
-		"ceph_daemon_type": d.kind,
-		"ceph_daemon_id":   d.id,
-		"rook_cluster":     ns,
-		LabelSimulated:     "true",
-	}
-	switch d.kind {
-	case daemonMon:
-		labels[rook.LabelMonID] = d.id
-		labels["mon_cluster"] = ns
-		labels[rook.LabelMonZone] = d.region
-	case daemonOSD:
-		labels["osd"] = d.id
-		labels[rook.LabelOSDID] = d.id
-		labels[rook.LabelOSDZone] = d.region
-		labels[rook.LabelOSDHost] = strings.ReplaceAll(d.node, ".", "-")
-		if m.Name != "" {
-			labels["topology-location-region"] = m.Name
-		}
-	case daemonMgr:
-		labels["mgr"] = d.id
-		labels["instance"] = d.id
-	}
-	return labels
-}
-
-// daemonPod returns the pod of d.
-func daemonPod(m *topology.Model, d daemon) *corev1.Pod {
-	priority := "system-node-critical"
-	if d.kind == daemonMgr {
-		priority = "system-cluster-critical"
-	}
-	image := m.Storage.CephImage
-	if image == "" {
-		image = "quay.io/ceph/ceph"
-	}
-	return &corev1.Pod{
-		ObjectMeta: metav1.ObjectMeta{
-			Name:      d.podName(),
-			Namespace: m.Storage.Namespace,
-			Labels:    daemonLabels(m, d),
-			Annotations: map[string]string{
-				LabelSimulated: "true",
-				"kubernetes.io/description": "Simulated Ceph " + d.kind + " " + d.id +
-					" (kubectl stretch sim --operators): no Ceph runs here",
-			},
-		},
-		Spec: corev1.PodSpec{
-			NodeName:                      d.node,
-			PriorityClassName:             priority,
-			AutomountServiceAccountToken:  new(false),
-			EnableServiceLinks:            new(false),
-			TerminationGracePeriodSeconds: new(int64(0)),
-			Containers:                    []corev1.Container{{Name: d.kind, Image: image}},
-			// Rook's daemons run where Rook placed them: a mon is not
-			// evicted from an unreachable node, it is failed over by Rook
-			// after minutes (not simulated).
-			Tolerations: []corev1.Toleration{{Operator: corev1.TolerationOpExists}},
-		},
-	}
-}
-
-// reconcilePods creates the namespace when missing and every planned
-// daemon pod that does not exist, and returns the simulated pods of the
-// namespace by name.
-func (o *Operators) reconcilePods(ctx context.Context) (map[string]*corev1.Pod, error) {
-	ns := o.model.Storage.Namespace
-	if _, err := o.client.CoreV1().Namespaces().Get(ctx, ns, metav1.GetOptions{}); apierrors.IsNotFound(err) {
-		obj := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{
-			Name:        ns,
-			Labels:      map[string]string{LabelSimulated: "true"},
-			Annotations: map[string]string{LabelSimulated: "true"},
-		}}
-		if _, err := o.client.CoreV1().Namespaces().Create(ctx, obj, metav1.CreateOptions{FieldManager: FieldManager}); err != nil && !apierrors.IsAlreadyExists(err) {
-			return nil, fmt.Errorf("create namespace %s: %w", ns, err)
-		}
-		o.logf("namespace %s created", ns)
-	} else if err != nil {
-		return nil, fmt.Errorf("get namespace %s: %w", ns, err)
-	}
-	list, err := o.client.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: LabelSimulated + "=true"})
-	if err != nil {
-		return nil, fmt.Errorf("list pods in %s: %w", ns, err)
-	}
-	pods := map[string]*corev1.Pod{}
-	for i := range list.Items {
-		pods[list.Items[i].Name] = &list.Items[i]
-	}
-	var errs []error
-	for _, d := range planDaemons(o.model) {
-		if _, ok := pods[d.podName()]; ok {
-			continue
-		}
-		pod, err := o.client.CoreV1().Pods(ns).Create(ctx, daemonPod(o.model, d), metav1.CreateOptions{FieldManager: FieldManager})
-		if err != nil {
-			errs = append(errs, fmt.Errorf("create pod %s/%s: %w", ns, d.podName(), err))
-			continue
-		}
-		pods[pod.Name] = pod
-		o.logf("pod %s/%s created on %s (region %s)", ns, pod.Name, d.node, d.region)
-	}
-	return pods, errors.Join(errs...)
 }

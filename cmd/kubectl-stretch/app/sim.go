@@ -85,9 +85,11 @@ topology's nodes (labels, taints, capacity) and the CRDs a rendered bundle uses
 and leaves the cluster running; the admin kubeconfig is DIR/kubeconfig.
 
 With --operators, a simulated Calico and Rook run too (clearly labelled
-stretch.dev/simulated=true): WireGuard annotations on every node, Ceph mon,
-OSD and mgr pods placed as Rook would, and the status of every CephCluster
-and CephBlockPool, following the nodes.`,
+stretch.dev/simulated=true), acting on the objects you apply: WireGuard
+annotations on the nodes where FelixConfiguration enables WireGuard, the mon,
+mgr and OSD pods of every applied CephCluster, built from its spec and placed
+by kube-scheduler, and the status of every CephCluster and CephBlockPool,
+following where those pods run.`,
 		Example: `  kubectl stretch sim up -f topology.yaml --operators
   export KUBECONFIG=$PWD/.stretch-sim/kubeconfig
   kubectl get nodes -L topology.kubernetes.io/zone`,
@@ -196,8 +198,9 @@ func printSimUsage(w io.Writer, d *sim.Detached, stateDir string, operators bool
 	fmt.Fprintf(w, "Simulated cluster %s is running (%d nodes in %s; ready in %s, state in %s).\n",
 		m.Name, len(m.Nodes), strings.Join(regions, ", "), took.Round(100*time.Millisecond), stateDir)
 	if operators {
-		fmt.Fprintf(w, "Simulated operators run too (NOT Calico or Rook): WireGuard annotations, Ceph mon/OSD/mgr pods and\n"+
-			"CephCluster health, all labelled %s=true.\n", sim.LabelSimulated)
+		fmt.Fprintf(w, "Simulated operators run too (NOT Calico or Rook), labelled %s=true: they follow the\n"+
+			"FelixConfiguration and CephCluster you apply (WireGuard annotations, Ceph pods that kube-scheduler\n"+
+			"places, CephCluster health).\n", sim.LabelSimulated)
 	}
 	fmt.Fprintf(w, "\n  export KUBECONFIG=%s\n", shellQuote(d.Kubeconfig()))
 	fmt.Fprintf(w, "  kubectl get nodes -L %s\n\n", topology.LabelZone)

@@ -90,8 +90,9 @@ func TestSimDetached(t *testing.T) {
 	t.Logf("TIMING sim up --operators returned after %s", time.Since(start).Round(10*time.Millisecond))
 	out = regexp.MustCompile(`ready in [0-9.]+m?s`).ReplaceAllString(out, "ready in X")
 	want := `Simulated cluster demo-eu is running (11 nodes in sto1, sto2, osl1; ready in X, state in ` + state + `).
-Simulated operators run too (NOT Calico or Rook): WireGuard annotations, Ceph mon/OSD/mgr pods and
-CephCluster health, all labelled stretch.dev/simulated=true.
+Simulated operators run too (NOT Calico or Rook), labelled stretch.dev/simulated=true: they follow the
+FelixConfiguration and CephCluster you apply (WireGuard annotations, Ceph pods that kube-scheduler
+places, CephCluster health).
 
   export KUBECONFIG=` + state + `/kubeconfig
   kubectl get nodes -L topology.kubernetes.io/zone
@@ -119,9 +120,11 @@ CephCluster health, all labelled stretch.dev/simulated=true.
 	if err != nil || len(nodes.Items) != 11 {
 		t.Fatalf("nodes: %d, %v", len(nodes.Items), err)
 	}
-	mons, err := client.CoreV1().Pods("rook-ceph").List(t.Context(), metav1.ListOptions{LabelSelector: "app=rook-ceph-mon"})
-	if err != nil || len(mons.Items) != 5 {
-		t.Fatalf("mon pods: %d, %v", len(mons.Items), err)
+	// Like Rook, the simulated operators run no Ceph daemon before a
+	// CephCluster is applied.
+	mons, err := client.CoreV1().Pods("").List(t.Context(), metav1.ListOptions{LabelSelector: "app=rook-ceph-mon"})
+	if err != nil || len(mons.Items) != 0 {
+		t.Fatalf("mon pods before the CephCluster: %d, %v", len(mons.Items), err)
 	}
 
 	// Render the example and apply its Rook layer, as a user would.
@@ -131,6 +134,15 @@ CephCluster health, all labelled stretch.dev/simulated=true.
 	}
 	applyFolder(t, cfg, filepath.Join(bundleDir, "storage", "rook"))
 	checkCeph(t, cfg, "HEALTH_OK", nil, time.Minute)
+	mons, err = client.CoreV1().Pods("rook-ceph").List(t.Context(), metav1.ListOptions{LabelSelector: "app=rook-ceph-mon"})
+	if err != nil || len(mons.Items) != 5 {
+		t.Fatalf("mon pods: %d, %v", len(mons.Items), err)
+	}
+	for _, p := range mons.Items {
+		if p.Spec.NodeName == "" {
+			t.Errorf("mon pod %s not scheduled", p.Name)
+		}
+	}
 
 	code, _, errOut = cli("sim", "up", "-f", topologyFile, "--state", state)
 	if want := "error: a simulated cluster is already running in " + state + ": run kubectl stretch sim down --state " + state + "\n"; code != ExitError || errOut != want {

@@ -20,101 +20,135 @@ import (
 	"github.com/stretch-dev/kubectl-stretch/internal/testenv"
 )
 
-// TestWalkthrough follows the README's walk-through from topology to a
-// verified cluster, with the built binary and the real kubectl: sim up
-// --operators, render, kubectl apply of every stage, verify passes; sim
-// fail sto1 and verify names what broke; sim heal and verify passes again;
-// sim down.
-func TestWalkthrough(t *testing.T) {
+// liveWork drives the built binary and the real kubectl against a
+// simulated cluster of the example, from a work folder holding a copy of
+// the example topology and its apps.
+type liveWork struct {
+	t                  *testing.T
+	exe, kubectl, work string
+	env                []string
+}
+
+// newLiveWork builds the binary and prepares the work folder; the cluster
+// it starts is stopped at the end of the test.
+func newLiveWork(t *testing.T) *liveWork {
 	binDir := requireTestbin(t)
-	kubectl := testenv.Tool(t, "kubectl", kubectlInstall)
-	exe := filepath.Join(t.TempDir(), "kubectl-stretch")
-	if out, err := exec.Command("go", "build", "-o", exe, "..").CombinedOutput(); err != nil {
+	l := &liveWork{t: t, kubectl: testenv.Tool(t, "kubectl", kubectlInstall), work: t.TempDir()}
+	l.exe = filepath.Join(t.TempDir(), "kubectl-stretch")
+	if out, err := exec.Command("go", "build", "-o", l.exe, "..").CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
-	work := t.TempDir()
 	topologyFile, err := filepath.Abs(example)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := os.CopyFS(filepath.Join(work, "apps"), os.DirFS(filepath.Join(filepath.Dir(topologyFile), "apps"))); err != nil {
+	if err := os.CopyFS(filepath.Join(l.work, "apps"), os.DirFS(filepath.Join(filepath.Dir(topologyFile), "apps"))); err != nil {
 		t.Fatal(err)
 	}
 	data, err := os.ReadFile(topologyFile)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(work, "topology.yaml"), data, 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(l.work, "topology.yaml"), data, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	state := filepath.Join(work, ".stretch-sim")
-	env := append(os.Environ(), sim.BinDirEnv+"="+binDir, "KUBECONFIG="+filepath.Join(state, "kubeconfig"))
-	sh := func(name string, args ...string) (int, string, string) {
-		t.Helper()
-		cmd := exec.Command(name, args...)
-		cmd.Dir, cmd.Env = work, env
-		var out, errOut bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &out, &errOut
-		err := cmd.Run()
-		var exit *exec.ExitError
-		switch {
-		case errors.As(err, &exit):
-			return exit.ExitCode(), out.String(), errOut.String()
-		case err != nil:
-			t.Fatalf("%s %s: %v", name, strings.Join(args, " "), err)
-		}
-		return 0, out.String(), errOut.String()
-	}
-	must := func(name string, args ...string) string {
-		t.Helper()
-		code, out, errOut := sh(name, args...)
-		if code != 0 {
-			t.Fatalf("%s %s: exit %d\n%s%s", name, strings.Join(args, " "), code, out, errOut)
-		}
-		return out
-	}
+	state := filepath.Join(l.work, ".stretch-sim")
+	l.env = append(os.Environ(), sim.BinDirEnv+"="+binDir, "KUBECONFIG="+filepath.Join(state, "kubeconfig"))
 	t.Cleanup(func() {
 		if _, err := os.Stat(filepath.Join(state, sim.StateFile)); err == nil {
-			sh(exe, "sim", "down")
+			l.sh(l.exe, "sim", "down")
 		}
 	})
-	// verify returns the IDs of the checks that did not pass, by status.
-	verify := func() (int, map[string][]string) {
-		t.Helper()
-		code, out, errOut := sh(exe, "verify", "-f", "topology.yaml", "-o", "json")
-		var report struct {
-			Results []struct{ ID, Status string }
-		}
-		if err := json.Unmarshal([]byte(out), &report); err != nil {
-			t.Fatalf("verify -o json: exit %d, %v\n%s%s", code, err, out, errOut)
-		}
-		bad := map[string][]string{}
-		for _, r := range report.Results {
-			if r.Status != "pass" && r.Status != "skip" && !slices.Contains(bad[r.Status], r.ID) {
-				bad[r.Status] = append(bad[r.Status], r.ID)
-			}
-		}
-		for _, ids := range bad {
-			sort.Strings(ids)
-		}
-		return code, bad
+	return l
+}
+
+// sh runs a command in the work folder and returns its exit code, standard
+// output and standard error.
+func (l *liveWork) sh(name string, args ...string) (int, string, string) {
+	l.t.Helper()
+	cmd := exec.Command(name, args...)
+	cmd.Dir, cmd.Env = l.work, l.env
+	var out, errOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	err := cmd.Run()
+	var exit *exec.ExitError
+	switch {
+	case errors.As(err, &exit):
+		return exit.ExitCode(), out.String(), errOut.String()
+	case err != nil:
+		l.t.Fatalf("%s %s: %v", name, strings.Join(args, " "), err)
 	}
-	// eventually polls verify until it exits 0 (the controllers, kwok and
-	// the simulated operators need a few seconds).
-	eventually := func(what string) {
-		t.Helper()
-		deadline := time.Now().Add(3 * time.Minute)
-		for {
-			code, bad := verify()
-			if code == 0 {
-				return
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("%s: verify still exits %d: %v", what, code, bad)
-			}
-			time.Sleep(3 * time.Second)
+	return 0, out.String(), errOut.String()
+}
+
+// must runs a command that must succeed and returns its standard output.
+func (l *liveWork) must(name string, args ...string) string {
+	l.t.Helper()
+	code, out, errOut := l.sh(name, args...)
+	if code != 0 {
+		l.t.Fatalf("%s %s: exit %d\n%s%s", name, strings.Join(args, " "), code, out, errOut)
+	}
+	return out
+}
+
+// verify runs verify and returns its exit code and the IDs of the checks
+// that did not pass, by status.
+func (l *liveWork) verify() (int, map[string][]string) {
+	l.t.Helper()
+	code, out, errOut := l.sh(l.exe, "verify", "-f", "topology.yaml", "-o", "json")
+	var report struct {
+		Results []struct{ ID, Status string }
+	}
+	if err := json.Unmarshal([]byte(out), &report); err != nil {
+		l.t.Fatalf("verify -o json: exit %d, %v\n%s%s", code, err, out, errOut)
+	}
+	bad := map[string][]string{}
+	for _, r := range report.Results {
+		if r.Status != "pass" && r.Status != "skip" && !slices.Contains(bad[r.Status], r.ID) {
+			bad[r.Status] = append(bad[r.Status], r.ID)
 		}
 	}
+	for _, ids := range bad {
+		sort.Strings(ids)
+	}
+	return code, bad
+}
+
+// verifyUntil polls verify until done accepts its result (the controllers,
+// kwok and the simulated operators need a few seconds), for at most
+// three minutes, and returns the last result.
+func (l *liveWork) verifyUntil(what string, done func(code int, bad map[string][]string) bool) (int, map[string][]string) {
+	l.t.Helper()
+	deadline := time.Now().Add(3 * time.Minute)
+	for {
+		code, bad := l.verify()
+		if done(code, bad) {
+			return code, bad
+		}
+		if time.Now().After(deadline) {
+			l.t.Fatalf("%s: verify still exits %d: %v", what, code, bad)
+		}
+		time.Sleep(3 * time.Second)
+	}
+}
+
+// eventually polls verify until it exits 0.
+func (l *liveWork) eventually(what string) {
+	l.t.Helper()
+	l.verifyUntil(what, func(code int, _ map[string][]string) bool { return code == 0 })
+}
+
+// bundleStages are the bundle's folders in the order Flux applies them.
+var bundleStages = []string{"access", "network/calico", "storage/rook/operator", "storage/rook/cluster", "workloads", "flux"}
+
+// TestWalkthrough follows the README's walk-through from topology to a
+// verified cluster, with the built binary and the real kubectl: sim up
+// --operators, render, kubectl apply of every stage, verify passes; sim
+// fail sto1 and verify names what broke; sim heal and verify passes again;
+// sim down.
+func TestWalkthrough(t *testing.T) {
+	l := newLiveWork(t)
+	exe, kubectl, must, verify := l.exe, l.kubectl, l.must, l.verify
 
 	// 1. A simulated cluster of the topology, with the simulated operators.
 	must(exe, "sim", "up", "-f", "topology.yaml", "--operators")
@@ -122,14 +156,20 @@ func TestWalkthrough(t *testing.T) {
 	must(exe, "render", "-f", "topology.yaml", "-o", "out")
 	// 3. Apply it as Flux would, stage by stage.
 	must(kubectl, "create", "namespace", "flux-system")
-	for _, dir := range []string{"access", "network/calico", "storage/rook/operator", "storage/rook/cluster", "workloads", "flux"} {
+	for _, dir := range bundleStages {
 		must(kubectl, "apply", "--server-side", "-k", filepath.Join("out", dir))
 	}
 	// 4. verify passes once the pods run.
-	eventually("after apply")
+	l.eventually("after apply")
 	out := must(exe, "verify", "-f", "topology.yaml")
 	if !regexp.MustCompile(`\d+ checks: \d+ passed, 0 failed, \d+ warnings, 0 errors, \d+ skipped \(\d+ API requests\)`).MatchString(out) {
 		t.Errorf("verify table footer:\n%s", out)
+	}
+	// The example's StatefulSet got its volume: the simulated Ceph CSI
+	// provisioned it in the pool replicapool.
+	phases := strings.Fields(must(kubectl, "get", "pvc", "-n", "shop", "-o", "jsonpath={.items[*].status.phase}"))
+	if len(phases) == 0 || slices.ContainsFunc(phases, func(p string) bool { return p != "Bound" }) {
+		t.Errorf("the example's claims in shop: %q, want every one Bound", phases)
 	}
 
 	// 5. Lose a region: verify names what broke.
@@ -155,6 +195,6 @@ func TestWalkthrough(t *testing.T) {
 
 	// 6. Heal it: verify passes again.
 	must(exe, "sim", "heal", "sto1")
-	eventually("after sim heal sto1")
+	l.eventually("after sim heal sto1")
 	must(exe, "sim", "down")
 }
