@@ -86,13 +86,15 @@ func healthy(m *topology.Model) *Snapshot {
 		Spec: rook.ClusterSpec{Mon: rook.MonSpec{Count: 5, StretchCluster: &rook.StretchClusterSpec{
 			FailureDomainLabel: topology.LabelZone,
 			Zones:              []rook.MonZoneSpec{{Name: "osl1", Arbiter: true}, {Name: "sto1"}, {Name: "sto2"}},
-		}}},
+		}}, Storage: storageNodes(m), Placement: map[string]rook.Placement{"osd": {NodeAffinity: &corev1.NodeAffinity{
+			RequiredDuringSchedulingIgnoredDuringExecution: &corev1.NodeSelector{NodeSelectorTerms: []corev1.NodeSelectorTerm{{
+				MatchExpressions: []corev1.NodeSelectorRequirement{{Key: topology.LabelZone, Operator: corev1.NodeSelectorOpIn, Values: m.Data}}}}}}}}},
 		Status: json.RawMessage(`{"phase":"Ready","ceph":{"health":"HEALTH_OK"}}`),
 	}}
 	ready := json.RawMessage(`{"phase":"Ready"}`)
 	s.CephBlockPools = []rook.CephBlockPool{
-		{ObjectMeta: metav1.ObjectMeta{Name: "builtin-mgr", Namespace: ns}, Spec: rook.PoolSpec{Name: ".mgr", Replicated: rook.ReplicatedSpec{Size: 4}}, Status: ready},
-		{ObjectMeta: metav1.ObjectMeta{Name: "replicapool", Namespace: ns}, Spec: rook.PoolSpec{Replicated: rook.ReplicatedSpec{Size: 4}}, Status: ready},
+		{ObjectMeta: metav1.ObjectMeta{Name: "builtin-mgr", Namespace: ns}, Spec: rook.PoolSpec{Name: ".mgr", Replicated: rook.ReplicatedSpec{Size: 4, ReplicasPerFailureDomain: 2}}, Status: ready},
+		{ObjectMeta: metav1.ObjectMeta{Name: "replicapool", Namespace: ns}, Spec: rook.PoolSpec{Replicated: rook.ReplicatedSpec{Size: 4, ReplicasPerFailureDomain: 2}}, Status: ready},
 	}
 	s.StorageClasses = []storagev1.StorageClass{{
 		ObjectMeta:  metav1.ObjectMeta{Name: "ceph-block", Annotations: map[string]string{"storageclass.kubernetes.io/is-default-class": "true"}},
@@ -153,6 +155,16 @@ func healthy(m *topology.Model) *Snapshot {
 
 func owner(kind, name string, uid types.UID) metav1.OwnerReference {
 	return metav1.OwnerReference{APIVersion: "apps/v1", Kind: kind, Name: name, UID: uid, Controller: new(true)}
+}
+
+// storageNodes is the CephCluster's spec.storage as rendered: the data
+// regions' storage nodes.
+func storageNodes(m *topology.Model) rook.StorageSpec {
+	var st rook.StorageSpec
+	for _, n := range m.Storage.StorageNodes {
+		st.Nodes = append(st.Nodes, rook.StorageNode{Name: n})
+	}
+	return st
 }
 
 func runningPod(ns, name, node string, labels map[string]string, ctrl *metav1.OwnerReference) corev1.Pod {

@@ -10,6 +10,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/stretch-dev/kubectl-stretch/internal/api/rook"
+	"github.com/stretch-dev/kubectl-stretch/internal/rules"
 	"github.com/stretch-dev/kubectl-stretch/internal/topology"
 )
 
@@ -23,15 +24,6 @@ const (
 	labelMonID       = rook.LabelMonID
 	labelOSDZone     = rook.LabelOSDZone
 	labelOSDID       = rook.LabelOSDID
-	stretchPoolSize  = 4
-	monsPerData      = 2
-	monsInArbiter    = 1
-	stretchMonCount  = 5
-	mgrPoolName      = ".mgr"
-	healthOK         = "HEALTH_OK"
-	healthWarn       = "HEALTH_WARN"
-	healthErr        = "HEALTH_ERR"
-	degradedStretch  = "DEGRADED_STRETCH_MODE"
 	phaseReady       = "Ready"
 	storageStageHint = "the bundle's storage/rook/cluster (Flux stage stretch-storage)"
 )
@@ -65,8 +57,10 @@ func storageChecks() []Check {
 			Title: "No OSD runs in the arbiter region",
 			Doc: "An OSD in the arbiter puts a third zone in the CRUSH map, and Rook then refuses to " +
 				"enable stretch mode. The check reads the OSD pods' topology-location-zone label " +
-				"(app=rook-ceph-osd) and their nodes.",
-			Needs: []Kind{KindNodes, KindPods},
+				"(app=rook-ceph-osd) and their nodes, and the CephCluster's spec that places them: " +
+				"spec.storage lists only the data regions' storage nodes (no useAllNodes), and " +
+				"spec.placement.osd requires a node affinity to the data regions.",
+			Needs: []Kind{KindNodes, KindPods, KindCephClusters},
 			Run:   checkNoArbiterOSD,
 		},
 		{
@@ -195,49 +189,15 @@ func checkStretchSpec(s *Snapshot, m *topology.Model) []Result {
 	}
 	var out []Result
 	for _, c := range clusters {
-		obj := clusterRef(c)
-		mon := c.Spec.Mon
-		if mon.Count != stretchMonCount {
-			out = append(out, fail(obj, "CephCluster %s/%s runs %d mons, want %d (2 per data region and 1 in the arbiter): set spec.mon.count: %d",
-				c.Namespace, c.Name, mon.Count, stretchMonCount, stretchMonCount))
-		}
-		sc := mon.StretchCluster
-		if sc == nil || len(sc.Zones) == 0 {
-			out = append(out, fail(obj, "CephCluster %s/%s is not in stretch mode (no spec.mon.stretchCluster.zones): Rook cannot convert a running cluster; recreate it from %s",
-				c.Namespace, c.Name, storageStageHint))
-			continue
-		}
-		var zones, arbiters []string
-		for _, z := range sc.Zones {
-			zones = append(zones, z.Name)
-			if z.Arbiter {
-				arbiters = append(arbiters, z.Name)
-			}
-		}
-		want := regionNames(m)
-		if !sameSet(zones, want) {
-			out = append(out, fail(obj, "CephCluster %s/%s stretches over zones %s, the topology's regions are %s: the zone names must equal the node labels; fix spec.mon.stretchCluster.zones (render it again from the topology)",
-				c.Namespace, c.Name, strings.Join(zones, ", "), strings.Join(want, ", ")))
-		}
-		if len(arbiters) != 1 || arbiters[0] != m.Arbiter {
-			out = append(out, fail(obj, "CephCluster %s/%s has arbiter zone(s) [%s], want exactly %s: set arbiter: true on zone %s only",
-				c.Namespace, c.Name, strings.Join(arbiters, ", "), m.Arbiter, m.Arbiter))
-		}
-		if fdl := sc.FailureDomainLabel; fdl != "" && fdl != topology.LabelZone {
-			out = append(out, fail(obj, "CephCluster %s/%s uses failure domain label %s, the nodes carry their region as %s: set spec.mon.stretchCluster.failureDomainLabel: %s",
-				c.Namespace, c.Name, fdl, topology.LabelZone, topology.LabelZone))
+		for _, v := range rules.Check(m, &rules.Objects{Cluster: c}, rules.Mons, rules.Zones, rules.Arbiter, rules.FailureDomain) {
+			out = append(out, ruleResult(m, v))
 		}
 	}
 	if len(out) == 0 {
 		out = append(out, pass("CephCluster %s/%s runs %d mons in stretch mode over %s, arbiter %s", clusters[0].Namespace, clusters[0].Name,
-			stretchMonCount, strings.Join(regionNames(m), ", "), m.Arbiter))
+			rules.MonCount, strings.Join(rules.RegionNames(m), ", "), m.Arbiter))
 	}
 	return out
-}
-
-func sameSet(a, b []string) bool {
-	x, y := slices.Sorted(slices.Values(a)), slices.Sorted(slices.Values(b))
-	return slices.Equal(x, y)
 }
 
 // cephPods returns the placed, live pods of the storage namespace with
@@ -280,26 +240,8 @@ func checkMonPlacement(s *Snapshot, m *topology.Model) []Result {
 				daemonName(p, labelMonID), zone, p.Spec.NodeName, region, daemonName(p, labelMonID)))
 		}
 	}
-	for _, r := range m.Regions {
-		want := monsPerData
-		if r.Arbiter {
-			want = monsInArbiter
-		}
-		got := byZone[r.Name]
-		if len(got) != want {
-			names := ""
-			if len(got) > 0 {
-				names = " (" + strings.Join(got, ", ") + ")"
-			}
-			out = append(out, fail("", "region %s runs %s%s, want %d: Rook places 2 mons per data region and 1 in the arbiter; check that %s has %d schedulable nodes for mons with the right zone label, and the rook-ceph-operator log",
-				r.Name, count(len(got), "mon", "mons"), names, want, r.Name, want))
-		}
-	}
-	for _, zone := range slices.Sorted(maps.Keys(byZone)) {
-		if zone != "" && !slices.Contains(regionNames(m), zone) {
-			out = append(out, fail("", "%s labelled with zone %s, which is not a region of the topology: fix spec.mon.stretchCluster.zones (STOR001)",
-				count(len(byZone[zone]), "mon is", "mons are"), zone))
-		}
+	for _, v := range rules.Check(m, &rules.Objects{Daemons: true, Mons: daemons(idx, mons, labelMonID, labelMonZone)}, rules.Mons) {
+		out = append(out, ruleResult(m, v))
 	}
 	if len(out) == 0 {
 		parts := make([]string, 0, len(m.Regions))
@@ -321,17 +263,30 @@ func osdRegion(idx *index, p *corev1.Pod) string {
 }
 
 func checkNoArbiterOSD(s *Snapshot, m *topology.Model) []Result {
-	idx := s.index(m)
-	var out []Result
 	osds := cephPods(s, m, appOSD)
-	for _, p := range osds {
-		if osdRegion(idx, p) == m.Arbiter || idx.regions[p.Spec.NodeName] == m.Arbiter {
-			out = append(out, fail(ref("Pod", p.Namespace, p.Name), "OSD %s runs on node %s in the arbiter region %s: Rook will not enable stretch mode with a third zone; keep OSDs in the data regions (spec.placement.osd node affinity, as rendered) and remove this OSD",
-				daemonName(p, labelOSDID), p.Spec.NodeName, m.Arbiter))
-		}
+	var out []Result
+	// The OSDs that run, and the CephCluster spec that places them (STOR001
+	// reports a missing or second CephCluster).
+	o := &rules.Objects{Daemons: true, OSDs: daemons(s.index(m), osds, labelOSDID, labelOSDZone)}
+	if cs := cephClusters(s, m); len(cs) == 1 {
+		o.Cluster = cs[0]
+	}
+	for _, v := range rules.Check(m, o, rules.OSDRegions) {
+		out = append(out, ruleResult(m, v))
 	}
 	if len(out) == 0 {
 		out = append(out, pass("none of the %d OSDs runs in the arbiter region %s", len(osds), m.Arbiter))
+	}
+	return out
+}
+
+// daemons gives the rule book Rook's daemon pods: their ID and zone
+// labels, their nodes and those nodes' regions.
+func daemons(idx *index, pods []*corev1.Pod, idLabel, zoneLabel string) []rules.Daemon {
+	out := make([]rules.Daemon, len(pods))
+	for i, p := range pods {
+		out[i] = rules.Daemon{Pod: rules.Object{Kind: "Pod", Namespace: p.Namespace, Name: p.Name}, ID: daemonName(p, idLabel),
+			Zone: p.Labels[zoneLabel], Node: p.Spec.NodeName, Region: idx.regions[p.Spec.NodeName]}
 	}
 	return out
 }
@@ -376,21 +331,15 @@ func checkPoolSizes(s *Snapshot, m *topology.Model) []Result {
 	var out []Result
 	all := pools(s, m)
 	for _, p := range all {
-		if len(p.Spec.ErasureCoded) > 0 && string(p.Spec.ErasureCoded) != "null" && string(p.Spec.ErasureCoded) != "{}" {
-			out = append(out, fail(poolRef(p), "CephBlockPool %s is erasure coded, which a stretch cluster does not support: replace it with a replicated pool of size %d",
-				p.Name, stretchPoolSize))
-			continue
-		}
-		if size := p.Spec.Replicated.Size; size != stretchPoolSize {
-			out = append(out, fail(poolRef(p), "CephBlockPool %s has replicated.size %d, want %d (2 copies per data region; Rook refuses other sizes in stretch mode): set spec.replicated.size: %d (the rendered bundle does)",
-				p.Name, size, stretchPoolSize, stretchPoolSize))
+		for _, v := range rules.Check(m, &rules.Objects{Pools: []*rook.CephBlockPool{p}}, rules.NoErasureCoding, rules.PoolSize) {
+			out = append(out, ruleResult(m, v))
 		}
 	}
 	if len(out) == 0 {
 		if len(all) == 0 {
 			return []Result{pass("no CephBlockPool in %s (see STOR006, STOR007)", m.Storage.Namespace)}
 		}
-		out = append(out, pass("%s in %s %s replicated.size %d", allOf(len(all), "CephBlockPool", "CephBlockPools"), m.Storage.Namespace, plural(len(all), "has", "have"), stretchPoolSize))
+		out = append(out, pass("%s in %s %s replicated.size %d", allOf(len(all), "CephBlockPool", "CephBlockPools"), m.Storage.Namespace, plural(len(all), "has", "have"), rules.Size))
 	}
 	return out
 }
@@ -438,13 +387,16 @@ func checkTopologyPools(s *Snapshot, m *topology.Model) []Result {
 }
 
 func checkMgrPool(s *Snapshot, m *topology.Model) []Result {
-	for _, p := range pools(s, m) {
-		if p.Spec.Name == mgrPoolName {
-			return []Result{pass("CephBlockPool %s defines the %s pool", p.Name, mgrPoolName)}
+	all := pools(s, m)
+	if vs := rules.Check(m, &rules.Objects{Pools: all}, rules.MgrPool); len(vs) > 0 {
+		return []Result{ruleResult(m, vs[0])}
+	}
+	for _, p := range all {
+		if p.Spec.Name == rules.MgrPoolName {
+			return []Result{pass("CephBlockPool %s defines the %s pool", p.Name, rules.MgrPoolName)}
 		}
 	}
-	return []Result{fail("", "no CephBlockPool in %s has spec.name %s: Ceph creates .mgr with size 3 and Rook does not enable stretch mode; apply storage/rook/cluster/pool-builtin-mgr.yaml from the bundle",
-		m.Storage.Namespace, mgrPoolName)}
+	return nil
 }
 
 // clusterStatus is the part of a CephCluster's status the checks read.
@@ -491,13 +443,13 @@ func checkCephHealth(s *Snapshot, m *topology.Model) []Result {
 			detail = " (" + strings.Join(details, "; ") + ")"
 		}
 		switch {
-		case st.Ceph.Health == healthOK:
-			out = append(out, pass("CephCluster %s/%s is %s", c.Namespace, c.Name, healthOK))
-		case slices.Contains(codes, degradedStretch):
+		case st.Ceph.Health == rook.HealthOK:
+			out = append(out, pass("CephCluster %s/%s is %s", c.Namespace, c.Name, rook.HealthOK))
+		case slices.Contains(codes, rook.CheckDegradedStretchMode):
 			out = append(out, fail(obj, "Ceph is in degraded stretch mode%s: a data region is down and every pool runs on 2 copies with min_size 1; bring the region back; Ceph recovers by itself when it returns",
 				detail))
-		case st.Ceph.Health == healthWarn:
-			out = append(out, warn(obj, "Ceph reports %s%s: check \"ceph health detail\" in the rook-ceph-tools pod", healthWarn, detail))
+		case st.Ceph.Health == rook.HealthWarn:
+			out = append(out, warn(obj, "Ceph reports %s%s: check \"ceph health detail\" in the rook-ceph-tools pod", rook.HealthWarn, detail))
 		default:
 			out = append(out, fail(obj, "Ceph reports %s%s: data may be unavailable; check \"ceph health detail\" in the rook-ceph-tools pod", st.Ceph.Health, detail))
 		}
