@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
@@ -12,6 +13,7 @@ import (
 	"github.com/stretch-dev/kubectl-stretch/internal/api/calico"
 	"github.com/stretch-dev/kubectl-stretch/internal/api/rook"
 	"github.com/stretch-dev/kubectl-stretch/internal/check"
+	"github.com/stretch-dev/kubectl-stretch/internal/rules"
 	"github.com/stretch-dev/kubectl-stretch/internal/topology"
 )
 
@@ -62,11 +64,7 @@ func liveSnapshot(m *topology.Model, objs []Object) *check.Snapshot {
 	}
 	id := 'a'
 	for _, r := range m.Regions {
-		want := 2
-		if r.Arbiter {
-			want = 1
-		}
-		for i := range want {
+		for i := range rules.MonsIn(r) {
 			node := r.Nodes[i%len(r.Nodes)]
 			pod("rook-ceph-mon-"+string(id), node, map[string]string{rook.LabelApp: rook.AppMon, rook.LabelMonID: string(id), rook.LabelMonZone: r.Name})
 			id++
@@ -128,5 +126,258 @@ func TestErasureCodedAgreement(t *testing.T) {
 				t.Errorf("verify: STOR005 %s, want failed %t", st, tc.erasureCoded)
 			}
 		})
+	}
+}
+
+// ruleCase breaks one rule: bundle in the rendered objects, which both
+// render's bundle checks and verify then read; live, when set, only in
+// what verify reads of a running cluster (Rook's pods), which render has
+// no counterpart of.
+type ruleCase struct {
+	name   string
+	bundle func(t *testing.T, m *topology.Model, objs []Object) []Object
+	live   func(t *testing.T, m *topology.Model, s *check.Snapshot)
+}
+
+func typedIn[T any](t *testing.T, objs []Object, ok func(T) bool) T {
+	t.Helper()
+	for _, o := range objs {
+		if v, is := o.Typed.(T); is && ok(v) {
+			return v
+		}
+	}
+	var zero T
+	t.Fatalf("no %T in the example", zero)
+	return zero
+}
+
+func cephCluster(t *testing.T, objs []Object) *rook.CephCluster {
+	return typedIn(t, objs, func(*rook.CephCluster) bool { return true })
+}
+
+func replicapool(t *testing.T, objs []Object) *rook.CephBlockPool {
+	return typedIn(t, objs, func(p *rook.CephBlockPool) bool { return p.Name == "replicapool" })
+}
+
+func without(objs []Object, drop func(Object) bool) []Object {
+	var out []Object
+	for _, o := range objs {
+		if !drop(o) {
+			out = append(out, o)
+		}
+	}
+	return out
+}
+
+// cluster returns a bundle breaker that changes the CephCluster.
+func cluster(change func(m *topology.Model, c *rook.CephCluster)) func(*testing.T, *topology.Model, []Object) []Object {
+	return func(t *testing.T, m *topology.Model, objs []Object) []Object {
+		change(m, cephCluster(t, objs))
+		return objs
+	}
+}
+
+// pool returns a bundle breaker that changes the replicapool.
+func pool(change func(p *rook.CephBlockPool)) func(*testing.T, *topology.Model, []Object) []Object {
+	return func(t *testing.T, _ *topology.Model, objs []Object) []Object {
+		change(replicapool(t, objs))
+		return objs
+	}
+}
+
+// podLabelled returns the first pod of the snapshot with label app=app.
+func podLabelled(t *testing.T, s *check.Snapshot, app string) *corev1.Pod {
+	t.Helper()
+	for i := range s.Pods {
+		if s.Pods[i].Labels[rook.LabelApp] == app {
+			return &s.Pods[i]
+		}
+	}
+	t.Fatalf("no %s pod", app)
+	return nil
+}
+
+// ruleCases break each rule of the rule book, by its ID.
+var ruleCases = map[string][]ruleCase{
+	rules.Mons.ID: {
+		{name: "3 mons", bundle: cluster(func(_ *topology.Model, c *rook.CephCluster) { c.Spec.Mon.Count = 3 })},
+		{name: "a mon in the other data region", live: func(t *testing.T, m *topology.Model, s *check.Snapshot) {
+			p := podLabelled(t, s, rook.AppMon)
+			p.Labels[rook.LabelMonZone] = m.Data[1]
+		}},
+	},
+	rules.Arbiter.ID: {{name: "a data zone is an arbiter too", bundle: cluster(func(m *topology.Model, c *rook.CephCluster) {
+		for i := range c.Spec.Mon.StretchCluster.Zones {
+			if c.Spec.Mon.StretchCluster.Zones[i].Name == m.Data[0] {
+				c.Spec.Mon.StretchCluster.Zones[i].Arbiter = true
+			}
+		}
+	})}},
+	rules.Zones.ID: {
+		{name: "a zone that is no region", bundle: cluster(func(m *topology.Model, c *rook.CephCluster) {
+			for i := range c.Spec.Mon.StretchCluster.Zones {
+				if c.Spec.Mon.StretchCluster.Zones[i].Name == m.Data[1] {
+					c.Spec.Mon.StretchCluster.Zones[i].Name = m.Data[1] + "-b"
+				}
+			}
+		})},
+		{name: "not in stretch mode", bundle: cluster(func(_ *topology.Model, c *rook.CephCluster) { c.Spec.Mon.StretchCluster = nil })},
+	},
+	rules.FailureDomain.ID: {{name: "hostname label", bundle: cluster(func(_ *topology.Model, c *rook.CephCluster) {
+		c.Spec.Mon.StretchCluster.FailureDomainLabel = corev1.LabelHostname
+	})}},
+	rules.PoolSize.ID: {
+		{name: "size 3", bundle: pool(func(p *rook.CephBlockPool) { p.Spec.Replicated.Size = 3 })},
+		{name: "4 copies in one zone", bundle: pool(func(p *rook.CephBlockPool) { p.Spec.Replicated.ReplicasPerFailureDomain = 4 })},
+	},
+	rules.MgrPool.ID: {{name: "no .mgr pool", bundle: func(_ *testing.T, _ *topology.Model, objs []Object) []Object {
+		return without(objs, func(o Object) bool {
+			p, ok := o.Typed.(*rook.CephBlockPool)
+			return ok && p.Spec.Name == rules.MgrPoolName
+		})
+	}}},
+	rules.NoErasureCoding.ID: {{name: "2+1 chunks", bundle: pool(func(p *rook.CephBlockPool) {
+		p.Spec.ErasureCoded = []byte(`{"dataChunks":2,"codingChunks":1}`)
+	})}},
+	rules.OSDRegions.ID: {
+		{name: "an arbiter node in spec.storage.nodes", bundle: cluster(func(m *topology.Model, c *rook.CephCluster) {
+			arbiter := slices.IndexFunc(m.Regions, func(r topology.RegionModel) bool { return r.Arbiter })
+			c.Spec.Storage.Nodes = append(c.Spec.Storage.Nodes, rook.StorageNode{Name: m.Regions[arbiter].Nodes[0]})
+		})},
+		{name: "useAllNodes", bundle: cluster(func(_ *topology.Model, c *rook.CephCluster) { c.Spec.Storage.UseAllNodes = true })},
+		{name: "an OSD pod in the arbiter", live: func(t *testing.T, m *topology.Model, s *check.Snapshot) {
+			p := podLabelled(t, s, rook.AppOSD)
+			p.Labels[rook.LabelOSDZone] = m.Arbiter
+		}},
+	},
+	rules.WireGuard.ID: {
+		{name: "wireguardEnabled false", bundle: func(t *testing.T, _ *topology.Model, objs []Object) []Object {
+			typedIn(t, objs, func(f *calico.FelixConfiguration) bool { return f.Name == "default" }).Spec.WireguardEnabled = new(false)
+			return objs
+		}},
+		{name: "no FelixConfiguration default", bundle: func(_ *testing.T, _ *topology.Model, objs []Object) []Object {
+			return without(objs, func(o Object) bool { _, ok := o.Typed.(*calico.FelixConfiguration); return ok })
+		}},
+	},
+}
+
+// renderFired runs render's bundle checks and returns, by rule, the checks
+// that reported it.
+func renderFired(m *topology.Model, objs []Object) map[string][]string {
+	fired := map[string][]string{}
+	for _, p := range runBundleChecks(m, objs) {
+		if p.rule != "" {
+			fired[p.rule] = append(fired[p.rule], p.check)
+		}
+	}
+	return fired
+}
+
+// verifyFired runs verify's checks and returns, by rule, the checks that
+// reported it.
+func verifyFired(m *topology.Model, s *check.Snapshot) map[string][]string {
+	fired := map[string][]string{}
+	for _, r := range check.Run(s, m, check.Checks()).Results {
+		if r.Rule != "" {
+			fired[r.Rule] = append(fired[r.Rule], r.ID)
+		}
+	}
+	return fired
+}
+
+// assertFired says whether exactly the rule fired, through checks of the
+// rule book's table only.
+func assertFired(t *testing.T, side string, fired map[string][]string, rule string, checks []string) {
+	t.Helper()
+	if len(fired) != 1 || len(fired[rule]) == 0 {
+		t.Errorf("%s: rules %v fired, want %s alone", side, fired, rule)
+	}
+	for _, id := range fired[rule] {
+		if !slices.Contains(checks, id) {
+			t.Errorf("%s: %s reported rule %s; the rule book says %v call it", side, id, rule, checks)
+		}
+	}
+}
+
+// TestRuleBookSides runs every rule of the rule book, broken in one object,
+// through render's bundle checks and verify, and asserts that both report
+// the same rule, through the checks the rule book names. A rule without a
+// case fails the test.
+func TestRuleBookSides(t *testing.T) {
+	t.Parallel()
+	objs, m, err := exampleObjects(t, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fired := renderFired(m, objs); len(fired) > 0 {
+		t.Fatalf("render: the example breaks %v", fired)
+	}
+	if fired := verifyFired(m, liveSnapshot(m, objs)); len(fired) > 0 {
+		t.Fatalf("verify: a cluster running the example breaks %v", fired)
+	}
+	for id := range ruleCases {
+		if !slices.ContainsFunc(rules.Book, func(r rules.Rule) bool { return r.ID == id }) {
+			t.Errorf("cases for %s, which is not in the rule book", id)
+		}
+	}
+	for _, r := range rules.Book {
+		if len(ruleCases[r.ID]) == 0 {
+			t.Errorf("rule %s has no case: break it in ruleCases", r.ID)
+		}
+		for _, tc := range ruleCases[r.ID] {
+			t.Run(r.ID+"/"+tc.name, func(t *testing.T) {
+				objs, m, err := exampleObjects(t, "")
+				if err != nil {
+					t.Fatal(err)
+				}
+				if tc.bundle != nil {
+					objs = tc.bundle(t, m, objs)
+				}
+				live := liveSnapshot(m, objs)
+				if tc.live != nil {
+					tc.live(t, m, live)
+				}
+				if tc.live == nil {
+					assertFired(t, "render", renderFired(m, objs), r.ID, r.Render)
+				} else if fired := renderFired(m, objs); len(fired) > 0 {
+					t.Errorf("render: %v fired on a break of the live cluster only", fired)
+				}
+				assertFired(t, "verify", verifyFired(m, live), r.ID, r.Verify)
+			})
+		}
+	}
+}
+
+// TestRuleBookTable checks the rule book's table of callers against the
+// registries: every render check it names applies the rule, and every
+// verify check it names exists.
+func TestRuleBookTable(t *testing.T) {
+	t.Parallel()
+	ids := map[string]bool{}
+	for _, c := range check.Checks() {
+		ids[c.ID] = true
+	}
+	for _, r := range rules.Book {
+		if len(r.Render) == 0 || len(r.Verify) == 0 {
+			t.Errorf("rule %s: render %v, verify %v; both sides must call every rule", r.ID, r.Render, r.Verify)
+		}
+		for _, id := range r.Render {
+			i := slices.IndexFunc(bundleChecks, func(c bundleCheck) bool { return c.id == id })
+			if i < 0 || !slices.ContainsFunc(bundleChecks[i].rules, func(x rules.Rule) bool { return x.ID == r.ID }) {
+				t.Errorf("rule %s: render check %s does not apply it", r.ID, id)
+			}
+		}
+		for _, id := range r.Verify {
+			if !ids[id] {
+				t.Errorf("rule %s: verify has no check %s", r.ID, id)
+			}
+		}
+	}
+	for _, c := range bundleChecks {
+		for _, x := range c.rules {
+			if !slices.Contains(x.Render, c.id) {
+				t.Errorf("render check %s applies rule %s, which the rule book does not say", c.id, x.ID)
+			}
+		}
 	}
 }
