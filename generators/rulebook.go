@@ -2,6 +2,7 @@ package generators
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/stretch-dev/kubectl-stretch/internal/api/calico"
 	"github.com/stretch-dev/kubectl-stretch/internal/api/rook"
@@ -53,12 +54,10 @@ func ruleMessage(m *topology.Model, v rules.Violation, paths map[rules.Object]st
 		return fmt.Sprintf("%s: the stretch zones need exactly %d arbiter, %s; found %v", where, v.Want, m.Arbiter, v.Names)
 	case rules.FieldFailureDomain:
 		return fmt.Sprintf("%s: spec.mon.stretchCluster.failureDomainLabel is %q; the nodes carry their region in %s", where, v.Got, m.Labels.Zone)
-	case rules.FieldSize:
-		return fmt.Sprintf("%s: CephBlockPool %s has replicated.size %d; pools in a stretch cluster must have size %d (%d copies per data region)",
-			where, name, v.N, v.Want, rules.ReplicasPerZone)
-	case rules.FieldReplicasPerZone:
-		return fmt.Sprintf("%s: CephBlockPool %s has replicated.replicasPerFailureDomain %d; pools in a stretch cluster keep %d copies in each data region",
-			where, name, v.N, v.Want)
+	case rules.FieldSize, rules.FieldReplicasPerZone:
+		key := strings.TrimPrefix(v.Field, "spec.replicated.")
+		return fmt.Sprintf("%s: CephBlockPool %s has replicated.%s %d; pools in a stretch cluster must have %s %d (%d copies per data region)",
+			where, name, key, v.N, key, v.Want, rules.ReplicasPerZone)
 	case rules.FieldErasureCoded:
 		return fmt.Sprintf("%s: CephBlockPool %s is erasure coded; stretch clusters support only replicated pools", where, name)
 	case rules.FieldMgrPool:

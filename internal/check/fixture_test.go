@@ -74,12 +74,12 @@ func healthy(m *topology.Model) *Snapshot {
 		{"a", "sto1", "sto1-s-0"}, {"b", "sto1", "sto1-s-1"}, {"c", "sto2", "sto2-s-0"}, {"d", "sto2", "sto2-s-1"}, {"e", "osl1", "osl1-cp-0"},
 	} {
 		s.Pods = append(s.Pods, runningPod(ns, "rook-ceph-mon-"+mon.id, mon.node,
-			map[string]string{labelApp: appMon, labelMonID: mon.id, labelMonZone: mon.zone}, nil))
+			map[string]string{rook.LabelApp: rook.AppMon, rook.LabelMonID: mon.id, rook.LabelMonZone: mon.zone}, nil))
 	}
 	for i, node := range m.Storage.StorageNodes {
 		id := fmt.Sprint(i)
 		s.Pods = append(s.Pods, runningPod(ns, "rook-ceph-osd-"+id, node,
-			map[string]string{labelApp: appOSD, labelOSDID: id, labelOSDZone: strings.SplitN(node, "-", 2)[0]}, nil))
+			map[string]string{rook.LabelApp: rook.AppOSD, rook.LabelOSDID: id, rook.LabelOSDZone: strings.SplitN(node, "-", 2)[0]}, nil))
 	}
 	s.CephClusters = []rook.CephCluster{{
 		ObjectMeta: metav1.ObjectMeta{Name: "rook-ceph", Namespace: ns},

@@ -14,16 +14,9 @@ import (
 	"github.com/stretch-dev/kubectl-stretch/internal/topology"
 )
 
-// What Rook and Ceph write that the storage checks read (rook
-// pkg/operator/ceph/cluster/mon/spec.go, osd/labels.go; types.go).
+// Rook's phase of a reconciled object, and where the bundle holds the
+// storage layer.
 const (
-	labelApp         = rook.LabelApp
-	appMon           = rook.AppMon
-	appOSD           = rook.AppOSD
-	labelMonZone     = rook.LabelMonZone
-	labelMonID       = rook.LabelMonID
-	labelOSDZone     = rook.LabelOSDZone
-	labelOSDID       = rook.LabelOSDID
 	phaseReady       = "Ready"
 	storageStageHint = "the bundle's storage/rook/cluster (Flux stage stretch-storage)"
 )
@@ -165,15 +158,23 @@ func checkCSIDriver(s *Snapshot, m *topology.Model) []Result {
 		plural(len(classes), "it", "them"), installer)}
 }
 
-// cephClusters returns the CephClusters of the storage namespace.
-func cephClusters(s *Snapshot, m *topology.Model) []*rook.CephCluster {
-	var out []*rook.CephCluster
-	for i := range s.CephClusters {
-		if s.CephClusters[i].Namespace == m.Storage.Namespace {
-			out = append(out, &s.CephClusters[i])
+// inNamespace returns the objects of namespace ns.
+func inNamespace[T any, P interface {
+	*T
+	GetNamespace() string
+}](objs []T, ns string) []*T {
+	var out []*T
+	for i := range objs {
+		if P(&objs[i]).GetNamespace() == ns {
+			out = append(out, &objs[i])
 		}
 	}
 	return out
+}
+
+// cephClusters returns the CephClusters of the storage namespace.
+func cephClusters(s *Snapshot, m *topology.Model) []*rook.CephCluster {
+	return inNamespace(s.CephClusters, m.Storage.Namespace)
 }
 
 func clusterRef(c *rook.CephCluster) string { return ref("CephCluster", c.Namespace, c.Name) }
@@ -206,7 +207,7 @@ func cephPods(s *Snapshot, m *topology.Model, app string) []*corev1.Pod {
 	var out []*corev1.Pod
 	for i := range s.Pods {
 		p := &s.Pods[i]
-		if p.Namespace == m.Storage.Namespace && p.Labels[labelApp] == app && p.Spec.NodeName != "" && live(p) {
+		if p.Namespace == m.Storage.Namespace && p.Labels[rook.LabelApp] == app && p.Spec.NodeName != "" && live(p) {
 			out = append(out, p)
 		}
 	}
@@ -223,24 +224,24 @@ func daemonName(p *corev1.Pod, idLabel string) string {
 
 func checkMonPlacement(s *Snapshot, m *topology.Model) []Result {
 	idx := s.index(m)
-	mons := cephPods(s, m, appMon)
+	mons := cephPods(s, m, rook.AppMon)
 	byZone := map[string][]string{}
 	var out []Result
 	for _, p := range mons {
-		zone := p.Labels[labelMonZone]
-		byZone[zone] = append(byZone[zone], daemonName(p, labelMonID))
+		zone := p.Labels[rook.LabelMonZone]
+		byZone[zone] = append(byZone[zone], daemonName(p, rook.LabelMonID))
 		obj := ref("Pod", p.Namespace, p.Name)
 		region, known := idx.regions[p.Spec.NodeName]
 		switch {
 		case zone == "":
 			out = append(out, fail(obj, "mon %s has no %s label: it was not created by Rook in stretch mode; check the CephCluster (STOR001)",
-				daemonName(p, labelMonID), labelMonZone))
+				daemonName(p, rook.LabelMonID), rook.LabelMonZone))
 		case known && region != "" && region != zone:
 			out = append(out, fail(obj, "mon %s is labelled zone %s but runs on node %s in region %s: fix the node's zone label (NODE002), then let Rook fail the mon over (delete its Deployment rook-ceph-mon-%s)",
-				daemonName(p, labelMonID), zone, p.Spec.NodeName, region, daemonName(p, labelMonID)))
+				daemonName(p, rook.LabelMonID), zone, p.Spec.NodeName, region, daemonName(p, rook.LabelMonID)))
 		}
 	}
-	for _, v := range rules.Check(m, &rules.Objects{Daemons: true, Mons: daemons(idx, mons, labelMonID, labelMonZone)}, rules.Mons) {
+	for _, v := range rules.Check(m, &rules.Objects{Daemons: true, Mons: daemons(idx, mons, rook.LabelMonID, rook.LabelMonZone)}, rules.Mons) {
 		out = append(out, ruleResult(m, v))
 	}
 	if len(out) == 0 {
@@ -256,18 +257,18 @@ func checkMonPlacement(s *Snapshot, m *topology.Model) []Result {
 // osdRegion is the region of an OSD pod: Rook's topology-location-zone
 // label, else its node's region.
 func osdRegion(idx *index, p *corev1.Pod) string {
-	if z := p.Labels[labelOSDZone]; z != "" {
+	if z := p.Labels[rook.LabelOSDZone]; z != "" {
 		return z
 	}
 	return idx.regions[p.Spec.NodeName]
 }
 
 func checkNoArbiterOSD(s *Snapshot, m *topology.Model) []Result {
-	osds := cephPods(s, m, appOSD)
+	osds := cephPods(s, m, rook.AppOSD)
 	var out []Result
 	// The OSDs that run, and the CephCluster spec that places them (STOR001
 	// reports a missing or second CephCluster).
-	o := &rules.Objects{Daemons: true, OSDs: daemons(s.index(m), osds, labelOSDID, labelOSDZone)}
+	o := &rules.Objects{Daemons: true, OSDs: daemons(s.index(m), osds, rook.LabelOSDID, rook.LabelOSDZone)}
 	if cs := cephClusters(s, m); len(cs) == 1 {
 		o.Cluster = cs[0]
 	}
@@ -294,7 +295,7 @@ func daemons(idx *index, pods []*corev1.Pod, idLabel, zoneLabel string) []rules.
 func checkOSDBalance(s *Snapshot, m *topology.Model) []Result {
 	idx := s.index(m)
 	perRegion := map[string]int{}
-	for _, p := range cephPods(s, m, appOSD) {
+	for _, p := range cephPods(s, m, rook.AppOSD) {
 		perRegion[osdRegion(idx, p)]++
 	}
 	var parts []string
@@ -316,13 +317,7 @@ func checkOSDBalance(s *Snapshot, m *topology.Model) []Result {
 
 // pools returns the CephBlockPools of the storage namespace.
 func pools(s *Snapshot, m *topology.Model) []*rook.CephBlockPool {
-	var out []*rook.CephBlockPool
-	for i := range s.CephBlockPools {
-		if s.CephBlockPools[i].Namespace == m.Storage.Namespace {
-			out = append(out, &s.CephBlockPools[i])
-		}
-	}
-	return out
+	return inNamespace(s.CephBlockPools, m.Storage.Namespace)
 }
 
 func poolRef(p *rook.CephBlockPool) string { return ref("CephBlockPool", p.Namespace, p.Name) }
@@ -420,67 +415,68 @@ func statusOf(c *rook.CephCluster) clusterStatus {
 	return st
 }
 
-func checkCephHealth(s *Snapshot, m *topology.Model) []Result {
+// perCluster runs one cluster's part of a status check on each CephCluster
+// of the storage namespace; it skips when there is none (STOR001 fails).
+func perCluster(s *Snapshot, m *topology.Model, one func(c *rook.CephCluster, st clusterStatus) Result) []Result {
 	clusters := cephClusters(s, m)
 	if len(clusters) == 0 {
 		return []Result{skip("no CephCluster in %s (see STOR001)", m.Storage.Namespace)}
 	}
-	var out []Result
-	for _, c := range clusters {
-		obj := clusterRef(c)
-		st := statusOf(c)
-		if st.Ceph == nil || st.Ceph.Health == "" {
-			out = append(out, fail(obj, "CephCluster %s/%s reports no health (status.ceph.health): is the rook-ceph-operator running? See its log", c.Namespace, c.Name))
-			continue
-		}
-		codes := slices.Sorted(maps.Keys(st.Ceph.Details))
-		var details []string
-		for _, code := range codes {
-			details = append(details, code+": "+st.Ceph.Details[code].Message)
-		}
-		detail := ""
-		if len(details) > 0 {
-			detail = " (" + strings.Join(details, "; ") + ")"
-		}
-		switch {
-		case st.Ceph.Health == rook.HealthOK:
-			out = append(out, pass("CephCluster %s/%s is %s", c.Namespace, c.Name, rook.HealthOK))
-		case slices.Contains(codes, rook.CheckDegradedStretchMode):
-			out = append(out, fail(obj, "Ceph is in degraded stretch mode%s: a data region is down and every pool runs on 2 copies with min_size 1; bring the region back; Ceph recovers by itself when it returns",
-				detail))
-		case st.Ceph.Health == rook.HealthWarn:
-			out = append(out, warn(obj, "Ceph reports %s%s: check \"ceph health detail\" in the rook-ceph-tools pod", rook.HealthWarn, detail))
-		default:
-			out = append(out, fail(obj, "Ceph reports %s%s: data may be unavailable; check \"ceph health detail\" in the rook-ceph-tools pod", st.Ceph.Health, detail))
-		}
+	out := make([]Result, len(clusters))
+	for i, c := range clusters {
+		out[i] = one(c, statusOf(c))
 	}
 	return out
 }
 
+func checkCephHealth(s *Snapshot, m *topology.Model) []Result {
+	return perCluster(s, m, cephHealth)
+}
+
+func cephHealth(c *rook.CephCluster, st clusterStatus) Result {
+	obj := clusterRef(c)
+	if st.Ceph == nil || st.Ceph.Health == "" {
+		return fail(obj, "CephCluster %s/%s reports no health (status.ceph.health): is the rook-ceph-operator running? See its log", c.Namespace, c.Name)
+	}
+	codes := slices.Sorted(maps.Keys(st.Ceph.Details))
+	var details []string
+	for _, code := range codes {
+		details = append(details, code+": "+st.Ceph.Details[code].Message)
+	}
+	detail := ""
+	if len(details) > 0 {
+		detail = " (" + strings.Join(details, "; ") + ")"
+	}
+	switch {
+	case st.Ceph.Health == rook.HealthOK:
+		return pass("CephCluster %s/%s is %s", c.Namespace, c.Name, rook.HealthOK)
+	case slices.Contains(codes, rook.CheckDegradedStretchMode):
+		return fail(obj, "Ceph is in degraded stretch mode%s: a data region is down and every pool runs on 2 copies with min_size 1; bring the region back; Ceph recovers by itself when it returns",
+			detail)
+	case st.Ceph.Health == rook.HealthWarn:
+		return warn(obj, "Ceph reports %s%s: check \"ceph health detail\" in the rook-ceph-tools pod", rook.HealthWarn, detail)
+	}
+	return fail(obj, "Ceph reports %s%s: data may be unavailable; check \"ceph health detail\" in the rook-ceph-tools pod", st.Ceph.Health, detail)
+}
+
 func checkCephReady(s *Snapshot, m *topology.Model) []Result {
-	clusters := cephClusters(s, m)
-	if len(clusters) == 0 {
-		return []Result{skip("no CephCluster in %s (see STOR001)", m.Storage.Namespace)}
+	return perCluster(s, m, cephReady)
+}
+
+func cephReady(c *rook.CephCluster, st clusterStatus) Result {
+	if st.Phase == phaseReady {
+		return pass("CephCluster %s/%s is Ready", c.Namespace, c.Name)
 	}
-	var out []Result
-	for _, c := range clusters {
-		st := statusOf(c)
-		if st.Phase == phaseReady {
-			out = append(out, pass("CephCluster %s/%s is Ready", c.Namespace, c.Name))
-			continue
-		}
-		phase := st.Phase
-		if phase == "" {
-			phase = "none yet"
-		}
-		msg := ""
-		if st.Message != "" {
-			msg = ": " + st.Message
-		}
-		out = append(out, fail(clusterRef(c), "CephCluster %s/%s is not Ready (phase %s%s): see its status.conditions and the rook-ceph-operator log",
-			c.Namespace, c.Name, phase, msg))
+	phase := st.Phase
+	if phase == "" {
+		phase = "none yet"
 	}
-	return out
+	msg := ""
+	if st.Message != "" {
+		msg = ": " + st.Message
+	}
+	return fail(clusterRef(c), "CephCluster %s/%s is not Ready (phase %s%s): see its status.conditions and the rook-ceph-operator log",
+		c.Namespace, c.Name, phase, msg)
 }
 
 func checkStorageClasses(s *Snapshot, m *topology.Model) []Result {

@@ -12,20 +12,6 @@ import (
 	"github.com/stretch-dev/kubectl-stretch/internal/topology"
 )
 
-// The rule IDs, for the rules' own functions (the Rule values refer to the
-// functions, so the functions cannot refer to them).
-const (
-	idMons            = "mons"
-	idArbiter         = "arbiter"
-	idZones           = "zones"
-	idFailureDomain   = "failure-domain"
-	idPoolSize        = "pool-size"
-	idMgrPool         = "mgr-pool"
-	idNoErasureCoding = "no-erasure-coding"
-	idOSDRegions      = "osd-regions"
-	idWireGuard       = "wireguard"
-)
-
 func clusterObject(c *rook.CephCluster) Object {
 	return Object{Kind: "CephCluster", Namespace: c.Namespace, Name: c.Name}
 }
@@ -55,7 +41,7 @@ func RegionNames(m *topology.Model) []string {
 func checkMons(m *topology.Model, o *Objects) []Violation {
 	var out []Violation
 	if c := o.Cluster; c != nil && c.Spec.Mon.Count != MonCount {
-		out = append(out, Violation{Rule: idMons, Field: FieldMonCount, Object: clusterObject(c), N: c.Spec.Mon.Count, Want: MonCount})
+		out = append(out, Violation{Field: FieldMonCount, Object: clusterObject(c), N: c.Spec.Mon.Count, Want: MonCount})
 	}
 	if !o.Daemons {
 		return out
@@ -66,13 +52,13 @@ func checkMons(m *topology.Model, o *Objects) []Violation {
 	}
 	for _, r := range m.Regions {
 		if got := byZone[r.Name]; len(got) != MonsIn(r) {
-			out = append(out, Violation{Rule: idMons, Field: FieldMonsInRegion, Region: r.Name, Names: got, N: len(got), Want: MonsIn(r)})
+			out = append(out, Violation{Field: FieldMonsInRegion, Region: r.Name, Names: got, N: len(got), Want: MonsIn(r)})
 		}
 	}
 	regions := RegionNames(m)
 	for _, zone := range slices.Sorted(maps.Keys(byZone)) {
 		if zone != "" && !slices.Contains(regions, zone) {
-			out = append(out, Violation{Rule: idMons, Field: FieldMonZone, Got: zone, Names: byZone[zone], N: len(byZone[zone])})
+			out = append(out, Violation{Field: FieldMonZone, Got: zone, Names: byZone[zone], N: len(byZone[zone])})
 		}
 	}
 	return out
@@ -101,7 +87,7 @@ func checkArbiter(m *topology.Model, o *Objects) []Violation {
 	if len(arbiters) == Arbiters && arbiters[0] == m.Arbiter {
 		return nil
 	}
-	return []Violation{{Rule: idArbiter, Field: FieldArbiter, Object: clusterObject(o.Cluster), Names: arbiters, N: len(arbiters), Want: Arbiters}}
+	return []Violation{{Field: FieldArbiter, Object: clusterObject(o.Cluster), Names: arbiters, N: len(arbiters), Want: Arbiters}}
 }
 
 func checkZones(m *topology.Model, o *Objects) []Violation {
@@ -110,7 +96,7 @@ func checkZones(m *topology.Model, o *Objects) []Violation {
 	}
 	zones := stretchZones(o)
 	if len(zones) == 0 {
-		return []Violation{{Rule: idZones, Field: FieldStretch, Object: clusterObject(o.Cluster)}}
+		return []Violation{{Field: FieldStretch, Object: clusterObject(o.Cluster)}}
 	}
 	names := make([]string, len(zones))
 	for i, z := range zones {
@@ -119,7 +105,7 @@ func checkZones(m *topology.Model, o *Objects) []Violation {
 	if slices.Equal(slices.Sorted(slices.Values(names)), slices.Sorted(slices.Values(RegionNames(m)))) {
 		return nil
 	}
-	return []Violation{{Rule: idZones, Field: FieldZones, Object: clusterObject(o.Cluster), Names: names}}
+	return []Violation{{Field: FieldZones, Object: clusterObject(o.Cluster), Names: names}}
 }
 
 // FailureDomainLabel is the label Rook reads a stretch zone from: the
@@ -136,7 +122,7 @@ func checkFailureDomain(m *topology.Model, o *Objects) []Violation {
 		return nil
 	}
 	if label := FailureDomainLabel(o.Cluster.Spec.Mon.StretchCluster); label != m.Labels.Zone {
-		return []Violation{{Rule: idFailureDomain, Field: FieldFailureDomain, Object: clusterObject(o.Cluster), Got: label}}
+		return []Violation{{Field: FieldFailureDomain, Object: clusterObject(o.Cluster), Got: label}}
 	}
 	return nil
 }
@@ -148,10 +134,10 @@ func checkPoolSize(_ *topology.Model, o *Objects) []Violation {
 			continue // not replicated: the no-erasure-coding rule reports it
 		}
 		if size := p.Spec.Replicated.Size; size != Size {
-			out = append(out, Violation{Rule: idPoolSize, Field: FieldSize, Object: poolObject(p), N: size, Want: Size})
+			out = append(out, Violation{Field: FieldSize, Object: poolObject(p), N: size, Want: Size})
 		}
 		if n := p.Spec.Replicated.ReplicasPerFailureDomain; n != ReplicasPerZone {
-			out = append(out, Violation{Rule: idPoolSize, Field: FieldReplicasPerZone, Object: poolObject(p), N: n, Want: ReplicasPerZone})
+			out = append(out, Violation{Field: FieldReplicasPerZone, Object: poolObject(p), N: n, Want: ReplicasPerZone})
 		}
 	}
 	return out
@@ -163,7 +149,7 @@ func checkMgrPool(m *topology.Model, o *Objects) []Violation {
 			return nil
 		}
 	}
-	return []Violation{{Rule: idMgrPool, Field: FieldMgrPool, Object: Object{Kind: "CephBlockPool", Namespace: m.Storage.Namespace}, Got: MgrPoolName}}
+	return []Violation{{Field: FieldMgrPool, Object: Object{Kind: "CephBlockPool", Namespace: m.Storage.Namespace}, Got: MgrPoolName}}
 }
 
 // ErasureCoded says whether Rook reads the pool as erasure coded: its
@@ -191,7 +177,7 @@ func checkErasureCoding(_ *topology.Model, o *Objects) []Violation {
 	var out []Violation
 	for _, p := range o.Pools {
 		if ErasureCoded(p) {
-			out = append(out, Violation{Rule: idNoErasureCoding, Field: FieldErasureCoded, Object: poolObject(p), Got: string(p.Spec.ErasureCoded)})
+			out = append(out, Violation{Field: FieldErasureCoded, Object: poolObject(p), Got: string(p.Spec.ErasureCoded)})
 		}
 	}
 	return out
@@ -204,7 +190,7 @@ func checkOSDRegions(m *topology.Model, o *Objects) []Violation {
 	}
 	for _, d := range o.OSDs {
 		if d.Zone == m.Arbiter || d.Region == m.Arbiter {
-			out = append(out, Violation{Rule: idOSDRegions, Field: FieldOSDNode, Object: d.Pod, Got: d.ID, Region: m.Arbiter, Names: []string{d.Node}})
+			out = append(out, Violation{Field: FieldOSDNode, Object: d.Pod, Got: d.ID, Region: m.Arbiter, Names: []string{d.Node}})
 		}
 	}
 	return out
@@ -215,7 +201,7 @@ func checkOSDRegions(m *topology.Model, o *Objects) []Violation {
 func osdSpec(m *topology.Model, c *rook.CephCluster) []Violation {
 	var out []Violation
 	v := func(field, got string, n int) {
-		out = append(out, Violation{Rule: idOSDRegions, Field: field, Object: clusterObject(c), Got: got, N: n, Region: m.Arbiter})
+		out = append(out, Violation{Field: field, Object: clusterObject(c), Got: got, N: n, Region: m.Arbiter})
 	}
 	st := c.Spec.Storage
 	if st.UseAllNodes {
@@ -243,11 +229,11 @@ func osdSpec(m *topology.Model, c *rook.CephCluster) []Violation {
 
 func checkWireGuard(m *topology.Model, o *Objects) []Violation {
 	if o.Felix == nil {
-		return []Violation{{Rule: idWireGuard, Field: FieldFelix, Object: Object{Kind: "FelixConfiguration", Name: "default"}}}
+		return []Violation{{Field: FieldFelix, Object: Object{Kind: "FelixConfiguration", Name: "default"}}}
 	}
 	on := o.Felix.Spec.WireguardEnabled != nil && *o.Felix.Spec.WireguardEnabled
 	if on == m.Network.WireGuard {
 		return nil
 	}
-	return []Violation{{Rule: idWireGuard, Field: FieldWireGuard, Object: Object{Kind: "FelixConfiguration", Name: o.Felix.Name}, Got: strconv.FormatBool(on)}}
+	return []Violation{{Field: FieldWireGuard, Object: Object{Kind: "FelixConfiguration", Name: o.Felix.Name}, Got: strconv.FormatBool(on)}}
 }

@@ -88,6 +88,7 @@ type Object struct {
 // Violation is one breach of a rule. Field says what breaks it; the other
 // fields hold what the rule found, for the callers' messages.
 type Violation struct {
+	// Rule is the rule's ID; Check sets it.
 	Rule   string
 	Field  string
 	Object Object
@@ -136,33 +137,34 @@ type Rule struct {
 	// of that mapping; the docs and the test that runs each rule through
 	// both sides read it.
 	Render, Verify []string
-	// Check returns the rule's violations in o; none when it holds.
+	// Check returns the rule's violations in o (without their Rule, which
+	// the package's Check sets); none when the rule holds.
 	Check func(m *topology.Model, o *Objects) []Violation
 }
 
 // The rules.
 var (
-	Mons = Rule{idMons,
+	Mons = Rule{"mons",
 		fmt.Sprintf("the CephCluster runs %d mons, and a live cluster places them %d per data region and %d in the arbiter", MonCount, MonsPerDataRegion, MonsInArbiter),
 		fmt.Sprintf("%d (%d/%d/%d)", MonCount, MonsPerDataRegion, MonsPerDataRegion, MonsInArbiter),
 		[]string{"rook-stretch"}, []string{"STOR001", "STOR002"}, checkMons}
-	Arbiter = Rule{idArbiter, "exactly one stretch zone is the arbiter: the topology's arbiter region",
+	Arbiter = Rule{"arbiter", "exactly one stretch zone is the arbiter: the topology's arbiter region",
 		fmt.Sprint(Arbiters), []string{"rook-stretch"}, []string{"STOR001"}, checkArbiter}
-	Zones = Rule{idZones, "the CephCluster is in stretch mode, and its zones are the topology's regions",
+	Zones = Rule{"zones", "the CephCluster is in stretch mode, and its zones are the topology's regions",
 		"", []string{"rook-stretch"}, []string{"STOR001"}, checkZones}
-	FailureDomain = Rule{idFailureDomain, "the stretch failure-domain label (Rook's default when unset) is the label the nodes carry their region in",
+	FailureDomain = Rule{"failure-domain", "the stretch failure-domain label (Rook's default when unset) is the label the nodes carry their region in",
 		"", []string{"rook-stretch"}, []string{"STOR001"}, checkFailureDomain}
-	PoolSize = Rule{idPoolSize,
+	PoolSize = Rule{"pool-size",
 		fmt.Sprintf("every CephBlockPool is replicated with size %d, %d copies per data region", Size, ReplicasPerZone),
 		fmt.Sprintf("%d (%d per zone)", Size, ReplicasPerZone),
 		[]string{"rook-pools"}, []string{"STOR005"}, checkPoolSize}
-	MgrPool = Rule{idMgrPool, "a CephBlockPool defines the builtin " + MgrPoolName + " pool, so that Ceph does not create it with its default size",
+	MgrPool = Rule{"mgr-pool", "a CephBlockPool defines the builtin " + MgrPoolName + " pool, so that Ceph does not create it with its default size",
 		MgrPoolName, []string{"rook-pools"}, []string{"STOR007"}, checkMgrPool}
-	NoErasureCoding = Rule{idNoErasureCoding, "no CephBlockPool is erasure coded (as Rook reads it: data or coding chunks above 0)",
+	NoErasureCoding = Rule{"no-erasure-coding", "no CephBlockPool is erasure coded (as Rook reads it: data or coding chunks above 0)",
 		"", []string{"rook-pools"}, []string{"STOR005"}, checkErasureCoding}
-	OSDRegions = Rule{idOSDRegions, "OSDs run only on storage nodes of the data regions, never in the arbiter",
+	OSDRegions = Rule{"osd-regions", "OSDs run only on storage nodes of the data regions, never in the arbiter",
 		"", []string{"rook-osd-placement"}, []string{"STOR003"}, checkOSDRegions}
-	WireGuard = Rule{idWireGuard, "FelixConfiguration default turns WireGuard on exactly when the topology encrypts",
+	WireGuard = Rule{"wireguard", "FelixConfiguration default turns WireGuard on exactly when the topology encrypts",
 		"", []string{"calico-wireguard"}, []string{"NET001"}, checkWireGuard}
 )
 
@@ -173,7 +175,10 @@ var Book = []Rule{Mons, Arbiter, Zones, FailureDomain, PoolSize, MgrPool, NoEras
 func Check(m *topology.Model, o *Objects, rs ...Rule) []Violation {
 	var out []Violation
 	for _, r := range rs {
-		out = append(out, r.Check(m, o)...)
+		for _, v := range r.Check(m, o) {
+			v.Rule = r.ID
+			out = append(out, v)
+		}
 	}
 	return out
 }
