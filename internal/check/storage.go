@@ -27,7 +27,7 @@ func storageChecks() []Check {
 		{
 			ID: "STOR001", Layer: LayerStorage, Severity: SeverityError,
 			Title: "The CephCluster is in stretch mode over the topology's regions",
-			Doc: "The CephCluster in the storage namespace must run 5 mons in stretch mode " +
+			Doc: fmt.Sprintf("The CephCluster in the storage namespace must run %d mons in stretch mode ", rules.MonCount) +
 				"(spec.mon.stretchCluster) over exactly the topology's three regions, with the arbiter " +
 				"region as its only arbiter zone and topology.kubernetes.io/zone as the failure domain " +
 				"label. Rook cannot turn an existing cluster into a stretch cluster, so a wrong spec " +
@@ -37,7 +37,7 @@ func storageChecks() []Check {
 		},
 		{
 			ID: "STOR002", Layer: LayerStorage, Severity: SeverityError,
-			Title: "The mons are placed 2/2/1",
+			Title: fmt.Sprintf("The mons are placed %d/%d/%d", rules.MonsPerDataRegion, rules.MonsPerDataRegion, rules.MonsInArbiter),
 			Doc: "Ceph's stretch mode needs two mons in each data region and the tiebreaker in the " +
 				"arbiter: OSDs only talk to the mons of their own region, and the arbiter decides which " +
 				"side keeps quorum. The check counts the mon pods (app=rook-ceph-mon) by Rook's zone " +
@@ -67,9 +67,9 @@ func storageChecks() []Check {
 		},
 		{
 			ID: "STOR005", Layer: LayerStorage, Severity: SeverityError,
-			Title: "Every CephBlockPool is replicated with size 4",
-			Doc: "In a stretch cluster every pool keeps 4 copies, 2 per data region (Rook refuses other " +
-				"sizes and erasure coding: \"pools in a stretch cluster must have replication size 4\"). A " +
+			Title: fmt.Sprintf("Every CephBlockPool is replicated with size %d", rules.Size),
+			Doc: fmt.Sprintf("In a stretch cluster every pool keeps %d copies, %d per data region (Rook refuses other ", rules.Size, rules.ReplicasPerZone) +
+				fmt.Sprintf("sizes and erasure coding: \"pools in a stretch cluster must have replication size %d\"). A ", rules.Size) +
 				"pool of size 3 leaves one region with a single copy, or none.",
 			Needs: []Kind{KindCephBlockPools},
 			Run:   checkPoolSizes,
@@ -114,7 +114,7 @@ func storageChecks() []Check {
 			Title: "The topology's StorageClasses use its pools",
 			Doc: "Each block pool's StorageClass must exist, use Rook's RBD provisioner " +
 				"(<namespace>.rbd.csi.ceph.com) and point at that pool in the CephCluster's namespace, so " +
-				"that new volumes get 4 copies over both data regions.",
+				fmt.Sprintf("that new volumes get %d copies over both data regions.", rules.Size),
 			Needs: []Kind{KindStorageClasses},
 			Run:   checkStorageClasses,
 		},
