@@ -27,6 +27,7 @@ import (
 
 	"github.com/stretch-dev/kubectl-stretch/internal/api/calico"
 	"github.com/stretch-dev/kubectl-stretch/internal/api/rook"
+	"github.com/stretch-dev/kubectl-stretch/internal/rules"
 	"github.com/stretch-dev/kubectl-stretch/internal/topology"
 )
 
@@ -299,8 +300,8 @@ func (d daemon) podName() string { return "rook-ceph-" + d.kind + "-" + d.id }
 // Rook's placement of the daemons (Rook: mon.go findAvailableZone, osd
 // labels.go), made deterministic.
 const (
-	monsPerDataRegion = 2
-	monsInArbiter     = 1
+	monsPerDataRegion = rules.MonsPerDataRegion
+	monsInArbiter     = rules.MonsInArbiter
 )
 
 // planDaemons places Rook's daemons on the model's nodes: two mons in each
