@@ -6,8 +6,8 @@
 // render's bundle checks (generators) and verify's checks (internal/check)
 // both call the rule book, so a rendered bundle and a live cluster are held
 // to the same rules; each side words the violations in its own messages.
-// Book is the ordered registry; Sides maps each rule to the checks that
-// call it.
+// Book is the ordered registry; each Rule names the render and verify
+// checks that call it, the one table of that mapping.
 package rules
 
 import (
@@ -60,11 +60,12 @@ func Blueprint() Numbers {
 type Objects struct {
 	// Cluster is the CephCluster; nil skips the rules over it.
 	Cluster *rook.CephCluster
-	// Pools are the CephBlockPools of the storage namespace.
+	// Pools are the CephBlockPools.
 	Pools []*rook.CephBlockPool
 	// Felix is FelixConfiguration default; nil when there is none.
 	Felix *calico.FelixConfiguration
-	// Daemons says that Mons and OSDs were read (a live cluster).
+	// Daemons says that Mons and OSDs were read (a live cluster), so that
+	// no mon pod in a region breaks the mons rule.
 	Daemons bool
 	// Mons and OSDs are Rook's running mon and OSD pods.
 	Mons, OSDs []Daemon
