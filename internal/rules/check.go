@@ -108,9 +108,9 @@ func checkZones(m *topology.Model, o *Objects) []Violation {
 	return []Violation{{Field: FieldZones, Object: clusterObject(o.Cluster), Names: names}}
 }
 
-// FailureDomainLabel is the label Rook reads a stretch zone from: the
+// failureDomainLabel is the label Rook reads a stretch zone from: the
 // CephCluster's, else Rook's default.
-func FailureDomainLabel(sc *rook.StretchClusterSpec) string {
+func failureDomainLabel(sc *rook.StretchClusterSpec) string {
 	if sc.FailureDomainLabel == "" {
 		return rook.DefaultFailureDomainLabel
 	}
@@ -121,7 +121,7 @@ func checkFailureDomain(m *topology.Model, o *Objects) []Violation {
 	if len(stretchZones(o)) == 0 {
 		return nil
 	}
-	if label := FailureDomainLabel(o.Cluster.Spec.Mon.StretchCluster); label != m.Labels.Zone {
+	if label := failureDomainLabel(o.Cluster.Spec.Mon.StretchCluster); label != m.Labels.Zone {
 		return []Violation{{Field: FieldFailureDomain, Object: clusterObject(o.Cluster), Got: label}}
 	}
 	return nil
@@ -130,7 +130,7 @@ func checkFailureDomain(m *topology.Model, o *Objects) []Violation {
 func checkPoolSize(_ *topology.Model, o *Objects) []Violation {
 	var out []Violation
 	for _, p := range o.Pools {
-		if ErasureCoded(p) {
+		if erasureCoded(p) {
 			continue // not replicated: the no-erasure-coding rule reports it
 		}
 		if size := p.Spec.Replicated.Size; size != Size {
@@ -152,13 +152,13 @@ func checkMgrPool(m *topology.Model, o *Objects) []Violation {
 	return []Violation{{Field: FieldMgrPool, Object: Object{Kind: "CephBlockPool", Namespace: m.Storage.Namespace}, Got: MgrPoolName}}
 }
 
-// ErasureCoded says whether Rook reads the pool as erasure coded: its
+// erasureCoded says whether Rook reads the pool as erasure coded: its
 // spec.erasureCoded has data or coding chunks (rook
 // pkg/apis/ceph.rook.io/v1 PoolSpec.IsErasureCoded). `erasureCoded: {}`
 // and zero chunks are a replicated pool; a value that is not an object of
 // whole chunk counts cannot be read as replicated, and counts as erasure
 // coded.
-func ErasureCoded(p *rook.CephBlockPool) bool {
+func erasureCoded(p *rook.CephBlockPool) bool {
 	raw := p.Spec.ErasureCoded
 	if len(raw) == 0 || string(raw) == "null" {
 		return false
@@ -176,7 +176,7 @@ func ErasureCoded(p *rook.CephBlockPool) bool {
 func checkErasureCoding(_ *topology.Model, o *Objects) []Violation {
 	var out []Violation
 	for _, p := range o.Pools {
-		if ErasureCoded(p) {
+		if erasureCoded(p) {
 			out = append(out, Violation{Field: FieldErasureCoded, Object: poolObject(p), Got: string(p.Spec.ErasureCoded)})
 		}
 	}

@@ -76,8 +76,8 @@ func TestErasureCoded(t *testing.T) {
 		`"2+1"`: true, `{"dataChunks":"2"}`: true,
 	} {
 		p := &rook.CephBlockPool{Spec: rook.PoolSpec{ErasureCoded: []byte(raw)}}
-		if got := ErasureCoded(p); got != want {
-			t.Errorf("ErasureCoded(%s) = %t, want %t", raw, got, want)
+		if got := erasureCoded(p); got != want {
+			t.Errorf("erasureCoded(%s) = %t, want %t", raw, got, want)
 		}
 	}
 }
