@@ -381,3 +381,36 @@ func TestRuleBookTable(t *testing.T) {
 		}
 	}
 }
+
+// TestFailureDomainLabelAgreement holds render and verify to one reading
+// of the stretch failure-domain label, Rook's: unset is
+// topology.kubernetes.io/zone. render used to refuse it unset, which
+// verify accepted.
+func TestFailureDomainLabelAgreement(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name, jsonnet, label string // the mixin's field, the label verify reads
+		wrong                bool
+	}{
+		{"unset", "failureDomainLabel:: null", "", false},
+		{"zone", "failureDomainLabel: 'topology.kubernetes.io/zone'", "topology.kubernetes.io/zone", false},
+		{"hostname", "failureDomainLabel: 'kubernetes.io/hostname'", "kubernetes.io/hostname", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			mixin := "{ rook+: { 'storage/rook/cluster/cephcluster.yaml'+: { spec+: { mon+: { stretchCluster+: { " + tc.jsonnet + " } } } } } }"
+			if _, _, err := exampleObjects(t, mixin); (err != nil) != tc.wrong {
+				t.Errorf("render: refused %t, want %t (%v)", err != nil, tc.wrong, err)
+			}
+			objs, m, err := exampleObjects(t, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			typedIn(t, objs, func(*rook.CephCluster) bool { return true }).Spec.Mon.StretchCluster.FailureDomainLabel = tc.label
+			st := verifyStatus(t, liveSnapshot(m, objs), m, "STOR001")
+			if failed := st == check.StatusFail; failed != tc.wrong {
+				t.Errorf("verify: STOR001 %s, want failed %t", st, tc.wrong)
+			}
+		})
+	}
+}
