@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
@@ -89,46 +90,6 @@ func verifyStatus(t *testing.T, s *check.Snapshot, m *topology.Model, id string)
 	return ""
 }
 
-// TestErasureCodedAgreement holds render and verify to one reading of a
-// pool's spec.erasureCoded, Rook's: a pool is erasure coded when it has
-// data or coding chunks. render used to refuse `erasureCoded: {}`, which
-// verify (and Rook) read as a replicated pool.
-func TestErasureCodedAgreement(t *testing.T) {
-	t.Parallel()
-	for _, tc := range []struct {
-		value        string // JSON, which is Jsonnet too
-		erasureCoded bool
-	}{
-		{`{}`, false},
-		{`{"dataChunks":0,"codingChunks":0}`, false},
-		{`null`, false},
-		{`{"dataChunks":2,"codingChunks":1}`, true},
-		{`{"codingChunks":1}`, true},
-	} {
-		t.Run(tc.value, func(t *testing.T) {
-			t.Parallel()
-			mixin := "{ rook+: { 'storage/rook/cluster/pool-replicapool.yaml'+: { spec+: { erasureCoded: " + tc.value + " } } } }"
-			if _, _, err := exampleObjects(t, mixin); (err != nil) != tc.erasureCoded {
-				t.Errorf("render: refused %t, want %t (%v)", err != nil, tc.erasureCoded, err)
-			}
-			// verify, on a cluster that runs the example with that pool.
-			objs, m, err := exampleObjects(t, "")
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, o := range objs {
-				if p, ok := o.Typed.(*rook.CephBlockPool); ok && p.Name == "replicapool" {
-					p.Spec.ErasureCoded = []byte(tc.value)
-				}
-			}
-			st := verifyStatus(t, liveSnapshot(m, objs), m, "STOR005")
-			if failed := st == check.StatusFail; failed != tc.erasureCoded {
-				t.Errorf("verify: STOR005 %s, want failed %t", st, tc.erasureCoded)
-			}
-		})
-	}
-}
-
 // ruleCase breaks one rule: bundle in the rendered objects, which both
 // render's bundle checks and verify then read; live, when set, only in
 // what verify reads of a running cluster (Rook's pods), which render has
@@ -149,6 +110,17 @@ func typedIn[T any](t *testing.T, objs []Object, ok func(T) bool) T {
 	var zero T
 	t.Fatalf("no %T in the example", zero)
 	return zero
+}
+
+func clusterIn(objs []Object) *rook.CephCluster { return typedOf[*rook.CephCluster](objs)[0] }
+
+func replicapoolIn(objs []Object) *rook.CephBlockPool {
+	for _, p := range typedOf[*rook.CephBlockPool](objs) {
+		if p.Name == "replicapool" {
+			return p
+		}
+	}
+	return nil
 }
 
 func cephCluster(t *testing.T, objs []Object) *rook.CephCluster {
@@ -382,34 +354,51 @@ func TestRuleBookTable(t *testing.T) {
 	}
 }
 
-// TestFailureDomainLabelAgreement holds render and verify to one reading
-// of the stretch failure-domain label, Rook's: unset is
-// topology.kubernetes.io/zone. render used to refuse it unset, which
-// verify accepted.
-func TestFailureDomainLabelAgreement(t *testing.T) {
+// TestRenderVerifyAgree holds render and verify to one reading, Rook's, of
+// the fields they used to read apart: a pool is erasure coded when it has
+// data or coding chunks (render refused `erasureCoded: {}`, verify flagged
+// zero chunks), and an unset failure-domain label is
+// topology.kubernetes.io/zone (render refused it). Each value goes into the
+// example through a mixin for render, and into the same object of a cluster
+// running the example for verify.
+func TestRenderVerifyAgree(t *testing.T) {
 	t.Parallel()
+	ec := func(raw string) func([]Object) {
+		return func(objs []Object) { replicapoolIn(objs).Spec.ErasureCoded = []byte(raw) }
+	}
+	label := func(l string) func([]Object) {
+		return func(objs []Object) { clusterIn(objs).Spec.Mon.StretchCluster.FailureDomainLabel = l }
+	}
+	const pool, mon = "'storage/rook/cluster/pool-replicapool.yaml'+: { spec+: { ", "'storage/rook/cluster/cephcluster.yaml'+: { spec+: { mon+: { stretchCluster+: { "
 	for _, tc := range []struct {
-		name, jsonnet, label string // the mixin's field, the label verify reads
-		wrong                bool
+		name, mixin string         // the value, as a mixin of the rook layer
+		live        func([]Object) // the same value in the live objects
+		check       string         // the verify check that reads it
+		refusal     string         // render's refusal; none when the value is right
 	}{
-		{"unset", "failureDomainLabel:: null", "", false},
-		{"zone", "failureDomainLabel: 'topology.kubernetes.io/zone'", "topology.kubernetes.io/zone", false},
-		{"hostname", "failureDomainLabel: 'kubernetes.io/hostname'", "kubernetes.io/hostname", true},
+		{"erasureCoded {}", pool + "erasureCoded: {} } }", ec(`{}`), "STOR005", ""},
+		{"erasureCoded zero chunks", pool + `erasureCoded: {"dataChunks":0,"codingChunks":0} } }`, ec(`{"dataChunks":0,"codingChunks":0}`), "STOR005", ""},
+		{"erasureCoded null", pool + "erasureCoded: null } }", ec(`null`), "STOR005", ""},
+		{"erasureCoded 2+1", pool + `erasureCoded: {"dataChunks":2,"codingChunks":1} } }`, ec(`{"dataChunks":2,"codingChunks":1}`), "STOR005", "[rook-pools] storage/rook/cluster/pool-replicapool.yaml: CephBlockPool replicapool is erasure coded"},
+		{"erasureCoded coding chunks only", pool + `erasureCoded: {"codingChunks":1} } }`, ec(`{"codingChunks":1}`), "STOR005", "[rook-pools] storage/rook/cluster/pool-replicapool.yaml: CephBlockPool replicapool is erasure coded"},
+		{"failureDomainLabel unset", mon + "failureDomainLabel:: null } } } }", label(""), "STOR001", ""},
+		{"failureDomainLabel zone", mon + "failureDomainLabel: 'topology.kubernetes.io/zone' } } } }", label("topology.kubernetes.io/zone"), "STOR001", ""},
+		{"failureDomainLabel hostname", mon + "failureDomainLabel: 'kubernetes.io/hostname' } } } }", label("kubernetes.io/hostname"), "STOR001", "[rook-stretch] storage/rook/cluster/cephcluster.yaml: spec.mon.stretchCluster.failureDomainLabel is \"kubernetes.io/hostname\""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			mixin := "{ rook+: { 'storage/rook/cluster/cephcluster.yaml'+: { spec+: { mon+: { stretchCluster+: { " + tc.jsonnet + " } } } } } }"
-			if _, _, err := exampleObjects(t, mixin); (err != nil) != tc.wrong {
-				t.Errorf("render: refused %t, want %t (%v)", err != nil, tc.wrong, err)
+			broken := tc.refusal != ""
+			_, _, err := exampleObjects(t, "{ rook+: { "+tc.mixin+" } }")
+			if (err != nil) != broken || err != nil && !strings.Contains(err.Error(), tc.refusal) {
+				t.Errorf("render: %v; want the refusal %q", err, tc.refusal)
 			}
 			objs, m, err := exampleObjects(t, "")
 			if err != nil {
 				t.Fatal(err)
 			}
-			typedIn(t, objs, func(*rook.CephCluster) bool { return true }).Spec.Mon.StretchCluster.FailureDomainLabel = tc.label
-			st := verifyStatus(t, liveSnapshot(m, objs), m, "STOR001")
-			if failed := st == check.StatusFail; failed != tc.wrong {
-				t.Errorf("verify: STOR001 %s, want failed %t", st, tc.wrong)
+			tc.live(objs)
+			if st := verifyStatus(t, liveSnapshot(m, objs), m, tc.check); (st == check.StatusFail) != broken {
+				t.Errorf("verify: %s %s, want failed %t", tc.check, st, broken)
 			}
 		})
 	}
