@@ -39,12 +39,10 @@ type problem struct {
 // runBundleChecks runs every bundle check over the rendered objects.
 func runBundleChecks(m *topology.Model, objs []Object) []problem {
 	var out []problem
+	o, paths := ruleObjects(m, objs)
 	for _, c := range bundleChecks {
-		if len(c.rules) > 0 {
-			o, paths := ruleObjects(m, objs)
-			for _, v := range rules.Check(m, o, c.rules...) {
-				out = append(out, problem{c.id, v.Rule, ruleMessage(m, v, paths)})
-			}
+		for _, v := range rules.Check(m, o, c.rules...) {
+			out = append(out, problem{c.id, v.Rule, ruleMessage(m, v, paths)})
 		}
 		if c.fn != nil {
 			for _, msg := range c.fn(m, objs) {
