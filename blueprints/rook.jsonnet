@@ -11,12 +11,15 @@ function(model)
   local zone = model.labels.zone;
   local data = model.dataRegions;
   local tol = model.tolerations;
+  // The stretch rules' numbers (mons, pool size, copies per zone, the
+  // builtin pool's name) come from the rule book, through the model.
+  local stretch = model.stretch;
   // Rook names the CRUSH bucket type after the label's last path segment.
   local crushType = std.split(zone, '/')[std.length(std.split(zone, '/')) - 1];
   local nodesByName = { [n.name]: n for n in model.nodes };
   local replicated = {
-    size: 4,
-    replicasPerFailureDomain: 2,
+    size: stretch.poolSize,
+    replicasPerFailureDomain: stretch.replicasPerZone,
     subFailureDomain: 'host',
     requireSafeReplicaSize: true,
   };
@@ -107,7 +110,7 @@ function(model)
         dataDirHostPath: st.dataDirHostPath,
         cephVersion: { image: st.cephImage, allowUnsupported: false },
         mon: {
-          count: 5,
+          count: stretch.monCount,
           allowMultiplePerNode: false,
           stretchCluster: {
             failureDomainLabel: zone,
@@ -153,7 +156,7 @@ function(model)
 
     // Without it Ceph creates .mgr with size 3, which stretch mode refuses.
     'storage/rook/cluster/pool-builtin-mgr.yaml': s.object('ceph.rook.io/v1', 'CephBlockPool', 'builtin-mgr', ns) + s.keep + {
-      spec: { name: '.mgr', failureDomain: crushType, replicated: replicated },
+      spec: { name: stretch.mgrPool, failureDomain: crushType, replicated: replicated },
     },
   } + {
     ['storage/rook/cluster/pool-' + p.name + '.yaml']: s.object('ceph.rook.io/v1', 'CephBlockPool', p.name, ns) + s.keep + {

@@ -14,6 +14,7 @@ import (
 	"github.com/stretch-dev/kubectl-stretch/internal/api/flux"
 	"github.com/stretch-dev/kubectl-stretch/internal/api/kubespray"
 	"github.com/stretch-dev/kubectl-stretch/internal/api/rook"
+	"github.com/stretch-dev/kubectl-stretch/internal/rules"
 	"github.com/stretch-dev/kubectl-stretch/internal/topology"
 )
 
@@ -23,22 +24,48 @@ import (
 type bundleCheck struct {
 	id  string
 	doc string
-	fn  func(m *topology.Model, objs []object) []string
+	// rules are the rule book's rules the check applies, worded by
+	// ruleMessage; fn is the check's own part (nil for none).
+	rules []rules.Rule
+	fn    func(m *topology.Model, objs []object) []string
+}
+
+// problem is one failure of a bundle check: the check, the rule of the
+// rule book it breaks ("" for the check's own part) and the message.
+type problem struct {
+	check, rule, msg string
+}
+
+// runBundleChecks runs every bundle check over the rendered objects.
+func runBundleChecks(m *topology.Model, objs []object) []problem {
+	var out []problem
+	o, paths := ruleObjects(m, objs)
+	for _, c := range bundleChecks {
+		for _, v := range rules.Check(m, o, c.rules...) {
+			out = append(out, problem{c.id, v.Rule, ruleMessage(m, v, paths)})
+		}
+		if c.fn != nil {
+			for _, msg := range c.fn(m, objs) {
+				out = append(out, problem{c.id, "", msg})
+			}
+		}
+	}
+	return out
 }
 
 // bundleChecks runs in this order; all failures are reported together.
 var bundleChecks = []bundleCheck{
-	{"kubespray-inventory", "the inventory holds every node of the topology, with its groups, labels and taints", checkInventory},
-	{"kubespray-vars", "kube_version, WireGuard, MTU and etcd timing agree with the topology", checkKubesprayVars},
-	{"calico-wireguard", "FelixConfiguration default enables WireGuard with an MTU that fits the underlay", checkFelix},
-	{"rook-stretch", "the CephCluster is in stretch mode over the topology's regions, with 5 mons and one arbiter", checkCephCluster},
-	{"rook-osd-placement", "OSDs run only on storage nodes of the data regions", checkOSDPlacement},
-	{"rook-pools", "every pool is replicated with size 4, and the builtin .mgr pool exists", checkPools},
-	{"rook-csi-drivers", "the Ceph CSI drivers release (Rook v1.20 and newer) is pinned, installed after the operator in its namespace, and runs exactly the drivers the StorageClasses name", checkCSIDrivers},
-	{"rook-storageclasses", "every StorageClass uses the RBD provisioner and an existing pool; at most one is the default", checkStorageClasses},
-	{"flux-never-prune", "the Rook namespace, the CephCluster, every CephBlockPool and FelixConfiguration default are never pruned by Flux", checkNeverPruned},
-	{"flux-storage-health", "the storage stage waits until the CephCluster and its pools report ready", checkStorageHealth},
-	{"flux-stages", "every Flux Kustomization points at a bundle folder and depends only on stages that exist", checkFluxStages},
+	{"kubespray-inventory", "the inventory holds every node of the topology, with its groups, labels and taints", nil, checkInventory},
+	{"kubespray-vars", "kube_version, WireGuard, MTU and etcd timing agree with the topology", nil, checkKubesprayVars},
+	{"calico-wireguard", "FelixConfiguration default enables WireGuard with an MTU that fits the underlay", []rules.Rule{rules.WireGuard}, checkFelixMTU},
+	{"rook-stretch", fmt.Sprintf("the CephCluster is in stretch mode over the topology's regions, with %d mons and %d arbiter", rules.MonCount, rules.Arbiters), []rules.Rule{rules.Mons, rules.Arbiter, rules.Zones, rules.FailureDomain}, checkCephCluster},
+	{"rook-osd-placement", "OSDs run only on storage nodes of the data regions", []rules.Rule{rules.OSDRegions}, nil},
+	{"rook-pools", fmt.Sprintf("every pool is replicated with size %d, and the builtin %s pool exists", rules.Size, rules.MgrPoolName), []rules.Rule{rules.PoolSize, rules.NoErasureCoding, rules.MgrPool}, checkPools},
+	{"rook-csi-drivers", "the Ceph CSI drivers release (Rook v1.20 and newer) is pinned, installed after the operator in its namespace, and runs exactly the drivers the StorageClasses name", nil, checkCSIDrivers},
+	{"rook-storageclasses", "every StorageClass uses the RBD provisioner and an existing pool; at most one is the default", nil, checkStorageClasses},
+	{"flux-never-prune", "the Rook namespace, the CephCluster, every CephBlockPool and FelixConfiguration default are never pruned by Flux", nil, checkNeverPruned},
+	{"flux-storage-health", "the storage stage waits until the CephCluster and its pools report ready", nil, checkStorageHealth},
+	{"flux-stages", "every Flux Kustomization points at a bundle folder and depends only on stages that exist", nil, checkFluxStages},
 }
 
 func typedOf[T any](objs []object) []T {
@@ -162,25 +189,29 @@ func checkKubesprayVars(m *topology.Model, objs []object) []string {
 	return errs
 }
 
-func checkFelix(m *topology.Model, objs []object) []string {
+// checkFelixMTU is calico-wireguard's own part: the tunnel MTU fits the
+// underlay.
+func checkFelixMTU(m *topology.Model, objs []object) []string {
+	def := felixDefault(objs)
+	if def == nil {
+		return nil // the wireguard rule reports it
+	}
+	most := topology.TunnelMTU(m.Network.UnderlayMTU, true)
+	if mtu := def.Spec.WireguardMTU; mtu != nil && *mtu > most {
+		return []string{fmt.Sprintf("FelixConfiguration default: wireguardMTU %d does not fit the %d underlay (at most %d)", *mtu, m.Network.UnderlayMTU, most)}
+	}
+	return nil
+}
+
+// felixDefault returns FelixConfiguration default, or nil.
+func felixDefault(objs []object) *calico.FelixConfiguration {
 	var def *calico.FelixConfiguration
 	for _, f := range typedOf[*calico.FelixConfiguration](objs) {
 		if f.Name == "default" {
 			def = f
 		}
 	}
-	if def == nil {
-		return []string{"network/calico: FelixConfiguration default is missing"}
-	}
-	var errs []string
-	on := def.Spec.WireguardEnabled != nil && *def.Spec.WireguardEnabled
-	if on != m.Network.WireGuard {
-		errs = append(errs, fmt.Sprintf("FelixConfiguration default: wireguardEnabled is %t; the topology's encryption is %s", on, m.Network.Encryption))
-	}
-	if mtu := def.Spec.WireguardMTU; mtu != nil && *mtu > m.Network.UnderlayMTU-60 {
-		errs = append(errs, fmt.Sprintf("FelixConfiguration default: wireguardMTU %d does not fit the %d underlay (at most %d)", *mtu, m.Network.UnderlayMTU, m.Network.UnderlayMTU-60))
-	}
-	return errs
+	return def
 }
 
 func oneCephCluster(objs []object) (*rook.CephCluster, []string) {
@@ -191,101 +222,28 @@ func oneCephCluster(objs []object) (*rook.CephCluster, []string) {
 	return cs[0], nil
 }
 
+// checkCephCluster is rook-stretch's own part: one CephCluster, in the
+// storage namespace.
 func checkCephCluster(m *topology.Model, objs []object) []string {
 	c, errs := oneCephCluster(objs)
-	if c == nil {
-		return errs
-	}
-	where := pathOf(objs, c)
-	if c.Namespace != m.Storage.Namespace {
-		errs = append(errs, fmt.Sprintf("%s: CephCluster must be in namespace %s", where, m.Storage.Namespace))
-	}
-	if c.Spec.Mon.Count != 5 {
-		errs = append(errs, fmt.Sprintf("%s: spec.mon.count is %d; a stretch cluster needs 5 mons (2 per data region, 1 arbiter)", where, c.Spec.Mon.Count))
-	}
-	sc := c.Spec.Mon.StretchCluster
-	if sc == nil {
-		return append(errs, fmt.Sprintf("%s: spec.mon.stretchCluster is missing", where))
-	}
-	if sc.FailureDomainLabel != m.Labels.Zone {
-		errs = append(errs, fmt.Sprintf("%s: spec.mon.stretchCluster.failureDomainLabel is %q; the nodes carry their region in %s", where, sc.FailureDomainLabel, m.Labels.Zone))
-	}
-	var arbiters, data []string
-	for _, z := range sc.Zones {
-		if z.Arbiter {
-			arbiters = append(arbiters, z.Name)
-		} else {
-			data = append(data, z.Name)
-		}
-	}
-	if len(arbiters) != 1 || arbiters[0] != m.Arbiter {
-		errs = append(errs, fmt.Sprintf("%s: the stretch zones need exactly one arbiter, %s; found %v", where, m.Arbiter, arbiters))
-	}
-	want := slices.Clone(m.Data)
-	slices.Sort(want)
-	slices.Sort(data)
-	if !slices.Equal(data, want) {
-		errs = append(errs, fmt.Sprintf("%s: the stretch data zones are %v; the topology's data regions are %v", where, data, want))
+	if c != nil && c.Namespace != m.Storage.Namespace {
+		errs = append(errs, fmt.Sprintf("%s: CephCluster must be in namespace %s", pathOf(objs, c), m.Storage.Namespace))
 	}
 	return errs
 }
 
-func checkOSDPlacement(m *topology.Model, objs []object) []string {
-	c, errs := oneCephCluster(objs)
-	if c == nil {
-		return errs
-	}
-	where := pathOf(objs, c)
-	st := c.Spec.Storage
-	if st.UseAllNodes {
-		errs = append(errs, fmt.Sprintf("%s: spec.storage.useAllNodes would put OSDs in the arbiter region, and stretch mode never enables with three CRUSH zones", where))
-	}
-	for _, n := range st.Nodes {
-		if !slices.Contains(m.Storage.StorageNodes, n.Name) {
-			errs = append(errs, fmt.Sprintf("%s: spec.storage.nodes lists %s, which is not a storage node of a data region", where, n.Name))
-		}
-	}
-	osd, ok := c.Spec.Placement["osd"]
-	if !ok || osd.NodeAffinity == nil || osd.NodeAffinity.RequiredDuringSchedulingIgnoredDuringExecution == nil {
-		return append(errs, fmt.Sprintf("%s: spec.placement.osd needs a required node affinity to the data regions", where))
-	}
-	for i, term := range osd.NodeAffinity.RequiredDuringSchedulingIgnoredDuringExecution.NodeSelectorTerms {
-		pinned := false
-		for _, e := range term.MatchExpressions {
-			if e.Key == m.Labels.Zone && e.Operator == "In" && !slices.Contains(e.Values, m.Arbiter) && len(e.Values) > 0 {
-				pinned = true
-			}
-		}
-		if !pinned {
-			errs = append(errs, fmt.Sprintf("%s: spec.placement.osd node selector term %d does not keep OSDs out of the arbiter region %s", where, i, m.Arbiter))
-		}
-	}
-	return errs
-}
-
+// checkPools is rook-pools' own part: no device class, the storage
+// namespace.
 func checkPools(m *topology.Model, objs []object) []string {
 	var errs []string
-	mgr := false
 	for _, p := range typedOf[*rook.CephBlockPool](objs) {
 		where := pathOf(objs, p)
-		if p.Spec.Name == ".mgr" {
-			mgr = true
-		}
-		if p.Spec.Replicated.Size != 4 {
-			errs = append(errs, fmt.Sprintf("%s: CephBlockPool %s has replicated.size %d; pools in a stretch cluster must have size 4 (2 copies per data region)", where, p.Name, p.Spec.Replicated.Size))
-		}
-		if len(p.Spec.ErasureCoded) > 0 && string(p.Spec.ErasureCoded) != "null" {
-			errs = append(errs, fmt.Sprintf("%s: CephBlockPool %s is erasure coded; stretch clusters support only replicated pools", where, p.Name))
-		}
 		if p.Spec.DeviceClass != "" {
 			errs = append(errs, fmt.Sprintf("%s: CephBlockPool %s sets deviceClass; a device-class rule makes every PG inactive after a region loss", where, p.Name))
 		}
 		if p.Namespace != m.Storage.Namespace {
 			errs = append(errs, fmt.Sprintf("%s: CephBlockPool %s must be in namespace %s", where, p.Name, m.Storage.Namespace))
 		}
-	}
-	if !mgr {
-		errs = append(errs, "storage/rook: the builtin .mgr pool (CephBlockPool with spec.name .mgr, size 4) is missing; without it Ceph creates .mgr with size 3 and stretch mode fails")
 	}
 	return errs
 }

@@ -10,7 +10,6 @@ import (
 
 	"github.com/stretch-dev/kubectl-stretch/internal/api/flux"
 	"github.com/stretch-dev/kubectl-stretch/internal/layout"
-	"github.com/stretch-dev/kubectl-stretch/internal/topology"
 )
 
 // TestLayoutTableMatchesBundle walks the layer table and the rendered
@@ -83,7 +82,10 @@ func TestLayoutTableMatchesBundle(t *testing.T) {
 		}
 	}
 
-	objs := exampleObjects(t)
+	objs, _, err := exampleObjects(t, "")
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, o := range objs {
 		var tm struct{ APIVersion, Kind string }
 		if o.Raw == nil || yaml.Unmarshal(o.Raw, &tm) != nil {
@@ -132,17 +134,4 @@ func TestLayoutTableMatchesBundle(t *testing.T) {
 		}
 		prev = st.Object()
 	}
-}
-
-func exampleObjects(t *testing.T) []object {
-	t.Helper()
-	f, err := topology.Load("../testdata/topology.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	objs, _, err := renderObjects(t.Context(), f.Topology, Options{BaseDir: "../testdata"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return objs
 }

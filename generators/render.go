@@ -15,6 +15,7 @@ import (
 
 	"github.com/stretch-dev/kubectl-stretch/internal/bundle"
 	"github.com/stretch-dev/kubectl-stretch/internal/layout"
+	"github.com/stretch-dev/kubectl-stretch/internal/rules"
 	"github.com/stretch-dev/kubectl-stretch/internal/topology"
 )
 
@@ -69,7 +70,7 @@ func renderObjects(ctx context.Context, t *topology.Topology, opts Options) ([]o
 	}
 	engine.ctx = ctx
 	model := topology.NewModel(t)
-	modelJSON, err := json.Marshal(model)
+	modelJSON, err := json.Marshal(blueprintModel{model, rules.Blueprint()})
 	if err != nil {
 		return nil, nil, fmt.Errorf("encode model: %w", err)
 	}
@@ -116,10 +117,8 @@ func renderObjects(ctx context.Context, t *topology.Topology, opts Options) ([]o
 		seen[o.Path] = o.Layer
 	}
 	var problems []string
-	for _, c := range bundleChecks {
-		for _, p := range c.fn(model, in.Objects) {
-			problems = append(problems, fmt.Sprintf("[%s] %s", c.id, p))
-		}
+	for _, p := range runBundleChecks(model, in.Objects) {
+		problems = append(problems, fmt.Sprintf("[%s] %s", p.check, p.msg))
 	}
 	if len(problems) > 0 {
 		return nil, nil, fmt.Errorf("the rendered bundle breaks %d rule(s) of the topology:\n  %s", len(problems), strings.Join(problems, "\n  "))

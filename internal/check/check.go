@@ -102,6 +102,9 @@ type Result struct {
 	// Message says what was found and, for fail, warn and error, what to
 	// do about it.
 	Message string `json:"message"`
+	// Rule is the rule book's rule a fail breaks (internal/rules), for
+	// tests; reports do not show it.
+	Rule string `json:"-"`
 }
 
 // pass is a passing result.

@@ -206,7 +206,7 @@ func TestBreaks(t *testing.T) {
 		}},
 		{"OSD in the arbiter", func(s *Snapshot, m *topology.Model) {
 			s.Pods = append(s.Pods, runningPod(m.Storage.Namespace, "rook-ceph-osd-9", "osl1-cp-0",
-				map[string]string{labelApp: appOSD, labelOSDID: "9", labelOSDZone: "osl1"}, nil))
+				map[string]string{rook.LabelApp: rook.AppOSD, rook.LabelOSDID: "9", rook.LabelOSDZone: "osl1"}, nil))
 		}, map[string]expect{
 			"STOR003": {StatusFail, []string{"OSD 9 runs on node osl1-cp-0 in the arbiter region osl1"}},
 		}},

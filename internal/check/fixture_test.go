@@ -74,25 +74,27 @@ func healthy(m *topology.Model) *Snapshot {
 		{"a", "sto1", "sto1-s-0"}, {"b", "sto1", "sto1-s-1"}, {"c", "sto2", "sto2-s-0"}, {"d", "sto2", "sto2-s-1"}, {"e", "osl1", "osl1-cp-0"},
 	} {
 		s.Pods = append(s.Pods, runningPod(ns, "rook-ceph-mon-"+mon.id, mon.node,
-			map[string]string{labelApp: appMon, labelMonID: mon.id, labelMonZone: mon.zone}, nil))
+			map[string]string{rook.LabelApp: rook.AppMon, rook.LabelMonID: mon.id, rook.LabelMonZone: mon.zone}, nil))
 	}
 	for i, node := range m.Storage.StorageNodes {
 		id := fmt.Sprint(i)
 		s.Pods = append(s.Pods, runningPod(ns, "rook-ceph-osd-"+id, node,
-			map[string]string{labelApp: appOSD, labelOSDID: id, labelOSDZone: strings.SplitN(node, "-", 2)[0]}, nil))
+			map[string]string{rook.LabelApp: rook.AppOSD, rook.LabelOSDID: id, rook.LabelOSDZone: strings.SplitN(node, "-", 2)[0]}, nil))
 	}
 	s.CephClusters = []rook.CephCluster{{
 		ObjectMeta: metav1.ObjectMeta{Name: "rook-ceph", Namespace: ns},
 		Spec: rook.ClusterSpec{Mon: rook.MonSpec{Count: 5, StretchCluster: &rook.StretchClusterSpec{
 			FailureDomainLabel: topology.LabelZone,
 			Zones:              []rook.MonZoneSpec{{Name: "osl1", Arbiter: true}, {Name: "sto1"}, {Name: "sto2"}},
-		}}},
+		}}, Storage: storageNodes(m), Placement: map[string]rook.Placement{"osd": {NodeAffinity: &corev1.NodeAffinity{
+			RequiredDuringSchedulingIgnoredDuringExecution: &corev1.NodeSelector{NodeSelectorTerms: []corev1.NodeSelectorTerm{{
+				MatchExpressions: []corev1.NodeSelectorRequirement{{Key: topology.LabelZone, Operator: corev1.NodeSelectorOpIn, Values: m.Data}}}}}}}}},
 		Status: json.RawMessage(`{"phase":"Ready","ceph":{"health":"HEALTH_OK"}}`),
 	}}
 	ready := json.RawMessage(`{"phase":"Ready"}`)
 	s.CephBlockPools = []rook.CephBlockPool{
-		{ObjectMeta: metav1.ObjectMeta{Name: "builtin-mgr", Namespace: ns}, Spec: rook.PoolSpec{Name: ".mgr", Replicated: rook.ReplicatedSpec{Size: 4}}, Status: ready},
-		{ObjectMeta: metav1.ObjectMeta{Name: "replicapool", Namespace: ns}, Spec: rook.PoolSpec{Replicated: rook.ReplicatedSpec{Size: 4}}, Status: ready},
+		{ObjectMeta: metav1.ObjectMeta{Name: "builtin-mgr", Namespace: ns}, Spec: rook.PoolSpec{Name: ".mgr", Replicated: rook.ReplicatedSpec{Size: 4, ReplicasPerFailureDomain: 2}}, Status: ready},
+		{ObjectMeta: metav1.ObjectMeta{Name: "replicapool", Namespace: ns}, Spec: rook.PoolSpec{Replicated: rook.ReplicatedSpec{Size: 4, ReplicasPerFailureDomain: 2}}, Status: ready},
 	}
 	s.StorageClasses = []storagev1.StorageClass{{
 		ObjectMeta:  metav1.ObjectMeta{Name: "ceph-block", Annotations: map[string]string{"storageclass.kubernetes.io/is-default-class": "true"}},
@@ -153,6 +155,16 @@ func healthy(m *topology.Model) *Snapshot {
 
 func owner(kind, name string, uid types.UID) metav1.OwnerReference {
 	return metav1.OwnerReference{APIVersion: "apps/v1", Kind: kind, Name: name, UID: uid, Controller: new(true)}
+}
+
+// storageNodes is the CephCluster's spec.storage as rendered: the data
+// regions' storage nodes.
+func storageNodes(m *topology.Model) rook.StorageSpec {
+	var st rook.StorageSpec
+	for _, n := range m.Storage.StorageNodes {
+		st.Nodes = append(st.Nodes, rook.StorageNode{Name: n})
+	}
+	return st
 }
 
 func runningPod(ns, name, node string, labels map[string]string, ctrl *metav1.OwnerReference) corev1.Pod {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/stretch-dev/kubectl-stretch/internal/api/calico"
 	"github.com/stretch-dev/kubectl-stretch/internal/layout"
+	"github.com/stretch-dev/kubectl-stretch/internal/rules"
 	"github.com/stretch-dev/kubectl-stretch/internal/topology"
 )
 
@@ -131,12 +132,8 @@ func felixNamed(s *Snapshot, name string) *calico.FelixConfiguration {
 var felixFix = stageFile(layout.StageNetwork, "felixconfiguration.yaml")
 
 func checkWireGuardEnabled(s *Snapshot, m *topology.Model) []Result {
-	fc := felixNamed(s, felixDefault)
-	switch {
-	case fc == nil:
-		return []Result{fail(ref("FelixConfiguration", "", felixDefault), "FelixConfiguration default does not exist, so WireGuard is off: %s", felixFix)}
-	case fc.Spec.WireguardEnabled == nil || !*fc.Spec.WireguardEnabled:
-		return []Result{fail(ref("FelixConfiguration", "", felixDefault), "FelixConfiguration default does not set wireguardEnabled: true, so traffic between regions is not encrypted: %s", felixFix)}
+	if vs := rules.Check(m, &rules.Objects{Felix: felixNamed(s, felixDefault)}, rules.WireGuard); len(vs) > 0 {
+		return []Result{ruleResult(m, vs[0])}
 	}
 	return []Result{pass("FelixConfiguration default sets wireguardEnabled: true")}
 }

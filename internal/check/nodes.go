@@ -241,15 +241,6 @@ func checkNodesReady(s *Snapshot, m *topology.Model) []Result {
 	return out
 }
 
-// regionNames returns the names of the model's regions, in topology order.
-func regionNames(m *topology.Model) []string {
-	out := make([]string, len(m.Regions))
-	for i, r := range m.Regions {
-		out[i] = r.Name
-	}
-	return out
-}
-
 // plural returns one or many by n.
 func plural(n int, one, many string) string {
 	if n == 1 {

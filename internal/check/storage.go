@@ -11,28 +11,13 @@ import (
 
 	"github.com/stretch-dev/kubectl-stretch/internal/api/rook"
 	"github.com/stretch-dev/kubectl-stretch/internal/layout"
+	"github.com/stretch-dev/kubectl-stretch/internal/rules"
 	"github.com/stretch-dev/kubectl-stretch/internal/topology"
 )
 
-// What Rook and Ceph write that the storage checks read (rook
-// pkg/operator/ceph/cluster/mon/spec.go, osd/labels.go; types.go).
+// Rook's phase of a reconciled object, and where the bundle holds the
+// storage layer.
 const (
-	labelApp         = rook.LabelApp
-	appMon           = rook.AppMon
-	appOSD           = rook.AppOSD
-	labelMonZone     = rook.LabelMonZone
-	labelMonID       = rook.LabelMonID
-	labelOSDZone     = rook.LabelOSDZone
-	labelOSDID       = rook.LabelOSDID
-	stretchPoolSize  = 4
-	monsPerData      = 2
-	monsInArbiter    = 1
-	stretchMonCount  = 5
-	mgrPoolName      = ".mgr"
-	healthOK         = "HEALTH_OK"
-	healthWarn       = "HEALTH_WARN"
-	healthErr        = "HEALTH_ERR"
-	degradedStretch  = "DEGRADED_STRETCH_MODE"
 	phaseReady       = "Ready"
 	storageStageHint = "the bundle's " + layout.DirStorage + " (Flux stage " + layout.ObjectPrefix + layout.StageStorage + ")"
 )
@@ -43,7 +28,7 @@ func storageChecks() []Check {
 		{
 			ID: "STOR001", Layer: LayerStorage, Severity: SeverityError,
 			Title: "The CephCluster is in stretch mode over the topology's regions",
-			Doc: "The CephCluster in the storage namespace must run 5 mons in stretch mode " +
+			Doc: fmt.Sprintf("The CephCluster in the storage namespace must run %d mons in stretch mode ", rules.MonCount) +
 				"(spec.mon.stretchCluster) over exactly the topology's three regions, with the arbiter " +
 				"region as its only arbiter zone and topology.kubernetes.io/zone as the failure domain " +
 				"label. Rook cannot turn an existing cluster into a stretch cluster, so a wrong spec " +
@@ -53,7 +38,7 @@ func storageChecks() []Check {
 		},
 		{
 			ID: "STOR002", Layer: LayerStorage, Severity: SeverityError,
-			Title: "The mons are placed 2/2/1",
+			Title: fmt.Sprintf("The mons are placed %d/%d/%d", rules.MonsPerDataRegion, rules.MonsPerDataRegion, rules.MonsInArbiter),
 			Doc: "Ceph's stretch mode needs two mons in each data region and the tiebreaker in the " +
 				"arbiter: OSDs only talk to the mons of their own region, and the arbiter decides which " +
 				"side keeps quorum. The check counts the mon pods (app=rook-ceph-mon) by Rook's zone " +
@@ -66,8 +51,10 @@ func storageChecks() []Check {
 			Title: "No OSD runs in the arbiter region",
 			Doc: "An OSD in the arbiter puts a third zone in the CRUSH map, and Rook then refuses to " +
 				"enable stretch mode. The check reads the OSD pods' topology-location-zone label " +
-				"(app=rook-ceph-osd) and their nodes.",
-			Needs: []Kind{KindNodes, KindPods},
+				"(app=rook-ceph-osd) and their nodes, and the CephCluster's spec that places them: " +
+				"spec.storage lists only the data regions' storage nodes (no useAllNodes), and " +
+				"spec.placement.osd requires a node affinity to the data regions.",
+			Needs: []Kind{KindNodes, KindPods, KindCephClusters},
 			Run:   checkNoArbiterOSD,
 		},
 		{
@@ -81,9 +68,9 @@ func storageChecks() []Check {
 		},
 		{
 			ID: "STOR005", Layer: LayerStorage, Severity: SeverityError,
-			Title: "Every CephBlockPool is replicated with size 4",
-			Doc: "In a stretch cluster every pool keeps 4 copies, 2 per data region (Rook refuses other " +
-				"sizes and erasure coding: \"pools in a stretch cluster must have replication size 4\"). A " +
+			Title: fmt.Sprintf("Every CephBlockPool is replicated with size %d", rules.Size),
+			Doc: fmt.Sprintf("In a stretch cluster every pool keeps %d copies, %d per data region (Rook refuses other ", rules.Size, rules.ReplicasPerZone) +
+				fmt.Sprintf("sizes and erasure coding: \"pools in a stretch cluster must have replication size %d\"). A ", rules.Size) +
 				"pool of size 3 leaves one region with a single copy, or none.",
 			Needs: []Kind{KindCephBlockPools},
 			Run:   checkPoolSizes,
@@ -128,7 +115,7 @@ func storageChecks() []Check {
 			Title: "The topology's StorageClasses use its pools",
 			Doc: "Each block pool's StorageClass must exist, use Rook's RBD provisioner " +
 				"(<namespace>.rbd.csi.ceph.com) and point at that pool in the CephCluster's namespace, so " +
-				"that new volumes get 4 copies over both data regions.",
+				fmt.Sprintf("that new volumes get %d copies over both data regions.", rules.Size),
 			Needs: []Kind{KindStorageClasses},
 			Run:   checkStorageClasses,
 		},
@@ -172,15 +159,23 @@ func checkCSIDriver(s *Snapshot, m *topology.Model) []Result {
 		plural(len(classes), "it", "them"), installer)}
 }
 
-// cephClusters returns the CephClusters of the storage namespace.
-func cephClusters(s *Snapshot, m *topology.Model) []*rook.CephCluster {
-	var out []*rook.CephCluster
-	for i := range s.CephClusters {
-		if s.CephClusters[i].Namespace == m.Storage.Namespace {
-			out = append(out, &s.CephClusters[i])
+// inNamespace returns the objects of namespace ns.
+func inNamespace[T any, P interface {
+	*T
+	GetNamespace() string
+}](objs []T, ns string) []*T {
+	var out []*T
+	for i := range objs {
+		if P(&objs[i]).GetNamespace() == ns {
+			out = append(out, &objs[i])
 		}
 	}
 	return out
+}
+
+// cephClusters returns the CephClusters of the storage namespace.
+func cephClusters(s *Snapshot, m *topology.Model) []*rook.CephCluster {
+	return inNamespace(s.CephClusters, m.Storage.Namespace)
 }
 
 func clusterRef(c *rook.CephCluster) string { return ref("CephCluster", c.Namespace, c.Name) }
@@ -196,49 +191,15 @@ func checkStretchSpec(s *Snapshot, m *topology.Model) []Result {
 	}
 	var out []Result
 	for _, c := range clusters {
-		obj := clusterRef(c)
-		mon := c.Spec.Mon
-		if mon.Count != stretchMonCount {
-			out = append(out, fail(obj, "CephCluster %s/%s runs %d mons, want %d (2 per data region and 1 in the arbiter): set spec.mon.count: %d",
-				c.Namespace, c.Name, mon.Count, stretchMonCount, stretchMonCount))
-		}
-		sc := mon.StretchCluster
-		if sc == nil || len(sc.Zones) == 0 {
-			out = append(out, fail(obj, "CephCluster %s/%s is not in stretch mode (no spec.mon.stretchCluster.zones): Rook cannot convert a running cluster; recreate it from %s",
-				c.Namespace, c.Name, storageStageHint))
-			continue
-		}
-		var zones, arbiters []string
-		for _, z := range sc.Zones {
-			zones = append(zones, z.Name)
-			if z.Arbiter {
-				arbiters = append(arbiters, z.Name)
-			}
-		}
-		want := regionNames(m)
-		if !sameSet(zones, want) {
-			out = append(out, fail(obj, "CephCluster %s/%s stretches over zones %s, the topology's regions are %s: the zone names must equal the node labels; fix spec.mon.stretchCluster.zones (render it again from the topology)",
-				c.Namespace, c.Name, strings.Join(zones, ", "), strings.Join(want, ", ")))
-		}
-		if len(arbiters) != 1 || arbiters[0] != m.Arbiter {
-			out = append(out, fail(obj, "CephCluster %s/%s has arbiter zone(s) [%s], want exactly %s: set arbiter: true on zone %s only",
-				c.Namespace, c.Name, strings.Join(arbiters, ", "), m.Arbiter, m.Arbiter))
-		}
-		if fdl := sc.FailureDomainLabel; fdl != "" && fdl != topology.LabelZone {
-			out = append(out, fail(obj, "CephCluster %s/%s uses failure domain label %s, the nodes carry their region as %s: set spec.mon.stretchCluster.failureDomainLabel: %s",
-				c.Namespace, c.Name, fdl, topology.LabelZone, topology.LabelZone))
+		for _, v := range rules.Check(m, &rules.Objects{Cluster: c}, rules.Mons, rules.Zones, rules.Arbiter, rules.FailureDomain) {
+			out = append(out, ruleResult(m, v))
 		}
 	}
 	if len(out) == 0 {
 		out = append(out, pass("CephCluster %s/%s runs %d mons in stretch mode over %s, arbiter %s", clusters[0].Namespace, clusters[0].Name,
-			stretchMonCount, strings.Join(regionNames(m), ", "), m.Arbiter))
+			rules.MonCount, strings.Join(rules.RegionNames(m), ", "), m.Arbiter))
 	}
 	return out
-}
-
-func sameSet(a, b []string) bool {
-	x, y := slices.Sorted(slices.Values(a)), slices.Sorted(slices.Values(b))
-	return slices.Equal(x, y)
 }
 
 // cephPods returns the placed, live pods of the storage namespace with
@@ -247,7 +208,7 @@ func cephPods(s *Snapshot, m *topology.Model, app string) []*corev1.Pod {
 	var out []*corev1.Pod
 	for i := range s.Pods {
 		p := &s.Pods[i]
-		if p.Namespace == m.Storage.Namespace && p.Labels[labelApp] == app && p.Spec.NodeName != "" && live(p) {
+		if p.Namespace == m.Storage.Namespace && p.Labels[rook.LabelApp] == app && p.Spec.NodeName != "" && live(p) {
 			out = append(out, p)
 		}
 	}
@@ -264,43 +225,25 @@ func daemonName(p *corev1.Pod, idLabel string) string {
 
 func checkMonPlacement(s *Snapshot, m *topology.Model) []Result {
 	idx := s.index(m)
-	mons := cephPods(s, m, appMon)
+	mons := cephPods(s, m, rook.AppMon)
 	byZone := map[string][]string{}
 	var out []Result
 	for _, p := range mons {
-		zone := p.Labels[labelMonZone]
-		byZone[zone] = append(byZone[zone], daemonName(p, labelMonID))
+		zone := p.Labels[rook.LabelMonZone]
+		byZone[zone] = append(byZone[zone], daemonName(p, rook.LabelMonID))
 		obj := ref("Pod", p.Namespace, p.Name)
 		region, known := idx.regions[p.Spec.NodeName]
 		switch {
 		case zone == "":
 			out = append(out, fail(obj, "mon %s has no %s label: it was not created by Rook in stretch mode; check the CephCluster (STOR001)",
-				daemonName(p, labelMonID), labelMonZone))
+				daemonName(p, rook.LabelMonID), rook.LabelMonZone))
 		case known && region != "" && region != zone:
 			out = append(out, fail(obj, "mon %s is labelled zone %s but runs on node %s in region %s: fix the node's zone label (NODE002), then let Rook fail the mon over (delete its Deployment rook-ceph-mon-%s)",
-				daemonName(p, labelMonID), zone, p.Spec.NodeName, region, daemonName(p, labelMonID)))
+				daemonName(p, rook.LabelMonID), zone, p.Spec.NodeName, region, daemonName(p, rook.LabelMonID)))
 		}
 	}
-	for _, r := range m.Regions {
-		want := monsPerData
-		if r.Arbiter {
-			want = monsInArbiter
-		}
-		got := byZone[r.Name]
-		if len(got) != want {
-			names := ""
-			if len(got) > 0 {
-				names = " (" + strings.Join(got, ", ") + ")"
-			}
-			out = append(out, fail("", "region %s runs %s%s, want %d: Rook places 2 mons per data region and 1 in the arbiter; check that %s has %d schedulable nodes for mons with the right zone label, and the rook-ceph-operator log",
-				r.Name, count(len(got), "mon", "mons"), names, want, r.Name, want))
-		}
-	}
-	for _, zone := range slices.Sorted(maps.Keys(byZone)) {
-		if zone != "" && !slices.Contains(regionNames(m), zone) {
-			out = append(out, fail("", "%s labelled with zone %s, which is not a region of the topology: fix spec.mon.stretchCluster.zones (STOR001)",
-				count(len(byZone[zone]), "mon is", "mons are"), zone))
-		}
+	for _, v := range rules.Check(m, &rules.Objects{Daemons: true, Mons: daemons(idx, mons, rook.LabelMonID, rook.LabelMonZone)}, rules.Mons) {
+		out = append(out, ruleResult(m, v))
 	}
 	if len(out) == 0 {
 		parts := make([]string, 0, len(m.Regions))
@@ -315,21 +258,23 @@ func checkMonPlacement(s *Snapshot, m *topology.Model) []Result {
 // osdRegion is the region of an OSD pod: Rook's topology-location-zone
 // label, else its node's region.
 func osdRegion(idx *index, p *corev1.Pod) string {
-	if z := p.Labels[labelOSDZone]; z != "" {
+	if z := p.Labels[rook.LabelOSDZone]; z != "" {
 		return z
 	}
 	return idx.regions[p.Spec.NodeName]
 }
 
 func checkNoArbiterOSD(s *Snapshot, m *topology.Model) []Result {
-	idx := s.index(m)
+	osds := cephPods(s, m, rook.AppOSD)
 	var out []Result
-	osds := cephPods(s, m, appOSD)
-	for _, p := range osds {
-		if osdRegion(idx, p) == m.Arbiter || idx.regions[p.Spec.NodeName] == m.Arbiter {
-			out = append(out, fail(ref("Pod", p.Namespace, p.Name), "OSD %s runs on node %s in the arbiter region %s: Rook will not enable stretch mode with a third zone; keep OSDs in the data regions (spec.placement.osd node affinity, as rendered) and remove this OSD",
-				daemonName(p, labelOSDID), p.Spec.NodeName, m.Arbiter))
-		}
+	// The OSDs that run, and the CephCluster spec that places them (STOR001
+	// reports a missing or second CephCluster).
+	o := &rules.Objects{Daemons: true, OSDs: daemons(s.index(m), osds, rook.LabelOSDID, rook.LabelOSDZone)}
+	if cs := cephClusters(s, m); len(cs) == 1 {
+		o.Cluster = cs[0]
+	}
+	for _, v := range rules.Check(m, o, rules.OSDRegions) {
+		out = append(out, ruleResult(m, v))
 	}
 	if len(out) == 0 {
 		out = append(out, pass("none of the %d OSDs runs in the arbiter region %s", len(osds), m.Arbiter))
@@ -337,10 +282,21 @@ func checkNoArbiterOSD(s *Snapshot, m *topology.Model) []Result {
 	return out
 }
 
+// daemons gives the rule book Rook's daemon pods: their ID and zone
+// labels, their nodes and those nodes' regions.
+func daemons(idx *index, pods []*corev1.Pod, idLabel, zoneLabel string) []rules.Daemon {
+	out := make([]rules.Daemon, len(pods))
+	for i, p := range pods {
+		out[i] = rules.Daemon{Pod: rules.Object{Kind: "Pod", Namespace: p.Namespace, Name: p.Name}, ID: daemonName(p, idLabel),
+			Zone: p.Labels[zoneLabel], Node: p.Spec.NodeName, Region: idx.regions[p.Spec.NodeName]}
+	}
+	return out
+}
+
 func checkOSDBalance(s *Snapshot, m *topology.Model) []Result {
 	idx := s.index(m)
 	perRegion := map[string]int{}
-	for _, p := range cephPods(s, m, appOSD) {
+	for _, p := range cephPods(s, m, rook.AppOSD) {
 		perRegion[osdRegion(idx, p)]++
 	}
 	var parts []string
@@ -362,13 +318,7 @@ func checkOSDBalance(s *Snapshot, m *topology.Model) []Result {
 
 // pools returns the CephBlockPools of the storage namespace.
 func pools(s *Snapshot, m *topology.Model) []*rook.CephBlockPool {
-	var out []*rook.CephBlockPool
-	for i := range s.CephBlockPools {
-		if s.CephBlockPools[i].Namespace == m.Storage.Namespace {
-			out = append(out, &s.CephBlockPools[i])
-		}
-	}
-	return out
+	return inNamespace(s.CephBlockPools, m.Storage.Namespace)
 }
 
 func poolRef(p *rook.CephBlockPool) string { return ref("CephBlockPool", p.Namespace, p.Name) }
@@ -377,21 +327,15 @@ func checkPoolSizes(s *Snapshot, m *topology.Model) []Result {
 	var out []Result
 	all := pools(s, m)
 	for _, p := range all {
-		if len(p.Spec.ErasureCoded) > 0 && string(p.Spec.ErasureCoded) != "null" && string(p.Spec.ErasureCoded) != "{}" {
-			out = append(out, fail(poolRef(p), "CephBlockPool %s is erasure coded, which a stretch cluster does not support: replace it with a replicated pool of size %d",
-				p.Name, stretchPoolSize))
-			continue
-		}
-		if size := p.Spec.Replicated.Size; size != stretchPoolSize {
-			out = append(out, fail(poolRef(p), "CephBlockPool %s has replicated.size %d, want %d (2 copies per data region; Rook refuses other sizes in stretch mode): set spec.replicated.size: %d (the rendered bundle does)",
-				p.Name, size, stretchPoolSize, stretchPoolSize))
+		for _, v := range rules.Check(m, &rules.Objects{Pools: []*rook.CephBlockPool{p}}, rules.NoErasureCoding, rules.PoolSize) {
+			out = append(out, ruleResult(m, v))
 		}
 	}
 	if len(out) == 0 {
 		if len(all) == 0 {
 			return []Result{pass("no CephBlockPool in %s (see STOR006, STOR007)", m.Storage.Namespace)}
 		}
-		out = append(out, pass("%s in %s %s replicated.size %d", allOf(len(all), "CephBlockPool", "CephBlockPools"), m.Storage.Namespace, plural(len(all), "has", "have"), stretchPoolSize))
+		out = append(out, pass("%s in %s %s replicated.size %d", allOf(len(all), "CephBlockPool", "CephBlockPools"), m.Storage.Namespace, plural(len(all), "has", "have"), rules.Size))
 	}
 	return out
 }
@@ -439,13 +383,16 @@ func checkTopologyPools(s *Snapshot, m *topology.Model) []Result {
 }
 
 func checkMgrPool(s *Snapshot, m *topology.Model) []Result {
-	for _, p := range pools(s, m) {
-		if p.Spec.Name == mgrPoolName {
-			return []Result{pass("CephBlockPool %s defines the %s pool", p.Name, mgrPoolName)}
+	all := pools(s, m)
+	if vs := rules.Check(m, &rules.Objects{Pools: all}, rules.MgrPool); len(vs) > 0 {
+		return []Result{ruleResult(m, vs[0])}
+	}
+	for _, p := range all {
+		if p.Spec.Name == rules.MgrPoolName {
+			return []Result{pass("CephBlockPool %s defines the %s pool", p.Name, rules.MgrPoolName)}
 		}
 	}
-	return []Result{fail("", "no CephBlockPool in %s has spec.name %s: Ceph creates .mgr with size 3 and Rook does not enable stretch mode; apply storage/rook/cluster/pool-builtin-mgr.yaml from the bundle",
-		m.Storage.Namespace, mgrPoolName)}
+	return nil
 }
 
 // clusterStatus is the part of a CephCluster's status the checks read.
@@ -469,67 +416,68 @@ func statusOf(c *rook.CephCluster) clusterStatus {
 	return st
 }
 
-func checkCephHealth(s *Snapshot, m *topology.Model) []Result {
+// perCluster runs one cluster's part of a status check on each CephCluster
+// of the storage namespace; it skips when there is none (STOR001 fails).
+func perCluster(s *Snapshot, m *topology.Model, one func(c *rook.CephCluster, st clusterStatus) Result) []Result {
 	clusters := cephClusters(s, m)
 	if len(clusters) == 0 {
 		return []Result{skip("no CephCluster in %s (see STOR001)", m.Storage.Namespace)}
 	}
-	var out []Result
-	for _, c := range clusters {
-		obj := clusterRef(c)
-		st := statusOf(c)
-		if st.Ceph == nil || st.Ceph.Health == "" {
-			out = append(out, fail(obj, "CephCluster %s/%s reports no health (status.ceph.health): is the rook-ceph-operator running? See its log", c.Namespace, c.Name))
-			continue
-		}
-		codes := slices.Sorted(maps.Keys(st.Ceph.Details))
-		var details []string
-		for _, code := range codes {
-			details = append(details, code+": "+st.Ceph.Details[code].Message)
-		}
-		detail := ""
-		if len(details) > 0 {
-			detail = " (" + strings.Join(details, "; ") + ")"
-		}
-		switch {
-		case st.Ceph.Health == healthOK:
-			out = append(out, pass("CephCluster %s/%s is %s", c.Namespace, c.Name, healthOK))
-		case slices.Contains(codes, degradedStretch):
-			out = append(out, fail(obj, "Ceph is in degraded stretch mode%s: a data region is down and every pool runs on 2 copies with min_size 1; bring the region back; Ceph recovers by itself when it returns",
-				detail))
-		case st.Ceph.Health == healthWarn:
-			out = append(out, warn(obj, "Ceph reports %s%s: check \"ceph health detail\" in the rook-ceph-tools pod", healthWarn, detail))
-		default:
-			out = append(out, fail(obj, "Ceph reports %s%s: data may be unavailable; check \"ceph health detail\" in the rook-ceph-tools pod", st.Ceph.Health, detail))
-		}
+	out := make([]Result, len(clusters))
+	for i, c := range clusters {
+		out[i] = one(c, statusOf(c))
 	}
 	return out
 }
 
+func checkCephHealth(s *Snapshot, m *topology.Model) []Result {
+	return perCluster(s, m, cephHealth)
+}
+
+func cephHealth(c *rook.CephCluster, st clusterStatus) Result {
+	obj := clusterRef(c)
+	if st.Ceph == nil || st.Ceph.Health == "" {
+		return fail(obj, "CephCluster %s/%s reports no health (status.ceph.health): is the rook-ceph-operator running? See its log", c.Namespace, c.Name)
+	}
+	codes := slices.Sorted(maps.Keys(st.Ceph.Details))
+	var details []string
+	for _, code := range codes {
+		details = append(details, code+": "+st.Ceph.Details[code].Message)
+	}
+	detail := ""
+	if len(details) > 0 {
+		detail = " (" + strings.Join(details, "; ") + ")"
+	}
+	switch {
+	case st.Ceph.Health == rook.HealthOK:
+		return pass("CephCluster %s/%s is %s", c.Namespace, c.Name, rook.HealthOK)
+	case slices.Contains(codes, rook.CheckDegradedStretchMode):
+		return fail(obj, "Ceph is in degraded stretch mode%s: a data region is down and every pool runs on 2 copies with min_size 1; bring the region back; Ceph recovers by itself when it returns",
+			detail)
+	case st.Ceph.Health == rook.HealthWarn:
+		return warn(obj, "Ceph reports %s%s: check \"ceph health detail\" in the rook-ceph-tools pod", rook.HealthWarn, detail)
+	}
+	return fail(obj, "Ceph reports %s%s: data may be unavailable; check \"ceph health detail\" in the rook-ceph-tools pod", st.Ceph.Health, detail)
+}
+
 func checkCephReady(s *Snapshot, m *topology.Model) []Result {
-	clusters := cephClusters(s, m)
-	if len(clusters) == 0 {
-		return []Result{skip("no CephCluster in %s (see STOR001)", m.Storage.Namespace)}
+	return perCluster(s, m, cephReady)
+}
+
+func cephReady(c *rook.CephCluster, st clusterStatus) Result {
+	if st.Phase == phaseReady {
+		return pass("CephCluster %s/%s is Ready", c.Namespace, c.Name)
 	}
-	var out []Result
-	for _, c := range clusters {
-		st := statusOf(c)
-		if st.Phase == phaseReady {
-			out = append(out, pass("CephCluster %s/%s is Ready", c.Namespace, c.Name))
-			continue
-		}
-		phase := st.Phase
-		if phase == "" {
-			phase = "none yet"
-		}
-		msg := ""
-		if st.Message != "" {
-			msg = ": " + st.Message
-		}
-		out = append(out, fail(clusterRef(c), "CephCluster %s/%s is not Ready (phase %s%s): see its status.conditions and the rook-ceph-operator log",
-			c.Namespace, c.Name, phase, msg))
+	phase := st.Phase
+	if phase == "" {
+		phase = "none yet"
 	}
-	return out
+	msg := ""
+	if st.Message != "" {
+		msg = ": " + st.Message
+	}
+	return fail(clusterRef(c), "CephCluster %s/%s is not Ready (phase %s%s): see its status.conditions and the rook-ceph-operator log",
+		c.Namespace, c.Name, phase, msg)
 }
 
 func checkStorageClasses(s *Snapshot, m *topology.Model) []Result {

@@ -20,20 +20,24 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
+
+	"github.com/stretch-dev/kubectl-stretch/internal/api/rook"
+	"github.com/stretch-dev/kubectl-stretch/internal/rules"
 )
 
 // Ceph health states and the health checks the simulation raises (Ceph
-// health-check codes, as Rook copies them into status.ceph.details).
+// health-check codes, as Rook copies them into status.ceph.details). The
+// strings live in internal/api/rook, which verify reads too.
 const (
-	HealthOK   = "HEALTH_OK"
-	HealthWarn = "HEALTH_WARN"
-	HealthErr  = "HEALTH_ERR"
+	HealthOK   = rook.HealthOK
+	HealthWarn = rook.HealthWarn
+	HealthErr  = rook.HealthErr
 
-	CheckMonDown              = "MON_DOWN"
-	CheckOSDDown              = "OSD_DOWN"
-	CheckOSDHostDown          = "OSD_HOST_DOWN"
-	CheckOSDZoneDown          = "OSD_ZONE_DOWN"
-	CheckDegradedStretchMode  = "DEGRADED_STRETCH_MODE"
+	CheckMonDown              = rook.CheckMonDown
+	CheckOSDDown              = rook.CheckOSDDown
+	CheckOSDHostDown          = rook.CheckOSDHostDown
+	CheckOSDZoneDown          = rook.CheckOSDZoneDown
+	CheckDegradedStretchMode  = rook.CheckDegradedStretchMode
 	degradedStretchModeReason = "We are missing stretch mode buckets, only requiring 1 of 2 buckets to peer"
 )
 
@@ -368,7 +372,7 @@ func (o *Operators) reconcilePools(ctx context.Context, clusters map[string]bool
 		return u.GetName()
 	}
 	slices.SortStableFunc(items, func(a, b unstructured.Unstructured) int {
-		am, bm := poolName(&a) == ".mgr", poolName(&b) == ".mgr"
+		am, bm := poolName(&a) == rules.MgrPoolName, poolName(&b) == rules.MgrPoolName
 		if am != bm {
 			if am {
 				return -1

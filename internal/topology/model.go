@@ -28,6 +28,10 @@ const (
 	LabelControlPlane = "node-role.kubernetes.io/control-plane"
 )
 
+// DataRegions is how many regions with role data a topology has: a stretch
+// cluster is two data regions and one arbiter.
+const DataRegions = 2
+
 // Model is the normalised topology that generators and Jsonnet blueprints
 // consume. Every value in it is derived from a defaulted, valid Topology;
 // it holds no fact of its own. It is passed to Jsonnet as JSON, so its

@@ -326,7 +326,7 @@ func (v *validator) regions() {
 				"and Rook (1.18 and newer) refuses a value used at both levels", quote(r.Name), LabelRegion, LabelZone)
 		}
 	}
-	if len(data) != 2 {
+	if len(data) != DataRegions {
 		v.errorf("spec.regions", "needs exactly two regions with role data, found %d%s", len(data), nameList(data))
 	}
 	if len(arbiters) != 1 {

@@ -68,6 +68,10 @@ type MonSpec struct {
 	Zones                []MonZoneSpec       `json:"zones,omitempty"`
 }
 
+// DefaultFailureDomainLabel is the node label Rook reads a stretch zone
+// from when spec.mon.stretchCluster.failureDomainLabel is not set.
+const DefaultFailureDomainLabel = "topology.kubernetes.io/zone"
+
 // StretchClusterSpec turns on stretch mode.
 type StretchClusterSpec struct {
 	FailureDomainLabel string        `json:"failureDomainLabel,omitempty"`
