@@ -15,6 +15,7 @@ import (
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
 	"github.com/stretch-dev/kubectl-stretch/internal/check"
+	"github.com/stretch-dev/kubectl-stretch/internal/rules"
 	"github.com/stretch-dev/kubectl-stretch/internal/topology"
 )
 
@@ -46,8 +47,9 @@ func NewCmdVerify(streams genericiooptions.IOStreams, kube genericclioptions.RES
 		Long: `Read the cluster once (one paginated LIST per kind, never a GET per object) and
 run every check of the registry against the topology: node labels and taints,
 a control plane and an etcd majority that survive the loss of any region,
-WireGuard on every node, Rook/Ceph in stretch mode with mons placed 2/2/1, no
-OSD in the arbiter, pools of size 4 and the .mgr pool, Ceph's health, workloads
+WireGuard on every node, Rook/Ceph in stretch mode with mons placed ` +
+			fmt.Sprintf("%d/%d/%d", rules.MonsPerDataRegion, rules.MonsPerDataRegion, rules.MonsInArbiter) + `, no
+OSD in the arbiter, pools of size ` + fmt.Sprint(rules.Size) + ` and the ` + rules.MgrPoolName + ` pool, Ceph's health, workloads
 spread and really running in both data regions, and each data region's
 capacity to run everything alone. "verify --list" prints the checks and their
 documentation; docs/VERIFY.md has the same.
