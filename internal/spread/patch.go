@@ -72,7 +72,14 @@ type object struct {
 	name       string
 	namespace  string
 	skip       bool // opted out
+	minRepl    int  // the AnnotationMinReplicas value; 0 when not set
 	hook       bool // a Helm hook: run on demand, not kept running
+}
+
+// replicated reports whether the object is an apps/v1 Deployment,
+// StatefulSet or ReplicaSet, whose replicas the patcher raises.
+func (o *object) replicated() bool {
+	return o.group == "apps" && (o.kind == "Deployment" || o.kind == "StatefulSet" || o.kind == "ReplicaSet")
 }
 
 // nsName names the object in messages: namespace/name, or name.
@@ -177,6 +184,9 @@ func (pt *patcher) read(doc int, n *yaml.Node) error {
 	if g, _, ok := strings.Cut(o.apiVersion, "/"); ok {
 		o.group = g
 	}
+	if _, ok := ann[AnnotationMinReplicas]; ok && r.err == nil && o.replicated() {
+		o.minRepl = r.minReplicas(meta)
+	}
 	if r.err == nil {
 		pt.classify(&r, o)
 	}
@@ -209,7 +219,7 @@ func customTag(n *yaml.Node) *yaml.Node {
 // classify reads the objects the patcher works on.
 func (pt *patcher) classify(r *reader, o *object) {
 	switch {
-	case o.group == "apps" && (o.kind == "Deployment" || o.kind == "StatefulSet" || o.kind == "ReplicaSet" || o.kind == "DaemonSet"),
+	case o.replicated(), o.group == "apps" && o.kind == "DaemonSet",
 		o.group == "batch" && (o.kind == "Job" || o.kind == "CronJob"),
 		o.group == "" && o.kind == "Pod":
 		if w := pt.readWorkload(r, o); w != nil {
