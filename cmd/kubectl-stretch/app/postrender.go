@@ -36,7 +36,8 @@ func NewCmdPostRender(streams genericiooptions.IOStreams) *cobra.Command {
 		Short: "Spread-patch Helm's rendered manifests (a Helm post-renderer)",
 		Long: `Read Kubernetes manifests on standard input, spread every Deployment,
 StatefulSet and ReplicaSet over the topology's data regions, keep them off the
-arbiter, raise replicas (or an HPA's minReplicas) to minReplicas, add the
+arbiter, raise replicas (or an HPA's minReplicas) to minReplicas (a
+StatefulSet's only when it is annotated stretch.dev/min-replicas), add the
 missing PodDisruptionBudgets, and write the result on standard output.
 Comments and key order are kept. Risks it cannot fix (a StatefulSet with one
 replica, a workload pinned to one region, hostPath volumes, ...) are printed
