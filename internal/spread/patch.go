@@ -22,6 +22,17 @@ type Result struct {
 	// Added are the PodDisruptionBudgets the patcher created, in the order
 	// of their workloads in the input.
 	Added []*kyaml.RNode
+	// Namespaced are the objects of the input that set metadata.namespace,
+	// and its Namespace objects, in input order: what a check that every
+	// namespace is created needs (see internal/namespaces).
+	Namespaced []ObjectRef
+}
+
+// ObjectRef identifies an object of the input and its line.
+type ObjectRef struct {
+	Kind, Namespace, Name string
+	// Line is the object's line in its stream; 0 when unknown.
+	Line int
 }
 
 // Changed reports whether any finding is a change.
@@ -107,6 +118,7 @@ type patcher struct {
 	texts     map[string]string // when set, the findings' texts, shared
 	volumes   []*object         // node-local PersistentVolumes
 	secrets   []*object         // plain v1 Secrets
+	refs      []ObjectRef       // Result.Namespaced
 }
 
 // run patches the objects in roots; pos holds their positions for errors.
@@ -189,6 +201,9 @@ func (pt *patcher) read(doc int, n *yaml.Node) error {
 	}
 	if r.err == nil {
 		pt.classify(&r, o)
+	}
+	if r.err == nil && (o.namespace != "" || o.kind == "Namespace") {
+		pt.refs = append(pt.refs, ObjectRef{Kind: o.kind, Namespace: o.namespace, Name: o.name, Line: line})
 	}
 	if r.err != nil {
 		r.err.Document, r.err.Kind, r.err.Name = doc, o.kind, o.nsName()
@@ -338,7 +353,7 @@ func (pt *patcher) result() *Result {
 			cmp.Compare(a.Message, b.Message),
 		)
 	})
-	res := &Result{Findings: pt.findings}
+	res := &Result{Findings: pt.findings, Namespaced: pt.refs}
 	for _, a := range pt.added {
 		res.Added = append(res.Added, kyaml.NewRNode(a.node()))
 	}
