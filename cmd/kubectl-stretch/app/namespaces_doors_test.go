@@ -3,7 +3,10 @@ package app
 import (
 	"bytes"
 	"context"
+	"os"
+	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"k8s.io/cli-runtime/pkg/genericiooptions"
@@ -63,6 +66,39 @@ func TestPostRenderUncreatedNamespace(t *testing.T) {
 				t.Errorf("a created namespace is reported:\n%s", stderr.String())
 			}
 		})
+	}
+}
+
+// TestPostRenderReleaseNamespaceFromKubeconfig checks that, without -n and
+// HELM_NAMESPACE, the release namespace is the kubeconfig context's, as
+// Helm takes it; and that a kubeconfig that is a FIFO is not read (it
+// would block every helm install): the release namespace is then default.
+func TestPostRenderReleaseNamespaceFromKubeconfig(t *testing.T) {
+	t.Setenv(TopologyEnv, "")
+	t.Setenv("HELM_NAMESPACE", "")
+	dir := t.TempDir()
+	config := filepath.Join(dir, "config")
+	if err := os.WriteFile(config, []byte("apiVersion: v1\nkind: Config\ncurrent-context: c\n"+
+		"contexts: [{name: c, context: {cluster: k, namespace: shop}}]\nclusters: [{name: k, cluster: {server: https://127.0.0.1:1}}]\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	fifo := filepath.Join(dir, "fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		kubeconfig, reported, not string
+	}{
+		{config, "Namespace/billing", "Namespace/shop"},
+		{fifo, "Namespace/shop", ""},
+	} {
+		t.Setenv("KUBECONFIG", tc.kubeconfig)
+		var stdout, stderr bytes.Buffer
+		streams := genericiooptions.IOStreams{In: strings.NewReader(billingStream), Out: &stdout, ErrOut: &stderr}
+		code := Run(context.Background(), streams, []string{"post-render", "-f", example})
+		if code != 0 || !strings.Contains(stderr.String(), tc.reported) || tc.not != "" && strings.Contains(stderr.String(), tc.not) {
+			t.Errorf("KUBECONFIG=%s: exit %d, stderr:\n%s\nwant %s reported, not %q", filepath.Base(tc.kubeconfig), code, stderr.String(), tc.reported, tc.not)
+		}
 	}
 }
 

@@ -7,11 +7,13 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"runtime/debug"
 
 	"github.com/spf13/cobra"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
+	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/stretch-dev/kubectl-stretch/internal/input"
 	"github.com/stretch-dev/kubectl-stretch/internal/namespaces"
@@ -84,12 +86,32 @@ func (o *PostRenderOptions) Complete([]string) error {
 		o.ReleaseNamespace = *o.kube.Namespace
 	case os.Getenv("HELM_NAMESPACE") != "":
 		o.ReleaseNamespace = os.Getenv("HELM_NAMESPACE")
-	case o.kube != nil:
+	case o.kube != nil && kubeconfigsRegular(o.kube):
 		if ns, _, err := o.kube.ToRawKubeConfigLoader().Namespace(); err == nil && ns != "" {
 			o.ReleaseNamespace = ns
 		}
 	}
 	return nil
+}
+
+// kubeconfigsRegular reports whether every kubeconfig file that exists
+// among those kubectl would read (--kubeconfig, else KUBECONFIG, else
+// ~/.kube/config) is a regular file: a FIFO or a device would block or
+// never end, and post-render runs in every helm install.
+func kubeconfigsRegular(kube *genericclioptions.ConfigFlags) bool {
+	paths := []string{clientcmd.RecommendedHomeFile}
+	switch {
+	case kube.KubeConfig != nil && *kube.KubeConfig != "":
+		paths = []string{*kube.KubeConfig}
+	case os.Getenv(clientcmd.RecommendedConfigPathEnvVar) != "":
+		paths = filepath.SplitList(os.Getenv(clientcmd.RecommendedConfigPathEnvVar))
+	}
+	for _, p := range paths {
+		if st, err := os.Stat(p); err == nil && !st.Mode().IsRegular() {
+			return false
+		}
+	}
+	return true
 }
 
 // Validate checks the flags.
