@@ -109,6 +109,8 @@ func TestStatefulSetOptIn(t *testing.T) {
 			"minReplicas: 3\n", "SPREAD006"},
 		{"deployment", strings.Replace(statefulSet("1", ""), "kind: StatefulSet", "kind: Deployment", 1),
 			"replicas: 2\n", "SPREAD005"},
+		{"deployment opted in to 3", strings.Replace(statefulSet("1", "    stretch.dev/min-replicas: \"3\"\n"), "kind: StatefulSet", "kind: Deployment", 1),
+			"replicas: 3\n", "SPREAD005"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -153,6 +155,11 @@ func TestMinReplicasAnnotationRefused(t *testing.T) {
 				t.Errorf("error %+v (%v), want metadata.annotations.stretch.dev/min-replicas at 7:31", de, err)
 			}
 		})
+	}
+	// Only a Deployment, StatefulSet or ReplicaSet reads it.
+	other := "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n  annotations: {stretch.dev/min-replicas: two}\n"
+	if _, _, err := PatchStream([]byte(other), testPolicy()); err != nil {
+		t.Errorf("a ConfigMap's annotation refused: %v", err)
 	}
 	for _, v := range []string{`"2"`, `"17"`, `"2147483647"`} {
 		if _, _, err := PatchStream([]byte(statefulSet("1", "    stretch.dev/min-replicas: "+v+"\n")), testPolicy()); err != nil {
