@@ -265,6 +265,12 @@ func TestBreaks(t *testing.T) {
 		}, map[string]expect{
 			"WORK001": {StatusFail, []string{"HorizontalPodAutoscaler shop/storefront scales Deployment/shop/storefront down to 1, below the topology's minReplicas 2"}},
 		}},
+		{"StatefulSet at one replica", func(s *Snapshot, _ *topology.Model) {
+			s.StatefulSets[0].Spec.Replicas = new(int32(1))
+		}, map[string]expect{
+			"WORK001": {StatusFail, []string{"StatefulSet/shop/orders-db runs 1 replica, below the topology's minReplicas 2",
+				"render does for the bundle's StatefulSets annotated stretch.dev/min-replicas"}},
+		}},
 		{"spread that blocks fail-over", func(s *Snapshot, _ *topology.Model) {
 			s.Deployments[0].Spec.Template.Spec.TopologySpreadConstraints[0].NodeTaintsPolicy = nil
 			s.StatefulSets[0].Spec.Template.Spec.TopologySpreadConstraints = nil

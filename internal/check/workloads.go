@@ -105,8 +105,13 @@ func checkReplicas(s *Snapshot, m *topology.Model) []Result {
 			continue
 		}
 		if w.Replicas < minimum {
-			out = append(out, fail(w.ref(), "%s runs %s, below the topology's minReplicas %d (one per data region): set spec.replicas: %d (kubectl stretch render does for the bundle's workloads)",
-				w.ref(), count(int(w.Replicas), "replica", "replicas"), minimum, minimum))
+			how := "kubectl stretch render does for the bundle's workloads"
+			if w.Kind == "StatefulSet" {
+				// render raises a StatefulSet only when it opts in (SPREAD022).
+				how = "kubectl stretch render does for the bundle's StatefulSets annotated stretch.dev/min-replicas, when the application replicates itself"
+			}
+			out = append(out, fail(w.ref(), "%s runs %s, below the topology's minReplicas %d (one per data region): set spec.replicas: %d (%s)",
+				w.ref(), count(int(w.Replicas), "replica", "replicas"), minimum, minimum, how))
 		}
 	}
 	if len(out) == 0 {

@@ -115,12 +115,10 @@ func Files(paths []string) ([]string, error) {
 
 // Run lints the files as one set of objects (an HPA in one file targets a
 // Deployment in another, a PDB may sit apart from its workload) under the
-// policy, in the patcher's lint mode (spread.Policy.Lint): each finding is
-// a problem of the files as written, and the workloads that run one
-// replica as written are reported even though render raises their
-// replicas. Bad YAML in a file is an error naming the file.
+// policy: it reports the findings render, post-render and fn report, each
+// as a problem of the files as written and whether they fix it. Bad YAML
+// in a file is an error naming the file.
 func Run(files []string, p spread.Policy) (*Report, error) {
-	p.Lint = true
 	in := make([]spread.File, 0, len(files))
 	for _, f := range files {
 		data, err := input.ReadFile(f, input.ManifestLimit)

@@ -1,7 +1,9 @@
 // Package namespaces finds objects placed in a namespace that no object of
 // the same set creates. Flux applies a stage's objects as one server-side
 // apply; an object in a namespace that does not exist fails it, and the
-// whole stage with it.
+// whole stage with it. Helm fails a release the same way. render and lint
+// check the workload sources and files, post-render Helm's output (with
+// the release namespace taken as created) and fn its items.
 package namespaces
 
 import (
@@ -15,7 +17,7 @@ import (
 
 // Rule is the rule of the findings Missing returns. It is not one of the
 // spread patcher's rules (spread.Rules) but is listed and reported with
-// them, by lint and render.
+// them, by render, lint, post-render and fn.
 var Rule = spread.Rule{
 	ID: "NAMESPACE001", Name: "namespace-not-created", Severity: spread.SeverityError,
 	Title: "Objects in a namespace that nothing creates",
@@ -24,7 +26,10 @@ var Rule = spread.Rule{
 		"kube-system, kube-public, kube-node-lease) cannot be applied: Flux's workloads stage " +
 		"fails as a whole, and no workload of any source is updated until the namespace exists. " +
 		"A Helm source's release namespace is created by render, as helm install " +
-		"--create-namespace would.",
+		"--create-namespace would. post-render checks Helm's output the same way, taking the " +
+		"release namespace (-n, else HELM_NAMESPACE, else the kubeconfig context's, as Helm " +
+		"chooses it) as created: an object in another namespace that the chart does not create " +
+		"fails the install or upgrade. fn checks its items, and lint the files it is given.",
 	Fix: "add a Namespace object for the namespace to a workload source, or move the objects to a namespace one creates",
 }
 
@@ -47,6 +52,8 @@ type Ref struct {
 	Source string
 	// File is the file the object was read from; empty for built output.
 	File string
+	// Line is the object's line in File or its stream; 0 when unknown.
+	Line int
 }
 
 // String is KIND/NAMESPACE/NAME.
@@ -94,10 +101,27 @@ func Missing(refs []Ref, created ...string) []Group {
 // maxListed is how many objects a finding names before "and N more".
 const maxListed = 5
 
+// What an object in a namespace nothing creates breaks, said by the
+// finding after the objects.
+const (
+	// EffectFlux is what happens to a bundle's workloads stage.
+	EffectFlux = "Flux's workloads stage cannot apply them and fails as a whole"
+	// EffectHelm is what happens to a Helm release (post-render).
+	EffectHelm = "Helm cannot create them and the install or upgrade fails"
+	// EffectApply is what happens to a KRM function's output (fn).
+	EffectApply = "applying them fails until the namespace exists"
+)
+
 // Finding is the group's finding for objs (all of the group's objects, or
-// those of one source): a Namespace named after the group, whose Problem
-// and Message name the objects.
+// those of one source), for the bundle: FindingFor with EffectFlux.
 func (g Group) Finding(objs []Ref) spread.Finding {
+	return g.FindingFor(objs, EffectFlux)
+}
+
+// FindingFor is the group's finding for objs: a Namespace named after the
+// group, whose Problem and Message name the objects and what that breaks
+// (effect), at the first object's Line.
+func (g Group) FindingFor(objs []Ref, effect string) spread.Finding {
 	names := make([]string, 0, maxListed+1)
 	for i, r := range objs {
 		if i == maxListed {
@@ -110,12 +134,15 @@ func (g Group) Finding(objs []Ref) spread.Finding {
 	if len(objs) != 1 {
 		what = "objects are"
 	}
-	problem := fmt.Sprintf("namespace %s is created by no Namespace object, yet %d %s in it (%s): "+
-		"Flux's workloads stage cannot apply them and fails as a whole",
-		printable(g.Namespace), len(objs), what, strings.Join(names, ", "))
+	problem := fmt.Sprintf("namespace %s is created by no Namespace object, yet %d %s in it (%s): %s",
+		printable(g.Namespace), len(objs), what, strings.Join(names, ", "), effect)
+	line := 0
+	if len(objs) > 0 {
+		line = objs[0].Line
+	}
 	return spread.Finding{
 		ID: Rule.ID, Severity: Rule.Severity, Kind: "Namespace", Name: g.Namespace,
-		Problem: problem, Message: problem, Fix: Rule.Fix,
+		Problem: problem, Message: problem, Fix: Rule.Fix, Line: line,
 	}
 }
 
@@ -127,4 +154,20 @@ func printable(s string) string {
 		return fmt.Sprintf("%q", s)
 	}
 	return s
+}
+
+// Check returns a finding per namespace that the objects of a patched
+// stream (spread.Result.Namespaced) name and that neither a Namespace
+// among them, created nor the cluster (Builtin) provides, saying what
+// that breaks (effect).
+func Check(objs []spread.ObjectRef, effect string, created ...string) []spread.Finding {
+	refs := make([]Ref, len(objs))
+	for i, o := range objs {
+		refs[i] = Ref{Kind: o.Kind, Namespace: o.Namespace, Name: o.Name, Line: o.Line}
+	}
+	var out []spread.Finding
+	for _, g := range Missing(refs, created...) {
+		out = append(out, g.FindingFor(g.Objects, effect))
+	}
+	return out
 }

@@ -53,3 +53,21 @@ func TestFindingNamesTheObjects(t *testing.T) {
 		t.Errorf("a control character is printed raw: %q", f.Message)
 	}
 }
+
+// TestFindingForSaysTheEffect checks that FindingFor ends the problem with
+// what the door's missing namespace breaks and places the finding at its
+// first object's line, and that Finding speaks of Flux.
+func TestFindingForSaysTheEffect(t *testing.T) {
+	t.Parallel()
+	objs := []Ref{{Kind: "ConfigMap", Namespace: "billing", Name: "rates", Line: 7}, {Kind: "Secret", Namespace: "billing", Name: "key", Line: 2}}
+	g := Group{Namespace: "billing", Objects: objs}
+	for _, effect := range []string{EffectHelm, EffectApply} {
+		f := g.FindingFor(objs, effect)
+		if !strings.HasSuffix(f.Problem, "2 objects are in it (ConfigMap/rates, Secret/key): "+effect) || f.Message != f.Problem || f.Line != 7 {
+			t.Errorf("FindingFor(%q) = %+v", effect, f)
+		}
+	}
+	if f := g.Finding(objs[1:]); !strings.HasSuffix(f.Message, ": "+EffectFlux) || f.Line != 2 {
+		t.Errorf("Finding = %+v, want the Flux effect at line 2", f)
+	}
+}

@@ -7,15 +7,16 @@
 // and a soft hostname spread, keeps the pods in the data regions with a
 // required node affinity, raises replicas (or the HorizontalPodAutoscaler's
 // minReplicas) to the policy minimum and adds a PodDisruptionBudget where
-// none selects the pods. Constraints the user wrote are kept and never
+// none selects the pods. A StatefulSet's replicas are raised only when it
+// opts in with stretch.dev/min-replicas; without it a StatefulSet below the
+// minimum is reported (SPREAD022). Constraints the user wrote are kept and never
 // duplicated, and a workload annotated stretch.dev/skip: "true" is left
 // alone. Every change, and every risk the patcher cannot fix (a StatefulSet
 // with one replica, a workload pinned to one region, node-local or
 // zone-bound storage), is reported as a Finding whose ID is listed in
 // Rules. A Finding's Message says what the patcher found and did, for
 // render, post-render and fn; its Problem says what is wrong in the input
-// as written, for lint. In lint mode (Policy.Lint) a workload that runs one
-// replica as written is reported too, even when the patch raises it.
+// as written, for lint. Every door gets the same findings.
 //
 // Patch works on decoded kyaml nodes in place, and PatchStream on
 // multi-document YAML bytes; both decode once, patch in one pass and keep

@@ -10,8 +10,10 @@ func ExamplePatchStream() {
 	in := []byte(`apiVersion: apps/v1
 kind: StatefulSet
 metadata:
-  name: db # the orders database
+  name: db # a Patroni cluster: it replicates itself
   namespace: shop
+  annotations:
+    stretch.dev/min-replicas: "2"
 spec:
   replicas: 1
   selector:
@@ -43,8 +45,10 @@ spec:
 	// apiVersion: apps/v1
 	// kind: StatefulSet
 	// metadata:
-	//   name: db # the orders database
+	//   name: db # a Patroni cluster: it replicates itself
 	//   namespace: shop
+	//   annotations:
+	//     stretch.dev/min-replicas: "2"
 	// spec:
 	//   replicas: 2
 	//   selector:
@@ -98,11 +102,11 @@ spec:
 	// SPREAD007 warning no PodDisruptionBudget selects the pods; added db-stretch with maxUnavailable 1
 }
 
-// In lint mode the findings describe the input as written: Problem says
-// what is wrong whatever the patch did, and Changed says whether the patch
-// fixes it. A StatefulSet that runs one replica as written is an error
-// (SPREAD010) even though the patch raises its replicas.
-func ExamplePatchStream_lint() {
+// Without the stretch.dev/min-replicas opt-in a StatefulSet keeps its
+// replicas, and the patcher reports it (SPREAD022): its application may
+// not replicate itself. Problem, what lint shows, is the same text as
+// Message for a risk.
+func ExamplePatchStream_heldStatefulSet() {
 	in := []byte(`apiVersion: apps/v1
 kind: StatefulSet
 metadata:
@@ -124,7 +128,6 @@ spec:
 		DataZones:      []string{"sto1", "sto2"},
 		MinReplicas:    2,
 		SkipAnnotation: spread.AnnotationSkip,
-		Lint:           true,
 	}
 	_, res, err := spread.PatchStream(in, p)
 	if err != nil {
@@ -142,7 +145,6 @@ spec:
 	// SPREAD001 warning no topologySpreadConstraint on topology.kubernetes.io/zone (fixed by the patch)
 	// SPREAD002 info no topologySpreadConstraint on kubernetes.io/hostname (fixed by the patch)
 	// SPREAD004 info no required node affinity keeps the pods in the data regions (topology.kubernetes.io/zone In [sto1, sto2]) (fixed by the patch)
-	// SPREAD005 warning replicas is unset (1), below the minimum 2 (fixed by the patch)
 	// SPREAD007 warning no PodDisruptionBudget selects the pods (fixed by the patch)
-	// SPREAD010 error runs one replica: its pod is not recreated while its region is lost (fixed by the patch)
+	// SPREAD022 error replicas is unset (1), below the minimum 2, and a StatefulSet is raised only when annotated stretch.dev/min-replicas: on region loss its pod on the lost node hangs Terminating until the region is fenced with the node.kubernetes.io/out-of-service taint, then the StatefulSet recreates it in the surviving region with its replicated RBD volume; if the application replicates itself, annotate it stretch.dev/min-replicas: "2"
 }

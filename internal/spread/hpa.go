@@ -59,16 +59,38 @@ func (h *hpa) scalesReplicated() bool {
 	return false
 }
 
-// raised reports whether the patcher raises the autoscaler's minReplicas.
+// raised reports whether the patcher raises the autoscaler's minReplicas:
+// never for a StatefulSet that has not opted in (workload.held), nor for
+// one that is not in the input, whose opt-in cannot be seen.
 func (h *hpa) raised(p Policy) bool {
-	return h.hasSpec && h.scalesReplicated() && !h.obj.skip &&
-		(h.target == nil || !h.target.obj.skip) && h.min < p.MinReplicas
+	if !h.hasSpec || !h.scalesReplicated() || h.obj.skip || h.heldOutOfSight() {
+		return false
+	}
+	if h.target != nil && (h.target.obj.skip || h.target.held()) {
+		return false
+	}
+	return h.min < h.want(p)
+}
+
+// heldOutOfSight reports whether the autoscaler targets a StatefulSet that
+// is not in the input.
+func (h *hpa) heldOutOfSight() bool {
+	return h.target == nil && h.targetKind == "StatefulSet"
+}
+
+// want is the minReplicas the autoscaler is raised to: its target's, or
+// the policy minimum when the target is not in the input.
+func (h *hpa) want(p Policy) int {
+	if h.target != nil {
+		return h.target.want(p)
+	}
+	return p.MinReplicas
 }
 
 // minAfter is the autoscaler's minReplicas after patching.
 func (h *hpa) minAfter(p Policy) int {
 	if h.raised(p) {
-		return p.MinReplicas
+		return h.want(p)
 	}
 	return h.min
 }
@@ -105,10 +127,16 @@ func (pt *patcher) patchHPA(h *hpa) {
 		pt.optedOut(h.obj)
 		return
 	}
+	if h.heldOutOfSight() && h.hasSpec && h.min < pt.p.MinReplicas {
+		pt.risk(h.obj, ruleStatefulSetNotRaised,
+			"%s and is not raised: it scales StatefulSet %s, which is not in the input, and a StatefulSet's "+
+				"replicas are raised only when it is annotated %s", belowMinimum("minReplicas", h.min, h.minSet, pt.p.MinReplicas),
+			h.targetName, AnnotationMinReplicas)
+	}
 	if !h.raised(pt.p) {
 		return
 	}
-	want := pt.p.MinReplicas
+	want := h.want(pt.p)
 	problem := belowMinimum("minReplicas", h.min, h.minSet, want)
 	was := fmt.Sprint(h.min)
 	if !h.minSet {

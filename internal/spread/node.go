@@ -321,3 +321,19 @@ func decimal(s string) (int64, error) {
 	}
 	return v, nil
 }
+
+// minReplicas reads the AnnotationMinReplicas annotation of metadata meta:
+// a plain decimal from 2 to 2147483647, the replicas to raise to.
+func (r *reader) minReplicas(meta *yaml.Node) int {
+	v := lookup(lookup(meta, "annotations"), AnnotationMinReplicas)
+	if r.err != nil || v == nil {
+		return 0
+	}
+	n, err := decimal(v.Value)
+	if err != nil || n < 2 || n > 1<<31-1 {
+		r.fail(v, "metadata.annotations."+AnnotationMinReplicas,
+			"expected the replicas to raise to, a whole number from 2 to 2147483647 such as \"2\", got %s", quote(v.Value))
+		return 0
+	}
+	return int(n)
+}

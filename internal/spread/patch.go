@@ -22,6 +22,17 @@ type Result struct {
 	// Added are the PodDisruptionBudgets the patcher created, in the order
 	// of their workloads in the input.
 	Added []*kyaml.RNode
+	// Namespaced are the objects of the input that set metadata.namespace,
+	// and its Namespace objects, in input order: what a check that every
+	// namespace is created needs (see internal/namespaces).
+	Namespaced []ObjectRef
+}
+
+// ObjectRef identifies an object of the input and its line.
+type ObjectRef struct {
+	Kind, Namespace, Name string
+	// Line is the object's line in its stream; 0 when unknown.
+	Line int
 }
 
 // Changed reports whether any finding is a change.
@@ -72,7 +83,14 @@ type object struct {
 	name       string
 	namespace  string
 	skip       bool // opted out
+	minRepl    int  // the AnnotationMinReplicas value; 0 when not set
 	hook       bool // a Helm hook: run on demand, not kept running
+}
+
+// replicated reports whether the object is an apps/v1 Deployment,
+// StatefulSet or ReplicaSet, whose replicas the patcher raises.
+func (o *object) replicated() bool {
+	return o.group == "apps" && (o.kind == "Deployment" || o.kind == "StatefulSet" || o.kind == "ReplicaSet")
 }
 
 // nsName names the object in messages: namespace/name, or name.
@@ -100,6 +118,7 @@ type patcher struct {
 	texts     map[string]string // when set, the findings' texts, shared
 	volumes   []*object         // node-local PersistentVolumes
 	secrets   []*object         // plain v1 Secrets
+	refs      []ObjectRef       // Result.Namespaced
 }
 
 // run patches the objects in roots; pos holds their positions for errors.
@@ -177,8 +196,14 @@ func (pt *patcher) read(doc int, n *yaml.Node) error {
 	if g, _, ok := strings.Cut(o.apiVersion, "/"); ok {
 		o.group = g
 	}
+	if _, ok := ann[AnnotationMinReplicas]; ok && r.err == nil && o.replicated() {
+		o.minRepl = r.minReplicas(meta)
+	}
 	if r.err == nil {
 		pt.classify(&r, o)
+	}
+	if r.err == nil && (o.namespace != "" || o.kind == "Namespace") {
+		pt.refs = append(pt.refs, ObjectRef{Kind: o.kind, Namespace: o.namespace, Name: o.name, Line: line})
 	}
 	if r.err != nil {
 		r.err.Document, r.err.Kind, r.err.Name = doc, o.kind, o.nsName()
@@ -209,7 +234,7 @@ func customTag(n *yaml.Node) *yaml.Node {
 // classify reads the objects the patcher works on.
 func (pt *patcher) classify(r *reader, o *object) {
 	switch {
-	case o.group == "apps" && (o.kind == "Deployment" || o.kind == "StatefulSet" || o.kind == "ReplicaSet" || o.kind == "DaemonSet"),
+	case o.replicated(), o.group == "apps" && o.kind == "DaemonSet",
 		o.group == "batch" && (o.kind == "Job" || o.kind == "CronJob"),
 		o.group == "" && o.kind == "Pod":
 		if w := pt.readWorkload(r, o); w != nil {
@@ -328,7 +353,7 @@ func (pt *patcher) result() *Result {
 			cmp.Compare(a.Message, b.Message),
 		)
 	})
-	res := &Result{Findings: pt.findings}
+	res := &Result{Findings: pt.findings, Namespaced: pt.refs}
 	for _, a := range pt.added {
 		res.Added = append(res.Added, kyaml.NewRNode(a.node()))
 	}

@@ -111,23 +111,17 @@ func formatLines(fs []Finding, text func(Finding) string) string {
 	return b.String()
 }
 
-// lintOnly reports whether a lint-mode finding is one that only lint mode
-// reports: a workload that runs one replica as written, fixed by the patch.
-func lintOnly(f Finding) bool {
-	return f.Changed && (f.ID == "SPREAD010" || f.ID == "SPREAD011")
-}
-
 // checkFindings checks every finding against its rule: the rule's
 // severity and fix, a problem and a message, and a change only for a
-// Fixable rule (or, in lint mode, for a workload that ran one replica).
-func checkFindings(t *testing.T, fs []Finding, lint bool) {
+// Fixable rule.
+func checkFindings(t *testing.T, fs []Finding) {
 	t.Helper()
 	for _, f := range fs {
 		r := ruleByID(t, f.ID)
 		switch {
 		case f.Severity != r.Severity || f.Fix != r.Fix:
 			t.Errorf("finding %+v does not match its rule %+v", f, r)
-		case f.Changed && !r.Fixable && !(lint && lintOnly(f)):
+		case f.Changed && !r.Fixable:
 			t.Errorf("finding %+v is a change, but its rule %s is not fixable", f, r.ID)
 		case f.Problem == "" || f.Message == "":
 			t.Errorf("finding %+v has no problem or no message", f)
@@ -184,7 +178,7 @@ func TestPatchStreamGolden(t *testing.T) {
 			}
 			golden(t, filepath.Join(dir, "expected.yaml"), out)
 			golden(t, filepath.Join(dir, "findings.txt"), []byte(formatFindings(res.Findings)))
-			checkFindings(t, res.Findings, false)
+			checkFindings(t, res.Findings)
 
 			again, res2, err := PatchStream(out, p)
 			if err != nil {
@@ -203,10 +197,8 @@ func TestPatchStreamGolden(t *testing.T) {
 	}
 }
 
-// TestLintGolden runs every case in lint mode and compares the findings'
-// problems with lint.txt. Lint mode must patch the same bytes and report
-// the findings of the patch plus the workloads that run one replica as
-// written; linting the patched output must report exactly the findings
+// TestLintGolden compares the findings' problems, what lint shows, with
+// lint.txt; linting the patched output must report exactly the findings
 // that were not fixed.
 func TestLintGolden(t *testing.T) {
 	for _, dir := range caseDirs(t) {
@@ -217,31 +209,12 @@ func TestLintGolden(t *testing.T) {
 			if err != nil {
 				t.Fatalf("PatchStream: %v", err)
 			}
-			p.Lint = true
-			lout, lres, err := PatchStream(in, p)
-			if err != nil {
-				t.Fatalf("PatchStream in lint mode: %v", err)
-			}
-			golden(t, filepath.Join(dir, "lint.txt"), []byte(formatProblems(lres.Findings)))
-			checkFindings(t, lres.Findings, true)
-			if !bytes.Equal(lout, out) {
-				t.Errorf("lint mode patched\n%s\nwant what the patch gives\n%s", lout, out)
-			}
-			var common []Finding
-			for _, f := range lres.Findings {
-				if !lintOnly(f) {
-					common = append(common, f)
-				}
-			}
-			if got, want := formatFindings(common), formatFindings(res.Findings); got != want {
-				t.Errorf("lint mode found, besides one replica as written,\n%s\nwant what the patch finds\n%s", got, want)
-			}
-
+			golden(t, filepath.Join(dir, "lint.txt"), []byte(formatProblems(res.Findings)))
 			_, again, err := PatchStream(out, p)
 			if err != nil {
 				t.Fatalf("linting the patched output: %v", err)
 			}
-			if got, want := formatProblems(again.Findings), formatProblems(unchanged(lres.Findings)); got != want {
+			if got, want := formatProblems(again.Findings), formatProblems(unchanged(res.Findings)); got != want {
 				t.Errorf("linting the patched output found\n%s\nwant the unfixed findings of the input\n%s", got, want)
 			}
 		})

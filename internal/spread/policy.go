@@ -14,6 +14,15 @@ const (
 	// AnnotationSkip, set to "true" on a workload or a
 	// HorizontalPodAutoscaler, opts it out of patching.
 	AnnotationSkip = "stretch.dev/skip"
+	// AnnotationMinReplicas, set to a whole number from 2 (such as "2")
+	// on a StatefulSet, opts it in to having its replicas (or its
+	// HorizontalPodAutoscaler's minReplicas) raised to at least that
+	// number and the policy minimum. Without it a StatefulSet's replicas
+	// are never changed: two copies of an application that does not
+	// replicate itself are two diverging databases. On a Deployment or
+	// ReplicaSet, which are raised anyway, it raises them to at least that
+	// number too. Any other value is bad input.
+	AnnotationMinReplicas = "stretch.dev/min-replicas"
 	// LabelHostname is the topology key of the soft per-node spread.
 	LabelHostname = "kubernetes.io/hostname"
 	// LabelPodTemplateHash is the label a Deployment's controller puts on
@@ -39,7 +48,9 @@ type Policy struct {
 	// this taint is reported. Empty disables that check.
 	ArbiterTaintKey string
 	// MinReplicas is the smallest number of replicas a spread workload
-	// runs; at least 1.
+	// runs; at least 1. Deployments and ReplicaSets below it are raised;
+	// StatefulSets only when annotated AnnotationMinReplicas, and are
+	// otherwise reported (SPREAD022).
 	MinReplicas int
 	// SkipAnnotation opts a workload out when its value is "true". Empty
 	// means no workload can opt out.
@@ -48,16 +59,6 @@ type Policy struct {
 	// region only. A claim on one of them cannot follow its pod to the
 	// other region and is reported.
 	ZoneBoundStorageClasses []string
-	// Lint reports the input as written, for static checks (kubectl
-	// stretch lint), on top of the usual findings: a Deployment,
-	// StatefulSet or ReplicaSet that runs one replica as written
-	// (replicas 1 or unset, or its HorizontalPodAutoscalers' minReplicas
-	// 1) is reported as SPREAD010 for a StatefulSet, or SPREAD011, even
-	// when the patcher raises its replicas (SPREAD005, SPREAD006); such a
-	// finding is Changed. Without Lint those two rules report only a
-	// workload that still runs one replica after patching, which is what
-	// the patched output needs. The patch itself is the same either way.
-	Lint bool
 }
 
 // PolicyFor returns the policy of a topology model: its zone label, its data

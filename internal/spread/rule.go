@@ -28,11 +28,10 @@ type Rule struct {
 	Severity Severity `json:"severity"`
 	// Fixable is true when the patcher changes the object to fix the
 	// rule's findings (unless the object opted out or the change would be
-	// unsafe); otherwise the findings are risks for the user to fix.
-	// Finding.Changed says what happened to one finding: a finding of a
-	// Fixable rule may be left unfixed, and in lint mode (Policy.Lint) a
-	// finding of SPREAD010 or SPREAD011 is fixed when the patcher raises
-	// the replicas.
+	// unsafe); otherwise the findings are risks for the user to fix, and
+	// never Changed. Finding.Changed says what happened to one finding: a
+	// finding of a Fixable rule may be left unfixed. lint --list prints it
+	// as FIXED BY RENDER.
 	Fixable bool `json:"fixable"`
 	// Title is a one-line summary.
 	Title string `json:"title"`
@@ -101,6 +100,7 @@ const (
 	ruleSharedClaim
 	ruleNoPodLabels
 	rulePlainSecret
+	ruleStatefulSetNotRaised
 	ruleCount
 )
 
@@ -146,7 +146,9 @@ var registry = [ruleCount]Rule{
 		ID: "SPREAD005", Name: "replicas-below-minimum", Severity: SeverityWarning, Fixable: true,
 		Title: "Fewer replicas than the policy minimum",
 		Doc: "A workload needs a replica in each data region to keep serving while one region is " +
-			"lost. A missing replicas field counts as 1.",
+			"lost. A missing replicas field counts as 1. The patcher raises Deployments and " +
+			"ReplicaSets, and a StatefulSet only when it is annotated stretch.dev/min-replicas " +
+			"(see SPREAD022); to the larger of that annotation and the minimum.",
 		Fix: "set spec.replicas to at least the topology's workloads.minReplicas",
 	},
 	ruleHPAMinReplicas: {
@@ -154,7 +156,8 @@ var registry = [ruleCount]Rule{
 		Title: "HorizontalPodAutoscaler minReplicas below the policy minimum",
 		Doc: "The autoscaler owns the replicas of its target, so the patcher raises its minReplicas " +
 			"(and maxReplicas, when lower) instead of the workload's replicas. A missing " +
-			"minReplicas counts as 1.",
+			"minReplicas counts as 1. As for SPREAD005, the autoscaler of a StatefulSet is raised " +
+			"only when the StatefulSet is annotated stretch.dev/min-replicas.",
 		Fix: "set spec.minReplicas to at least the topology's workloads.minReplicas",
 	},
 	rulePDB: {
@@ -185,11 +188,9 @@ var registry = [ruleCount]Rule{
 		Doc: "A StatefulSet pod on a lost node stays Terminating and is not recreated until it is " +
 			"force-deleted, the Node is deleted or the Node gets the " +
 			"node.kubernetes.io/out-of-service taint. With one replica the workload is down for " +
-			"as long as the region is. Render, post-render and fn report a StatefulSet that " +
-			"still runs one replica after patching (opted out, at minReplicas 1, or sharing a " +
-			"claim); lint also reports one that runs one replica as written (replicas: 1 or " +
-			"unset, or an autoscaler's minReplicas: 1), which render fixes by raising the " +
-			"replicas (SPREAD005) or the autoscaler's minReplicas (SPREAD006).",
+			"as long as the region is. Reported for a StatefulSet that still runs one replica after " +
+			"patching because it is opted out, the policy minimum is 1 or its pods share a claim; one " +
+			"that is not raised for want of the stretch.dev/min-replicas opt-in is SPREAD022.",
 		Fix: "run at least two replicas, or plan the force-delete or out-of-service taint in the " +
 			"fail-over runbook",
 	},
@@ -197,10 +198,9 @@ var registry = [ruleCount]Rule{
 		ID: "SPREAD011", Name: "single-replica", Severity: SeverityWarning,
 		Title: "Workload with one replica",
 		Doc: "A single replica in a lost region is only replaced after the node's eviction timeout " +
-			"(five minutes by default): an outage on every region loss. As for SPREAD010, lint " +
-			"also reports a Deployment or ReplicaSet that runs one replica as written, which " +
-			"render fixes by raising the replicas (SPREAD005) or the autoscaler's minReplicas " +
-			"(SPREAD006).",
+			"(five minutes by default): an outage on every region loss. Reported for a Deployment " +
+			"or ReplicaSet that still runs one replica after patching (opted out, at minReplicas 1, " +
+			"or sharing a claim).",
 		Fix: "run at least two replicas",
 	},
 	rulePinned: {
@@ -281,6 +281,23 @@ var registry = [ruleCount]Rule{
 		Fix: "keep the plain Secret out of the workload source: commit it encrypted as a Sealed " +
 			"Secrets SealedSecret or with SOPS, or fetch it from a secret store with External " +
 			"Secrets (an ExternalSecret)",
+	},
+	ruleStatefulSetNotRaised: {
+		ID: "SPREAD022", Name: "statefulset-not-raised", Severity: SeverityError,
+		Title: "StatefulSet below the minimum replicas, not raised without opt-in",
+		Doc: "Raising a StatefulSet's replicas is only safe when the application replicates itself: " +
+			"a one-replica database raised to two is two independent databases with diverging data " +
+			"behind one Service. So render, post-render and fn never change a StatefulSet's replicas, " +
+			"nor its HorizontalPodAutoscaler's minReplicas, unless it is annotated " +
+			"stretch.dev/min-replicas with the number to raise to (\"2\" or more). Without it, a " +
+			"StatefulSet below the topology's minReplicas keeps its replicas, and when its region is " +
+			"lost its pod hangs Terminating on the dead node until the region is fenced with the " +
+			"node.kubernetes.io/out-of-service taint; the StatefulSet then recreates it in the surviving " +
+			"region with its replicated RBD volume. An autoscaler of a StatefulSet that is not in the " +
+			"input is reported too, as its opt-in cannot be seen.",
+		Fix: "if the application replicates itself, annotate the StatefulSet stretch.dev/min-replicas: \"2\" " +
+			"(or more) to let render raise it; otherwise keep its replicas and put fencing the lost region " +
+			"with the node.kubernetes.io/out-of-service taint in the fail-over runbook",
 	},
 }
 

@@ -288,6 +288,7 @@ func readChunks(in []byte, chunks []streamChunk, p Policy) (*patcher, []streamCh
 				s.doc += base
 			}
 			pt.secrets = append(pt.secrets, c.secrets...)
+			pt.refs = append(pt.refs, c.refs...)
 		}
 		base += chunks[k].count
 	}

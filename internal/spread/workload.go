@@ -463,23 +463,37 @@ func (pt *patcher) sharedClaims(w *workload) []string {
 	return out
 }
 
-// replicate raises the replicas, unless an autoscaler owns them or the pods
-// share a single-writer claim, and reports a workload left at one replica
-// (in lint mode, also one that runs one replica as written).
+// want is the number of replicas the workload is raised to: the policy
+// minimum, or its AnnotationMinReplicas when larger.
+func (w *workload) want(p Policy) int {
+	return max(p.MinReplicas, w.obj.minRepl)
+}
+
+// held reports whether the patcher must leave the workload's replicas (and
+// its autoscalers' minReplicas) as they are: a StatefulSet that has not
+// opted in with AnnotationMinReplicas. Its application may not replicate
+// itself, and two copies of a single-instance database diverge.
+func (w *workload) held() bool {
+	return w.obj.kind == "StatefulSet" && w.obj.minRepl == 0
+}
+
+// replicate raises the replicas, unless an autoscaler owns them, the pods
+// share a single-writer claim or the workload is held, and reports a held
+// StatefulSet below the minimum and a workload left at one replica.
 func (pt *patcher) replicate(w *workload, hpas []*hpa, fix bool, shared []string) {
 	o := w.obj
-	want := pt.p.MinReplicas
-	written, effective := w.replicas, w.replicas
+	want := w.want(pt.p)
+	raise := fix && !w.held()
+	effective := w.replicas
 	switch {
 	case len(hpas) > 0:
-		written, effective = 0, 0
+		effective = 0
 		for _, h := range hpas {
-			written = max(written, h.min)
 			effective = max(effective, h.minAfter(pt.p))
 		}
 	case w.replicasSet && w.replicas == 0:
 		pt.report(o, ruleScaledToZero, false, "has replicas: 0 (switched off)", "has replicas: 0; left alone")
-	case w.replicas < want && fix && len(shared) == 0:
+	case w.replicas < want && raise && len(shared) == 0:
 		problem := belowMinimum("replicas", w.replicas, w.replicasSet, want)
 		was := fmt.Sprint(w.replicas)
 		if !w.replicasSet {
@@ -497,48 +511,63 @@ func (pt *patcher) replicate(w *workload, hpas []*hpa, fix bool, shared []string
 		msg := fmt.Sprintf("the pods mount PersistentVolumeClaim %s, which cannot be attached in both regions",
 			strings.Join(shared, ", "))
 		problem := msg
-		if len(hpas) == 0 && fix && w.replicas > 0 && w.replicas < want {
+		if len(hpas) == 0 && raise && w.replicas > 0 && w.replicas < want {
 			problem += "; " + belowMinimum("replicas", w.replicas, w.replicasSet, want) +
 				" and cannot be raised automatically with such a claim"
 			msg += fmt.Sprintf("; replicas not raised to %d", want)
 		}
 		pt.report(o, ruleSharedClaim, false, problem, msg)
 	}
-	problemWhy := "" // why it runs one replica, as written
-	if len(hpas) > 0 {
-		problemWhy = " (the HorizontalPodAutoscaler's minReplicas)"
+	if fix && w.held() && effective > 0 && effective < want {
+		pt.notRaised(w, len(hpas) > 0, effective, want)
+		return
 	}
-	switch {
-	case effective == 1:
-		why := problemWhy
+	if effective == 1 {
+		why := ""
 		switch {
 		case o.skip:
 			why = " (opted out, so not raised)"
 		case len(shared) > 0:
 			why = " (not raised: shared claim)"
+		case len(hpas) > 0:
+			why = " (the HorizontalPodAutoscaler's minReplicas)"
 		}
-		pt.oneReplica(o, false, problemWhy, why, "")
-	case pt.p.Lint && written == 1:
-		raised := fmt.Sprintf("; replicas raised to %d", effective)
-		if len(hpas) > 0 {
-			raised = fmt.Sprintf("; the HorizontalPodAutoscaler's minReplicas raised to %d", effective)
-		}
-		pt.oneReplica(o, true, problemWhy, " as written"+problemWhy, raised)
+		pt.oneReplica(o, why)
 	}
 }
 
+// notRaised reports a StatefulSet that runs n replicas, fewer than want,
+// and is not raised for want of the AnnotationMinReplicas opt-in: what a
+// region loss does to it and how to opt in. autoscaled says that n is its
+// autoscalers' minReplicas.
+func (pt *patcher) notRaised(w *workload, autoscaled bool, n, want int) {
+	below := belowMinimum("replicas", n, w.replicasSet, want)
+	if autoscaled {
+		below = belowMinimum("the HorizontalPodAutoscaler's minReplicas", n, true, want)
+	}
+	loss := "its pod on the lost node hangs Terminating until the region is fenced with the " +
+		"node.kubernetes.io/out-of-service taint, then the StatefulSet recreates it in the surviving region " +
+		"with its replicated RBD volume"
+	if n > 1 {
+		loss = "its pods on the lost nodes hang Terminating until the region is fenced with the " +
+			"node.kubernetes.io/out-of-service taint, then the StatefulSet recreates them in the surviving region " +
+			"with their replicated RBD volumes"
+	}
+	pt.risk(w.obj, ruleStatefulSetNotRaised,
+		"%s, and a StatefulSet is raised only when annotated %s: on region loss %s; "+
+			"if the application replicates itself, annotate it %s: \"%d\"",
+		below, AnnotationMinReplicas, loss, AnnotationMinReplicas, want)
+}
+
 // oneReplica reports a workload that runs one replica, as SPREAD010 for a
-// StatefulSet and SPREAD011 otherwise. problemWhy and why qualify "runs
-// one replica" in the problem and in the message; fixed ends the message
-// of a finding the patcher fixed.
-func (pt *patcher) oneReplica(o *object, changed bool, problemWhy, why, fixed string) {
+// StatefulSet and SPREAD011 otherwise; why qualifies "runs one replica".
+func (pt *patcher) oneReplica(o *object, why string) {
 	ru, effect := ruleOneReplica, "an outage on every region loss"
 	if o.kind == "StatefulSet" {
 		ru, effect = ruleStatefulSetOneReplica, "its pod is not recreated while its region is lost"
 	}
-	pt.report(o, ru, changed,
-		"runs one replica"+problemWhy+": "+effect,
-		"runs one replica"+why+": "+effect+fixed)
+	msg := "runs one replica" + why + ": " + effect
+	pt.report(o, ru, false, msg, msg)
 }
 
 // podRisks reports what the pod spec does that the patcher cannot fix.

@@ -4,10 +4,11 @@
 // As a generator its functionConfig is a stretch.dev/v1alpha1 Topology and
 // it appends the bundle's Kubernetes objects of the layers the layer table
 // marks KRM (network, storage, access and workloads; not the Kubespray
-// inventory or the Flux Kustomizations, which only make sense as files). As a transformer its functionConfig is a
-// stretch.dev/v1alpha1 SpreadPolicy and it spread-patches the items,
-// appending the missing PodDisruptionBudgets. Either way each change and
-// risk is reported in ResourceList.results.
+// inventory or the Flux Kustomizations, which only make sense as files).
+// As a transformer its functionConfig is a stretch.dev/v1alpha1 SpreadPolicy and it spread-patches the items,
+// appending the missing PodDisruptionBudgets, and reports the namespaces
+// the items name but none of them creates (NAMESPACE001). Either way each
+// change and risk is reported in ResourceList.results.
 package krm
 
 import (
@@ -22,6 +23,7 @@ import (
 
 	"github.com/stretch-dev/kubectl-stretch/generators"
 	"github.com/stretch-dev/kubectl-stretch/internal/layout"
+	"github.com/stretch-dev/kubectl-stretch/internal/namespaces"
 	"github.com/stretch-dev/kubectl-stretch/internal/spread"
 	"github.com/stretch-dev/kubectl-stretch/internal/strict"
 	"github.com/stretch-dev/kubectl-stretch/internal/topology"
@@ -144,6 +146,11 @@ func transform(rl *framework.ResourceList) error {
 	}
 	rl.Items = append(rl.Items, res.Added...)
 	for _, f := range res.Findings {
+		rl.Results = append(rl.Results, result(f))
+	}
+	// The items are what is applied: a namespace none of them creates
+	// must exist already (NAMESPACE001, as lint checks its files).
+	for _, f := range namespaces.Check(res.Namespaced, namespaces.EffectApply) {
 		rl.Results = append(rl.Results, result(f))
 	}
 	return nil

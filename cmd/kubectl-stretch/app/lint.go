@@ -39,8 +39,10 @@ workload pinned to one region, no PodDisruptionBudget, hostPath volumes, ...
 Each finding has an ID, a severity, the file and object, the problem in the
 manifest as written, and a fix. Findings that render, post-render and fn fix
 automatically say so (FIXED BY RENDER, fixedByRender: true); the manifest still
-needs the fix when it is deployed without them. A StatefulSet below two
-replicas is an error even though render raises its replicas.
+needs the fix when it is deployed without them. lint reports what render,
+post-render and fn report: a StatefulSet below minReplicas is an error
+(SPREAD022) unless it is annotated stretch.dev/min-replicas, the only way
+render raises a StatefulSet.
 Exit status: 0 without errors, 1 with at least one error-severity finding, 2
 when a manifest cannot be read (FILE:LINE:COL: KIND NAME: FIELD: MESSAGE).`,
 		Example: `  kubectl stretch lint -f topology.yaml apps/

@@ -7,12 +7,16 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"runtime/debug"
 
 	"github.com/spf13/cobra"
+	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
+	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/stretch-dev/kubectl-stretch/internal/input"
+	"github.com/stretch-dev/kubectl-stretch/internal/namespaces"
 	"github.com/stretch-dev/kubectl-stretch/internal/spread"
 	"github.com/stretch-dev/kubectl-stretch/internal/topology"
 )
@@ -26,29 +30,39 @@ type PostRenderOptions struct {
 	Quiet bool
 	// MaxInput caps standard input, in bytes.
 	MaxInput int64
+	// ReleaseNamespace is the namespace Helm installs the release into,
+	// which exists when Helm runs the post-renderer (see Complete).
+	ReleaseNamespace string
+	kube             *genericclioptions.ConfigFlags
 }
 
-// NewCmdPostRender returns the post-render command.
-func NewCmdPostRender(streams genericiooptions.IOStreams) *cobra.Command {
-	o := &PostRenderOptions{IOStreams: streams}
+// NewCmdPostRender returns the post-render command; kube holds kubectl's
+// flags, whose -n names the release namespace.
+func NewCmdPostRender(streams genericiooptions.IOStreams, kube *genericclioptions.ConfigFlags) *cobra.Command {
+	o := &PostRenderOptions{IOStreams: streams, kube: kube}
 	cmd := &cobra.Command{
 		Use:   "post-render -f TOPOLOGY",
 		Short: "Spread-patch Helm's rendered manifests (a Helm post-renderer)",
 		Long: `Read Kubernetes manifests on standard input, spread every Deployment,
 StatefulSet and ReplicaSet over the topology's data regions, keep them off the
-arbiter, raise replicas (or an HPA's minReplicas) to minReplicas, add the
+arbiter, raise replicas (or an HPA's minReplicas) to minReplicas (a
+StatefulSet's only when it is annotated stretch.dev/min-replicas), add the
 missing PodDisruptionBudgets, and write the result on standard output.
 Comments and key order are kept. Risks it cannot fix (a StatefulSet with one
-replica, a workload pinned to one region, hostPath volumes, ...) are printed
-on standard error. Bad input exits non-zero with a message naming the
-document, and nothing is written.
+replica, a workload pinned to one region, hostPath volumes, objects in a
+namespace that neither the output nor the release namespace creates, ...)
+are printed on standard error. Bad input exits non-zero with a message
+naming the document, and nothing is written.
 
-The topology comes from -f or from the STRETCH_TOPOLOGY environment variable.`,
+The topology comes from -f or from the STRETCH_TOPOLOGY environment variable.
+The release namespace is -n, else HELM_NAMESPACE, else the kubeconfig
+context's namespace, else default: the one Helm chooses.`,
 		Example: `  # Helm 3
   helm install shop ./chart --post-renderer kubectl-stretch \
     --post-renderer-args post-render --post-renderer-args -f --post-renderer-args topology.yaml
   # Helm 4, with plugins/helm/stretch installed (helm plugin install plugins/helm/stretch)
-  STRETCH_TOPOLOGY=topology.yaml helm install shop ./chart --post-renderer stretch
+  STRETCH_TOPOLOGY=topology.yaml helm install shop ./chart -n shop --post-renderer stretch \
+    --post-renderer-args=-n --post-renderer-args=shop
   # any stream
   helm template shop ./chart | kubectl stretch post-render -f topology.yaml`,
 		Args: cobra.NoArgs,
@@ -60,10 +74,44 @@ The topology comes from -f or from the STRETCH_TOPOLOGY environment variable.`,
 	return cmd
 }
 
-// Complete falls back to STRETCH_TOPOLOGY.
+// Complete falls back to STRETCH_TOPOLOGY, and finds the release
+// namespace as Helm does: -n, else HELM_NAMESPACE, else the kubeconfig
+// context's namespace, else default. The kubeconfig is only read, never
+// used to reach a cluster.
 func (o *PostRenderOptions) Complete([]string) error {
 	o.topologyFlag.Complete()
+	o.ReleaseNamespace = "default"
+	switch {
+	case o.kube != nil && o.kube.Namespace != nil && *o.kube.Namespace != "":
+		o.ReleaseNamespace = *o.kube.Namespace
+	case os.Getenv("HELM_NAMESPACE") != "":
+		o.ReleaseNamespace = os.Getenv("HELM_NAMESPACE")
+	case o.kube != nil && kubeconfigsRegular(o.kube):
+		if ns, _, err := o.kube.ToRawKubeConfigLoader().Namespace(); err == nil && ns != "" {
+			o.ReleaseNamespace = ns
+		}
+	}
 	return nil
+}
+
+// kubeconfigsRegular reports whether every kubeconfig file that exists
+// among those kubectl would read (--kubeconfig, else KUBECONFIG, else
+// ~/.kube/config) is a regular file: a FIFO or a device would block or
+// never end, and post-render runs in every helm install.
+func kubeconfigsRegular(kube *genericclioptions.ConfigFlags) bool {
+	paths := []string{clientcmd.RecommendedHomeFile}
+	switch {
+	case kube.KubeConfig != nil && *kube.KubeConfig != "":
+		paths = []string{*kube.KubeConfig}
+	case os.Getenv(clientcmd.RecommendedConfigPathEnvVar) != "":
+		paths = filepath.SplitList(os.Getenv(clientcmd.RecommendedConfigPathEnvVar))
+	}
+	for _, p := range paths {
+		if st, err := os.Stat(p); err == nil && !st.Mode().IsRegular() {
+			return false
+		}
+	}
+	return true
 }
 
 // Validate checks the flags.
@@ -103,7 +151,7 @@ func (o *PostRenderOptions) Run(context.Context) error {
 		return failed(ExitError, err)
 	}
 	if !o.Quiet {
-		printRisks(o.ErrOut, "post-render", res.Findings, nil)
+		printRisks(o.ErrOut, "post-render", append(res.Findings, namespaces.Check(res.Namespaced, namespaces.EffectHelm, o.ReleaseNamespace)...), nil)
 	}
 	return nil
 }
