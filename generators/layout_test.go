@@ -2,6 +2,7 @@ package generators
 
 import (
 	"path"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -153,4 +154,33 @@ func exampleObjects(t *testing.T) []object {
 		t.Fatal(err)
 	}
 	return objs
+}
+
+// TestExampleCommentsNameRenderedFolders holds init's commented example
+// to what render does: every bundle folder its comments name, such as
+// "(network/firewall/)", is a folder render writes files in.
+func TestExampleCommentsNameRenderedFolders(t *testing.T) {
+	t.Parallel()
+	b := renderFile(t, "../testdata/topology.yaml", Options{})
+	written := map[string]bool{}
+	for _, f := range b.Files {
+		written[path.Dir(f.Path)] = true
+	}
+	folder := regexp.MustCompile(`\(([a-z]+(?:/[a-z]+)+)/\)`)
+	named := 0
+	for _, line := range strings.Split(string(topology.Example()), "\n") {
+		comment, ok := strings.CutPrefix(strings.TrimSpace(line), "#")
+		if !ok {
+			continue
+		}
+		for _, m := range folder.FindAllStringSubmatch(comment, -1) {
+			named++
+			if !written[m[1]] {
+				t.Errorf("init's example names %s/, where render writes nothing: %s", m[1], line)
+			}
+		}
+	}
+	if named == 0 {
+		t.Error("init's example names no bundle folder; the firewall allowlists' folder should be named at adminCIDRs")
+	}
 }
