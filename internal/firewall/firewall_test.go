@@ -245,3 +245,40 @@ func TestNFTCheckFindsAnError(t *testing.T) {
 func kernelRefuses(out string) bool {
 	return strings.Contains(out, "Operation not permitted") || strings.Contains(out, "Permission denied")
 }
+
+// TestSecurityGroupsOfDottedNodeNames checks that a node name with dots
+// (a DNS-1123 subdomain) gives a valid Terraform resource name, and that
+// every rule of a node points at that node's group.
+func TestSecurityGroupsOfDottedNodeNames(t *testing.T) {
+	t.Parallel()
+	m := exampleModel(t)
+	m.Nodes[0].Name = "cp.sto1.example"
+	m.Regions[0].Nodes[0] = "cp.sto1.example"
+	lists, err := Build(m, DefaultOptions(m))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tf, err := SecurityGroups(lists[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, ok := tf.Resource.Groups["node_cp_sto1_example"]
+	if !ok || g.Name != "demo-eu-cp.sto1.example" {
+		t.Fatalf("groups %v", tf.Resource.Groups)
+	}
+	rules := 0
+	for name, r := range tf.Resource.Rules {
+		if strings.HasPrefix(name, "node_cp_sto1_example_") {
+			rules++
+			if r.SecurityGroupID != "${openstack_networking_secgroup_v2.node_cp_sto1_example.id}" || r.Direction != "ingress" {
+				t.Errorf("rule %s: %+v", name, r)
+			}
+		}
+	}
+	// The control plane accepts SSH (1 admin CIDR), the API (11 nodes and
+	// 1 admin CIDR), the kubelet and etcd client and peer (3 control
+	// planes each), WireGuard and VXLAN (11 nodes each).
+	if want := 1 + 12 + 3*3 + 2*11; rules != want {
+		t.Errorf("%d rules for the control plane, want %d", rules, want)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/netip"
 	"regexp"
+	"strings"
 	"slices"
 )
 
@@ -66,7 +67,9 @@ func SecurityGroups(a Allowlist) (*Terraform, error) {
 		Resource: Resources{Groups: map[string]SecGroup{}, Rules: map[string]SecGroupRule{}},
 	}
 	for _, n := range a.Nodes {
-		group := "node_" + n.Name
+		// A node name is a DNS-1123 subdomain; Terraform names take no
+		// dots, and no node name has an underscore to collide with.
+		group := "node_" + strings.ReplaceAll(n.Name, ".", "_")
 		if !tfName.MatchString(group) {
 			return nil, fmt.Errorf("node %q: not a Terraform resource name", n.Name)
 		}
