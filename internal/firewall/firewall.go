@@ -118,6 +118,9 @@ type Allowlist struct {
 	Nodes []Node `json:"nodes"`
 	// AdminCIDRs are the topology's admin networks.
 	AdminCIDRs []string `json:"adminCIDRs"`
+	// PodSubnet is the cluster's pod network: pods reach their own node
+	// (Calico's interfaces), which the node's rules leave to Calico.
+	PodSubnet string `json:"podSubnet"`
 	// Default is what happens to anything no flow accepts: drop.
 	Default string `json:"default"`
 	// Flows are sorted by name, then protocol and ports.
@@ -285,7 +288,7 @@ func Build(m *topology.Model, o Options) ([]Allowlist, error) {
 	var out []Allowlist
 	for _, r := range m.Regions {
 		a := Allowlist{APIVersion: APIVersion, Kind: Kind, Topology: m.Name, Region: r.Name,
-			AdminCIDRs: append([]string{}, m.AdminCIDRs...), Default: "drop", Nodes: []Node{}, Flows: []Flow{}}
+			AdminCIDRs: append([]string{}, m.AdminCIDRs...), PodSubnet: m.Kubernetes.PodSubnet, Default: "drop", Nodes: []Node{}, Flows: []Flow{}}
 		for _, n := range m.Nodes {
 			if n.Region == r.Name {
 				a.Nodes = append(a.Nodes, Node{Name: n.Name, IP: n.IP, PublicIP: n.PublicIP})
@@ -325,6 +328,9 @@ func checkAddresses(m *topology.Model) error {
 		if a, err := netip.ParseAddr(n.PublicIP); err != nil || a.Zone() != "" {
 			return fmt.Errorf("node %s: publicIP %q is not an IP address", n.Name, n.PublicIP)
 		}
+	}
+	if p, err := netip.ParsePrefix(m.Kubernetes.PodSubnet); err != nil || !p.Addr().Is4() {
+		return fmt.Errorf("podSubnet: %q is not an IPv4 network", m.Kubernetes.PodSubnet)
 	}
 	for _, c := range m.AdminCIDRs {
 		if _, err := netip.ParsePrefix(c); err != nil {

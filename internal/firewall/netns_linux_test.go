@@ -27,6 +27,10 @@ import (
 const (
 	adminAddr   = "198.51.100.5"
 	outsideAddr = "198.51.100.77"
+	// podAddr is a pod of sto1-w-0, in the example's pod subnet, behind
+	// nodePort.
+	podAddr  = "10.233.64.5"
+	nodePort = 30080
 )
 
 // Probe timeouts: an accepted flow connects at once on one machine, a
@@ -101,8 +105,37 @@ func TestRulesetsWithPackets(t *testing.T) {
 	for _, node := range m.Nodes {
 		n.listen(node.Name)
 	}
+	// A NodePort as kube-proxy makes it: sto1-w-0 DNATs TCP 30080 to a
+	// pod in a namespace of its own, so the packet is forwarded, not
+	// delivered to the node; the ruleset must drop it all the same.
+	pod := n.add("pod")
+	n.run("-n", n.names["sto1-w-0"], "link", "add", "cali0", "type", "veth", "peer", "name", "eth0", "netns", pod)
+	n.run("-n", n.names["sto1-w-0"], "link", "set", "cali0", "up")
+	n.run("-n", n.names["sto1-w-0"], "route", "add", podAddr+"/32", "dev", "cali0")
+	n.run("-n", pod, "link", "set", "lo", "up")
+	n.run("-n", pod, "link", "set", "eth0", "up")
+	n.run("-n", pod, "addr", "add", podAddr+"/32", "dev", "eth0")
+	n.run("-n", pod, "route", "add", "169.254.1.1", "dev", "eth0")
+	n.run("-n", pod, "route", "add", "default", "via", "169.254.1.1", "dev", "eth0", "onlink")
+	// Calico's trick: the host answers ARP for the pod's gateway.
+	if out, err := exec.Command(ipCmd, "netns", "exec", n.names["sto1-w-0"], "sh", "-c",
+		"sysctl -qw net.ipv4.ip_forward=1 net.ipv4.conf.cali0.proxy_arp=1").CombinedOutput(); err != nil {
+		t.Fatalf("sysctl in sto1-w-0: %v: %s", err, out)
+	}
+	nat := fmt.Sprintf("table ip stretch_test_nat {\n\tchain prerouting {\n\t\ttype nat hook prerouting priority dstnat;\n\t\ttcp dport %d dnat to %s:%d\n\t}\n}\n", nodePort, podAddr, PortHTTPS)
+	natFile := filepath.Join(t.TempDir(), "nat.nft")
+	if err := os.WriteFile(natFile, []byte(nat), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command(ipCmd, "netns", "exec", n.names["sto1-w-0"], nftCmd, "-f", natFile).CombinedOutput(); err != nil {
+		t.Fatalf("load the NodePort's DNAT: %v\n%s", err, out)
+	}
+	n.listen("pod")
 
-	probes := flowProbes(t, m, lists)
+	probes := append(flowProbes(t, m, lists),
+		// The node's own pods reach it (Calico's DefaultEndpointToHostAction
+		// decides), on a port no other node may use.
+		probe{from: "pod", to: "sto1-w-0", addr: "10.10.0.20", protocol: TCP, port: PortSSH, why: "a pod to its own node", wantReach: true})
 	forbidden := forbiddenProbes(m)
 	// Before the rules, the forbidden flows connect: what blocks them
 	// afterwards is the ruleset.
@@ -213,6 +246,8 @@ func forbiddenProbes(m *topology.Model) []probe {
 		{from: "outside", to: "sto2-w-0", addr: ip("sto2-w-0"), protocol: UDP, port: PortWireGuard, why: "WireGuard from outside the topology"},
 		{from: "admin", to: "sto1-w-0", addr: ip("sto1-w-0"), protocol: TCP, port: PortAPI, why: "the API port on a worker"},
 		{from: "outside", to: "osl1-cp-0", addr: ip("osl1-cp-0"), protocol: TCP, port: PortHTTPS, why: "HTTPS on the arbiter, which serves no ingress"},
+		{from: "outside", to: "sto1-w-0", addr: ip("sto1-w-0"), protocol: TCP, port: nodePort, why: "a NodePort, DNATed to a pod, from outside the topology"},
+		{from: "sto2-w-0", to: "sto1-w-0", addr: ip("sto1-w-0"), protocol: TCP, port: nodePort, why: "a NodePort, DNATed to a pod, from a node"},
 	}
 }
 

@@ -32,13 +32,18 @@ type Rule struct {
 	Comment string
 }
 
-// NFT builds the ruleset of an allowlist: the input chain drops by
-// default; it accepts loopback, packets of connections already accepted
-// (established, related: ICMP errors such as "fragmentation needed"
-// included), ICMP echo requests from the nodes and the admin CIDRs,
-// IPv6 neighbour discovery on the link, and each flow from its sources
-// to its nodes' addresses. Forwarded traffic (pods) is Calico's and is
-// not touched.
+// NFT builds the ruleset of an allowlist. Its one chain filters at the
+// prerouting hook, before kube-proxy's and Calico's DNAT (priority
+// dstnat, -100), so that a NodePort or a hostPort, which DNAT turns into
+// forwarded traffic that an input chain never sees, is filtered like any
+// port of the node. It drops by default what is addressed to the node
+// and accepts: packets not addressed to the node (pods' and Services'
+// addresses, broadcast and multicast: Calico's business), loopback,
+// packets of connections already accepted (established, related: ICMP
+// errors such as "fragmentation needed" included), the node's own pods
+// (from the pod subnet on Calico's cali* interfaces), ICMP echo requests
+// from the nodes and the admin CIDRs, IPv6 neighbour discovery on the
+// link, and each flow from its sources to its nodes' addresses.
 func NFT(a Allowlist) (*Ruleset, error) {
 	addrs := map[string][]netip.Addr{}
 	for _, n := range a.Nodes {
@@ -60,11 +65,18 @@ func NFT(a Allowlist) (*Ruleset, error) {
 		},
 		Table: TableName,
 		Base: []Rule{
+			{Match: []string{"fib daddr type != local"}, Verdict: "accept", Comment: "not addressed to this node: pods, Services, broadcast"},
 			{Match: []string{`iif "lo"`}, Verdict: "accept", Comment: "loopback"},
 			{Match: []string{"ct state established,related"}, Verdict: "accept", Comment: "replies and related ICMP errors"},
 			{Match: []string{"ct state invalid"}, Verdict: "drop", Comment: "invalid packets"},
 		},
 	}
+	pods, err := netip.ParsePrefix(a.PodSubnet)
+	if err != nil || !pods.Addr().Is4() {
+		return nil, fmt.Errorf("podSubnet: %q is not an IPv4 network", a.PodSubnet)
+	}
+	rs.Base = append(rs.Base, Rule{Match: []string{`iifname "cali*"`, "ip saddr " + pods.Masked().String()}, Verdict: "accept",
+		Comment: "this node's pods (Calico's DefaultEndpointToHostAction)"})
 	// Ping from every source a flow names except anywhere: the nodes
 	// and the admin CIDRs.
 	var ping []netip.Prefix
@@ -186,7 +198,7 @@ func (r *Ruleset) String() string {
 		b.WriteString("# " + strings.ReplaceAll(c, "\n", " ") + "\n")
 	}
 	fmt.Fprintf(&b, "table inet %s\ndelete table inet %s\n\ntable inet %s {\n", r.Table, r.Table, r.Table)
-	b.WriteString("\tchain input {\n\t\ttype filter hook input priority filter; policy drop;\n")
+	b.WriteString("\tchain prerouting {\n\t\ttype filter hook prerouting priority -150; policy drop;\n")
 	for _, rules := range [][]Rule{r.Base, r.Rules} {
 		b.WriteString("\n")
 		for _, ru := range rules {

@@ -91,7 +91,7 @@ func TestVerifyLive(t *testing.T) {
 		if !slices.Equal(got, want) {
 			t.Fatalf("results:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 		}
-		wantSummary := check.Summary{Checks: len(verifyIDs), Passed: len(verifyIDs), APIRequests: 14}
+		wantSummary := check.Summary{Checks: len(verifyIDs), Passed: len(verifyIDs), APIRequests: 15}
 		if report.Summary != wantSummary || report.APIVersion != "stretch.dev/v1alpha1" || report.Kind != "VerifyReport" || report.Topology != "demo-eu" {
 			t.Errorf("report header %s %s %s, summary %+v; want %+v", report.APIVersion, report.Kind, report.Topology, report.Summary, wantSummary)
 		}
