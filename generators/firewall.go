@@ -75,6 +75,7 @@ func firewallOptions(in *layerInput) firewall.Options {
 			o.WireGuard = t.CalicoWireguardEnabled
 			o.VXLAN = t.CalicoNetworkBackend == "vxlan" || (t.CalicoVXLANMode != "" && t.CalicoVXLANMode != "Never")
 			o.BGP = t.CalicoNetworkBackend == "bird"
+			o.IPIP = t.CalicoIPIPMode != "" && t.CalicoIPIPMode != "Never"
 			o.Typha = t.TyphaEnabled != nil && *t.TyphaEnabled
 		case *rook.CephCluster:
 			var n struct {

@@ -20,6 +20,8 @@ import (
 const (
 	TCP = "tcp"
 	UDP = "udp"
+	// IPIP is IP in IP (IP protocol 4), which has no ports.
+	IPIP = "ipip"
 )
 
 // Source kinds: where a flow may come from.
@@ -42,6 +44,7 @@ const (
 	FlowWireGuard  = "calico-wireguard"
 	FlowVXLAN      = "calico-vxlan"
 	FlowBGP        = "calico-bgp"
+	FlowIPIP       = "calico-ipip"
 	FlowTypha      = "calico-typha"
 	FlowHTTP       = "ingress-http"
 	FlowHTTPS      = "ingress-https"
@@ -88,6 +91,9 @@ type Options struct {
 	VXLAN bool
 	// BGP opens TCP 179 between all nodes (calico_network_backend bird).
 	BGP bool
+	// IPIP accepts IP-in-IP packets between all nodes (calico_ipip_mode
+	// Always or CrossSubnet).
+	IPIP bool
 	// Typha opens TCP 5473 on the Kubernetes nodes to all nodes.
 	Typha bool
 	// NodePorts opens 30000-32767 (TCP and UDP) on the Kubernetes nodes
@@ -139,8 +145,8 @@ type Flow struct {
 	// Name names the flow (FlowAPI, ...).
 	Name     string `json:"name"`
 	Protocol string `json:"protocol"`
-	// Ports is one port or a range, inclusive.
-	Ports PortRange `json:"ports"`
+	// Ports is one port or a range, inclusive; none for IPIP.
+	Ports PortRange `json:"ports,omitzero"`
 	// Nodes are the region's nodes that accept the flow, by name, in
 	// topology order.
 	Nodes []string `json:"nodes"`
@@ -260,6 +266,10 @@ func Build(m *topology.Model, o Options) ([]Allowlist, error) {
 	if o.BGP {
 		rules = append(rules, rule{FlowBGP, TCP, "Calico BGP (calico_network_backend bird) between all nodes",
 			one(PortBGP), s.all, nodeSources(s.all)})
+	}
+	if o.IPIP {
+		rules = append(rules, rule{FlowIPIP, IPIP, "Calico IP-in-IP encapsulation (calico_ipip_mode) between all nodes",
+			PortRange{}, s.all, nodeSources(s.all)})
 	}
 	if o.Typha {
 		rules = append(rules, rule{FlowTypha, TCP, "Calico Typha (typha_enabled): calico-node on every node to the Typha pods",

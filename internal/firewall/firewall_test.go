@@ -116,7 +116,7 @@ func TestOptionsOpenPorts(t *testing.T) {
 	t.Parallel()
 	m := exampleModel(t)
 	o := DefaultOptions(m)
-	o.APIPort, o.BGP, o.Typha, o.NodePorts, o.CephHostNetwork, o.WireGuard, o.VXLAN = 443, true, true, true, true, false, false
+	o.APIPort, o.BGP, o.IPIP, o.Typha, o.NodePorts, o.CephHostNetwork, o.WireGuard, o.VXLAN = 443, true, true, true, true, true, false, false
 	lists, err := Build(m, o)
 	if err != nil {
 		t.Fatal(err)
@@ -132,6 +132,31 @@ func TestOptionsOpenPorts(t *testing.T) {
 	}
 	if f := byName["sto2"][FlowBGP]; len(f) != 1 || f[0].Ports.From != PortBGP || len(f[0].Nodes) != 5 {
 		t.Errorf("BGP flow %v", f)
+	}
+	if f := byName["osl1"][FlowIPIP]; len(f) != 1 || f[0].Protocol != IPIP || f[0].Ports != (PortRange{}) || len(f[0].Sources) != 11 {
+		t.Errorf("IPIP flow %v", f)
+	}
+	for _, a := range lists {
+		rs, err := NFT(a)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(rs.String(), "meta l4proto ipip accept") {
+			t.Errorf("%s: no IPIP rule in\n%s", a.Region, rs)
+		}
+		tf, err := SecurityGroups(a)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ipip := 0
+		for _, r := range tf.Resource.Rules {
+			if r.Protocol == IPIP {
+				ipip++
+			}
+		}
+		if ipip != 11*len(a.Nodes) {
+			t.Errorf("%s: %d IPIP security group rules, want %d", a.Region, ipip, 11*len(a.Nodes))
+		}
 	}
 	// Typha runs on Kubernetes nodes (kube_node), not on dedicated
 	// control planes.
@@ -210,6 +235,25 @@ func TestNFTFilesPassNFTCheck(t *testing.T) {
 	files, err := filepath.Glob("../../testdata/golden/*/network/firewall/*.nft")
 	if err != nil || len(files) < 7*3 {
 		t.Fatalf("%d golden .nft files (%v), want at least 21", len(files), err)
+	}
+	// And the example with every option on (BGP, IPIP, Typha, NodePorts,
+	// Ceph on the host network), which no golden bundle renders.
+	m := exampleModel(t)
+	o := Options{APIPort: PortAPI, WireGuard: true, VXLAN: true, BGP: true, IPIP: true, Typha: true, NodePorts: true, CephHostNetwork: true}
+	lists, err := Build(m, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range lists {
+		rs, err := NFT(a)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f := filepath.Join(t.TempDir(), a.Region+"-all-options.nft")
+		if err := os.WriteFile(f, []byte(rs.String()), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		files = append(files, f)
 	}
 	for _, f := range files {
 		out, err := exec.Command(nft, "-c", "-f", f).CombinedOutput()

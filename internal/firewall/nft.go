@@ -100,11 +100,17 @@ func NFT(a Allowlist) (*Ruleset, error) {
 	rs.Base = append(rs.Base, Rule{Match: []string{"icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert, nd-router-advert }", "ip6 hoplimit 255"},
 		Verdict: "accept", Comment: "IPv6 neighbour discovery on the link"})
 	for _, f := range a.Flows {
-		if f.Protocol != TCP && f.Protocol != UDP {
+		var l4 string
+		switch f.Protocol {
+		case TCP, UDP:
+			if f.Ports.From < 1 || f.Ports.To > 65535 || f.Ports.From > f.Ports.To {
+				return nil, fmt.Errorf("flow %s: bad ports %s", f.Name, f.Ports)
+			}
+			l4 = f.Protocol + " dport " + f.Ports.String()
+		case IPIP:
+			l4 = "meta l4proto ipip"
+		default:
 			return nil, fmt.Errorf("flow %s: unknown protocol %q", f.Name, f.Protocol)
-		}
-		if f.Ports.From < 1 || f.Ports.To > 65535 || f.Ports.From > f.Ports.To {
-			return nil, fmt.Errorf("flow %s: bad ports %s", f.Name, f.Ports)
 		}
 		var daddrs, saddrs []netip.Prefix
 		anywhere := false
@@ -137,7 +143,7 @@ func NFT(a Allowlist) (*Ruleset, error) {
 				}
 				match = append(match, fam.addr+" saddr "+sset)
 			}
-			match = append(match, fam.addr+" daddr "+dset, f.Protocol+" dport "+f.Ports.String())
+			match = append(match, fam.addr+" daddr "+dset, l4)
 			rs.Rules = append(rs.Rules, Rule{Match: match, Verdict: "accept", Comment: f.Name})
 		}
 	}

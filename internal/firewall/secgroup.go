@@ -4,8 +4,8 @@ import (
 	"fmt"
 	"net/netip"
 	"regexp"
-	"strings"
 	"slices"
+	"strings"
 )
 
 // Terraform resource types of the OpenStack provider
@@ -45,8 +45,8 @@ type SecGroupRule struct {
 	Direction       string `json:"direction"`
 	Ethertype       string `json:"ethertype"`
 	Protocol        string `json:"protocol"`
-	PortRangeMin    int    `json:"port_range_min"`
-	PortRangeMax    int    `json:"port_range_max"`
+	PortRangeMin    int    `json:"port_range_min,omitempty"`
+	PortRangeMax    int    `json:"port_range_max,omitempty"`
 	RemoteIPPrefix  string `json:"remote_ip_prefix"`
 	SecurityGroupID string `json:"security_group_id"`
 }
