@@ -260,7 +260,7 @@ func TestRenderCommit(t *testing.T) {
 		t.Fatalf("render --commit: code %d\n%s%s", code, out, errOut)
 	}
 	files := git("show", "--name-only", "--format=", "HEAD")
-	if strings.Contains(files, "notes.txt") || !strings.Contains(files, "clusters/demo/.stretch/manifest\n") || strings.Count(files, "\n") != 35 {
+	if strings.Contains(files, "notes.txt") || !strings.Contains(files, "clusters/demo/.stretch/manifest\n") || strings.Count(files, "\n") != 44 {
 		t.Errorf("committed files:\n%s", files)
 	}
 	if st := git("status", "--porcelain"); st != "?? notes.txt\n" {
