@@ -7,7 +7,8 @@
 // folders a layer may write, how a file is decoded, which folders get a
 // kustomization.yaml, the Flux stages), diff and the KRM function (which
 // files are cluster objects) and verify's hints (the stage to apply).
-// Adding a layer is one row in Table, a blueprint and its typed API file.
+// Adding a layer is one row in the table, a blueprint (or a typed
+// generator, as the firewall layer has) and its typed API.
 package layout
 
 import (
