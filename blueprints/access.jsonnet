@@ -13,7 +13,7 @@ local read = ['get', 'list', 'watch'];
 // Every kind verify lists, by API group (core is ''). Sorted, one rule per
 // group.
 local kinds = {
-  '': ['nodes', 'persistentvolumeclaims', 'pods'],
+  '': ['nodes', 'persistentvolumeclaims', 'pods', 'services'],
   apps: ['daemonsets', 'deployments', 'replicasets', 'statefulsets'],
   autoscaling: ['horizontalpodautoscalers'],
   'ceph.rook.io': ['cephblockpools', 'cephclusters'],

@@ -67,7 +67,7 @@ func decodeFile(layer, p string, raw json.RawMessage) (object, error) {
 	if !row.Cluster {
 		// A file another tool reads: only the files the row lists.
 		for _, f := range row.Files {
-			if f.Path == p {
+			if f.Match(p) {
 				typed = f.New()
 			}
 		}

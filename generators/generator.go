@@ -42,6 +42,9 @@ type object struct {
 	Layer string
 	Raw   json.RawMessage
 	YAML  []byte
+	// Text is a file that is not YAML (an nftables ruleset, Terraform
+	// JSON), written as it is, without the YAML header.
+	Text  []byte
 	Typed any
 }
 
@@ -57,6 +60,8 @@ func defaultGenerators() []generator {
 			gens = append(gens, workloadsGenerator{})
 		case layout.Flux:
 			gens = append(gens, fluxGenerator{})
+		case layout.Firewall:
+			gens = append(gens, firewallGenerator{})
 		default:
 			gens = append(gens, blueprintGenerator{layer: l.Name})
 		}

@@ -2,6 +2,7 @@ package generators
 
 import (
 	"path"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/stretch-dev/kubectl-stretch/internal/api/flux"
 	"github.com/stretch-dev/kubectl-stretch/internal/layout"
+	"github.com/stretch-dev/kubectl-stretch/internal/topology"
 )
 
 // TestLayoutTableMatchesBundle walks the layer table and the rendered
@@ -54,13 +56,21 @@ func TestLayoutTableMatchesBundle(t *testing.T) {
 			}
 		}
 		if !row.Cluster {
-			var listed []string
-			for _, f := range row.Files {
-				listed = append(listed, f.Path)
+			// Every file is one the row lists, and every listed file (or
+			// pattern, one file per region) is written.
+			used := make([]bool, len(row.Files))
+			for _, p := range files {
+				i := slices.IndexFunc(row.Files, func(f layout.File) bool { return f.Match(p) })
+				if i < 0 {
+					t.Errorf("layer %s writes %s, which the table does not list", row.Name, p)
+					continue
+				}
+				used[i] = true
 			}
-			slices.Sort(listed)
-			if !slices.Equal(files, listed) {
-				t.Errorf("layer %s writes %v, the table lists %v", row.Name, files, listed)
+			for i, f := range row.Files {
+				if !used[i] {
+					t.Errorf("layer %s: the table lists %s, which the example bundle does not have", row.Name, f.Path)
+				}
 			}
 		}
 		delete(byLayer, row.Name)
@@ -133,5 +143,34 @@ func TestLayoutTableMatchesBundle(t *testing.T) {
 			t.Errorf("stage %s depends on %v, want %q (the stage before in the table's order)", st.Name, deps, prev)
 		}
 		prev = st.Object()
+	}
+}
+
+// TestExampleCommentsNameRenderedFolders holds init's commented example
+// to what render does: every bundle folder its comments name, such as
+// "(network/firewall/)", is a folder render writes files in.
+func TestExampleCommentsNameRenderedFolders(t *testing.T) {
+	t.Parallel()
+	b := renderFile(t, "../testdata/topology.yaml", Options{})
+	written := map[string]bool{}
+	for _, f := range b.Files {
+		written[path.Dir(f.Path)] = true
+	}
+	folder := regexp.MustCompile(`\(([a-z]+(?:/[a-z]+)+)/\)`)
+	named := 0
+	for _, line := range strings.Split(string(topology.Example()), "\n") {
+		comment, ok := strings.CutPrefix(strings.TrimSpace(line), "#")
+		if !ok {
+			continue
+		}
+		for _, m := range folder.FindAllStringSubmatch(comment, -1) {
+			named++
+			if !written[m[1]] {
+				t.Errorf("init's example names %s/, where render writes nothing: %s", m[1], line)
+			}
+		}
+	}
+	if named == 0 {
+		t.Error("init's example names no bundle folder; the firewall allowlists' folder should be named at adminCIDRs")
 	}
 }

@@ -23,14 +23,15 @@ import (
 // name, a blueprint or a mixin.
 
 // checkLayerPath checks that a layer may write the file p: a clean,
-// relative .yaml or .yml path directly in one of the layer's folders, and
+// relative path with one of the row's extensions (.yaml or .yml unless
+// the row names others) directly in one of the layer's folders, and
 // not a kustomization.yaml (those are generated; see checkKustomizationPath).
 func checkLayerPath(layer, p string) error {
 	if err := checkCleanPath(p); err != nil {
 		return err
 	}
-	if ext := path.Ext(p); ext != ".yaml" && ext != ".yml" {
-		return fmt.Errorf("%s: a bundle file must end in .yaml or .yml", p)
+	if row, ok := layout.Lookup(layer); ok && !slices.Contains(row.Extensions(), path.Ext(p)) {
+		return fmt.Errorf("%s: a file of the %s layer must end in %s", p, layer, strings.Join(row.Extensions(), " or "))
 	}
 	if path.Base(p) == layout.KustomizationFile {
 		return fmt.Errorf("%s: kustomization.yaml files are generated; do not write them from a blueprint", p)

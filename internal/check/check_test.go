@@ -95,6 +95,24 @@ func TestBreaks(t *testing.T) {
 			"NODE001": {StatusFail, []string{"node sto2-w-1 (region sto2, roles worker) is not in the cluster: join it"}},
 			"WORK004": {StatusFail, []string{"StatefulSet/shop/orders-db runs no pod in sto2 (sto1: 1, sto2: 0)"}},
 		}},
+		{"a NodePort Service", func(s *Snapshot, _ *topology.Model) {
+			svc := service(s, "shop", "storefront")
+			svc.Spec.Type = corev1.ServiceTypeNodePort
+			svc.Spec.Ports[0].NodePort = 30080
+		}, map[string]expect{
+			"NET020": {StatusFail, []string{"NodePort 8080 exposes node port tcp/30080 on every node, which the firewall allowlist does not open: use a ClusterIP Service behind the ingress (HTTP and HTTPS on the ingress nodes)"}},
+		}},
+		{"a LoadBalancer on a port the allowlist does not open, with node ports", func(s *Snapshot, _ *topology.Model) {
+			svc := service(s, "ingress", "ingress")
+			svc.Spec.AllocateLoadBalancerNodePorts = nil
+			svc.Spec.Ports[0].NodePort = 31080
+			svc.Spec.Ports = append(svc.Spec.Ports, corev1.ServicePort{Name: "dns", Port: 53, Protocol: corev1.ProtocolUDP})
+		}, map[string]expect{
+			"NET020": {StatusFail, []string{
+				"LoadBalancer http exposes node port tcp/31080 on every node, which the firewall allowlist does not open: use a ClusterIP Service behind the ingress (HTTP and HTTPS on the ingress nodes), or set allocateLoadBalancerNodePorts: false with a balancer that reaches the pods directly",
+				"LoadBalancer dns exposes udp/53, which the firewall allowlist does not open: serve it through the ingress host on 80 or 443",
+			}},
+		}},
 		{"zone label of another region", func(s *Snapshot, _ *topology.Model) { node(s, "sto1-w-0").Labels[topology.LabelZone] = "sto2" }, map[string]expect{
 			"NODE002": {StatusFail, []string{`node sto1-w-0 has topology.kubernetes.io/zone=sto2, want sto1: run "kubectl label node sto1-w-0 topology.kubernetes.io/zone=sto1 --overwrite"`}},
 		}},

@@ -150,7 +150,27 @@ func healthy(m *topology.Model) *Snapshot {
 		s.PDBs = append(s.PDBs, policyv1.PodDisruptionBudget{ObjectMeta: metav1.ObjectMeta{Name: app + "-stretch", Namespace: "shop"},
 			Spec: policyv1.PodDisruptionBudgetSpec{MaxUnavailable: &one, Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": app}}}})
 	}
+	// The storefront behind a ClusterIP Service, and the ingress behind a
+	// balancer on 80 and 443 that reaches the pods directly (no node
+	// ports): what the firewall allowlist opens.
+	noNodePorts := false
+	s.Services = append(s.Services,
+		corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: "ingress", Namespace: "ingress"}, Spec: corev1.ServiceSpec{
+			Type: corev1.ServiceTypeLoadBalancer, AllocateLoadBalancerNodePorts: &noNodePorts,
+			Ports: []corev1.ServicePort{{Name: "http", Port: 80, Protocol: corev1.ProtocolTCP}, {Name: "https", Port: 443, Protocol: corev1.ProtocolTCP}}}},
+		corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: "storefront", Namespace: "shop"}, Spec: corev1.ServiceSpec{
+			Type: corev1.ServiceTypeClusterIP, Ports: []corev1.ServicePort{{Port: 8080, Protocol: corev1.ProtocolTCP}}}})
 	return s
+}
+
+// service returns the Service namespace/name of s.
+func service(s *Snapshot, namespace, name string) *corev1.Service {
+	for i := range s.Services {
+		if s.Services[i].Namespace == namespace && s.Services[i].Name == name {
+			return &s.Services[i]
+		}
+	}
+	panic("test fixture has no Service " + namespace + "/" + name)
 }
 
 func owner(kind, name string, uid types.UID) metav1.OwnerReference {

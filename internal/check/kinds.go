@@ -21,6 +21,7 @@ const (
 	KindCephClusters
 	KindCephBlockPools
 	KindFelixConfigurations
+	KindServices
 	kindCount
 )
 
@@ -51,6 +52,7 @@ var kindInfos = [kindCount]KindInfo{
 	KindCephClusters:        {Group: "ceph.rook.io", Version: "v1", Resource: "cephclusters", CRD: true, Provider: rookProvider},
 	KindCephBlockPools:      {Group: "ceph.rook.io", Version: "v1", Resource: "cephblockpools", CRD: true, Provider: rookProvider},
 	KindFelixConfigurations: {Group: "crd.projectcalico.org", Version: "v1", Resource: "felixconfigurations", CRD: true, Provider: "Calico (Kubespray installs it with the network plugin)"},
+	KindServices:            {Version: "v1", Resource: "services"},
 }
 
 // Kinds returns every kind verify lists, in listing order. The bundle's

@@ -9,6 +9,7 @@ func Checks() []Check {
 		nodeChecks(),
 		controlPlaneChecks(),
 		networkChecks(),
+		firewallChecks(),
 		storageChecks(),
 		workloadChecks(),
 		capacityChecks(),

@@ -79,6 +79,7 @@ type Snapshot struct {
 	CephClusters        []rook.CephCluster
 	CephBlockPools      []rook.CephBlockPool
 	FelixConfigurations []calico.FelixConfiguration
+	Services            []corev1.Service
 
 	// Errors holds, by Kind, why a kind could not be listed (nil when it
 	// was). Tests set it to simulate a kind that cannot be read.
@@ -381,6 +382,8 @@ func listKind(ctx context.Context, c *Client, snap *Snapshot, k Kind, chunk int6
 		snap.CephBlockPools, err = pages(ctx, c.timeout, chunk, rawList[rook.CephBlockPool](c, k), rawItems[rook.CephBlockPool])
 	case KindFelixConfigurations:
 		snap.FelixConfigurations, err = pages(ctx, c.timeout, chunk, rawList[calico.FelixConfiguration](c, k), rawItems[calico.FelixConfiguration])
+	case KindServices:
+		snap.Services, err = pages(ctx, c.timeout, chunk, c.core.CoreV1().Services(all).List, func(l *corev1.ServiceList) []corev1.Service { return l.Items })
 	default:
 		return fmt.Errorf("unknown kind %d", k)
 	}

@@ -7,7 +7,8 @@
 // folders a layer may write, how a file is decoded, which folders get a
 // kustomization.yaml, the Flux stages), diff and the KRM function (which
 // files are cluster objects) and verify's hints (the stage to apply).
-// Adding a layer is one row in Table, a blueprint and its typed API file.
+// Adding a layer is one row in the table, a blueprint (or a typed
+// generator, as the firewall layer has) and its typed API.
 package layout
 
 import (
@@ -19,6 +20,7 @@ import (
 	"github.com/stretch-dev/kubectl-stretch/internal/api/flux"
 	"github.com/stretch-dev/kubectl-stretch/internal/api/kubespray"
 	"github.com/stretch-dev/kubectl-stretch/internal/api/rook"
+	"github.com/stretch-dev/kubectl-stretch/internal/firewall"
 )
 
 // Layer names: a layer is one generator and the files it owns. The name is
@@ -32,7 +34,10 @@ const (
 	// Access holds the read-only ClusterRole of kubectl stretch verify and
 	// its binding.
 	Access = "access"
-	Flux   = "flux"
+	// Firewall holds the per-region allowlists: files for the providers'
+	// firewalls, not cluster objects.
+	Firewall = "firewall"
+	Flux     = "flux"
 )
 
 // Stage names. A stage is one Flux Kustomization, flux/<name>.yaml, whose
@@ -53,6 +58,8 @@ const (
 	DirStorageOperator = "storage/rook/operator"
 	DirStorage         = "storage/rook/cluster"
 	DirWorkloads       = "workloads"
+	// DirFirewall holds the firewall layer's files, three per region.
+	DirFirewall = "network/firewall"
 	// DirFlux holds the stages' Kustomizations, flux/<stage>.yaml.
 	DirFlux = "flux"
 )
@@ -100,6 +107,9 @@ type Layer struct {
 	// Files are the files of a layer that is not Cluster, each with the
 	// typed struct it decodes into; no other file is allowed.
 	Files []File
+	// Exts are the file extensions the layer writes; none means .yaml
+	// and .yml.
+	Exts []string
 	// Verify are the verify layers that check what the layer sets up.
 	Verify []string
 }
@@ -128,9 +138,25 @@ type Kind struct {
 }
 
 // File is a file of a layer that is not Cluster and its typed struct.
+// Path may hold a "*" in its file name (network/firewall/*.nft), matched
+// as path.Match does: one file per region.
 type File struct {
 	Path string
 	New  func() any
+}
+
+// Match reports whether the bundle path p is the file f.
+func (f File) Match(p string) bool {
+	ok, err := path.Match(f.Path, p)
+	return err == nil && ok
+}
+
+// Extensions returns the file extensions the layer writes.
+func (l Layer) Extensions() []string {
+	if len(l.Exts) == 0 {
+		return []string{".yaml", ".yml"}
+	}
+	return l.Exts
 }
 
 // table lists the layers in the order their generators run: the flux layer
@@ -190,6 +216,20 @@ var table = []Layer{
 		// simple (each stage depends on the one before).
 		Stages:  []Stage{{Name: StageAccess, Dir: DirAccess, Order: 10}},
 		Cluster: true, KRM: true,
+	},
+	{
+		// Not cluster objects: no stage, no kustomization.yaml, left out
+		// by diff and the KRM function. Built by a typed generator
+		// (internal/firewall), not a blueprint.
+		Name: Firewall,
+		Dirs: []string{DirFirewall},
+		Exts: []string{".yaml", ".nft", ".json"},
+		Files: []File{
+			{DirFirewall + "/*.yaml", func() any { return &firewall.Allowlist{} }},
+			{DirFirewall + "/*.nft", func() any { return &firewall.Ruleset{} }},
+			{DirFirewall + "/*.tf.json", func() any { return &firewall.Terraform{} }},
+		},
+		Verify: []string{VerifyNetwork},
 	},
 	{
 		Name:    Flux,

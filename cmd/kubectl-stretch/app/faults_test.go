@@ -161,7 +161,7 @@ func TestLiveFaults(t *testing.T) {
 		assertNotRun(t, r, []check.Kind{check.KindCephBlockPools})
 		code, out, errOut = runWithin(t, time.Minute, "verify", kc, "-f", example)
 		if code != ExitError || strings.Count(out, "forbidden by RBAC") != 1 || !strings.HasPrefix(out, "unavailable: "+want[0].Message+"\n") ||
-			!strings.HasSuffix(out, "; PARTIAL REPORT: 3 of 37 checks could not run\n") {
+			!strings.HasSuffix(out, "; PARTIAL REPORT: 3 of 38 checks could not run\n") {
 			t.Errorf("verify table: exit %d\n%s\n%s", code, out, errOut)
 		}
 		code, out, errOut = runWithin(t, 2*time.Minute, "diff", kc, "-f", example)

@@ -39,7 +39,7 @@ import (
 var verifyIDs = []string{
 	"NODE001", "NODE002", "NODE003", "NODE004", "NODE005", "NODE006", "NODE007",
 	"CP001", "CP002", "CP003",
-	"NET001", "NET002", "NET003", "NET004", "NET005", "NET006", "NET007", "NET008",
+	"NET001", "NET002", "NET003", "NET004", "NET005", "NET006", "NET007", "NET008", "NET020",
 	"STOR001", "STOR002", "STOR003", "STOR004", "STOR005", "STOR006", "STOR007", "STOR008", "STOR009", "STOR010", "STOR011",
 	"WORK001", "WORK002", "WORK003", "WORK004", "WORK005", "WORK006",
 	"CAP001", "CAP002",
@@ -91,7 +91,7 @@ func TestVerifyLive(t *testing.T) {
 		if !slices.Equal(got, want) {
 			t.Fatalf("results:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 		}
-		wantSummary := check.Summary{Checks: len(verifyIDs), Passed: len(verifyIDs), APIRequests: 14}
+		wantSummary := check.Summary{Checks: len(verifyIDs), Passed: len(verifyIDs), APIRequests: 15}
 		if report.Summary != wantSummary || report.APIVersion != "stretch.dev/v1alpha1" || report.Kind != "VerifyReport" || report.Topology != "demo-eu" {
 			t.Errorf("report header %s %s %s, summary %+v; want %+v", report.APIVersion, report.Kind, report.Topology, report.Summary, wantSummary)
 		}
@@ -101,8 +101,8 @@ func TestVerifyLive(t *testing.T) {
 		}
 		// One request per kind while every kind fits in a page; paging
 		// adds requests per page, not per object.
-		if r, _ := verifyJSON(t, ExitOK, admin, "--chunk-size=5"); r.Summary.APIRequests != 20 {
-			t.Errorf("--chunk-size=5: %d API requests, want 20 (11 nodes in 3 pages, 22 pods in 5, the 12 other kinds 1 each)", r.Summary.APIRequests)
+		if r, _ := verifyJSON(t, ExitOK, admin, "--chunk-size=5"); r.Summary.APIRequests != 21 {
+			t.Errorf("--chunk-size=5: %d API requests, want 21 (11 nodes in 3 pages, 22 pods in 5, the 13 other kinds 1 each)", r.Summary.APIRequests)
 		}
 	})
 
@@ -110,7 +110,7 @@ func TestVerifyLive(t *testing.T) {
 		code, table, _ := run(t, "verify", admin, "-f", example)
 		lines := strings.Split(strings.TrimSuffix(table, "\n"), "\n")
 		if code != ExitOK || len(lines) != len(verifyIDs)+2 || !strings.HasPrefix(lines[0], "ID ") ||
-			lines[len(lines)-1] != "37 checks: 37 passed, 0 failed, 0 warnings, 0 errors, 0 skipped (14 API requests)" {
+			lines[len(lines)-1] != "38 checks: 38 passed, 0 failed, 0 warnings, 0 errors, 0 skipped (15 API requests)" {
 			t.Errorf("table (exit %d):\n%s", code, table)
 		}
 		code, out, _ := run(t, "verify", admin, "-f", example, "-o", "yaml")
@@ -133,7 +133,7 @@ func TestVerifyLive(t *testing.T) {
 			t.Errorf("junit (exit %d, %v):\n%s", code, err, out)
 		}
 		code, _, errOut := run(t, "verify", admin, "-f", example, "-v", "-o", "json")
-		if code != ExitOK || !strings.HasPrefix(errOut, "verify: 14 API requests, snapshot in ") {
+		if code != ExitOK || !strings.HasPrefix(errOut, "verify: 15 API requests, snapshot in ") {
 			t.Errorf("-v (exit %d): %q", code, errOut)
 		}
 	})
