@@ -42,6 +42,9 @@ type object struct {
 	Layer string
 	Raw   json.RawMessage
 	YAML  []byte
+	// Text, when set, is a text file of the row's Text (the zone-file
+	// snippet), written as it is.
+	Text  []byte
 	Typed any
 }
 
@@ -57,6 +60,8 @@ func defaultGenerators() []generator {
 			gens = append(gens, workloadsGenerator{})
 		case layout.Flux:
 			gens = append(gens, fluxGenerator{})
+		case layout.DNS:
+			gens = append(gens, dnsGenerator{})
 		default:
 			gens = append(gens, blueprintGenerator{layer: l.Name})
 		}

@@ -29,7 +29,8 @@ func checkLayerPath(layer, p string) error {
 	if err := checkCleanPath(p); err != nil {
 		return err
 	}
-	if ext := path.Ext(p); ext != ".yaml" && ext != ".yml" {
+	row, _ := layout.Lookup(layer)
+	if ext := path.Ext(p); ext != ".yaml" && ext != ".yml" && !slices.Contains(row.Text, p) {
 		return fmt.Errorf("%s: a bundle file must end in .yaml or .yml", p)
 	}
 	if path.Base(p) == layout.KustomizationFile {

@@ -190,6 +190,9 @@ func isAggregate(dir string) bool {
 
 // encodeObject renders an object's file: the header, then its YAML.
 func encodeObject(o object) ([]byte, error) {
+	if o.Text != nil {
+		return o.Text, nil
+	}
 	if o.YAML != nil {
 		return append([]byte(header), o.YAML...), nil
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/stretch-dev/kubectl-stretch/internal/api/flux"
 	"github.com/stretch-dev/kubectl-stretch/internal/api/kubespray"
 	"github.com/stretch-dev/kubectl-stretch/internal/api/rook"
+	"github.com/stretch-dev/kubectl-stretch/internal/dns"
 )
 
 // Layer names: a layer is one generator and the files it owns. The name is
@@ -32,7 +33,10 @@ const (
 	// Access holds the read-only ClusterRole of kubectl stretch verify and
 	// its binding.
 	Access = "access"
-	Flux   = "flux"
+	// DNS holds the health-checked DNS records of the API endpoint and the
+	// ingress host, for a DNS service (not cluster objects).
+	DNS  = "dns"
+	Flux = "flux"
 )
 
 // Stage names. A stage is one Flux Kustomization, flux/<name>.yaml, whose
@@ -55,6 +59,15 @@ const (
 	DirWorkloads       = "workloads"
 	// DirFlux holds the stages' Kustomizations, flux/<stage>.yaml.
 	DirFlux = "flux"
+	// DirDNS holds the DNS records, which no stage applies.
+	DirDNS = "network/dns"
+)
+
+// The dns layer's files: the typed records and the zone-file snippet
+// derived from them.
+const (
+	DNSRecordsFile = DirDNS + "/records.yaml"
+	DNSZoneFile    = DirDNS + "/records.zone"
 )
 
 // ObjectPrefix starts the name of every Flux Kustomization of the bundle.
@@ -100,6 +113,10 @@ type Layer struct {
 	// Files are the files of a layer that is not Cluster, each with the
 	// typed struct it decodes into; no other file is allowed.
 	Files []File
+	// Text are files of a layer that is not Cluster that its generator
+	// derives from its typed Files and writes as they are, not as YAML
+	// (the dns layer's zone-file snippet).
+	Text []string
 	// Verify are the verify layers that check what the layer sets up.
 	Verify []string
 }
@@ -190,6 +207,15 @@ var table = []Layer{
 		// simple (each stage depends on the one before).
 		Stages:  []Stage{{Name: StageAccess, Dir: DirAccess, Order: 10}},
 		Cluster: true, KRM: true,
+	},
+	{
+		Name:  DNS,
+		Dirs:  []string{DirDNS},
+		Files: []File{{DNSRecordsFile, func() any { return &dns.Records{} }}},
+		Text:  []string{DNSZoneFile},
+		// Files for a DNS service with health checks: no stage, not
+		// cluster objects. verify --dns resolves the names.
+		Verify: []string{VerifyNetwork},
 	},
 	{
 		Name:    Flux,
