@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/stretch-dev/kubectl-stretch/internal/dns"
 	"github.com/stretch-dev/kubectl-stretch/internal/layout"
@@ -36,11 +37,11 @@ func (g dnsGenerator) Generate(_ context.Context, in *layerInput) ([]object, err
 			continue
 		}
 		if problems := recs.Validate(); len(problems) > 0 {
-			var errs []error
-			for _, p := range problems {
-				errs = append(errs, fmt.Errorf("%s: %s", o.Path, p))
+			msg := problems[0]
+			if len(problems) > 1 {
+				msg = fmt.Sprintf("%d problems:\n  %s", len(problems), strings.Join(problems, "\n  "))
 			}
-			return nil, &decodeError{errs: errs}
+			return nil, &decodeError{errs: []error{fmt.Errorf("%s: %s", o.Path, msg)}}
 		}
 		out = append(out, object{Path: layout.DNSZoneFile, Layer: layout.DNS, Text: dns.Zone(recs)})
 	}

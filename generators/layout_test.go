@@ -59,6 +59,7 @@ func TestLayoutTableMatchesBundle(t *testing.T) {
 			for _, f := range row.Files {
 				listed = append(listed, f.Path)
 			}
+			listed = append(listed, row.Text...)
 			slices.Sort(listed)
 			if !slices.Equal(files, listed) {
 				t.Errorf("layer %s writes %v, the table lists %v", row.Name, files, listed)

@@ -154,6 +154,8 @@ func TestBundleLayout(t *testing.T) {
 		"kubespray/hosts.yaml [kubespray]",
 		"network/calico/felixconfiguration.yaml [calico]",
 		"network/calico/kustomization.yaml [calico]",
+		"network/dns/records.yaml [dns]",
+		"network/dns/records.zone [dns]",
 		"storage/rook/cluster/cephcluster.yaml [rook]",
 		"storage/rook/cluster/kustomization.yaml [rook]",
 		"storage/rook/cluster/pool-builtin-mgr.yaml [rook]",

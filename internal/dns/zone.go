@@ -44,18 +44,20 @@ func Zone(r *Records) []byte {
 	return b.Bytes()
 }
 
-// writeName writes name as an absolute domain name: its labels escaped
-// and a trailing dot.
+// writeName writes name as an absolute domain name and a trailing dot, its
+// labels escaped as BIND writes them: the characters special in a zone
+// file (. ; ( ) " \ @ $) as \X, space and bytes outside printable ASCII
+// as \DDD.
 func writeName(b *bytes.Buffer, name string) {
 	name = strings.TrimSuffix(name, ".")
 	for _, label := range strings.Split(name, ".") {
 		for i := 0; i < len(label); i++ {
 			c := label[i]
 			switch {
-			case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '-', c == '_':
+			case strings.IndexByte(`.;()"\\@$`, c) >= 0:
+				b.WriteByte('\\')
 				b.WriteByte(c)
 			case c > ' ' && c < 0x7f:
-				b.WriteByte('\\')
 				b.WriteByte(c)
 			default:
 				fmt.Fprintf(b, "\\%03d", c)
