@@ -2,6 +2,7 @@ package generators
 
 import (
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -99,5 +100,35 @@ func TestDNSRecordsFollowTheTopology(t *testing.T) {
 	}
 	if got, want := strings.Join(ing, " "), "sto1-w-0 sto1-w-1 sto2-w-0 sto2-w-1"; got != want || r.Records[1].HealthCheck.Path != "/healthz" {
 		t.Errorf("ingress targets %s (health path %s), want %s on /healthz", got, r.Records[1].HealthCheck.Path, want)
+	}
+}
+
+// TestDNSBlueprintIsBuild holds the dns blueprint to dns.Build, which
+// verify --dns reads, over every golden topology.
+func TestDNSBlueprintIsBuild(t *testing.T) {
+	t.Parallel()
+	for _, tc := range goldenCases(t) {
+		c := tc.topology
+		f, err := topology.Load(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		objs, _, err := renderObjects(context.Background(), f.Topology, Options{BaseDir: filepath.Dir(c)})
+		if err != nil {
+			t.Fatalf("%s: %v", c, err)
+		}
+		want, _ := json.Marshal(dns.Build(topology.NewModel(f.Topology)))
+		found := false
+		for _, o := range objs {
+			if r, ok := o.Typed.(*dns.Records); ok {
+				found = true
+				if got, _ := json.Marshal(r); string(got) != string(want) {
+					t.Errorf("%s: the blueprint wrote\n%s\ndns.Build returns\n%s", c, got, want)
+				}
+			}
+		}
+		if !found {
+			t.Errorf("%s: no records", c)
+		}
 	}
 }
