@@ -148,6 +148,7 @@ func healthy(m *topology.Model) *Snapshot {
 		s.PDBs = append(s.PDBs, policyv1.PodDisruptionBudget{ObjectMeta: metav1.ObjectMeta{Name: app + "-stretch", Namespace: "shop"},
 			Spec: policyv1.PodDisruptionBudgetSpec{MaxUnavailable: &one, Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": app}}}})
 	}
+	s.Edge = healthyEdge(m)
 	return s
 }
 

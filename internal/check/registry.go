@@ -9,6 +9,7 @@ func Checks() []Check {
 		nodeChecks(),
 		controlPlaneChecks(),
 		networkChecks(),
+		edgeChecks(),
 		storageChecks(),
 		workloadChecks(),
 		capacityChecks(),

@@ -79,6 +79,9 @@ type Snapshot struct {
 	CephClusters        []rook.CephCluster
 	CephBlockPools      []rook.CephBlockPool
 	FelixConfigurations []calico.FelixConfiguration
+	// Edge is what verify saw outside the API's objects (ReadEdge); nil
+	// when it was not looked at.
+	Edge *Edge
 
 	// Errors holds, by Kind, why a kind could not be listed (nil when it
 	// was). Tests set it to simulate a kind that cannot be read.
