@@ -35,7 +35,7 @@ func Zone(r *Records) []byte {
 			b.WriteString(" IN ")
 			b.WriteString(t.Type())
 			b.WriteByte(' ')
-			writeComment(&b, t.Address) // an address has no special characters once valid; escaped anyway
+			writeToken(&b, t.Address)
 			b.WriteString(" ; ")
 			writeComment(&b, fmt.Sprintf("%s (%s) %s", t.Node, t.Region, rec.HealthCheck.URL(t.Address)))
 			b.WriteByte('\n')
@@ -64,6 +64,24 @@ func writeName(b *bytes.Buffer, name string) {
 			}
 		}
 		b.WriteByte('.')
+	}
+}
+
+// writeToken writes an address as one token: a valid address has no
+// special character, and any other text is escaped like a name's label but
+// keeps its dots and colons.
+func writeToken(b *bytes.Buffer, s string) {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case strings.IndexByte(`;()"\\@$`, c) >= 0:
+			b.WriteByte('\\')
+			b.WriteByte(c)
+		case c > ' ' && c < 0x7f:
+			b.WriteByte(c)
+		default:
+			fmt.Fprintf(b, "\\%03d", c)
+		}
 	}
 }
 
