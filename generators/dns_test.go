@@ -5,9 +5,11 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/stretch-dev/kubectl-stretch/internal/api/kubespray"
 	"github.com/stretch-dev/kubectl-stretch/internal/dns"
 	"github.com/stretch-dev/kubectl-stretch/internal/layout"
 	"github.com/stretch-dev/kubectl-stretch/internal/topology"
@@ -129,6 +131,49 @@ func TestDNSBlueprintIsBuild(t *testing.T) {
 		}
 		if !found {
 			t.Errorf("%s: no records", c)
+		}
+	}
+}
+
+// TestKubesprayNamesTheAPIEndpoint: for every golden topology the
+// Kubespray variables put the API endpoint into the API server
+// certificate and the admin kubeconfig's server, keep the per-node API
+// proxy (no loadbalancer_apiserver, which the typed vars do not even
+// have, and loadbalancer_apiserver_localhost not turned off), and leave
+// kubeconfig_localhost, which writes a credential next to the inventory,
+// to the operator.
+func TestKubesprayNamesTheAPIEndpoint(t *testing.T) {
+	t.Parallel()
+	for _, tc := range goldenCases(t) {
+		f, err := topology.Load(tc.topology)
+		if err != nil {
+			t.Fatal(err)
+		}
+		objs, _, err := renderObjects(context.Background(), f.Topology, Options{BaseDir: filepath.Dir(tc.topology)})
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		ep := f.Topology.Spec.Kubernetes.APIEndpoint
+		found := false
+		for _, o := range objs {
+			v, ok := o.Typed.(*kubespray.ClusterVars)
+			if !ok {
+				continue
+			}
+			found = true
+			if !slices.Contains(v.SupplementaryAddressesInSSLKeys, ep) || v.KubeAPIServerAccessAddress != ep {
+				t.Errorf("%s: supplementary_addresses_in_ssl_keys %v, kube_apiserver_access_address %q; want both to hold %s",
+					tc.name, v.SupplementaryAddressesInSSLKeys, v.KubeAPIServerAccessAddress, ep)
+			}
+			if v.LoadbalancerAPIServerLocalhost != nil && !*v.LoadbalancerAPIServerLocalhost {
+				t.Errorf("%s: loadbalancer_apiserver_localhost is off", tc.name)
+			}
+			if v.KubeconfigLocalhost != nil && *v.KubeconfigLocalhost {
+				t.Errorf("%s: kubeconfig_localhost is on", tc.name)
+			}
+		}
+		if !found {
+			t.Errorf("%s: no k8s-cluster.yml", tc.name)
 		}
 	}
 }

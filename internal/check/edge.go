@@ -152,8 +152,8 @@ func edgeChecks() []Check {
 				"passes when the kubeconfig's server is the endpoint, or when the certificate the API server " +
 				"serves (read from the TLS handshake of verify's connection) names it, so a kubeconfig switched " +
 				"to the endpoint is trusted. The bundle sets Kubespray's supplementary_addresses_in_ssl_keys " +
-				"(the certificate) and kube_apiserver_access_address with kubeconfig_localhost (the admin " +
-				"kubeconfig it writes). A warning, not a failure: the cluster itself still fails over.",
+				"(the certificate) and kube_apiserver_access_address (the server of the admin kubeconfig it " +
+				"writes with kubeconfig_localhost). A warning, not a failure: the cluster itself still fails over.",
 			Run: checkEndpoint,
 		},
 		{
