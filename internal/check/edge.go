@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"k8s.io/client-go/rest"
@@ -52,7 +53,8 @@ type EdgeOptions struct {
 	// 53) asked instead of the system's resolver: a split-horizon server,
 	// or a test's.
 	DNSServer string
-	// Timeout bounds each step (the TLS handshake, each lookup).
+	// Timeout bounds each of the two steps: reading the certificate, and
+	// resolving the names (at once).
 	Timeout time.Duration
 }
 
@@ -71,18 +73,25 @@ func ReadEdge(ctx context.Context, cfg *rest.Config, m *topology.Model, opts Edg
 	if opts.DNS {
 		e.DNS = true
 		res := resolver(opts.DNSServer)
-		for _, rec := range dns.Build(m).Records {
-			lctx, cancel := context.WithTimeout(ctx, timeout)
-			addrs, err := res.LookupNetIP(lctx, "ip", rec.Name)
-			cancel()
-			l := Lookup{Name: rec.Name, Err: err}
-			for _, a := range addrs {
-				l.Addrs = append(l.Addrs, a.Unmap().String())
-			}
-			slices.Sort(l.Addrs)
-			l.Addrs = slices.Compact(l.Addrs)
-			e.Lookups = append(e.Lookups, l)
+		recs := dns.Build(m).Records
+		e.Lookups = make([]Lookup, len(recs))
+		// The names are resolved at once, within one timeout.
+		lctx, cancel := context.WithTimeout(ctx, timeout)
+		defer cancel()
+		var wg sync.WaitGroup
+		for i, rec := range recs {
+			wg.Go(func() {
+				addrs, err := res.LookupNetIP(lctx, "ip", rec.Name)
+				l := Lookup{Name: rec.Name, Err: err}
+				for _, a := range addrs {
+					l.Addrs = append(l.Addrs, a.Unmap().String())
+				}
+				slices.Sort(l.Addrs)
+				l.Addrs = slices.Compact(l.Addrs)
+				e.Lookups[i] = l
+			})
 		}
+		wg.Wait()
 	}
 	return e
 }

@@ -68,7 +68,9 @@ above)" and the summary says the report is partial.
 Time bounds: one GET /version first, 10 s at most (or --request-timeout when
 shorter): an API server that cannot be reached fails verify there with one
 message. Then each request has --request-timeout (30 s when not given) and
-the whole snapshot twice that. Without a kubeconfig, verify refuses unless
+the whole snapshot twice that; reading the API server's certificate and
+--dns's lookups take 10 s each at most (or --request-timeout when shorter).
+Without a kubeconfig, verify refuses unless
 --server names the API server. The bundle's
 access/ folder holds a read-only ClusterRole, stretch-verify, bound to the
 group stretch:verifiers, that is all verify needs.
