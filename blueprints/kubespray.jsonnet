@@ -47,7 +47,17 @@ function(model)
       kube_proxy_mode: proxyMode,
       kube_pods_subnet: model.kubernetes.podSubnet,
       kube_service_addresses: model.kubernetes.serviceSubnet,
+      // The API endpoint in every API server certificate, and as the server
+      // of the admin kubeconfig Kubespray writes with kubeconfig_localhost
+      // (roles/kubernetes/client reads kube_apiserver_access_address when
+      // loadbalancer_apiserver is not set). kubeconfig_localhost stays off:
+      // it writes a cluster-admin credential next to the inventory, in the
+      // bundle's Git repository, unless artifacts_dir points elsewhere, so
+      // the operator turns both on (docs/DNS.md). loadbalancer_apiserver
+      // stays unset: it would switch off the per-node nginx proxy on
+      // localhost:6443 and send every kubelet through DNS.
       supplementary_addresses_in_ssl_keys: [model.kubernetes.apiEndpoint],
+      kube_apiserver_access_address: model.kubernetes.apiEndpoint,
     },
 
     'kubespray/group_vars/k8s_cluster/k8s-net-calico.yml': {

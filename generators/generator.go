@@ -43,7 +43,7 @@ type object struct {
 	Raw   json.RawMessage
 	YAML  []byte
 	// Text is a file that is not YAML (an nftables ruleset, Terraform
-	// JSON), written as it is, without the YAML header.
+	// JSON, the zone-file snippet), written as it is, without the YAML header.
 	Text  []byte
 	Typed any
 }
@@ -62,6 +62,8 @@ func defaultGenerators() []generator {
 			gens = append(gens, fluxGenerator{})
 		case layout.Firewall:
 			gens = append(gens, firewallGenerator{})
+		case layout.DNS:
+			gens = append(gens, dnsGenerator{})
 		default:
 			gens = append(gens, blueprintGenerator{layer: l.Name})
 		}

@@ -60,6 +60,9 @@ func TestLayoutTableMatchesBundle(t *testing.T) {
 			// pattern, one file per region) is written.
 			used := make([]bool, len(row.Files))
 			for _, p := range files {
+				if slices.Contains(row.Text, p) {
+					continue // derived by the generator from a listed file
+				}
 				i := slices.IndexFunc(row.Files, func(f layout.File) bool { return f.Match(p) })
 				if i < 0 {
 					t.Errorf("layer %s writes %s, which the table does not list", row.Name, p)

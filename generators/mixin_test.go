@@ -65,8 +65,8 @@ func TestRefusedMixins(t *testing.T) {
 			"[rook-pools] storage/rook/cluster/pool-replicapool.yaml: CephBlockPool replicapool has replicated.size 3; pools in a stretch cluster must have size 4 (2 copies per data region)",
 		}},
 		{"typo-field.jsonnet", []string{"render calico (with mixin ../testdata/mixins/typo-field.jsonnet): network/calico/felixconfiguration.yaml: spec.wireguardEnable: unknown field"}},
-		{"unknown-layer.jsonnet", []string{`"rok" is not a layer a mixin can change (layers: kubespray, calico, rook, access, flux)`}},
-		{"workloads-layer.jsonnet", []string{`"workloads" is not a layer a mixin can change (layers: kubespray, calico, rook, access, flux)`}},
+		{"unknown-layer.jsonnet", []string{`"rok" is not a layer a mixin can change (layers: kubespray, calico, rook, access, dns, flux)`}},
+		{"workloads-layer.jsonnet", []string{`"workloads" is not a layer a mixin can change (layers: kubespray, calico, rook, access, dns, flux)`}},
 		{"syntax-error.jsonnet", []string{"syntax-error.jsonnet:2:15-16 Unexpected: \"}\" while parsing terminal"}},
 		{"runtime-error.jsonnet", []string{"render rook: jsonnet: RUNTIME ERROR: Field does not exist: nope (at ", "runtime-error.jsonnet:4:73-81)"}},
 	} {

@@ -154,6 +154,8 @@ func TestBundleLayout(t *testing.T) {
 		"kubespray/hosts.yaml [kubespray]",
 		"network/calico/felixconfiguration.yaml [calico]",
 		"network/calico/kustomization.yaml [calico]",
+		"network/dns/records.yaml [dns]",
+		"network/dns/records.zone [dns]",
 		"network/firewall/osl1.nft [firewall]",
 		"network/firewall/osl1.tf.json [firewall]",
 		"network/firewall/osl1.yaml [firewall]",

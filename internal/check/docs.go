@@ -59,6 +59,9 @@ func Markdown(checks []Check) string {
 }
 
 func needsText(needs []Kind) string {
+	if len(needs) == 0 {
+		return "no kind: the kubeconfig and the API server's certificate"
+	}
 	names := make([]string, len(needs))
 	for i, k := range needs {
 		names[i] = k.String()

@@ -160,6 +160,7 @@ func healthy(m *topology.Model) *Snapshot {
 			Ports: []corev1.ServicePort{{Name: "http", Port: 80, Protocol: corev1.ProtocolTCP}, {Name: "https", Port: 443, Protocol: corev1.ProtocolTCP}}}},
 		corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: "storefront", Namespace: "shop"}, Spec: corev1.ServiceSpec{
 			Type: corev1.ServiceTypeClusterIP, Ports: []corev1.ServicePort{{Port: 8080, Protocol: corev1.ProtocolTCP}}}})
+	s.Edge = healthyEdge(m)
 	return s
 }
 

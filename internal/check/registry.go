@@ -9,6 +9,7 @@ func Checks() []Check {
 		nodeChecks(),
 		controlPlaneChecks(),
 		networkChecks(),
+		edgeChecks(),
 		firewallChecks(),
 		storageChecks(),
 		workloadChecks(),

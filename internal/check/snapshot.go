@@ -80,6 +80,9 @@ type Snapshot struct {
 	CephBlockPools      []rook.CephBlockPool
 	FelixConfigurations []calico.FelixConfiguration
 	Services            []corev1.Service
+	// Edge is what verify saw outside the API's objects (ReadEdge); nil
+	// when it was not looked at.
+	Edge *Edge
 
 	// Errors holds, by Kind, why a kind could not be listed (nil when it
 	// was). Tests set it to simulate a kind that cannot be read.

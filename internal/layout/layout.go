@@ -20,6 +20,7 @@ import (
 	"github.com/stretch-dev/kubectl-stretch/internal/api/flux"
 	"github.com/stretch-dev/kubectl-stretch/internal/api/kubespray"
 	"github.com/stretch-dev/kubectl-stretch/internal/api/rook"
+	"github.com/stretch-dev/kubectl-stretch/internal/dns"
 	"github.com/stretch-dev/kubectl-stretch/internal/firewall"
 )
 
@@ -34,6 +35,9 @@ const (
 	// Access holds the read-only ClusterRole of kubectl stretch verify and
 	// its binding.
 	Access = "access"
+	// DNS holds the health-checked DNS records of the API endpoint and the
+	// ingress host, for a DNS service (not cluster objects).
+	DNS = "dns"
 	// Firewall holds the per-region allowlists: files for the providers'
 	// firewalls, not cluster objects.
 	Firewall = "firewall"
@@ -62,6 +66,15 @@ const (
 	DirFirewall = "network/firewall"
 	// DirFlux holds the stages' Kustomizations, flux/<stage>.yaml.
 	DirFlux = "flux"
+	// DirDNS holds the DNS records, which no stage applies.
+	DirDNS = "network/dns"
+)
+
+// The dns layer's files: the typed records and the zone-file snippet
+// derived from them.
+const (
+	DNSRecordsFile = DirDNS + "/records.yaml"
+	DNSZoneFile    = DirDNS + "/records.zone"
 )
 
 // ObjectPrefix starts the name of every Flux Kustomization of the bundle.
@@ -110,6 +123,10 @@ type Layer struct {
 	// Exts are the file extensions the layer writes; none means .yaml
 	// and .yml.
 	Exts []string
+	// Text are files of a layer that is not Cluster that its generator
+	// derives from its typed Files and writes as they are, not as YAML
+	// (the dns layer's zone-file snippet).
+	Text []string
 	// Verify are the verify layers that check what the layer sets up.
 	Verify []string
 }
@@ -229,6 +246,14 @@ var table = []Layer{
 			{DirFirewall + "/*.nft", func() any { return &firewall.Ruleset{} }},
 			{DirFirewall + "/*.tf.json", func() any { return &firewall.Terraform{} }},
 		},
+	},
+	{
+		Name:  DNS,
+		Dirs:  []string{DirDNS},
+		Files: []File{{DNSRecordsFile, func() any { return &dns.Records{} }}},
+		Text:  []string{DNSZoneFile},
+		// Files for a DNS service with health checks: no stage, not
+		// cluster objects. verify --dns resolves the names.
 		Verify: []string{VerifyNetwork},
 	},
 	{

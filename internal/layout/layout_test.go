@@ -40,6 +40,12 @@ func TestTableIsConsistent(t *testing.T) {
 				t.Errorf("layer %s: file %s is outside its folders or has no type", l.Name, f.Path)
 			}
 		}
+		for _, f := range l.Text {
+			if l.Cluster || len(l.Files) == 0 || !slices.Contains(l.Dirs, path.Dir(f)) ||
+				slices.ContainsFunc(l.Files, func(lf File) bool { return lf.Path == f }) {
+				t.Errorf("layer %s: text file %s is in a cluster layer, outside its folders, listed as a typed file too, or derived from no typed file", l.Name, f)
+			}
+		}
 		for _, k := range l.Kinds {
 			key := k.APIVersion + " " + k.Kind
 			if kinds[key] || k.New() == nil {

@@ -138,7 +138,7 @@ func TestTopologyEnv(t *testing.T) {
 		t.Errorf("validate with %s: code %d, out %q, err %q", TopologyEnv, code, out, errOut)
 	}
 	code, out, errOut = run(t, "render", "-o", filepath.Join(t.TempDir(), "bundle"))
-	if code != 0 || !strings.HasSuffix(out, ": 43 added, 0 changed, 0 removed, 0 unchanged\n") {
+	if code != 0 || !strings.HasSuffix(out, ": 45 added, 0 changed, 0 removed, 0 unchanged\n") {
 		t.Errorf("render with %s: code %d\n%s%s", TopologyEnv, code, out, errOut)
 	}
 	t.Setenv(TopologyEnv, "does-not-exist.yaml")
@@ -156,7 +156,7 @@ func TestRenderTwiceCheckAndUserFiles(t *testing.T) {
 		t.Fatalf("render: code %d\n%s%s", code, out, errOut)
 	}
 	if !strings.Contains(out, "added    "+filepath.ToSlash(dir)+"/storage/rook/cluster/cephcluster.yaml\n") ||
-		!strings.HasSuffix(out, dir+": 43 added, 0 changed, 0 removed, 0 unchanged\n") {
+		!strings.HasSuffix(out, dir+": 45 added, 0 changed, 0 removed, 0 unchanged\n") {
 		t.Errorf("render output:\n%s", out)
 	}
 	first := tree(t, dir)
@@ -172,7 +172,7 @@ func TestRenderTwiceCheckAndUserFiles(t *testing.T) {
 		}
 	}
 	code, out, _ = run(t, "render", "-f", example, "-o", dir)
-	if code != 0 || out != dir+": 0 added, 0 changed, 0 removed, 43 unchanged\n" {
+	if code != 0 || out != dir+": 0 added, 0 changed, 0 removed, 45 unchanged\n" {
 		t.Errorf("second render: code %d\n%s", code, out)
 	}
 	second := tree(t, dir)
@@ -188,7 +188,7 @@ func TestRenderTwiceCheckAndUserFiles(t *testing.T) {
 	}
 
 	code, out, _ = run(t, "render", "-f", example, "-o", dir, "--check")
-	if code != 0 || out != dir+" is up to date (43 files)\n" {
+	if code != 0 || out != dir+" is up to date (45 files)\n" {
 		t.Errorf("check on a fresh bundle: code %d, out %q", code, out)
 	}
 	etcd := filepath.Join(dir, "kubespray", "group_vars", "all", "etcd.yml")
@@ -260,7 +260,7 @@ func TestRenderCommit(t *testing.T) {
 		t.Fatalf("render --commit: code %d\n%s%s", code, out, errOut)
 	}
 	files := git("show", "--name-only", "--format=", "HEAD")
-	if strings.Contains(files, "notes.txt") || !strings.Contains(files, "clusters/demo/.stretch/manifest\n") || strings.Count(files, "\n") != 44 {
+	if strings.Contains(files, "notes.txt") || !strings.Contains(files, "clusters/demo/.stretch/manifest\n") || strings.Count(files, "\n") != 46 {
 		t.Errorf("committed files:\n%s", files)
 	}
 	if st := git("status", "--porcelain"); st != "?? notes.txt\n" {
@@ -334,7 +334,7 @@ func TestKubectlPluginDiscovery(t *testing.T) {
 	}
 	dir := filepath.Join(t.TempDir(), "out")
 	out, err = kc("stretch", "render", "-f", example, "-o", dir)
-	if err != nil || !strings.Contains(out, "43 added") {
+	if err != nil || !strings.Contains(out, "45 added") {
 		t.Errorf("kubectl stretch render: %v\n%s", err, out)
 	}
 	out, err = kc("stretch", "validate", "-f", "../../../testdata/topologies/invalid/etcd-even.yaml")
@@ -446,7 +446,7 @@ func TestRenderCheckReportsInterruptedRender(t *testing.T) {
 	if code, out, errOut := run(t, "render", "-f", example, "-o", dir); code != 0 {
 		t.Fatalf("recovering render: code %d\n%s%s", code, out, errOut)
 	}
-	if code, out, _ := run(t, "render", "-f", example, "-o", dir, "--check"); code != 0 || out != dir+" is up to date (43 files)\n" {
+	if code, out, _ := run(t, "render", "-f", example, "-o", dir, "--check"); code != 0 || out != dir+" is up to date (45 files)\n" {
 		t.Errorf("--check after the recovering render: code %d, out %q", code, out)
 	}
 	for _, name := range []string{bundle.JournalPath, "storage/.stretch-tmp-0123456789ab"} {

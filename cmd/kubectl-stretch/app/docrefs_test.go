@@ -20,6 +20,7 @@ var upstreamDocs = map[string]string{
 	"Documentation/Upgrade/rook-upgrade.md":          "Rook",
 	"docs/spec/v1/kustomizations.md":                 "Flux's kustomize-controller",
 	"docs/ansible/vars.md":                           "Kubespray",
+	"docs/operations/ha-mode.md":                     "Kubespray",
 	"layer1/dir3/mine.md":                            "a file internal/bundle's tests write",
 }
 

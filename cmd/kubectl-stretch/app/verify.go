@@ -4,9 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
+	"net/netip"
 	"os"
 	"runtime/debug"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -35,6 +38,11 @@ type VerifyOptions struct {
 	ChunkSize int64
 	// Verbose prints the number of API requests and timings to ErrOut.
 	Verbose bool
+	// DNS resolves the API endpoint and the ingress host (NET011).
+	DNS bool
+	// DNSServer is the DNS server --dns asks, ADDR or ADDR:PORT; empty for
+	// the system's resolver.
+	DNSServer string
 }
 
 // NewCmdVerify returns the verify command. kube is the root command's
@@ -62,17 +70,28 @@ above)" and the summary says the report is partial.
 Time bounds: one GET /version first, 10 s at most (or --request-timeout when
 shorter): an API server that cannot be reached fails verify there with one
 message. Then each request has --request-timeout (30 s when not given) and
-the whole snapshot twice that. Without a kubeconfig, verify refuses unless
+the whole snapshot twice that; reading the API server's certificate and
+--dns's lookups take 10 s each at most (or --request-timeout when shorter).
+Without a kubeconfig, verify refuses unless
 --server names the API server. The bundle's
 access/ folder holds a read-only ClusterRole, stretch-verify, bound to the
 group stretch:verifiers, that is all verify needs.
 
 Exit status: 0 when no check failed (warnings and skips allowed), 1 when at
 least one check failed, 2 when none failed but at least one could not run,
-or when verify could not run at all.`,
+or when verify could not run at all.
+
+Outside the API, verify reads the certificate the API server serves (the
+TLS handshake of its own connection) to check that the kubeconfig's server
+or the certificate names spec.kubernetes.apiEndpoint (NET010). With --dns
+it also resolves the API endpoint and the ingress host and checks that they
+answer exactly the addresses of the bundle's network/dns/ records whose
+nodes are Ready (NET011); --dns-server ADDR[:PORT] asks that server instead
+of the system's resolver (a split-horizon server).`,
 		Example: `  kubectl stretch verify -f topology.yaml
   kubectl stretch verify -f topology.yaml -o junit > verify.xml
   kubectl stretch verify -f topology.yaml --context prod -o json
+  kubectl stretch verify -f topology.yaml --dns --dns-server 192.0.2.53
   kubectl stretch verify --list`,
 		Args: cobra.NoArgs,
 		RunE: runSteps(o),
@@ -82,6 +101,8 @@ or when verify could not run at all.`,
 	cmd.Flags().BoolVar(&o.List, "list", false, "list the checks with their documentation and exit")
 	cmd.Flags().Int64Var(&o.ChunkSize, "chunk-size", check.DefaultChunkSize, "objects per LIST request (0: each kind in one request)")
 	cmd.Flags().BoolVarP(&o.Verbose, "verbose", "v", false, "print the API requests and timings to stderr")
+	cmd.Flags().BoolVar(&o.DNS, "dns", false, "resolve the API endpoint and the ingress host and check their addresses (NET011)")
+	cmd.Flags().StringVar(&o.DNSServer, "dns-server", "", "with --dns, the DNS server to ask, ADDR or ADDR:PORT (default: the system's resolver)")
 	_ = cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions(check.Formats, cobra.ShellCompDirectiveNoFileComp))
 	return cmd
 }
@@ -107,6 +128,14 @@ func (o *VerifyOptions) Validate() error {
 	}
 	if o.ChunkSize < 0 {
 		return failed(ExitError, fmt.Errorf("--chunk-size %d: want 0 or more", o.ChunkSize))
+	}
+	if o.DNSServer != "" {
+		if !o.DNS {
+			return failed(ExitError, errors.New("--dns-server needs --dns"))
+		}
+		if err := checkDNSServer(o.DNSServer); err != nil {
+			return failed(ExitError, fmt.Errorf("--dns-server %q: %w", o.DNSServer, err))
+		}
 	}
 	return nil
 }
@@ -157,6 +186,11 @@ func (o *VerifyOptions) Run(ctx context.Context) error {
 	if err != nil {
 		return failed(ExitError, fmt.Errorf("verify: %w", err))
 	}
+	edgeTimeout := check.ProbeTimeout
+	if cfg.Timeout > 0 && cfg.Timeout < edgeTimeout {
+		edgeTimeout = cfg.Timeout
+	}
+	snap.Edge = check.ReadEdge(ctx, cfg, model, check.EdgeOptions{DNS: o.DNS, DNSServer: o.DNSServer, Timeout: edgeTimeout})
 	listed := time.Since(start)
 	report := check.Run(snap, model, check.Checks())
 	checked := time.Since(start) - listed
@@ -178,6 +212,22 @@ func verifyExit(r *check.Report) error {
 		return silentFailure(ExitFailed)
 	case r.Summary.Errors > 0:
 		return silentFailure(ExitError)
+	}
+	return nil
+}
+
+// checkDNSServer checks a --dns-server value: an IP address, with a port
+// or not (a name would need a resolver to find the resolver).
+func checkDNSServer(s string) error {
+	host, port, err := net.SplitHostPort(s)
+	if err != nil {
+		host, port = strings.Trim(s, "[]"), "53"
+	}
+	if _, err := netip.ParseAddr(host); err != nil {
+		return errors.New("want an IP address, with :PORT or not (port 53)")
+	}
+	if p, err := strconv.Atoi(port); err != nil || p < 1 || p > 65535 {
+		return errors.New("the port must be 1 to 65535")
 	}
 	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/xml"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -32,6 +33,7 @@ import (
 	"github.com/stretch-dev/kubectl-stretch/internal/check"
 	"github.com/stretch-dev/kubectl-stretch/internal/crds"
 	"github.com/stretch-dev/kubectl-stretch/internal/sim"
+	"github.com/stretch-dev/kubectl-stretch/internal/testenv"
 	"github.com/stretch-dev/kubectl-stretch/internal/topology"
 )
 
@@ -39,10 +41,25 @@ import (
 var verifyIDs = []string{
 	"NODE001", "NODE002", "NODE003", "NODE004", "NODE005", "NODE006", "NODE007",
 	"CP001", "CP002", "CP003",
-	"NET001", "NET002", "NET003", "NET004", "NET005", "NET006", "NET007", "NET008", "NET020",
+	"NET001", "NET002", "NET003", "NET004", "NET005", "NET006", "NET007", "NET008", "NET010", "NET011", "NET020",
 	"STOR001", "STOR002", "STOR003", "STOR004", "STOR005", "STOR006", "STOR007", "STOR008", "STOR009", "STOR010", "STOR011",
 	"WORK001", "WORK002", "WORK003", "WORK004", "WORK005", "WORK006",
 	"CAP001", "CAP002",
+}
+
+// edgeStatus is what the checks outside the API's objects report on the
+// simulated cluster: its kube-apiserver's certificate names localhost and
+// the loopback addresses, not the example's api.demo.example.eu, and the
+// kubeconfig points at 127.0.0.1 (NET010 warns; "endpoint and DNS" shows
+// it passing), and verify runs without --dns (NET011 skips).
+var edgeStatus = map[string]check.Status{"NET010": check.StatusWarn, "NET011": check.StatusSkip}
+
+// liveStatus is a check's status on the healthy simulated cluster.
+func liveStatus(id string) check.Status {
+	if s, ok := edgeStatus[id]; ok {
+		return s
+	}
+	return check.StatusPass
 }
 
 const verifyFieldManager = "kubectl-stretch-verify-test"
@@ -80,18 +97,21 @@ func TestVerifyLive(t *testing.T) {
 		var got []string
 		for _, r := range report.Results {
 			got = append(got, r.ID+" "+string(r.Status))
-			if r.Status != check.StatusPass {
+			if r.Status != liveStatus(r.ID) {
 				t.Errorf("%s %s: %s", r.ID, r.Status, r.Message)
+			}
+			if r.ID == "NET010" && !strings.Contains(r.Message, "does not name the API endpoint api.demo.example.eu (it names localhost, ") {
+				t.Errorf("NET010 did not read the live certificate: %s", r.Message)
 			}
 		}
 		var want []string
 		for _, id := range verifyIDs {
-			want = append(want, id+" pass")
+			want = append(want, id+" "+string(liveStatus(id)))
 		}
 		if !slices.Equal(got, want) {
 			t.Fatalf("results:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 		}
-		wantSummary := check.Summary{Checks: len(verifyIDs), Passed: len(verifyIDs), APIRequests: 15}
+		wantSummary := check.Summary{Checks: len(verifyIDs), Passed: len(verifyIDs) - 2, Warnings: 1, Skipped: 1, APIRequests: 15}
 		if report.Summary != wantSummary || report.APIVersion != "stretch.dev/v1alpha1" || report.Kind != "VerifyReport" || report.Topology != "demo-eu" {
 			t.Errorf("report header %s %s %s, summary %+v; want %+v", report.APIVersion, report.Kind, report.Topology, report.Summary, wantSummary)
 		}
@@ -110,7 +130,7 @@ func TestVerifyLive(t *testing.T) {
 		code, table, _ := run(t, "verify", admin, "-f", example)
 		lines := strings.Split(strings.TrimSuffix(table, "\n"), "\n")
 		if code != ExitOK || len(lines) != len(verifyIDs)+2 || !strings.HasPrefix(lines[0], "ID ") ||
-			lines[len(lines)-1] != "38 checks: 38 passed, 0 failed, 0 warnings, 0 errors, 0 skipped (15 API requests)" {
+			lines[len(lines)-1] != "40 checks: 38 passed, 0 failed, 1 warnings, 0 errors, 1 skipped (15 API requests)" {
 			t.Errorf("table (exit %d):\n%s", code, table)
 		}
 		code, out, _ := run(t, "verify", admin, "-f", example, "-o", "yaml")
@@ -135,6 +155,80 @@ func TestVerifyLive(t *testing.T) {
 		code, _, errOut := run(t, "verify", admin, "-f", example, "-v", "-o", "json")
 		if code != ExitOK || !strings.HasPrefix(errOut, "verify: 15 API requests, snapshot in ") {
 			t.Errorf("-v (exit %d): %q", code, errOut)
+		}
+	})
+
+	// NET010 and NET011 on the live cluster: a topology whose API endpoint
+	// is a name the simulated kube-apiserver's certificate holds (the
+	// kubeconfig says 127.0.0.1), and a DNS server on loopback that
+	// answers for the endpoint and the ingress host.
+	t.Run("endpoint and DNS", func(t *testing.T) {
+		topo := exampleCopy(t, "", nil)
+		data, err := os.ReadFile(topo)
+		if err != nil {
+			t.Fatal(err)
+		}
+		data = []byte(strings.Replace(string(data), "apiEndpoint: api.demo.example.eu", "apiEndpoint: kubernetes.default.svc", 1))
+		if err := os.WriteFile(topo, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		answers := map[string][]string{
+			"kubernetes.default.svc": {"203.0.113.10", "203.0.113.20", "203.0.113.30"},
+			"apps.demo.example.eu":   {"10.10.0.20", "10.10.0.21", "10.20.0.20", "10.20.0.21"},
+		}
+		dnsArgs := []string{"--dns", "--dns-server", testenv.DNSServer(t, answers)}
+		result := func(r *check.Report, id string) check.Result {
+			for _, res := range r.Results {
+				if res.ID == id {
+					return res
+				}
+			}
+			t.Fatalf("no %s result", id)
+			return check.Result{}
+		}
+		code, out, errOut := run(t, append([]string{"verify", admin, "-f", topo, "-o", "json"}, dnsArgs...)...)
+		r := decodeReport(t, code, ExitOK, out, errOut)
+		if res := result(r, "NET010"); res.Status != check.StatusPass ||
+			!strings.HasPrefix(res.Message, "the API server's certificate names the API endpoint kubernetes.default.svc (the kubeconfig uses https://127.0.0.1:") {
+			t.Errorf("NET010 %s: %s", res.Status, res.Message)
+		}
+		if res := result(r, "NET011"); res.Status != check.StatusPass ||
+			res.Message != "kubernetes.default.svc -> 203.0.113.10, 203.0.113.20, 203.0.113.30; apps.demo.example.eu -> 10.10.0.20, 10.10.0.21, 10.20.0.20, 10.20.0.21" {
+			t.Errorf("NET011 %s: %s", res.Status, res.Message)
+		}
+		// sto1 is lost, and DNS still answers its addresses.
+		nodes := fx.model.Regions[0].Nodes
+		fx.setReady(t, corev1.ConditionUnknown, nodes...)
+		defer fx.setReady(t, corev1.ConditionTrue, nodes...)
+		code, out, errOut = run(t, append([]string{"verify", admin, "-f", topo, "-o", "json"}, dnsArgs...)...)
+		r = decodeReport(t, code, ExitFailed, out, errOut)
+		var msgs []string
+		for _, res := range r.Results {
+			if res.ID == "NET011" {
+				msgs = append(msgs, string(res.Status)+" "+res.Object+": "+res.Message)
+			}
+		}
+		want := []string{
+			"fail DNS/kubernetes.default.svc: kubernetes.default.svc (api) also answers 203.0.113.10 [its node is down: 203.0.113.10 (sto1-cp-0, sto1, Ready=Unknown (NodeStatusUnknown))]: " +
+				"the DNS service must stop answering it (health check, TTL at most 60 s)",
+			"fail DNS/apps.demo.example.eu: apps.demo.example.eu (ingress) also answers 10.10.0.20 [its node is down: 10.10.0.20 (sto1-w-0, sto1, Ready=Unknown (NodeStatusUnknown))]; " +
+				"10.10.0.21 [its node is down: 10.10.0.21 (sto1-w-1, sto1, Ready=Unknown (NodeStatusUnknown))]: the DNS service must stop answering it (health check, TTL at most 60 s)",
+		}
+		if strings.Join(msgs, "\n") != strings.Join(want, "\n") {
+			t.Errorf("NET011 with sto1 lost:\n%s\nwant:\n%s", strings.Join(msgs, "\n"), strings.Join(want, "\n"))
+		}
+	})
+
+	t.Run("dns flags", func(t *testing.T) {
+		for _, tc := range []struct{ args, want string }{
+			{"--dns-server=127.0.0.1", "error: --dns-server needs --dns\n"},
+			{"--dns --dns-server=dns.example.eu", `error: --dns-server "dns.example.eu": want an IP address, with :PORT or not (port 53)` + "\n"},
+			{"--dns --dns-server=127.0.0.1:0", `error: --dns-server "127.0.0.1:0": the port must be 1 to 65535` + "\n"},
+		} {
+			code, out, errOut := run(t, append([]string{"verify", admin, "-f", example}, strings.Fields(tc.args)...)...)
+			if code != ExitError || out != "" || errOut != tc.want {
+				t.Errorf("%s: exit %d\nstdout: %s\nstderr: %q, want %q", tc.args, code, out, errOut, tc.want)
+			}
 		}
 	})
 
@@ -256,9 +350,9 @@ func TestVerifyLive(t *testing.T) {
 			messages := map[string][]string{}
 			for _, r := range report.Results {
 				switch r.Status {
-				case check.StatusPass:
 				case check.StatusFail:
 					messages[r.ID] = append(messages[r.ID], r.Message)
+				case liveStatus(r.ID):
 				default:
 					t.Errorf("%s %s: %s", r.ID, r.Status, r.Message)
 				}
@@ -291,10 +385,11 @@ func TestVerifyLive(t *testing.T) {
 		if got != want {
 			t.Errorf("verifier's report differs from the admin's:\n%s\nwant:\n%s", got, want)
 		}
-		// Without the role, nothing can be listed: every check errors.
+		// Without the role, nothing can be listed: every check that lists
+		// a kind errors (NET010 reads the certificate, no kind).
 		kc = fx.userKubeconfig(t, cp, "stranger")
 		report, _ := verifyJSON(t, ExitError, "--kubeconfig="+kc)
-		if report.Summary.Errors != len(verifyIDs) {
+		if report.Summary.Errors != len(verifyIDs)-1 || report.Summary.Warnings != 1 {
 			t.Errorf("without the role: %+v", report.Summary)
 		}
 	})
@@ -318,7 +413,7 @@ func TestVerifyLive(t *testing.T) {
 			switch {
 			case needsPods[r.ID] && (r.Status != check.StatusError || r.Message != "not run: pods unavailable (see above)"):
 				t.Errorf("%s %s: %s", r.ID, r.Status, r.Message)
-			case !needsPods[r.ID] && r.Status != check.StatusPass:
+			case !needsPods[r.ID] && r.Status != liveStatus(r.ID):
 				t.Errorf("%s %s: %s", r.ID, r.Status, r.Message)
 			}
 		}
@@ -352,7 +447,7 @@ func TestVerifyLive(t *testing.T) {
 			switch {
 			case isNet && (r.Status != check.StatusError || r.Message != "not run: felixconfigurations.crd.projectcalico.org unavailable (see above)"):
 				t.Errorf("%s %s: %s", r.ID, r.Status, r.Message)
-			case !isNet && r.Status != check.StatusPass:
+			case !isNet && r.Status != liveStatus(r.ID):
 				t.Errorf("%s %s: %s", r.ID, r.Status, r.Message)
 			}
 		}

@@ -58,6 +58,10 @@ type ClusterVars struct {
 	KubeServiceAddresses                     string   `json:"kube_service_addresses"`
 	KubeNetworkNodePrefix                    *int     `json:"kube_network_node_prefix,omitempty"`
 	SupplementaryAddressesInSSLKeys          []string `json:"supplementary_addresses_in_ssl_keys,omitempty"`
+	KubeAPIServerAccessAddress               string   `json:"kube_apiserver_access_address,omitempty"`
+	KubeconfigLocalhost                      *bool    `json:"kubeconfig_localhost,omitempty"`
+	KubeconfigLocalhostAnsibleHost           *bool    `json:"kubeconfig_localhost_ansible_host,omitempty"`
+	LoadbalancerAPIServerLocalhost           *bool    `json:"loadbalancer_apiserver_localhost,omitempty"`
 	KubeAPIServerPort                        *int     `json:"kube_apiserver_port,omitempty"`
 	KubeletStatusUpdateFrequency             string   `json:"kubelet_status_update_frequency,omitempty"`
 	KubeControllerNodeMonitorGracePeriod     string   `json:"kube_controller_node_monitor_grace_period,omitempty"`
