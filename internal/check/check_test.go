@@ -20,10 +20,10 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/rest"
 
-	"github.com/stretch-dev/kubectl-stretch/internal/api/calico"
-	"github.com/stretch-dev/kubectl-stretch/internal/api/rook"
 	"github.com/stretch-dev/kubectl-stretch/internal/spread"
 	"github.com/stretch-dev/kubectl-stretch/internal/topology"
+	"github.com/stretch-dev/kubectl-stretch/internal/upstream/calico"
+	"github.com/stretch-dev/kubectl-stretch/internal/upstream/rook"
 )
 
 func TestRegistry(t *testing.T) {

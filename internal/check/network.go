@@ -6,10 +6,10 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/stretch-dev/kubectl-stretch/internal/api/calico"
 	"github.com/stretch-dev/kubectl-stretch/internal/layout"
 	"github.com/stretch-dev/kubectl-stretch/internal/rules"
 	"github.com/stretch-dev/kubectl-stretch/internal/topology"
+	"github.com/stretch-dev/kubectl-stretch/internal/upstream/calico"
 )
 
 // Calico's node annotations in Kubernetes datastore mode (calico

@@ -27,9 +27,9 @@ import (
 	"k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 
-	"github.com/stretch-dev/kubectl-stretch/internal/api/calico"
-	"github.com/stretch-dev/kubectl-stretch/internal/api/rook"
 	"github.com/stretch-dev/kubectl-stretch/internal/topology"
+	"github.com/stretch-dev/kubectl-stretch/internal/upstream/calico"
+	"github.com/stretch-dev/kubectl-stretch/internal/upstream/rook"
 )
 
 // Defaults of Options and of the client.
