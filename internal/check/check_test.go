@@ -20,6 +20,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/rest"
 
+	"github.com/stretch-dev/kubectl-stretch/internal/api/v1alpha1"
 	"github.com/stretch-dev/kubectl-stretch/internal/spread"
 	"github.com/stretch-dev/kubectl-stretch/internal/topology"
 	"github.com/stretch-dev/kubectl-stretch/internal/upstream/calico"
@@ -387,7 +388,7 @@ func TestEncryptionNoneSkipsWireGuard(t *testing.T) {
 	t.Parallel()
 	m := exampleModel(t)
 	s := healthy(m)
-	m.Network.WireGuard, m.Network.Encryption = false, topology.EncryptionNone
+	m.Network.WireGuard, m.Network.Encryption = false, v1alpha1.EncryptionNone
 	// A rule that does not apply is skipped even when its kinds cannot be
 	// read.
 	s.FelixConfigurations = nil

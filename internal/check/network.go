@@ -115,7 +115,7 @@ func networkChecks() []Check {
 // wireGuard is the Applies of the WireGuard checks: they are skipped when
 // the topology does not encrypt.
 func wireGuard(m *topology.Model) (bool, string) {
-	return m.Network.WireGuard, "the topology sets encryption: " + m.Network.Encryption
+	return m.Network.WireGuard, "the topology sets encryption: " + string(m.Network.Encryption)
 }
 
 func felixNamed(s *Snapshot, name string) *calico.FelixConfiguration {

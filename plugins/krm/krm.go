@@ -21,6 +21,7 @@ import (
 	kyaml "sigs.k8s.io/kustomize/kyaml/yaml"
 
 	"github.com/stretch-dev/kubectl-stretch/generators"
+	"github.com/stretch-dev/kubectl-stretch/internal/api/v1alpha1"
 	"github.com/stretch-dev/kubectl-stretch/internal/layout"
 	"github.com/stretch-dev/kubectl-stretch/internal/spread"
 	"github.com/stretch-dev/kubectl-stretch/internal/strict"
@@ -81,12 +82,12 @@ func Processor(baseDir string) framework.ResourceListProcessor {
 		}
 		apiVersion, kind := rl.FunctionConfig.GetApiVersion(), rl.FunctionConfig.GetKind()
 		switch {
-		case apiVersion == topology.APIVersion && kind == topology.Kind:
+		case apiVersion == v1alpha1.APIVersion && kind == v1alpha1.KindTopology:
 			return generate(rl, baseDir)
-		case apiVersion == topology.APIVersion && kind == KindSpreadPolicy:
+		case apiVersion == v1alpha1.APIVersion && kind == KindSpreadPolicy:
 			return transform(rl)
 		}
-		return fmt.Errorf("functionConfig is %s %s; want %s %s or %s %s", apiVersion, kind, topology.APIVersion, topology.Kind, topology.APIVersion, KindSpreadPolicy)
+		return fmt.Errorf("functionConfig is %s %s; want %s %s or %s %s", apiVersion, kind, v1alpha1.APIVersion, v1alpha1.KindTopology, v1alpha1.APIVersion, KindSpreadPolicy)
 	})
 }
 

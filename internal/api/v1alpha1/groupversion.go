@@ -1,0 +1,17 @@
+package v1alpha1
+
+// Group, Version and APIVersion identify every object of this package:
+// APIVersion is what their apiVersion field holds.
+const (
+	Group      = "stretch.dev"
+	Version    = "v1alpha1"
+	APIVersion = Group + "/" + Version
+)
+
+// The kinds of this group, as their kind field holds them.
+const (
+	KindTopology     = "Topology"
+	KindSpreadPolicy = "SpreadPolicy"
+	KindLintReport   = "LintReport"
+	KindVerifyReport = "VerifyReport"
+)
