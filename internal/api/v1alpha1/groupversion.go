@@ -14,4 +14,9 @@ const (
 	KindSpreadPolicy = "SpreadPolicy"
 	KindLintReport   = "LintReport"
 	KindVerifyReport = "VerifyReport"
+	// KindSimulatedCluster is the state file of a detached simulated
+	// cluster (internal/sim). Its type stays in internal/sim: it records
+	// the topology's Model, which internal/topology builds from this
+	// package's types, and no user writes it.
+	KindSimulatedCluster = "SimulatedCluster"
 )
