@@ -18,17 +18,11 @@ const (
 	DefaultRookNamespace   = "rook-ceph"
 	DefaultCephImage       = "quay.io/ceph/ceph:v20.2.4"
 	DefaultDataDirHostPath = "/var/lib/rook"
-	DefaultReclaimPolicy   = ReclaimDelete
+	DefaultReclaimPolicy   = v1alpha1.ReclaimDelete
 	DefaultMinReplicas     = 2
 	DefaultHelmNamespace   = "default"
 	DefaultGitOpsSource    = "flux-system"
 	DefaultGitOpsPath      = "."
-)
-
-// Reclaim policies of a block pool's StorageClass.
-const (
-	ReclaimDelete = "Delete"
-	ReclaimRetain = "Retain"
 )
 
 // Default fills in every optional field that t leaves empty. It keeps the

@@ -10,7 +10,7 @@ import (
 func TestDefaultFillsEmptyFields(t *testing.T) {
 	t.Parallel()
 	got := &v1alpha1.Topology{Spec: v1alpha1.Spec{
-		Storage: v1alpha1.Storage{BlockPools: []v1alpha1.BlockPool{{Name: "b"}, {Name: "a", ReclaimPolicy: ReclaimRetain}}},
+		Storage: v1alpha1.Storage{BlockPools: []v1alpha1.BlockPool{{Name: "b"}, {Name: "a", ReclaimPolicy: v1alpha1.ReclaimRetain}}},
 		Workloads: v1alpha1.Workloads{Sources: []v1alpha1.Source{
 			{Path: "apps/"},
 			{Path: "./Web_Apps"},

@@ -612,9 +612,9 @@ func (v *validator) storage() {
 			}
 		}
 		switch p.ReclaimPolicy {
-		case ReclaimDelete, ReclaimRetain:
+		case v1alpha1.ReclaimDelete, v1alpha1.ReclaimRetain:
 		default:
-			v.errorf(pf+".reclaimPolicy", "must be %s or %s, got %s", ReclaimDelete, ReclaimRetain, quote(p.ReclaimPolicy))
+			v.errorf(pf+".reclaimPolicy", "must be %s or %s, got %s", v1alpha1.ReclaimDelete, v1alpha1.ReclaimRetain, quote(string(p.ReclaimPolicy)))
 		}
 	}
 }

@@ -1,8 +1,8 @@
 // Package v1alpha1 is the project's own API, group stretch.dev, version
 // v1alpha1: the Go types of every kind kubectl-stretch reads or writes
 // under that group, their kind names and their typed enums (node and
-// region roles, network encryption modes, lint severities, verify
-// statuses and layers).
+// region roles, network encryption modes, reclaim policies, lint
+// severities, verify statuses and layers).
 //
 // The kinds are the Topology (the one file that describes a cluster), the
 // SpreadPolicy (the KRM transformer's functionConfig), the LintReport

@@ -52,6 +52,18 @@ const (
 	EncryptionNone EncryptionMode = "none"
 )
 
+// ReclaimPolicy is what happens to a block pool's volume when its claim
+// is deleted.
+type ReclaimPolicy string
+
+// Reclaim policies of a block pool's StorageClass.
+const (
+	// ReclaimDelete deletes the volume (the default).
+	ReclaimDelete ReclaimPolicy = "Delete"
+	// ReclaimRetain keeps it.
+	ReclaimRetain ReclaimPolicy = "Retain"
+)
+
 // Topology is the root object of a topology file: a cluster stretched over
 // two data regions and an arbiter region. Every field below that names a
 // default is optional; internal/topology fills it in (Default) before it
@@ -201,7 +213,7 @@ type BlockPool struct {
 	// false; at most one pool).
 	Default bool `json:"default"`
 	// ReclaimPolicy is Delete or Retain (default Delete).
-	ReclaimPolicy string `json:"reclaimPolicy"`
+	ReclaimPolicy ReclaimPolicy `json:"reclaimPolicy"`
 }
 
 // Workloads lists the user's workloads to spread-patch.
