@@ -10,12 +10,12 @@ import (
 
 	storagev1 "k8s.io/api/storage/v1"
 
-	"github.com/stretch-dev/kubectl-stretch/internal/api/calico"
-	"github.com/stretch-dev/kubectl-stretch/internal/api/flux"
-	"github.com/stretch-dev/kubectl-stretch/internal/api/kubespray"
-	"github.com/stretch-dev/kubectl-stretch/internal/api/rook"
 	"github.com/stretch-dev/kubectl-stretch/internal/rules"
 	"github.com/stretch-dev/kubectl-stretch/internal/topology"
+	"github.com/stretch-dev/kubectl-stretch/internal/upstream/calico"
+	"github.com/stretch-dev/kubectl-stretch/internal/upstream/flux"
+	"github.com/stretch-dev/kubectl-stretch/internal/upstream/kubespray"
+	"github.com/stretch-dev/kubectl-stretch/internal/upstream/rook"
 )
 
 // bundleCheck is one rule a rendered bundle must meet whatever the

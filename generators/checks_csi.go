@@ -9,9 +9,9 @@ import (
 
 	storagev1 "k8s.io/api/storage/v1"
 
-	"github.com/stretch-dev/kubectl-stretch/internal/api/flux"
-	"github.com/stretch-dev/kubectl-stretch/internal/api/rook"
 	"github.com/stretch-dev/kubectl-stretch/internal/topology"
+	"github.com/stretch-dev/kubectl-stretch/internal/upstream/flux"
+	"github.com/stretch-dev/kubectl-stretch/internal/upstream/rook"
 )
 
 // pinnedVersion is an exact chart version: no range, no wildcard.

@@ -9,10 +9,11 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/stretch-dev/kubectl-stretch/internal/api/kubespray"
+	"github.com/stretch-dev/kubectl-stretch/internal/api/v1alpha1"
 	"github.com/stretch-dev/kubectl-stretch/internal/dns"
 	"github.com/stretch-dev/kubectl-stretch/internal/layout"
 	"github.com/stretch-dev/kubectl-stretch/internal/topology"
+	"github.com/stretch-dev/kubectl-stretch/internal/upstream/kubespray"
 )
 
 func writeMixin(t *testing.T, text string) string {
@@ -64,7 +65,7 @@ func TestDNSRecordsFollowTheTopology(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	records := func(tp *topology.Topology) *dns.Records {
+	records := func(tp *v1alpha1.Topology) *dns.Records {
 		t.Helper()
 		objs, _, err := renderObjects(context.Background(), tp, Options{BaseDir: "../testdata"})
 		if err != nil {
@@ -85,8 +86,8 @@ func TestDNSRecordsFollowTheTopology(t *testing.T) {
 		t.Errorf("IP endpoint and no ingress: %d records, want none", len(r.Records))
 	}
 	tp = *f.Topology
-	tp.Spec.Regions = append([]topology.Region{}, tp.Spec.Regions...)
-	tp.Spec.Regions[2].Nodes = append([]topology.Node{}, tp.Spec.Regions[2].Nodes...)
+	tp.Spec.Regions = append([]v1alpha1.Region{}, tp.Spec.Regions...)
+	tp.Spec.Regions[2].Nodes = append([]v1alpha1.Node{}, tp.Spec.Regions[2].Nodes...)
 	tp.Spec.Regions[2].Nodes[0].PublicIP = ""
 	r := records(&tp)
 	var api []string

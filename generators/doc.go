@@ -10,7 +10,7 @@
 // bundle. Nothing is written here; internal/bundle writes the result.
 //
 // generators is not a Go API for programs outside this module: Render
-// takes a topology.Topology and returns a bundle.Bundle, both internal, so
+// takes a v1alpha1.Topology and returns a bundle.Bundle, both internal, so
 // only the module's commands and KRM function can call it. Its exported
 // names are exactly what they use (Render, Options, Output, Finding;
 // TestExportedAPI keeps it so). The stable interfaces are the command

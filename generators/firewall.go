@@ -6,10 +6,10 @@ import (
 	"encoding/json"
 	"fmt"
 
-	"github.com/stretch-dev/kubectl-stretch/internal/api/kubespray"
-	"github.com/stretch-dev/kubectl-stretch/internal/api/rook"
 	"github.com/stretch-dev/kubectl-stretch/internal/firewall"
 	"github.com/stretch-dev/kubectl-stretch/internal/layout"
+	"github.com/stretch-dev/kubectl-stretch/internal/upstream/kubespray"
+	"github.com/stretch-dev/kubectl-stretch/internal/upstream/rook"
 )
 
 // firewallGenerator writes the firewall layer from internal/firewall's

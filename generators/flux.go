@@ -7,9 +7,9 @@ import (
 	"path"
 	"strings"
 
-	"github.com/stretch-dev/kubectl-stretch/internal/api/flux"
-	"github.com/stretch-dev/kubectl-stretch/internal/api/rook"
 	"github.com/stretch-dev/kubectl-stretch/internal/layout"
+	"github.com/stretch-dev/kubectl-stretch/internal/upstream/flux"
+	"github.com/stretch-dev/kubectl-stretch/internal/upstream/rook"
 )
 
 // fluxStage is one Flux Kustomization of the bundle, as the flux blueprint

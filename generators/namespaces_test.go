@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stretch-dev/kubectl-stretch/internal/api/v1alpha1"
 	"github.com/stretch-dev/kubectl-stretch/internal/namespaces"
 	"github.com/stretch-dev/kubectl-stretch/internal/topology"
 )
@@ -58,7 +59,7 @@ func renderWithSources(t *testing.T, sources map[string]map[string]string) []Fin
 	}
 	for _, src := range []string{"billing", "platform"} {
 		if _, ok := sources[src]; ok {
-			f.Topology.Spec.Workloads.Sources = append(f.Topology.Spec.Workloads.Sources, topology.Source{Name: src, Path: src})
+			f.Topology.Spec.Workloads.Sources = append(f.Topology.Spec.Workloads.Sources, v1alpha1.Source{Name: src, Path: src})
 		}
 	}
 	_, findings, err := renderObjects(context.Background(), f.Topology, Options{BaseDir: dir})

@@ -13,6 +13,7 @@ import (
 	kusttypes "sigs.k8s.io/kustomize/api/types"
 	"sigs.k8s.io/yaml"
 
+	"github.com/stretch-dev/kubectl-stretch/internal/api/v1alpha1"
 	"github.com/stretch-dev/kubectl-stretch/internal/bundle"
 	"github.com/stretch-dev/kubectl-stretch/internal/layout"
 	"github.com/stretch-dev/kubectl-stretch/internal/rules"
@@ -47,7 +48,7 @@ type Output struct {
 }
 
 // Render renders the bundle of a loaded, valid topology. It writes nothing.
-func Render(ctx context.Context, t *topology.Topology, opts Options) (*Output, error) {
+func Render(ctx context.Context, t *v1alpha1.Topology, opts Options) (*Output, error) {
 	objs, findings, err := renderObjects(ctx, t, opts)
 	if err != nil {
 		return nil, err
@@ -62,7 +63,7 @@ func Render(ctx context.Context, t *topology.Topology, opts Options) (*Output, e
 // renderObjects runs every generator and the bundle checks, and returns the
 // generated objects sorted by path (without the kustomization.yaml files)
 // and the spread patcher's findings.
-func renderObjects(ctx context.Context, t *topology.Topology, opts Options) ([]object, []Finding, error) {
+func renderObjects(ctx context.Context, t *v1alpha1.Topology, opts Options) ([]object, []Finding, error) {
 	gens := defaultGenerators()
 	engine, err := newEngine(opts.BlueprintsDir, opts.Mixins)
 	if err != nil {

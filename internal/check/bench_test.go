@@ -35,6 +35,7 @@ import (
 	"k8s.io/client-go/rest"
 
 	"github.com/stretch-dev/kubectl-stretch/generators"
+	"github.com/stretch-dev/kubectl-stretch/internal/api/v1alpha1"
 	"github.com/stretch-dev/kubectl-stretch/internal/apply"
 	"github.com/stretch-dev/kubectl-stretch/internal/check"
 	"github.com/stretch-dev/kubectl-stretch/internal/procstat"
@@ -389,7 +390,7 @@ func (bc *benchCluster) parallel(what string, n int, fn func(i int) error) {
 }
 
 // applyBundle applies the rendered bundle for real, as Flux would.
-func (bc *benchCluster) applyBundle(t *topology.Topology) {
+func (bc *benchCluster) applyBundle(t *v1alpha1.Topology) {
 	bc.b.Helper()
 	out, err := generators.Render(bc.ctx, t, generators.Options{BaseDir: bc.b.TempDir()})
 	if err != nil {

@@ -5,35 +5,30 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/stretch-dev/kubectl-stretch/internal/api/v1alpha1"
 	"github.com/stretch-dev/kubectl-stretch/internal/layout"
 	"github.com/stretch-dev/kubectl-stretch/internal/topology"
 )
 
-// Status is the outcome of a check, or of one of its findings.
-type Status string
+// Status is the outcome of a check, or of one of its findings: the
+// VerifyReport's (internal/api/v1alpha1). The aliases in this package keep
+// the checks' code as it reads.
+type Status = v1alpha1.Status
 
-// The statuses. Only pass, warn and skip let verify exit 0.
+// The statuses (see v1alpha1). Only pass, warn and skip let verify exit 0.
 const (
-	// StatusPass means the cluster meets the rule.
-	StatusPass Status = "pass"
-	// StatusFail means the cluster breaks a rule of severity error.
-	StatusFail Status = "fail"
-	// StatusWarn means the cluster breaks a rule of severity warning, or
-	// a rule holds with a caveat the user should know about.
-	StatusWarn Status = "warn"
-	// StatusError means the check could not run: a kind it needs could not
-	// be listed (RBAC, a missing CRD, a timeout). It is never a pass.
-	StatusError Status = "error"
-	// StatusSkip means the rule does not apply to this topology or cluster
-	// (WireGuard checks with encryption none, for example).
-	StatusSkip Status = "skip"
+	StatusPass  = v1alpha1.StatusPass
+	StatusFail  = v1alpha1.StatusFail
+	StatusWarn  = v1alpha1.StatusWarn
+	StatusError = v1alpha1.StatusError
+	StatusSkip  = v1alpha1.StatusSkip
 )
 
 // Statuses lists the statuses from the least to the most serious, the order
 // a check's overall status is taken in.
 var Statuses = []Status{StatusPass, StatusSkip, StatusWarn, StatusError, StatusFail}
 
-func (s Status) rank() int { return slices.Index(Statuses, s) }
+func rank(s Status) int { return slices.Index(Statuses, s) }
 
 // Severity says what breaking a rule means: a failure or a warning.
 type Severity string
@@ -48,8 +43,9 @@ const (
 	SeverityWarning Severity = "warning"
 )
 
-// Layer groups the checks by the part of the cluster they look at.
-type Layer string
+// Layer groups the checks by the part of the cluster they look at (the
+// VerifyReport's VerifyLayer).
+type Layer = v1alpha1.VerifyLayer
 
 // The layers, in the order the registry lists them. Their names are the
 // layer table's (internal/layout), which maps the bundle's layers to them.
@@ -91,21 +87,9 @@ type Check struct {
 	Run func(*Snapshot, *topology.Model) []Result `json:"-"`
 }
 
-// Result is one finding of a check, or its pass.
-type Result struct {
-	ID     string `json:"id"`
-	Layer  Layer  `json:"layer"`
-	Status Status `json:"status"`
-	// Object names the object the finding is about, as Kind/name or
-	// Kind/namespace/name; empty for a finding about the whole cluster.
-	Object string `json:"object,omitempty"`
-	// Message says what was found and, for fail, warn and error, what to
-	// do about it.
-	Message string `json:"message"`
-	// Rule is the rule book's rule a fail breaks (internal/rules), for
-	// tests; reports do not show it.
-	Rule string `json:"-"`
-}
+// Result is one finding of a check, or its pass (the VerifyReport's
+// VerifyResult).
+type Result = v1alpha1.VerifyResult
 
 // pass is a passing result.
 func pass(format string, args ...any) Result {
@@ -206,7 +190,7 @@ func notRunKinds(msg string) []string {
 func overall(results []Result) Status {
 	s := StatusPass
 	for _, r := range results {
-		if r.Status.rank() > s.rank() {
+		if rank(r.Status) > rank(s) {
 			s = r.Status
 		}
 	}

@@ -20,10 +20,11 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/rest"
 
-	"github.com/stretch-dev/kubectl-stretch/internal/api/calico"
-	"github.com/stretch-dev/kubectl-stretch/internal/api/rook"
+	"github.com/stretch-dev/kubectl-stretch/internal/api/v1alpha1"
 	"github.com/stretch-dev/kubectl-stretch/internal/spread"
 	"github.com/stretch-dev/kubectl-stretch/internal/topology"
+	"github.com/stretch-dev/kubectl-stretch/internal/upstream/calico"
+	"github.com/stretch-dev/kubectl-stretch/internal/upstream/rook"
 )
 
 func TestRegistry(t *testing.T) {
@@ -67,7 +68,7 @@ func TestHealthySnapshotPasses(t *testing.T) {
 		}
 	}
 	n := len(Checks())
-	if want := (Summary{Checks: n, Passed: n, APIRequests: int64(kindCount)}); r.Summary != want {
+	if want := (v1alpha1.VerifySummary{Checks: n, Passed: n, APIRequests: int64(kindCount)}); r.Summary != want {
 		t.Errorf("summary %+v, want %+v", r.Summary, want)
 	}
 	a, err := json.Marshal(r)
@@ -414,7 +415,7 @@ func TestEncryptionNoneSkipsWireGuard(t *testing.T) {
 	t.Parallel()
 	m := exampleModel(t)
 	s := healthy(m)
-	m.Network.WireGuard, m.Network.Encryption = false, topology.EncryptionNone
+	m.Network.WireGuard, m.Network.Encryption = false, v1alpha1.EncryptionNone
 	// A rule that does not apply is skipped even when its kinds cannot be
 	// read.
 	s.FelixConfigurations = nil
@@ -505,13 +506,15 @@ func TestUnavailableSaidOnce(t *testing.T) {
 	}
 	s.Errors[KindPods] = apierrors.NewForbidden(schema.GroupResource{Resource: "pods"}, "", errors.New(`User "ci" cannot list resource "pods"`))
 	r := Run(s, m, Checks())
-	want := []Unavailable{
+	want := []v1alpha1.VerifyUnavailable{
 		{Kinds: []string{"pods"}, Message: `cannot list pods: forbidden by RBAC (pods is forbidden: User "ci" cannot list resource "pods"): ` +
 			`bind this user to the ClusterRole stretch-verify (access/ in the bundle; members of the group stretch:verifiers have it)`},
 		{Kinds: []string{"cephclusters.ceph.rook.io", "cephblockpools.ceph.rook.io"}, Message: "cannot list cephclusters.ceph.rook.io, cephblockpools.ceph.rook.io: " +
 			"the CRDs are not installed (the API server does not serve ceph.rook.io/v1 cephclusters, cephblockpools): install the Rook operator (the bundle's storage-operator stage)"},
 	}
-	if !slices.EqualFunc(r.Unavailable, want, func(a, b Unavailable) bool { return a.Message == b.Message && slices.Equal(a.Kinds, b.Kinds) }) {
+	if !slices.EqualFunc(r.Unavailable, want, func(a, b v1alpha1.VerifyUnavailable) bool {
+		return a.Message == b.Message && slices.Equal(a.Kinds, b.Kinds)
+	}) {
 		t.Errorf("unavailable:\n%+v\nwant:\n%+v", r.Unavailable, want)
 	}
 	notRun := 0
@@ -599,14 +602,14 @@ func TestEvaluate(t *testing.T) {
 
 func TestWriteFormats(t *testing.T) {
 	t.Parallel()
-	r := &Report{APIVersion: APIVersion, Kind: ReportKind, Topology: "demo-eu", Results: []Result{
+	r := &Report{v1alpha1.VerifyReport{APIVersion: v1alpha1.APIVersion, Kind: v1alpha1.KindVerifyReport, Topology: "demo-eu", Results: []Result{
 		{ID: "NODE001", Layer: LayerNodes, Status: StatusPass, Message: "all 11 nodes of the topology are registered"},
 		{ID: "NET004", Layer: LayerNetwork, Status: StatusFail, Object: "Node/a", Message: "node a has no key"},
 		{ID: "NET004", Layer: LayerNetwork, Status: StatusFail, Object: "Node/b", Message: "node b has no key"},
 		{ID: "STOR001", Layer: LayerStorage, Status: StatusError, Message: "cannot list cephclusters.ceph.rook.io: the CRD is not installed"},
 		{ID: "WORK003", Layer: LayerWorkloads, Status: StatusWarn, Object: "Deployment/shop/web", Message: "no PodDisruptionBudget"},
 		{ID: "NET001", Layer: LayerNetwork, Status: StatusSkip, Message: "the topology sets encryption: none"},
-	}, Summary: Summary{Checks: 5, Passed: 1, Failed: 1, Warnings: 1, Errors: 1, Skipped: 1, APIRequests: 13}}
+	}, Summary: v1alpha1.VerifySummary{Checks: 5, Passed: 1, Failed: 1, Warnings: 1, Errors: 1, Skipped: 1, APIRequests: 13}}}
 
 	var table strings.Builder
 	if err := r.Write(&table, "table"); err != nil {

@@ -16,9 +16,9 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/intstr"
 
-	"github.com/stretch-dev/kubectl-stretch/internal/api/calico"
-	"github.com/stretch-dev/kubectl-stretch/internal/api/rook"
 	"github.com/stretch-dev/kubectl-stretch/internal/topology"
+	"github.com/stretch-dev/kubectl-stretch/internal/upstream/calico"
+	"github.com/stretch-dev/kubectl-stretch/internal/upstream/rook"
 )
 
 const exampleTopology = "../../testdata/topology.yaml"

@@ -6,10 +6,10 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/stretch-dev/kubectl-stretch/internal/api/calico"
 	"github.com/stretch-dev/kubectl-stretch/internal/layout"
 	"github.com/stretch-dev/kubectl-stretch/internal/rules"
 	"github.com/stretch-dev/kubectl-stretch/internal/topology"
+	"github.com/stretch-dev/kubectl-stretch/internal/upstream/calico"
 )
 
 // Calico's node annotations in Kubernetes datastore mode (calico
@@ -115,7 +115,7 @@ func networkChecks() []Check {
 // wireGuard is the Applies of the WireGuard checks: they are skipped when
 // the topology does not encrypt.
 func wireGuard(m *topology.Model) (bool, string) {
-	return m.Network.WireGuard, "the topology sets encryption: " + m.Network.Encryption
+	return m.Network.WireGuard, "the topology sets encryption: " + string(m.Network.Encryption)
 }
 
 func felixNamed(s *Snapshot, name string) *calico.FelixConfiguration {

@@ -7,6 +7,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/stretch-dev/kubectl-stretch/internal/api/v1alpha1"
 	"github.com/stretch-dev/kubectl-stretch/internal/topology"
 )
 
@@ -87,7 +88,7 @@ func checkNodesRegistered(s *Snapshot, m *topology.Model) []Result {
 		if idx.nodes[n.Name] == nil {
 			out = append(out, fail(nodeRef(n.Name),
 				"node %s (region %s, roles %s) is not in the cluster: join it (Kubespray's scale.yml with the rendered inventory) or remove it from the topology",
-				n.Name, n.Region, strings.Join(n.Roles, ", ")))
+				n.Name, n.Region, strings.Join(v1alpha1.RoleNames(n.Roles), ", ")))
 		}
 	}
 	if len(out) == 0 {

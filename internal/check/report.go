@@ -7,49 +7,20 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/stretch-dev/kubectl-stretch/internal/api/v1alpha1"
 	"github.com/stretch-dev/kubectl-stretch/internal/report"
 	"github.com/stretch-dev/kubectl-stretch/internal/topology"
 )
 
-// APIVersion and ReportKind identify a verify report.
-const (
-	APIVersion = "stretch.dev/v1alpha1"
-	ReportKind = "VerifyReport"
-)
-
-// Report is the result of a verify run.
+// Report is the result of a verify run: the stretch.dev/v1alpha1
+// VerifyReport, with its writers.
 type Report struct {
-	APIVersion string `json:"apiVersion"`
-	Kind       string `json:"kind"`
-	// Topology is the name of the topology the cluster was checked against.
-	Topology string  `json:"topology"`
-	Summary  Summary `json:"summary"`
-	// Unavailable says, once each, why kinds could not be listed; the
-	// checks that read them have status error ("not run") and point here.
-	Unavailable []Unavailable `json:"unavailable,omitempty"`
-	// Results holds every check's results, in registry order.
-	Results []Result `json:"results"`
-}
-
-// Summary counts the checks by their overall status (the most serious of
-// their results), and the API requests of the snapshot.
-type Summary struct {
-	Checks   int `json:"checks"`
-	Passed   int `json:"passed"`
-	Failed   int `json:"failed"`
-	Warnings int `json:"warnings"`
-	Errors   int `json:"errors"`
-	Skipped  int `json:"skipped"`
-	// Partial is true when at least one check could not run (Errors > 0):
-	// the report then says nothing about what those checks cover.
-	Partial bool `json:"partial"`
-	// APIRequests is the number of HTTP requests the snapshot took.
-	APIRequests int64 `json:"apiRequests"`
+	v1alpha1.VerifyReport
 }
 
 // Run applies checks to the snapshot and returns the report.
 func Run(snap *Snapshot, m *topology.Model, checks []Check) *Report {
-	r := &Report{APIVersion: APIVersion, Kind: ReportKind, Topology: m.Name, Results: []Result{}}
+	r := &Report{v1alpha1.VerifyReport{APIVersion: v1alpha1.APIVersion, Kind: v1alpha1.KindVerifyReport, Topology: m.Name, Results: []Result{}}}
 	for _, c := range checks {
 		results := evaluate(c, snap, m)
 		r.Results = append(r.Results, results...)

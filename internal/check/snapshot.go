@@ -27,9 +27,10 @@ import (
 	"k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 
-	"github.com/stretch-dev/kubectl-stretch/internal/api/calico"
-	"github.com/stretch-dev/kubectl-stretch/internal/api/rook"
+	"github.com/stretch-dev/kubectl-stretch/internal/api/v1alpha1"
 	"github.com/stretch-dev/kubectl-stretch/internal/topology"
+	"github.com/stretch-dev/kubectl-stretch/internal/upstream/calico"
+	"github.com/stretch-dev/kubectl-stretch/internal/upstream/rook"
 )
 
 // Defaults of Options and of the client.
@@ -107,20 +108,11 @@ func (s *Snapshot) missing(needs []Kind) []Kind {
 	return out
 }
 
-// Unavailable is a cause that kept kinds from being listed, said once
-// however many checks read them.
-type Unavailable struct {
-	// Kinds are the kinds it concerns, as kubectl names them.
-	Kinds []string `json:"kinds"`
-	// Message says why they could not be listed and what to do.
-	Message string `json:"message"`
-}
-
 // Unavailable returns, in kind order, why kinds could not be listed: one
 // entry per kind, except that the custom resources of one API group whose
 // CRDs are missing share one entry, and so do the kinds that the
 // snapshot's time ran out for.
-func (s *Snapshot) Unavailable() []Unavailable {
+func (s *Snapshot) Unavailable() []v1alpha1.VerifyUnavailable {
 	var groups [][]Kind
 	at := map[string]int{} // group key -> index in groups
 	for _, k := range Kinds() {
@@ -144,13 +136,13 @@ func (s *Snapshot) Unavailable() []Unavailable {
 		}
 		groups = append(groups, []Kind{k})
 	}
-	out := make([]Unavailable, len(groups))
+	out := make([]v1alpha1.VerifyUnavailable, len(groups))
 	for i, kinds := range groups {
 		names := make([]string, len(kinds))
 		for j, k := range kinds {
 			names[j] = k.String()
 		}
-		out[i] = Unavailable{Kinds: names, Message: describeListError(kinds, s.Errors[kinds[0]])}
+		out[i] = v1alpha1.VerifyUnavailable{Kinds: names, Message: describeListError(kinds, s.Errors[kinds[0]])}
 	}
 	return out
 }

@@ -16,12 +16,12 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/stretch-dev/kubectl-stretch/internal/api/calico"
-	"github.com/stretch-dev/kubectl-stretch/internal/api/flux"
-	"github.com/stretch-dev/kubectl-stretch/internal/api/kubespray"
-	"github.com/stretch-dev/kubectl-stretch/internal/api/rook"
 	"github.com/stretch-dev/kubectl-stretch/internal/dns"
 	"github.com/stretch-dev/kubectl-stretch/internal/firewall"
+	"github.com/stretch-dev/kubectl-stretch/internal/upstream/calico"
+	"github.com/stretch-dev/kubectl-stretch/internal/upstream/flux"
+	"github.com/stretch-dev/kubectl-stretch/internal/upstream/kubespray"
+	"github.com/stretch-dev/kubectl-stretch/internal/upstream/rook"
 )
 
 // Layer names: a layer is one generator and the files it owns. The name is

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"text/tabwriter"
 
+	"github.com/stretch-dev/kubectl-stretch/internal/api/v1alpha1"
 	"github.com/stretch-dev/kubectl-stretch/internal/input"
 	"github.com/stretch-dev/kubectl-stretch/internal/namespaces"
 	"github.com/stretch-dev/kubectl-stretch/internal/report"
@@ -19,56 +20,10 @@ import (
 	"github.com/stretch-dev/kubectl-stretch/internal/topology"
 )
 
-// APIVersion and Kind of a lint report.
-const (
-	APIVersion = "stretch.dev/v1alpha1"
-	Kind       = "LintReport"
-)
-
-// Report is the result of a lint run.
+// Report is the result of a lint run: the stretch.dev/v1alpha1
+// LintReport, with its writers.
 type Report struct {
-	APIVersion string    `json:"apiVersion"`
-	Kind       string    `json:"kind"`
-	Summary    Summary   `json:"summary"`
-	Findings   []Finding `json:"findings"`
-}
-
-// Summary counts the files, objects and findings.
-type Summary struct {
-	Files    int `json:"files"`
-	Objects  int `json:"objects"`
-	Errors   int `json:"errors"`
-	Warnings int `json:"warnings"`
-	Infos    int `json:"infos"`
-	// FixedByRender counts the findings, of any severity, that render,
-	// post-render and fn fix automatically.
-	FixedByRender int `json:"fixedByRender"`
-}
-
-// Finding is one finding of a rule for one object in one file.
-type Finding struct {
-	// ID is the rule's ID, such as SPREAD010.
-	ID string `json:"id"`
-	// Severity is the rule's severity.
-	Severity spread.Severity `json:"severity"`
-	// File is the file the object was read from.
-	File string `json:"file"`
-	// Line is the object's line in File.
-	Line int `json:"line,omitempty"`
-	// Kind, Namespace and Name identify the object.
-	Kind      string `json:"kind"`
-	Namespace string `json:"namespace,omitempty"`
-	Name      string `json:"name"`
-	// Problem says what is wrong in the manifest as written
-	// (spread.Finding.Problem).
-	Problem string `json:"problem"`
-	// Fix says how to fix the manifest by hand.
-	Fix string `json:"fix"`
-	// FixedByRender is true when render, post-render and fn fix the
-	// problem automatically (the spread patcher changes the object or adds
-	// one for it), so that a manifest that is only deployed through them
-	// needs no change.
-	FixedByRender bool `json:"fixedByRender"`
+	v1alpha1.LintReport
 }
 
 // fixedHint is how the table and JUnit reports say that a finding is
@@ -139,11 +94,11 @@ func Run(files []string, p spread.Policy) (*Report, error) {
 	if err != nil {
 		return nil, fmt.Errorf("lint: %w", spread.InFiles(err, origin))
 	}
-	r := &Report{APIVersion: APIVersion, Kind: Kind, Findings: []Finding{}}
+	r := &Report{v1alpha1.LintReport{APIVersion: v1alpha1.APIVersion, Kind: v1alpha1.KindLintReport, Findings: []v1alpha1.LintFinding{}}}
 	r.Summary.Files = len(files)
 	r.Summary.Objects = len(objs)
 	for _, f := range res.Findings {
-		r.Findings = append(r.Findings, Finding{
+		r.Findings = append(r.Findings, v1alpha1.LintFinding{
 			ID: f.ID, Severity: f.Severity, File: fileOf[identity(f.Kind, f.Namespace, f.Name)], Line: f.Line,
 			Kind: f.Kind, Namespace: f.Namespace, Name: f.Name, Problem: f.Problem, Fix: f.Fix,
 			FixedByRender: f.Changed,
@@ -168,7 +123,7 @@ func Run(files []string, p spread.Policy) (*Report, error) {
 	}
 	for _, g := range namespaces.Missing(refs) {
 		f := g.Finding(g.Objects)
-		r.Findings = append(r.Findings, Finding{
+		r.Findings = append(r.Findings, v1alpha1.LintFinding{
 			ID: f.ID, Severity: f.Severity, File: g.Objects[0].File,
 			Kind: f.Kind, Name: f.Name, Problem: f.Problem, Fix: f.Fix,
 		})
@@ -176,7 +131,7 @@ func Run(files []string, p spread.Policy) (*Report, error) {
 	}
 	// The patcher sorts by namespace, kind, name, ID and message; put the
 	// file first.
-	slices.SortStableFunc(r.Findings, func(a, b Finding) int {
+	slices.SortStableFunc(r.Findings, func(a, b v1alpha1.LintFinding) int {
 		return cmp.Or(
 			cmp.Compare(a.File, b.File),
 			cmp.Compare(a.Namespace, b.Namespace),
@@ -204,7 +159,7 @@ func (r *Report) WriteTable(w io.Writer) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tSEVERITY\tFILE\tOBJECT\tPROBLEM\tFIXED BY RENDER\tFIX")
 	for _, f := range r.Findings {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", f.ID, f.Severity, f.place(), ref(f), f.Problem, yesNo(f.FixedByRender), f.Fix)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", f.ID, f.Severity, place(f), ref(f), f.Problem, yesNo(f.FixedByRender), f.Fix)
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -227,14 +182,14 @@ func yesNo(b bool) string {
 }
 
 // place is the file and line of the finding's object: FILE:LINE.
-func (f Finding) place() string {
+func place(f v1alpha1.LintFinding) string {
 	if f.Line == 0 {
 		return f.File
 	}
 	return f.File + ":" + strconv.Itoa(f.Line)
 }
 
-func ref(f Finding) string {
+func ref(f v1alpha1.LintFinding) string {
 	if f.Namespace == "" {
 		return f.Kind + "/" + f.Name
 	}
@@ -246,7 +201,7 @@ func ref(f Finding) string {
 func (r *Report) JUnit() report.Suite {
 	s := report.Suite{Name: "kubectl-stretch lint"}
 	for _, f := range r.Findings {
-		c := report.Case{Name: f.ID + " " + ref(f), Classname: f.place()}
+		c := report.Case{Name: f.ID + " " + ref(f), Classname: place(f)}
 		if f.Severity == spread.SeverityInfo {
 			c.SystemOut = f.Problem
 			if f.FixedByRender {

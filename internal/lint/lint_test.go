@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stretch-dev/kubectl-stretch/internal/api/v1alpha1"
 	goldenfile "github.com/stretch-dev/kubectl-stretch/internal/golden"
 	"github.com/stretch-dev/kubectl-stretch/internal/spread"
 )
@@ -268,7 +269,7 @@ func TestRunUncreatedNamespace(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := Finding{ID: "NAMESPACE001", Severity: spread.SeverityError, File: objs, Kind: "Namespace", Name: "billing",
+	want := v1alpha1.LintFinding{ID: "NAMESPACE001", Severity: spread.SeverityError, File: objs, Kind: "Namespace", Name: "billing",
 		Problem: "namespace billing is created by no Namespace object, yet 1 object is in it (ConfigMap/rates): " +
 			"Flux's workloads stage cannot apply them and fails as a whole",
 		Fix: "add a Namespace object for the namespace to a workload source, or move the objects to a namespace one creates"}

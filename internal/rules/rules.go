@@ -1,6 +1,6 @@
 // Package rules is the rule book of a stretch cluster: the rules that Rook
 // and Ceph's stretch mode need, each one function over the typed objects
-// (internal/api/rook, internal/api/calico) and the topology model, with a
+// (internal/upstream/rook, internal/upstream/calico) and the topology model, with a
 // stable ID, and their numbers named once.
 //
 // render's bundle checks (generators) and verify's checks (internal/check)
@@ -13,9 +13,9 @@ package rules
 import (
 	"fmt"
 
-	"github.com/stretch-dev/kubectl-stretch/internal/api/calico"
-	"github.com/stretch-dev/kubectl-stretch/internal/api/rook"
 	"github.com/stretch-dev/kubectl-stretch/internal/topology"
+	"github.com/stretch-dev/kubectl-stretch/internal/upstream/calico"
+	"github.com/stretch-dev/kubectl-stretch/internal/upstream/rook"
 )
 
 // The numbers of the stretch rules. Blueprints receive them through the

@@ -21,13 +21,13 @@ import (
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 
-	"github.com/stretch-dev/kubectl-stretch/internal/api/rook"
 	"github.com/stretch-dev/kubectl-stretch/internal/rules"
+	"github.com/stretch-dev/kubectl-stretch/internal/upstream/rook"
 )
 
 // Ceph health states and the health checks the simulation raises (Ceph
 // health-check codes, as Rook copies them into status.ceph.details). The
-// strings live in internal/api/rook, which verify reads too.
+// strings live in internal/upstream/rook, which verify reads too.
 const (
 	HealthOK   = rook.HealthOK
 	HealthWarn = rook.HealthWarn

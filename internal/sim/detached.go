@@ -19,6 +19,7 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 
+	"github.com/stretch-dev/kubectl-stretch/internal/api/v1alpha1"
 	"github.com/stretch-dev/kubectl-stretch/internal/topology"
 )
 
@@ -34,8 +35,8 @@ const (
 	OperatorsName = "operators"
 
 	stateLockFile   = ".lock"
-	stateAPIVersion = "stretch.dev/v1alpha1"
-	stateKind       = "SimulatedCluster"
+	stateAPIVersion = v1alpha1.APIVersion
+	stateKind       = v1alpha1.KindSimulatedCluster
 )
 
 // ErrNoCluster means that a state folder holds no detached cluster.

@@ -17,8 +17,8 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/yaml"
 
-	"github.com/stretch-dev/kubectl-stretch/internal/api/rook"
 	"github.com/stretch-dev/kubectl-stretch/internal/topology"
+	"github.com/stretch-dev/kubectl-stretch/internal/upstream/rook"
 )
 
 // exampleModel is the model of the project's example topology (demo-eu:

@@ -15,6 +15,7 @@ import (
 	"sigs.k8s.io/kustomize/kyaml/kio"
 	"sigs.k8s.io/yaml"
 
+	"github.com/stretch-dev/kubectl-stretch/internal/api/v1alpha1"
 	"github.com/stretch-dev/kubectl-stretch/internal/topology"
 )
 
@@ -25,7 +26,7 @@ import (
 // holds both the topology file and the kustomize folder or names a remote
 // base (unless opts.AllowRemoteBases). Load calls it; validate calls it
 // alone. A missing folder or chart is left to the loader.
-func Check(baseDir string, src topology.Source, opts Options) error {
+func Check(baseDir string, src v1alpha1.Source, opts Options) error {
 	if err := CheckPaths(src); err != nil {
 		return err
 	}
@@ -65,7 +66,7 @@ func isDir(p string) bool {
 // CheckPaths refuses a source whose paths cannot be read the same from
 // any checkout of the repository: an absolute path, or a URL where a
 // local folder or chart is meant (see topology.LocalPathProblem).
-func CheckPaths(src topology.Source) error {
+func CheckPaths(src v1alpha1.Source) error {
 	check := func(what, p string) error {
 		if msg := topology.LocalPathProblem(what, p); msg != "" {
 			return fmt.Errorf("%s %s: %s", what, p, msg)

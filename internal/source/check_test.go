@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/stretch-dev/kubectl-stretch/internal/topology"
+	"github.com/stretch-dev/kubectl-stretch/internal/api/v1alpha1"
 )
 
 // writeTree writes files (relative path: content) under dir.
@@ -40,33 +40,33 @@ func TestLoadRefuses(t *testing.T) {
 		name  string
 		files map[string]string
 		links map[string]string // link: target, relative to outside
-		src   topology.Source
+		src   v1alpha1.Source
 		want  string
 	}{
 		{"topology in the folder", map[string]string{"topology.yaml": "kind: Topology\n", "web.yaml": cm}, nil,
-			topology.Source{Path: "."}, "holds the topology file"},
-		{"absolute path", nil, nil, topology.Source{Path: outside},
+			v1alpha1.Source{Path: "."}, "holds the topology file"},
+		{"absolute path", nil, nil, v1alpha1.Source{Path: outside},
 			"workloads folder " + outside + ": an absolute path is refused"},
-		{"chart URL", nil, nil, topology.Source{Helm: &topology.HelmSource{Chart: "oci://registry.example/web", Release: "web", Namespace: "web"}},
+		{"chart URL", nil, nil, v1alpha1.Source{Helm: &v1alpha1.HelmSource{Chart: "oci://registry.example/web", Release: "web", Namespace: "web"}},
 			"helm chart oci://registry.example/web: charts must be local folders or .tgz archives; vendor the chart"},
 		{"release with ../", map[string]string{"chart/Chart.yaml": chart}, nil,
-			topology.Source{Helm: &topology.HelmSource{Chart: "chart", Release: "../web", Namespace: "web"}}, `release name "../web": invalid release name`},
+			v1alpha1.Source{Helm: &v1alpha1.HelmSource{Chart: "chart", Release: "../web", Namespace: "web"}}, `release name "../web": invalid release name`},
 		{"link in a folder", map[string]string{"apps/web.yaml": cm}, map[string]string{"apps/passwd.yaml": "passwd"},
-			topology.Source{Path: "apps"}, "apps/passwd.yaml: a symbolic link to " + filepath.Join(outside, "passwd") + ", outside"},
+			v1alpha1.Source{Path: "apps"}, "apps/passwd.yaml: a symbolic link to " + filepath.Join(outside, "passwd") + ", outside"},
 		{"link in a chart", map[string]string{"chart/Chart.yaml": chart}, map[string]string{"chart/templates/passwd.yaml": "passwd"},
-			topology.Source{Helm: &topology.HelmSource{Chart: "chart", Release: "web", Namespace: "web"}}, "chart/templates/passwd.yaml: a symbolic link to"},
+			v1alpha1.Source{Helm: &v1alpha1.HelmSource{Chart: "chart", Release: "web", Namespace: "web"}}, "chart/templates/passwd.yaml: a symbolic link to"},
 		{"link in a kustomization", map[string]string{"k/kustomization.yaml": "resources: [passwd.yaml]\n"}, map[string]string{"k/passwd.yaml": "passwd"},
-			topology.Source{Kustomize: "k"}, "k/passwd.yaml: a symbolic link to"},
+			v1alpha1.Source{Kustomize: "k"}, "k/passwd.yaml: a symbolic link to"},
 		{"kustomize base outside", map[string]string{"k/kustomization.yaml": "resources: [OUTSIDE/base]\n"}, nil,
-			topology.Source{Kustomize: "k"}, "leads outside"},
+			v1alpha1.Source{Kustomize: "k"}, "leads outside"},
 		{"remote https resource", map[string]string{"k/kustomization.yaml": "resources:\n- https://raw.example.com/x/cm.yaml\n"}, nil,
-			topology.Source{Kustomize: "k"}, "k/kustomization.yaml: https://raw.example.com/x/cm.yaml is a remote base or resource, which kustomize would fetch over the network: vendor it into the repository, or pass --allow-remote-bases"},
+			v1alpha1.Source{Kustomize: "k"}, "k/kustomization.yaml: https://raw.example.com/x/cm.yaml is a remote base or resource, which kustomize would fetch over the network: vendor it into the repository, or pass --allow-remote-bases"},
 		{"remote git base", map[string]string{"k/kustomization.yaml": "resources:\n- github.com/example/repo//base?ref=v1\n"}, nil,
-			topology.Source{Kustomize: "k"}, "github.com/example/repo//base?ref=v1 is a remote base"},
+			v1alpha1.Source{Kustomize: "k"}, "github.com/example/repo//base?ref=v1 is a remote base"},
 		{"remote base in a base", map[string]string{"k/kustomization.yaml": "resources: [../b]\n", "b/kustomization.yaml": "resources:\n- git@github.com:example/repo.git\n"}, nil,
-			topology.Source{Kustomize: "k"}, "git@github.com:example/repo.git is a remote base"},
+			v1alpha1.Source{Kustomize: "k"}, "git@github.com:example/repo.git is a remote base"},
 		{"remote generator file", map[string]string{"k/kustomization.yaml": "configMapGenerator:\n- name: x\n  files: [conf=https://example.com/conf]\n"}, nil,
-			topology.Source{Kustomize: "k"}, "https://example.com/conf is a remote base"},
+			v1alpha1.Source{Kustomize: "k"}, "https://example.com/conf is a remote base"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -132,7 +132,7 @@ func TestHelmNotReproducible(t *testing.T) {
 		"chart/templates/secret.yaml": "apiVersion: v1\nkind: Secret\nmetadata: {name: {{ .Release.Name }}-pass}\nstringData: {password: {{ randAlphaNum 16 | quote }}}\n",
 		"chart/templates/config.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: {{ .Release.Name }}}\ndata: {a: b}\n",
 	})
-	_, err := Load(context.Background(), dir, topology.Source{Helm: &topology.HelmSource{Chart: "chart", Release: "shop", Namespace: "web"}}, Options{})
+	_, err := Load(context.Background(), dir, v1alpha1.Source{Helm: &v1alpha1.HelmSource{Chart: "chart", Release: "shop", Namespace: "web"}}, Options{})
 	want := `helm chart chart is not reproducible: two renders differ in "Secret shop-pass"; a template that uses randAlphaNum`
 	if err == nil || !strings.HasPrefix(err.Error(), want) {
 		t.Errorf("error:\n%v\nwant it to start with\n%s", err, want)
@@ -149,7 +149,7 @@ func TestHelmLongErrorIsCut(t *testing.T) {
 		"chart/Chart.yaml":          "apiVersion: v2\nname: web\nversion: 1.0.0\n",
 		"chart/templates/loop.yaml": "{{- define \"loop\" }}{{ include \"loop\" . }}{{ end }}\n{{ include \"loop\" . }}\n",
 	})
-	_, err := Load(context.Background(), dir, topology.Source{Helm: &topology.HelmSource{Chart: "chart", Release: "shop", Namespace: "web"}}, Options{})
+	_, err := Load(context.Background(), dir, v1alpha1.Source{Helm: &v1alpha1.HelmSource{Chart: "chart", Release: "shop", Namespace: "web"}}, Options{})
 	if err == nil || len(err.Error()) > maxErrorBytes+200 || !strings.Contains(err.Error(), "more bytes)") ||
 		!strings.HasPrefix(err.Error(), "render helm chart chart: ") ||
 		!strings.HasSuffix(err.Error(), "rendering template has a nested reference name: loop: unable to execute template") {

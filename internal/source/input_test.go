@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/stretch-dev/kubectl-stretch/internal/topology"
+	"github.com/stretch-dev/kubectl-stretch/internal/api/v1alpha1"
 )
 
 // TestLoadRefusesNonRegularFiles puts a FIFO, which would block a plain
@@ -48,15 +48,15 @@ func TestLoadRefusesNonRegularFiles(t *testing.T) {
 	fifo("kust/cm.yaml")
 	for _, tc := range []struct {
 		name string
-		src  topology.Source
+		src  v1alpha1.Source
 		want string
 	}{
-		{"folder", topology.Source{Path: "apps"}, "read workloads: " + filepath.Join(dir, "apps/b.yaml") + ": not a regular file (a named pipe)"},
-		{"chart", topology.Source{Helm: &topology.HelmSource{Chart: "chart", Release: "r", Namespace: "n"}},
+		{"folder", v1alpha1.Source{Path: "apps"}, "read workloads: " + filepath.Join(dir, "apps/b.yaml") + ": not a regular file (a named pipe)"},
+		{"chart", v1alpha1.Source{Helm: &v1alpha1.HelmSource{Chart: "chart", Release: "r", Namespace: "n"}},
 			"helm chart: " + filepath.Join(dir, "chart/templates/x.yaml") + ": not a regular file (a named pipe)"},
-		{"values file", topology.Source{Helm: &topology.HelmSource{Chart: "plain", Release: "r", Namespace: "n", ValuesFiles: []string{"values.yaml"}}},
+		{"values file", v1alpha1.Source{Helm: &v1alpha1.HelmSource{Chart: "plain", Release: "r", Namespace: "n", ValuesFiles: []string{"values.yaml"}}},
 			"helm values: " + filepath.Join(dir, "values.yaml") + ": not a regular file (a named pipe)"},
-		{"kustomize", topology.Source{Kustomize: "kust"},
+		{"kustomize", v1alpha1.Source{Kustomize: "kust"},
 			"kustomize folder: " + filepath.Join(dir, "kust/cm.yaml") + ": not a regular file (a named pipe)"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -85,7 +85,7 @@ func TestLoadEndsWithTheContext(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
-		_, err := Load(ctx, dir, topology.Source{Helm: &topology.HelmSource{Chart: "loop", Release: "r", Namespace: "n"}}, Options{KubeVersion: KubeVersion})
+		_, err := Load(ctx, dir, v1alpha1.Source{Helm: &v1alpha1.HelmSource{Chart: "loop", Release: "r", Namespace: "n"}}, Options{KubeVersion: KubeVersion})
 		done <- err
 	}()
 	// Cancelled once the render is under way (a cancel before would be

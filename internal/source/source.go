@@ -21,6 +21,7 @@ import (
 	"sigs.k8s.io/kustomize/kyaml/kio"
 	"sigs.k8s.io/yaml"
 
+	"github.com/stretch-dev/kubectl-stretch/internal/api/v1alpha1"
 	"github.com/stretch-dev/kubectl-stretch/internal/input"
 	"github.com/stretch-dev/kubectl-stretch/internal/spread"
 	"github.com/stretch-dev/kubectl-stretch/internal/topology"
@@ -59,7 +60,7 @@ type Options struct {
 // URL, a symbolic link that leads out of the source's folder and a folder
 // that holds the topology file are refused. A Helm chart is rendered
 // twice, and one whose output differs (randAlphaNum, now) is refused.
-func Load(ctx context.Context, baseDir string, src topology.Source, opts Options) ([]File, error) {
+func Load(ctx context.Context, baseDir string, src v1alpha1.Source, opts Options) ([]File, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -167,7 +168,7 @@ func loadKustomize(dir string) ([]byte, error) {
 // loadHelm renders a local chart (a folder or a .tgz) client-side, with
 // its values files merged in order, like helm template. It renders it
 // twice and refuses a chart whose output differs, naming the objects.
-func loadHelm(baseDir string, h *topology.HelmSource, opts Options) ([]byte, error) {
+func loadHelm(baseDir string, h *v1alpha1.HelmSource, opts Options) ([]byte, error) {
 	chartPath := filepath.Join(baseDir, h.Chart)
 	if _, err := os.Stat(chartPath); errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("helm chart %s: not found (only local charts, folders or .tgz files, are rendered; run helm pull first)", chartPath)

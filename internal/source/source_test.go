@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/stretch-dev/kubectl-stretch/internal/topology"
+	"github.com/stretch-dev/kubectl-stretch/internal/api/v1alpha1"
 )
 
 const base = "../../testdata"
@@ -16,14 +16,14 @@ func TestLoad(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
 		name string
-		src  topology.Source
+		src  v1alpha1.Source
 		want []string // substrings, in order
 	}{
-		{"folder", topology.Source{Path: "apps"}, []string{"kind: Namespace", "name: storefront", "kind: StatefulSet", "kind: DaemonSet"}},
-		{"kustomize", topology.Source{Kustomize: "workloads/kustomize/overlay"}, []string{
+		{"folder", v1alpha1.Source{Path: "apps"}, []string{"kind: Namespace", "name: storefront", "kind: StatefulSet", "kind: DaemonSet"}},
+		{"kustomize", v1alpha1.Source{Kustomize: "workloads/kustomize/overlay"}, []string{
 			"kind: Deployment", "team: payments", "name: payments-api", "namespace: payments",
 		}},
-		{"helm", topology.Source{Helm: &topology.HelmSource{Chart: "workloads/charts/web", Release: "shop", Namespace: "web", ValuesFiles: []string{"workloads/charts/web/values-prod.yaml"}}}, []string{
+		{"helm", v1alpha1.Source{Helm: &v1alpha1.HelmSource{Chart: "workloads/charts/web", Release: "shop", Namespace: "web", ValuesFiles: []string{"workloads/charts/web/values-prod.yaml"}}}, []string{
 			"# Source: web/templates/deployment.yaml", "name: shop", "namespace: web", `image: "registry.example/web-prod:2.4.1"`,
 			"# Source: web/templates/hpa.yaml", "kind: HorizontalPodAutoscaler", "minReplicas: 1",
 		}},
@@ -58,7 +58,7 @@ func TestLoad(t *testing.T) {
 // one by one, named by their path, for errors that name file and line.
 func TestLoadFolderNamesFiles(t *testing.T) {
 	t.Parallel()
-	files, err := Load(context.Background(), base, topology.Source{Path: "lint"}, Options{})
+	files, err := Load(context.Background(), base, v1alpha1.Source{Path: "lint"}, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,7 +70,7 @@ func TestLoadFolderNamesFiles(t *testing.T) {
 	if !reflect.DeepEqual(names, want) {
 		t.Errorf("files %q, want %q", names, want)
 	}
-	built, err := Load(context.Background(), base, topology.Source{Kustomize: "workloads/kustomize/overlay"}, Options{})
+	built, err := Load(context.Background(), base, v1alpha1.Source{Kustomize: "workloads/kustomize/overlay"}, Options{})
 	if err != nil || len(built) != 1 || built[0].Name != "" {
 		t.Errorf("a kustomize build gave %d files (err %v), want one with no name", len(built), err)
 	}
@@ -79,14 +79,14 @@ func TestLoadFolderNamesFiles(t *testing.T) {
 func TestLoadErrors(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
-		src  topology.Source
+		src  v1alpha1.Source
 		want string
 	}{
-		{topology.Source{Path: "nope"}, "read workloads folder: open ../../testdata/nope: no such file or directory"},
-		{topology.Source{Path: "topologies"}, "workloads folder ../../testdata/topologies holds no .yaml or .yml file"},
-		{topology.Source{Kustomize: "apps"}, "kustomize build ../../testdata/apps:"},
-		{topology.Source{Helm: &topology.HelmSource{Chart: "charts/none", Release: "x", Namespace: "x"}}, "helm chart ../../testdata/charts/none: not found (only local charts"},
-		{topology.Source{}, "source sets none of path, kustomize and helm"},
+		{v1alpha1.Source{Path: "nope"}, "read workloads folder: open ../../testdata/nope: no such file or directory"},
+		{v1alpha1.Source{Path: "topologies"}, "workloads folder ../../testdata/topologies holds no .yaml or .yml file"},
+		{v1alpha1.Source{Kustomize: "apps"}, "kustomize build ../../testdata/apps:"},
+		{v1alpha1.Source{Helm: &v1alpha1.HelmSource{Chart: "charts/none", Release: "x", Namespace: "x"}}, "helm chart ../../testdata/charts/none: not found (only local charts"},
+		{v1alpha1.Source{}, "source sets none of path, kustomize and helm"},
 	} {
 		_, err := Load(context.Background(), base, tc.src, Options{})
 		if err == nil || !strings.Contains(err.Error(), tc.want) {

@@ -1,20 +1,21 @@
 package spread
 
-import "slices"
+import (
+	"slices"
+
+	"github.com/stretch-dev/kubectl-stretch/internal/api/v1alpha1"
+)
 
 // Severity says how much a finding matters for surviving the loss of a data
-// region if it is left as it is.
-type Severity string
+// region if it is left as it is. It is the API's (a lint report writes
+// it); the alias keeps the patcher's code as it reads.
+type Severity = v1alpha1.Severity
 
-// The severities, from least to most serious.
+// The severities, from least to most serious (see v1alpha1).
 const (
-	// SeverityInfo is worth knowing; fail-over is not at risk.
-	SeverityInfo Severity = "info"
-	// SeverityWarning weakens fail-over: an outage, a slow recovery or a
-	// blocked drain.
-	SeverityWarning Severity = "warning"
-	// SeverityError breaks fail-over: pods that are never rescheduled.
-	SeverityError Severity = "error"
+	SeverityInfo    = v1alpha1.SeverityInfo
+	SeverityWarning = v1alpha1.SeverityWarning
+	SeverityError   = v1alpha1.SeverityError
 )
 
 // Rule describes one kind of finding. The registry of rules (Rules) is what

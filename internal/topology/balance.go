@@ -5,6 +5,8 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/stretch-dev/kubectl-stretch/internal/api/v1alpha1"
 )
 
 // RelaxedStretchWeightCeph is the first Ceph release whose stretch mode
@@ -80,12 +82,12 @@ func (v *validator) crushBalance() {
 	}
 	var zones []zone
 	for i, r := range v.t.Spec.Regions {
-		if r.Role != RoleData {
+		if r.Role != v1alpha1.RegionRoleData {
 			continue
 		}
 		z := zone{index: i}
 		for _, n := range r.Nodes {
-			if !hasRole(n, NodeRoleStorage) {
+			if !hasRole(n, v1alpha1.NodeRoleStorage) {
 				continue
 			}
 			seen := map[string]bool{}

@@ -13,6 +13,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/stretch-dev/kubectl-stretch/internal/api/v1alpha1"
 	"github.com/stretch-dev/kubectl-stretch/internal/input"
 )
 
@@ -23,7 +24,7 @@ type File struct {
 	// Path is the file's path, as given to Decode or Load.
 	Path string
 	// Topology is the decoded topology.
-	Topology *Topology
+	Topology *v1alpha1.Topology
 
 	// pos maps a field path (spec.regions[0].nodes[1].ip) to where the
 	// file sets it.
@@ -89,15 +90,15 @@ func Decode(path string, data []byte) (*File, error) {
 	if !d.checkKind(root) {
 		return nil, d.errs.asError()
 	}
-	t := &Topology{}
+	t := &v1alpha1.Topology{}
 	d.pos[""] = position{root.Line, root.Column}
 	d.value(root, reflect.ValueOf(t).Elem(), "")
 	f := &File{Path: path, Topology: t, pos: d.pos, zeros: d.zeros}
 	if t.APIVersion == "" && !d.hasError("apiVersion") {
-		d.errs = append(d.errs, f.Errorf("apiVersion", "required; a topology file starts with apiVersion: %s", APIVersion))
+		d.errs = append(d.errs, f.Errorf("apiVersion", "required; a topology file starts with apiVersion: %s", v1alpha1.APIVersion))
 	}
 	if t.Kind == "" && !d.hasError("kind") {
-		d.errs = append(d.errs, f.Errorf("kind", "required; a topology file has kind: %s", Kind))
+		d.errs = append(d.errs, f.Errorf("kind", "required; a topology file has kind: %s", v1alpha1.KindTopology))
 	}
 	if len(d.errs) > 0 {
 		return nil, d.errs.asError()
@@ -232,7 +233,7 @@ func (d *decoder) parse(data []byte) (root *yaml.Node, ok bool) {
 	}
 	switch {
 	case len(docs) == 0:
-		d.errs = append(d.errs, Error{File: d.file, Message: "empty file; expected a Topology (apiVersion: " + APIVersion + ")"})
+		d.errs = append(d.errs, Error{File: d.file, Message: "empty file; expected a Topology (apiVersion: " + v1alpha1.APIVersion + ")"})
 		return nil, false
 	case len(docs) > 1:
 		for _, c := range docs[1:] {
@@ -286,13 +287,13 @@ func (d *decoder) checkKind(root *yaml.Node) bool {
 		}
 		switch k.Value {
 		case "apiVersion":
-			if v.Value != APIVersion {
-				d.errorAt(v, "apiVersion", "unsupported apiVersion %s; a topology file has apiVersion: %s", quote(v.Value), APIVersion)
+			if v.Value != v1alpha1.APIVersion {
+				d.errorAt(v, "apiVersion", "unsupported apiVersion %s; a topology file has apiVersion: %s", quote(v.Value), v1alpha1.APIVersion)
 				ok = false
 			}
 		case "kind":
-			if v.Value != Kind {
-				d.errorAt(v, "kind", "unsupported kind %s; a topology file has kind: %s", quote(v.Value), Kind)
+			if v.Value != v1alpha1.KindTopology {
+				d.errorAt(v, "kind", "unsupported kind %s; a topology file has kind: %s", quote(v.Value), v1alpha1.KindTopology)
 				ok = false
 			}
 		}

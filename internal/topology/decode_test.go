@@ -8,6 +8,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/stretch-dev/kubectl-stretch/internal/api/v1alpha1"
 )
 
 // header is the start of every topology in the inline decode tests.
@@ -94,14 +96,14 @@ spec:
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := &Topology{
-		APIVersion: APIVersion,
-		Kind:       Kind,
-		Spec: Spec{
-			Kubernetes: Kubernetes{Version: "1.35.4", APIEndpoint: "10.0.0.1"},
-			Network:    Network{UnderlayMTU: 1500, InterRegionRTTms: 12, AllowUnencrypted: true},
-			Regions:    []Region{{Nodes: []Node{{CPU: "8", Memory: "32Gi", Devices: []string{"vdb"}}}}},
-			Ingress:    &Ingress{Host: "on", HealthPath: "/"},
+	want := &v1alpha1.Topology{
+		APIVersion: v1alpha1.APIVersion,
+		Kind:       v1alpha1.KindTopology,
+		Spec: v1alpha1.Spec{
+			Kubernetes: v1alpha1.Kubernetes{Version: "1.35.4", APIEndpoint: "10.0.0.1"},
+			Network:    v1alpha1.Network{UnderlayMTU: 1500, InterRegionRTTms: 12, AllowUnencrypted: true},
+			Regions:    []v1alpha1.Region{{Nodes: []v1alpha1.Node{{CPU: "8", Memory: "32Gi", Devices: []string{"vdb"}}}}},
+			Ingress:    &v1alpha1.Ingress{Host: "on", HealthPath: "/"},
 		},
 	}
 	if !reflect.DeepEqual(f.Topology, want) {

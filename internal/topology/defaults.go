@@ -3,12 +3,14 @@ package topology
 import (
 	"path"
 	"strings"
+
+	"github.com/stretch-dev/kubectl-stretch/internal/api/v1alpha1"
 )
 
 // Default values of optional fields. The subnets are Kubespray's defaults;
 // the storage versions are the ones the blueprints are tested with.
 const (
-	DefaultEncryption      = EncryptionWireGuard
+	DefaultEncryption      = v1alpha1.EncryptionWireGuard
 	DefaultUnderlayMTU     = 1500
 	DefaultPodSubnet       = "10.233.64.0/18"
 	DefaultServiceSubnet   = "10.233.0.0/18"
@@ -16,17 +18,11 @@ const (
 	DefaultRookNamespace   = "rook-ceph"
 	DefaultCephImage       = "quay.io/ceph/ceph:v20.2.4"
 	DefaultDataDirHostPath = "/var/lib/rook"
-	DefaultReclaimPolicy   = ReclaimDelete
+	DefaultReclaimPolicy   = v1alpha1.ReclaimDelete
 	DefaultMinReplicas     = 2
 	DefaultHelmNamespace   = "default"
 	DefaultGitOpsSource    = "flux-system"
 	DefaultGitOpsPath      = "."
-)
-
-// Reclaim policies of a block pool's StorageClass.
-const (
-	ReclaimDelete = "Delete"
-	ReclaimRetain = "Retain"
 )
 
 // Default fills in every optional field that t leaves empty. It keeps the
@@ -34,7 +30,7 @@ const (
 // idempotent: defaulting twice gives the same Topology as defaulting once.
 // A source without a name gets one derived from its path, its kustomize
 // folder or its Helm release.
-func Default(t *Topology) {
+func Default(t *v1alpha1.Topology) {
 	if t == nil {
 		return
 	}
@@ -62,7 +58,7 @@ func Default(t *Topology) {
 	setString(&s.GitOps.Path, DefaultGitOpsPath)
 }
 
-func setString(p *string, v string) {
+func setString[T ~string](p *T, v T) {
 	if *p == "" {
 		*p = v
 	}
@@ -78,7 +74,7 @@ func setInt(p *int, v int) {
 // kustomize folder, or after its Helm release, made into a DNS-1123 label
 // (lower case, other characters replaced by "-"). It returns "" when
 // nothing usable is left, and Validate then asks for a name.
-func derivedSourceName(s Source) string {
+func derivedSourceName(s v1alpha1.Source) string {
 	var base string
 	switch {
 	case s.Path != "":

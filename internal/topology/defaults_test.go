@@ -3,39 +3,41 @@ package topology
 import (
 	"reflect"
 	"testing"
+
+	"github.com/stretch-dev/kubectl-stretch/internal/api/v1alpha1"
 )
 
 func TestDefaultFillsEmptyFields(t *testing.T) {
 	t.Parallel()
-	got := &Topology{Spec: Spec{
-		Storage: Storage{BlockPools: []BlockPool{{Name: "b"}, {Name: "a", ReclaimPolicy: ReclaimRetain}}},
-		Workloads: Workloads{Sources: []Source{
+	got := &v1alpha1.Topology{Spec: v1alpha1.Spec{
+		Storage: v1alpha1.Storage{BlockPools: []v1alpha1.BlockPool{{Name: "b"}, {Name: "a", ReclaimPolicy: v1alpha1.ReclaimRetain}}},
+		Workloads: v1alpha1.Workloads{Sources: []v1alpha1.Source{
 			{Path: "apps/"},
 			{Path: "./Web_Apps"},
 			{Kustomize: "overlays/prod"},
-			{Helm: &HelmSource{Chart: "charts/shop", Release: "shop"}},
-			{Name: "mine", Helm: &HelmSource{Chart: "c", Release: "r", Namespace: "ns"}},
+			{Helm: &v1alpha1.HelmSource{Chart: "charts/shop", Release: "shop"}},
+			{Name: "mine", Helm: &v1alpha1.HelmSource{Chart: "c", Release: "r", Namespace: "ns"}},
 			{Path: "."},
 		}},
 	}}
 	Default(got)
-	want := &Topology{Spec: Spec{
-		Kubernetes: Kubernetes{PodSubnet: "10.233.64.0/18", ServiceSubnet: "10.233.0.0/18"},
-		Network:    Network{Encryption: "wireguard", UnderlayMTU: 1500},
-		Storage: Storage{
-			Rook:       Rook{Version: "v1.20.6", Namespace: "rook-ceph"},
-			Ceph:       Ceph{Image: "quay.io/ceph/ceph:v20.2.4", DataDirHostPath: "/var/lib/rook"},
-			BlockPools: []BlockPool{{Name: "b", ReclaimPolicy: "Delete"}, {Name: "a", ReclaimPolicy: "Retain"}},
+	want := &v1alpha1.Topology{Spec: v1alpha1.Spec{
+		Kubernetes: v1alpha1.Kubernetes{PodSubnet: "10.233.64.0/18", ServiceSubnet: "10.233.0.0/18"},
+		Network:    v1alpha1.Network{Encryption: "wireguard", UnderlayMTU: 1500},
+		Storage: v1alpha1.Storage{
+			Rook:       v1alpha1.Rook{Version: "v1.20.6", Namespace: "rook-ceph"},
+			Ceph:       v1alpha1.Ceph{Image: "quay.io/ceph/ceph:v20.2.4", DataDirHostPath: "/var/lib/rook"},
+			BlockPools: []v1alpha1.BlockPool{{Name: "b", ReclaimPolicy: "Delete"}, {Name: "a", ReclaimPolicy: "Retain"}},
 		},
-		Workloads: Workloads{MinReplicas: 2, Sources: []Source{
+		Workloads: v1alpha1.Workloads{MinReplicas: 2, Sources: []v1alpha1.Source{
 			{Name: "apps", Path: "apps/"},
 			{Name: "web-apps", Path: "./Web_Apps"},
 			{Name: "prod", Kustomize: "overlays/prod"},
-			{Name: "shop", Helm: &HelmSource{Chart: "charts/shop", Release: "shop", Namespace: "default"}},
-			{Name: "mine", Helm: &HelmSource{Chart: "c", Release: "r", Namespace: "ns"}},
+			{Name: "shop", Helm: &v1alpha1.HelmSource{Chart: "charts/shop", Release: "shop", Namespace: "default"}},
+			{Name: "mine", Helm: &v1alpha1.HelmSource{Chart: "c", Release: "r", Namespace: "ns"}},
 			{Path: "."},
 		}},
-		GitOps: GitOps{SourceName: "flux-system", Path: "."},
+		GitOps: v1alpha1.GitOps{SourceName: "flux-system", Path: "."},
 	}}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("Default =\n%+v\nwant\n%+v", got, want)
@@ -44,17 +46,17 @@ func TestDefaultFillsEmptyFields(t *testing.T) {
 
 func TestDefaultKeepsUserValues(t *testing.T) {
 	t.Parallel()
-	in := func() *Topology {
-		return &Topology{Spec: Spec{
-			Kubernetes: Kubernetes{PodSubnet: "10.244.0.0/16", ServiceSubnet: "10.96.0.0/12"},
-			Network:    Network{Encryption: "none", UnderlayMTU: 9000},
-			Regions:    []Region{{Name: "z"}, {Name: "a"}},
-			Storage: Storage{
-				Rook: Rook{Version: "v1.19.0", Namespace: "ceph"},
-				Ceph: Ceph{Image: "example/ceph:1", DataDirHostPath: "/data/rook"},
+	in := func() *v1alpha1.Topology {
+		return &v1alpha1.Topology{Spec: v1alpha1.Spec{
+			Kubernetes: v1alpha1.Kubernetes{PodSubnet: "10.244.0.0/16", ServiceSubnet: "10.96.0.0/12"},
+			Network:    v1alpha1.Network{Encryption: "none", UnderlayMTU: 9000},
+			Regions:    []v1alpha1.Region{{Name: "z"}, {Name: "a"}},
+			Storage: v1alpha1.Storage{
+				Rook: v1alpha1.Rook{Version: "v1.19.0", Namespace: "ceph"},
+				Ceph: v1alpha1.Ceph{Image: "example/ceph:1", DataDirHostPath: "/data/rook"},
 			},
-			Workloads: Workloads{MinReplicas: 3},
-			GitOps:    GitOps{SourceName: "repo", Path: "clusters/x"},
+			Workloads: v1alpha1.Workloads{MinReplicas: 3},
+			GitOps:    v1alpha1.GitOps{SourceName: "repo", Path: "clusters/x"},
 		}}
 	}
 	got := in()

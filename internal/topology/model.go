@@ -3,6 +3,8 @@ package topology
 import (
 	"fmt"
 	"sort"
+
+	"github.com/stretch-dev/kubectl-stretch/internal/api/v1alpha1"
 )
 
 // Well-known labels, taints and names that every layer derives from the
@@ -37,28 +39,28 @@ const DataRegions = 2
 // it holds no fact of its own. It is passed to Jsonnet as JSON, so its
 // field names are part of the blueprint API.
 type Model struct {
-	Name       string          `json:"name"`
-	Kubernetes Kubernetes      `json:"kubernetes"`
-	Network    NetworkModel    `json:"network"`
-	Etcd       EtcdModel       `json:"etcd"`
-	AdminCIDRs []string        `json:"adminCIDRs"`
-	Labels     LabelModel      `json:"labels"`
-	Regions    []RegionModel   `json:"regions"`
-	Arbiter    string          `json:"arbiterRegion"`
-	Data       []string        `json:"dataRegions"`
-	Nodes      []NodeModel     `json:"nodes"`
-	Storage    StorageModel    `json:"storage"`
-	Workloads  WorkloadsModel  `json:"workloads"`
-	Ingress    *Ingress        `json:"ingress"`
-	GitOps     GitOps          `json:"gitops"`
-	Tolerate   TolerationModel `json:"tolerations"`
+	Name       string              `json:"name"`
+	Kubernetes v1alpha1.Kubernetes `json:"kubernetes"`
+	Network    NetworkModel        `json:"network"`
+	Etcd       EtcdModel           `json:"etcd"`
+	AdminCIDRs []string            `json:"adminCIDRs"`
+	Labels     LabelModel          `json:"labels"`
+	Regions    []RegionModel       `json:"regions"`
+	Arbiter    string              `json:"arbiterRegion"`
+	Data       []string            `json:"dataRegions"`
+	Nodes      []NodeModel         `json:"nodes"`
+	Storage    StorageModel        `json:"storage"`
+	Workloads  WorkloadsModel      `json:"workloads"`
+	Ingress    *v1alpha1.Ingress   `json:"ingress"`
+	GitOps     v1alpha1.GitOps     `json:"gitops"`
+	Tolerate   TolerationModel     `json:"tolerations"`
 }
 
 // NetworkModel is the network layer with its derived values.
 type NetworkModel struct {
-	Encryption  string `json:"encryption"`
-	WireGuard   bool   `json:"wireguard"`
-	UnderlayMTU int    `json:"underlayMTU"`
+	Encryption  v1alpha1.EncryptionMode `json:"encryption"`
+	WireGuard   bool                    `json:"wireguard"`
+	UnderlayMTU int                     `json:"underlayMTU"`
 	// MTU is the pod and tunnel MTU: underlay - 60 with WireGuard, - 50 for VXLAN.
 	MTU   int `json:"mtu"`
 	RTTms int `json:"rttMs"`
@@ -88,31 +90,31 @@ type TolerationModel struct {
 
 // RegionModel is a region with its node names.
 type RegionModel struct {
-	Name    string   `json:"name"`
-	Role    string   `json:"role"`
-	Arbiter bool     `json:"arbiter"`
-	Nodes   []string `json:"nodes"`
+	Name    string              `json:"name"`
+	Role    v1alpha1.RegionRole `json:"role"`
+	Arbiter bool                `json:"arbiter"`
+	Nodes   []string            `json:"nodes"`
 }
 
 // NodeModel is a node with every derived fact about it.
 type NodeModel struct {
-	Name         string            `json:"name"`
-	Region       string            `json:"region"`
-	Arbiter      bool              `json:"arbiter"`
-	IP           string            `json:"ip"`
-	PublicIP     string            `json:"publicIP"`
-	SSHHost      string            `json:"sshHost"`
-	Roles        []string          `json:"roles"`
-	ControlPlane bool              `json:"controlPlane"`
-	Etcd         bool              `json:"etcd"`
-	Worker       bool              `json:"worker"`
-	Storage      bool              `json:"storage"`
-	KubeNode     bool              `json:"kubeNode"`
-	CPU          string            `json:"cpu"`
-	Memory       string            `json:"memory"`
-	Devices      []string          `json:"devices"`
-	Labels       map[string]string `json:"labels"`
-	Taints       []Taint           `json:"taints"`
+	Name         string              `json:"name"`
+	Region       string              `json:"region"`
+	Arbiter      bool                `json:"arbiter"`
+	IP           string              `json:"ip"`
+	PublicIP     string              `json:"publicIP"`
+	SSHHost      string              `json:"sshHost"`
+	Roles        []v1alpha1.NodeRole `json:"roles"`
+	ControlPlane bool                `json:"controlPlane"`
+	Etcd         bool                `json:"etcd"`
+	Worker       bool                `json:"worker"`
+	Storage      bool                `json:"storage"`
+	KubeNode     bool                `json:"kubeNode"`
+	CPU          string              `json:"cpu"`
+	Memory       string              `json:"memory"`
+	Devices      []string            `json:"devices"`
+	Labels       map[string]string   `json:"labels"`
+	Taints       []Taint             `json:"taints"`
 }
 
 // InstalledTaints returns the taints the node carries once the cluster is
@@ -145,12 +147,12 @@ func (t Taint) String() string {
 
 // StorageModel is the storage layer.
 type StorageModel struct {
-	RookVersion     string      `json:"rookVersion"`
-	Namespace       string      `json:"namespace"`
-	CephImage       string      `json:"cephImage"`
-	DataDirHostPath string      `json:"dataDirHostPath"`
-	Provisioner     string      `json:"provisioner"`
-	Pools           []BlockPool `json:"pools"`
+	RookVersion     string               `json:"rookVersion"`
+	Namespace       string               `json:"namespace"`
+	CephImage       string               `json:"cephImage"`
+	DataDirHostPath string               `json:"dataDirHostPath"`
+	Provisioner     string               `json:"provisioner"`
+	Pools           []v1alpha1.BlockPool `json:"pools"`
 	// StorageNodes are the storage nodes of the data regions, sorted by name.
 	StorageNodes []string `json:"storageNodes"`
 	// CSIDrivers is the ceph-csi-drivers release; nil before Rook v1.20.
@@ -159,8 +161,8 @@ type StorageModel struct {
 
 // WorkloadsModel is the workload layer.
 type WorkloadsModel struct {
-	MinReplicas int      `json:"minReplicas"`
-	Sources     []Source `json:"sources"`
+	MinReplicas int               `json:"minReplicas"`
+	Sources     []v1alpha1.Source `json:"sources"`
 }
 
 // EtcdTiming derives etcd's heartbeat interval and election timeout from the
@@ -183,9 +185,9 @@ func TunnelMTU(underlay int, wireguard bool) int {
 
 // NewModel builds the normalised model of a defaulted and valid topology.
 // It assumes Validate returned no error.
-func NewModel(t *Topology) *Model {
+func NewModel(t *v1alpha1.Topology) *Model {
 	s := &t.Spec
-	wg := s.Network.Encryption == EncryptionWireGuard
+	wg := s.Network.Encryption == v1alpha1.EncryptionWireGuard
 	m := &Model{
 		Name:       t.Metadata.Name,
 		Kubernetes: s.Kubernetes,
@@ -210,15 +212,15 @@ func NewModel(t *Topology) *Model {
 			CephImage:       s.Storage.Ceph.Image,
 			DataDirHostPath: s.Storage.Ceph.DataDirHostPath,
 			Provisioner:     s.Storage.Rook.Namespace + ".rbd.csi.ceph.com",
-			Pools:           append([]BlockPool{}, s.Storage.BlockPools...),
+			Pools:           append([]v1alpha1.BlockPool{}, s.Storage.BlockPools...),
 			CSIDrivers:      csiDriversFor(s.Storage.Rook.Version, s.Storage.Rook.Namespace),
 		},
-		Workloads: WorkloadsModel{MinReplicas: s.Workloads.MinReplicas, Sources: append([]Source{}, s.Workloads.Sources...)},
+		Workloads: WorkloadsModel{MinReplicas: s.Workloads.MinReplicas, Sources: append([]v1alpha1.Source{}, s.Workloads.Sources...)},
 		Ingress:   s.Ingress,
 		GitOps:    s.GitOps,
 	}
 	for _, r := range s.Regions {
-		arb := r.Role == RoleArbiter
+		arb := r.Role == v1alpha1.RegionRoleArbiter
 		rm := RegionModel{Name: r.Name, Role: r.Role, Arbiter: arb, Nodes: []string{}}
 		if arb {
 			m.Arbiter = r.Name
@@ -239,15 +241,15 @@ func NewModel(t *Topology) *Model {
 	return m
 }
 
-func newNodeModel(topologyName string, r Region, n Node) NodeModel {
+func newNodeModel(topologyName string, r v1alpha1.Region, n v1alpha1.Node) NodeModel {
 	nm := NodeModel{
 		Name:     n.Name,
 		Region:   r.Name,
-		Arbiter:  r.Role == RoleArbiter,
+		Arbiter:  r.Role == v1alpha1.RegionRoleArbiter,
 		IP:       n.IP,
 		PublicIP: n.PublicIP,
 		SSHHost:  n.IP,
-		Roles:    append([]string{}, n.Roles...),
+		Roles:    append([]v1alpha1.NodeRole{}, n.Roles...),
 		CPU:      n.CPU,
 		Memory:   n.Memory,
 		Devices:  append([]string{}, n.Devices...),
@@ -259,13 +261,13 @@ func newNodeModel(topologyName string, r Region, n Node) NodeModel {
 	}
 	for _, role := range n.Roles {
 		switch role {
-		case NodeRoleControlPlane:
+		case v1alpha1.NodeRoleControlPlane:
 			nm.ControlPlane = true
-		case NodeRoleEtcd:
+		case v1alpha1.NodeRoleEtcd:
 			nm.Etcd = true
-		case NodeRoleWorker:
+		case v1alpha1.NodeRoleWorker:
 			nm.Worker = true
-		case NodeRoleStorage:
+		case v1alpha1.NodeRoleStorage:
 			nm.Storage = true
 		}
 	}

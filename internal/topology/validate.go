@@ -11,6 +11,8 @@ import (
 
 	"k8s.io/apimachinery/pkg/api/resource"
 	"k8s.io/apimachinery/pkg/util/validation"
+
+	"github.com/stretch-dev/kubectl-stretch/internal/api/v1alpha1"
 )
 
 // Limits checked by Validate.
@@ -62,7 +64,7 @@ func (f *File) Validate() error {
 
 type validator struct {
 	f    *File
-	t    *Topology
+	t    *v1alpha1.Topology
 	errs Errors
 
 	pod, svc netip.Prefix // valid subnets, or the zero Prefix
@@ -110,11 +112,11 @@ func (v *validator) dnsSubdomain(field, value string) bool {
 }
 
 func (v *validator) identity() {
-	if v.t.APIVersion != APIVersion {
-		v.errorf("apiVersion", "must be %s, got %s", APIVersion, quote(v.t.APIVersion))
+	if v.t.APIVersion != v1alpha1.APIVersion {
+		v.errorf("apiVersion", "must be %s, got %s", v1alpha1.APIVersion, quote(v.t.APIVersion))
 	}
-	if v.t.Kind != Kind {
-		v.errorf("kind", "must be %s, got %s", Kind, quote(v.t.Kind))
+	if v.t.Kind != v1alpha1.KindTopology {
+		v.errorf("kind", "must be %s, got %s", v1alpha1.KindTopology, quote(v.t.Kind))
 	}
 	v.dnsLabel("metadata.name", v.t.Metadata.Name)
 }
@@ -192,16 +194,16 @@ func (v *validator) network() {
 	n := v.t.Spec.Network
 	const pre = "spec.network."
 	switch n.Encryption {
-	case EncryptionWireGuard:
-	case EncryptionNone:
+	case v1alpha1.EncryptionWireGuard:
+	case v1alpha1.EncryptionNone:
 		if !n.AllowUnencrypted {
 			v.errorf(pre+"encryption", "none sends node and pod traffic between regions in clear text over networks you do not control; "+
 				"use wireguard, or set network.allowUnencrypted: true to accept that")
 		}
 	case "":
-		v.errorf(pre+"encryption", "required: %s or %s", EncryptionWireGuard, EncryptionNone)
+		v.errorf(pre+"encryption", "required: %s or %s", v1alpha1.EncryptionWireGuard, v1alpha1.EncryptionNone)
 	default:
-		v.errorf(pre+"encryption", "must be %s or %s, got %s", EncryptionWireGuard, EncryptionNone, quote(n.Encryption))
+		v.errorf(pre+"encryption", "must be %s or %s, got %s", v1alpha1.EncryptionWireGuard, v1alpha1.EncryptionNone, quote(string(n.Encryption)))
 	}
 	mtu := n.UnderlayMTU
 	if v.f.zeros[pre+"underlayMTU"] {
@@ -288,7 +290,7 @@ func regionField(i int) string { return fmt.Sprintf("spec.regions[%d]", i) }
 
 // regionLabel names a region in messages: its name, or its field path when
 // it has none.
-func regionLabel(i int, r Region) string {
+func regionLabel(i int, r v1alpha1.Region) string {
 	if r.Name == "" {
 		return regionField(i)
 	}
@@ -304,14 +306,14 @@ func (v *validator) regions() {
 	for i, r := range regions {
 		rf := regionField(i)
 		switch r.Role {
-		case RoleData:
+		case v1alpha1.RegionRoleData:
 			data = append(data, regionLabel(i, r))
-		case RoleArbiter:
+		case v1alpha1.RegionRoleArbiter:
 			arbiters = append(arbiters, regionLabel(i, r))
 		case "":
-			v.errorf(rf+".role", "required: %s or %s", RoleData, RoleArbiter)
+			v.errorf(rf+".role", "required: %s or %s", v1alpha1.RegionRoleData, v1alpha1.RegionRoleArbiter)
 		default:
-			v.errorf(rf+".role", "must be %s or %s, got %s", RoleData, RoleArbiter, quote(r.Role))
+			v.errorf(rf+".role", "must be %s or %s, got %s", v1alpha1.RegionRoleData, v1alpha1.RegionRoleArbiter, quote(string(r.Role)))
 		}
 		if !v.dnsLabel(rf+".name", r.Name) {
 			continue
@@ -338,10 +340,10 @@ func (v *validator) regions() {
 		var nodes, storage, controlPlanes int
 		for _, n := range r.Nodes {
 			nodes++
-			if hasRole(n, NodeRoleStorage) {
+			if hasRole(n, v1alpha1.NodeRoleStorage) {
 				storage++
 			}
-			if hasRole(n, NodeRoleControlPlane) {
+			if hasRole(n, v1alpha1.NodeRoleControlPlane) {
 				controlPlanes++
 			}
 		}
@@ -349,7 +351,7 @@ func (v *validator) regions() {
 			v.errorf(rf+".nodes", "region %s has no control-plane node; every region needs one so that the API survives the loss of any other region", regionLabel(i, r))
 		}
 		switch r.Role {
-		case RoleData:
+		case v1alpha1.RegionRoleData:
 			if nodes < 2 {
 				v.errorf(rf+".nodes", "data region %s has %d %s; five Ceph mons are placed 2/2/1 and need two nodes in each data region",
 					regionLabel(i, r), nodes, plural(nodes, "node", "nodes"))
@@ -358,7 +360,7 @@ func (v *validator) regions() {
 				v.errorf(rf+".nodes", "data region %s has %d storage %s; stretch pools keep two replicas in each data region on different hosts, so it needs at least two",
 					regionLabel(i, r), storage, plural(storage, "node", "nodes"))
 			}
-		case RoleArbiter:
+		case v1alpha1.RegionRoleArbiter:
 			if nodes == 0 {
 				v.errorf(rf+".nodes", "the arbiter region needs at least one node for the tie-breaking etcd member and Ceph mon")
 			}
@@ -380,7 +382,7 @@ func plural(n int, one, many string) string {
 	return many
 }
 
-func hasRole(n Node, role string) bool {
+func hasRole(n v1alpha1.Node, role v1alpha1.NodeRole) bool {
 	for _, r := range n.Roles {
 		if r == role {
 			return true
@@ -462,24 +464,24 @@ func (v *validator) nodes() {
 	}
 }
 
-func (v *validator) nodeRoles(nf string, r Region, n Node) {
+func (v *validator) nodeRoles(nf string, r v1alpha1.Region, n v1alpha1.Node) {
 	if len(n.Roles) == 0 {
-		v.errorf(nf+".roles", "required: at least one of %s", strings.Join(NodeRoles, ", "))
+		v.errorf(nf+".roles", "required: at least one of %s", strings.Join(v1alpha1.RoleNames(v1alpha1.NodeRoles), ", "))
 		return
 	}
-	seen := map[string]bool{}
+	seen := map[v1alpha1.NodeRole]bool{}
 	for k, role := range n.Roles {
 		field := fmt.Sprintf("%s.roles[%d]", nf, k)
 		valid := false
-		for _, known := range NodeRoles {
+		for _, known := range v1alpha1.NodeRoles {
 			valid = valid || role == known
 		}
 		switch {
 		case !valid:
-			v.errorf(field, "unknown role %s; use %s", quote(role), enumList(NodeRoles, "or"))
+			v.errorf(field, "unknown role %s; use %s", quote(string(role)), enumList(v1alpha1.RoleNames(v1alpha1.NodeRoles), "or"))
 		case seen[role]:
-			v.errorf(field, "duplicate role %s", quote(role))
-		case role == NodeRoleStorage && r.Role == RoleArbiter:
+			v.errorf(field, "duplicate role %s", quote(string(role)))
+		case role == v1alpha1.NodeRoleStorage && r.Role == v1alpha1.RegionRoleArbiter:
 			v.errorf(field, "the arbiter region holds no data (only a Ceph mon runs there); remove the storage role")
 		}
 		seen[role] = true
@@ -500,8 +502,8 @@ func (v *validator) quantity(field, s, example string) {
 	}
 }
 
-func (v *validator) devices(nf string, n Node) {
-	storage := hasRole(n, NodeRoleStorage)
+func (v *validator) devices(nf string, n v1alpha1.Node) {
+	storage := hasRole(n, v1alpha1.NodeRoleStorage)
 	switch {
 	case storage && len(n.Devices) == 0:
 		v.errorf(nf+".devices", "required on a storage node: the raw disks Ceph may use, like [vdb]")
@@ -530,7 +532,7 @@ func (v *validator) etcd() {
 	var placement []string
 	for i, r := range regions {
 		for _, n := range r.Nodes {
-			if hasRole(n, NodeRoleEtcd) {
+			if hasRole(n, v1alpha1.NodeRoleEtcd) {
 				counts[i]++
 			}
 		}
@@ -610,9 +612,9 @@ func (v *validator) storage() {
 			}
 		}
 		switch p.ReclaimPolicy {
-		case ReclaimDelete, ReclaimRetain:
+		case v1alpha1.ReclaimDelete, v1alpha1.ReclaimRetain:
 		default:
-			v.errorf(pf+".reclaimPolicy", "must be %s or %s, got %s", ReclaimDelete, ReclaimRetain, quote(p.ReclaimPolicy))
+			v.errorf(pf+".reclaimPolicy", "must be %s or %s, got %s", v1alpha1.ReclaimDelete, v1alpha1.ReclaimRetain, quote(string(p.ReclaimPolicy)))
 		}
 	}
 }
@@ -678,7 +680,7 @@ func (v *validator) workloads() {
 	}
 }
 
-func (v *validator) helm(hf string, h HelmSource) {
+func (v *validator) helm(hf string, h v1alpha1.HelmSource) {
 	if h.Chart == "" {
 		v.errorf(hf+".chart", "required: the chart's folder or archive")
 	}

@@ -22,6 +22,7 @@ import (
 	kyaml "sigs.k8s.io/kustomize/kyaml/yaml"
 
 	"github.com/stretch-dev/kubectl-stretch/generators"
+	"github.com/stretch-dev/kubectl-stretch/internal/api/v1alpha1"
 	"github.com/stretch-dev/kubectl-stretch/internal/layout"
 	"github.com/stretch-dev/kubectl-stretch/internal/namespaces"
 	"github.com/stretch-dev/kubectl-stretch/internal/spread"
@@ -29,37 +30,12 @@ import (
 	"github.com/stretch-dev/kubectl-stretch/internal/topology"
 )
 
-// KindSpreadPolicy is the functionConfig kind of the transformer.
-const KindSpreadPolicy = "SpreadPolicy"
-
-// SpreadPolicy configures the transformer.
-type SpreadPolicy struct {
-	APIVersion string           `json:"apiVersion"`
-	Kind       string           `json:"kind"`
-	Metadata   map[string]any   `json:"metadata,omitempty"`
-	Spec       SpreadPolicySpec `json:"spec"`
-}
-
-// SpreadPolicySpec mirrors spread.Policy.
-type SpreadPolicySpec struct {
-	// ZoneKey defaults to topology.kubernetes.io/zone.
-	ZoneKey string `json:"zoneKey,omitempty"`
-	// DataZones are the two data regions. Required.
-	DataZones []string `json:"dataZones"`
-	// ArbiterTaintKey defaults to stretch.dev/arbiter.
-	ArbiterTaintKey string `json:"arbiterTaintKey,omitempty"`
-	// MinReplicas defaults to 2 when unset; an explicit 0 is kept, and
-	// refused by the patcher's policy check.
-	MinReplicas *int `json:"minReplicas,omitempty"`
-	// ZoneBoundStorageClasses are classes whose volumes stay in one region.
-	ZoneBoundStorageClasses []string `json:"zoneBoundStorageClasses,omitempty"`
-}
-
-// Policy returns the patcher's policy: spread.PolicyFor's, as the other
-// doors derive it from a topology, over a model holding the spec's zone
-// key, data zones and minReplicas (the topology's default when unset), with
-// the spec's arbiter taint key, when set, and zone-bound classes on top.
-func (s SpreadPolicySpec) Policy() spread.Policy {
+// policyOf returns the patcher's policy of a SpreadPolicy: spread.PolicyFor's, as
+// the other doors derive it from a topology, over a model holding the
+// spec's zone key, data zones and minReplicas (the topology's default when
+// unset), with the spec's arbiter taint key, when set, and zone-bound
+// classes on top.
+func policyOf(s v1alpha1.SpreadPolicySpec) spread.Policy {
 	m := &topology.Model{Data: s.DataZones}
 	m.Labels.Zone = s.ZoneKey
 	m.Workloads.MinReplicas = topology.DefaultMinReplicas
@@ -83,12 +59,12 @@ func Processor(baseDir string) framework.ResourceListProcessor {
 		}
 		apiVersion, kind := rl.FunctionConfig.GetApiVersion(), rl.FunctionConfig.GetKind()
 		switch {
-		case apiVersion == topology.APIVersion && kind == topology.Kind:
+		case apiVersion == v1alpha1.APIVersion && kind == v1alpha1.KindTopology:
 			return generate(rl, baseDir)
-		case apiVersion == topology.APIVersion && kind == KindSpreadPolicy:
+		case apiVersion == v1alpha1.APIVersion && kind == v1alpha1.KindSpreadPolicy:
 			return transform(rl)
 		}
-		return fmt.Errorf("functionConfig is %s %s; want %s %s or %s %s", apiVersion, kind, topology.APIVersion, topology.Kind, topology.APIVersion, KindSpreadPolicy)
+		return fmt.Errorf("functionConfig is %s %s; want %s %s or %s %s", apiVersion, kind, v1alpha1.APIVersion, v1alpha1.KindTopology, v1alpha1.APIVersion, v1alpha1.KindSpreadPolicy)
 	})
 }
 
@@ -136,11 +112,11 @@ func transform(rl *framework.ResourceList) error {
 	if err != nil {
 		return fmt.Errorf("functionConfig: %w", err)
 	}
-	var sp SpreadPolicy
+	var sp v1alpha1.SpreadPolicy
 	if err := strict.Unmarshal(data, &sp); err != nil {
 		return fmt.Errorf("functionConfig SpreadPolicy: %w", err)
 	}
-	res, err := spread.Patch(rl.Items, sp.Spec.Policy())
+	res, err := spread.Patch(rl.Items, policyOf(sp.Spec))
 	if err != nil {
 		return err
 	}

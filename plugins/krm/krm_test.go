@@ -10,6 +10,7 @@ import (
 	"sigs.k8s.io/kustomize/kyaml/fn/framework"
 	"sigs.k8s.io/kustomize/kyaml/kio"
 
+	"github.com/stretch-dev/kubectl-stretch/internal/api/v1alpha1"
 	"github.com/stretch-dev/kubectl-stretch/internal/spread"
 	"github.com/stretch-dev/kubectl-stretch/internal/topology"
 )
@@ -82,17 +83,17 @@ func TestSpreadPolicyIsPolicyFor(t *testing.T) {
 	m := topology.NewModel(f.Topology)
 	want := spread.PolicyFor(m)
 	min := m.Workloads.MinReplicas
-	for name, spec := range map[string]SpreadPolicySpec{
+	for name, spec := range map[string]v1alpha1.SpreadPolicySpec{
 		"defaults": {DataZones: slices.Clone(m.Data)},
 		"explicit": {ZoneKey: m.Labels.Zone, DataZones: slices.Clone(m.Data), ArbiterTaintKey: topology.TaintArbiter, MinReplicas: &min},
 	} {
-		if got := spec.Policy(); !reflect.DeepEqual(got, want) {
+		if got := policyOf(spec); !reflect.DeepEqual(got, want) {
 			t.Errorf("%s: SpreadPolicy gives %+v\nspread.PolicyFor gives %+v", name, got, want)
 		}
 	}
 	// What only a SpreadPolicy can say is kept on top.
 	zero := 0
-	got := SpreadPolicySpec{ZoneKey: "zone", DataZones: []string{"a", "b"}, ArbiterTaintKey: "taint", MinReplicas: &zero, ZoneBoundStorageClasses: []string{"local"}}.Policy()
+	got := policyOf(v1alpha1.SpreadPolicySpec{ZoneKey: "zone", DataZones: []string{"a", "b"}, ArbiterTaintKey: "taint", MinReplicas: &zero, ZoneBoundStorageClasses: []string{"local"}})
 	if got.ZoneKey != "zone" || got.ArbiterTaintKey != "taint" || got.MinReplicas != 0 || !slices.Equal(got.ZoneBoundStorageClasses, []string{"local"}) {
 		t.Errorf("SpreadPolicy's own fields lost: %+v", got)
 	}

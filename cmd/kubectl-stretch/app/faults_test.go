@@ -13,6 +13,7 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
+	"github.com/stretch-dev/kubectl-stretch/internal/api/v1alpha1"
 	"github.com/stretch-dev/kubectl-stretch/internal/check"
 	"github.com/stretch-dev/kubectl-stretch/internal/faultproxy"
 	"github.com/stretch-dev/kubectl-stretch/internal/sim"
@@ -152,7 +153,7 @@ func TestLiveFaults(t *testing.T) {
 		defer p.Set()
 		code, out, errOut := runWithin(t, time.Minute, "verify", kc, "-f", example, "-o", "json")
 		r := decodeReport(t, code, ExitError, out, errOut)
-		want := []check.Unavailable{{Kinds: []string{"cephblockpools.ceph.rook.io"},
+		want := []v1alpha1.VerifyUnavailable{{Kinds: []string{"cephblockpools.ceph.rook.io"},
 			Message: "cannot list cephblockpools.ceph.rook.io: forbidden by RBAC (/apis/ceph.rook.io/v1/cephblockpools is forbidden: injected by the fault proxy): " +
 				"bind this user to the ClusterRole stretch-verify (access/ in the bundle; members of the group stretch:verifiers have it)"}}
 		if !equalUnavailable(r.Unavailable, want) || !r.Summary.Partial {
@@ -285,8 +286,8 @@ func assertNotRun(t *testing.T, r *check.Report, kinds []check.Kind) {
 	}
 }
 
-func equalUnavailable(a, b []check.Unavailable) bool {
-	return slices.EqualFunc(a, b, func(x, y check.Unavailable) bool {
+func equalUnavailable(a, b []v1alpha1.VerifyUnavailable) bool {
+	return slices.EqualFunc(a, b, func(x, y v1alpha1.VerifyUnavailable) bool {
 		return x.Message == y.Message && slices.Equal(x.Kinds, y.Kinds)
 	})
 }

@@ -12,9 +12,9 @@ import (
 
 	"helm.sh/helm/v3/pkg/postrender"
 
+	"github.com/stretch-dev/kubectl-stretch/internal/api/v1alpha1"
 	"github.com/stretch-dev/kubectl-stretch/internal/sim"
 	"github.com/stretch-dev/kubectl-stretch/internal/source"
-	"github.com/stretch-dev/kubectl-stretch/internal/topology"
 )
 
 // buildBinary builds kubectl-stretch into a temporary folder.
@@ -45,7 +45,7 @@ func TestHelmPostRender(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	src := topology.Source{Helm: &topology.HelmSource{Chart: "workloads/charts/web", Release: "shop", Namespace: "web"}}
+	src := v1alpha1.Source{Helm: &v1alpha1.HelmSource{Chart: "workloads/charts/web", Release: "shop", Namespace: "web"}}
 	files, err := source.Load(t.Context(), "../../../testdata", src, source.Options{PostRenderer: post})
 	if err != nil || len(files) != 1 {
 		t.Fatalf("helm render with the post-renderer: %d streams, %v", len(files), err)

@@ -29,6 +29,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/stretch-dev/kubectl-stretch/generators"
+	"github.com/stretch-dev/kubectl-stretch/internal/api/v1alpha1"
 	"github.com/stretch-dev/kubectl-stretch/internal/apply"
 	"github.com/stretch-dev/kubectl-stretch/internal/check"
 	"github.com/stretch-dev/kubectl-stretch/internal/crds"
@@ -111,7 +112,7 @@ func TestVerifyLive(t *testing.T) {
 		if !slices.Equal(got, want) {
 			t.Fatalf("results:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 		}
-		wantSummary := check.Summary{Checks: len(verifyIDs), Passed: len(verifyIDs) - 2, Warnings: 1, Skipped: 1, APIRequests: 15}
+		wantSummary := v1alpha1.VerifySummary{Checks: len(verifyIDs), Passed: len(verifyIDs) - 2, Warnings: 1, Skipped: 1, APIRequests: 15}
 		if report.Summary != wantSummary || report.APIVersion != "stretch.dev/v1alpha1" || report.Kind != "VerifyReport" || report.Topology != "demo-eu" {
 			t.Errorf("report header %s %s %s, summary %+v; want %+v", report.APIVersion, report.Kind, report.Topology, report.Summary, wantSummary)
 		}
@@ -403,7 +404,7 @@ func TestVerifyLive(t *testing.T) {
 			needsPods[c.ID] = slices.Contains(c.Needs, check.KindPods)
 		}
 		// The cause once; each check that reads pods says it did not run.
-		want := []check.Unavailable{{Kinds: []string{"pods"},
+		want := []v1alpha1.VerifyUnavailable{{Kinds: []string{"pods"},
 			Message: `cannot list pods: forbidden by RBAC (pods is forbidden: User "partial-verifier" cannot list resource "pods" in API group "" at the cluster scope): ` +
 				`bind this user to the ClusterRole stretch-verify (access/ in the bundle; members of the group stretch:verifiers have it)`}}
 		if !equalUnavailable(report.Unavailable, want) || !report.Summary.Partial {
@@ -888,16 +889,16 @@ func TestVerifyFlags(t *testing.T) {
 func TestVerifyExit(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
-		summary check.Summary
+		summary v1alpha1.VerifySummary
 		want    int
 	}{
-		{check.Summary{Passed: 3}, ExitOK},
-		{check.Summary{Passed: 1, Warnings: 1, Skipped: 1}, ExitOK},
-		{check.Summary{Passed: 1, Failed: 1}, ExitFailed},
-		{check.Summary{Failed: 1, Errors: 2}, ExitFailed},
-		{check.Summary{Passed: 2, Errors: 1, Warnings: 1}, ExitError},
+		{v1alpha1.VerifySummary{Passed: 3}, ExitOK},
+		{v1alpha1.VerifySummary{Passed: 1, Warnings: 1, Skipped: 1}, ExitOK},
+		{v1alpha1.VerifySummary{Passed: 1, Failed: 1}, ExitFailed},
+		{v1alpha1.VerifySummary{Failed: 1, Errors: 2}, ExitFailed},
+		{v1alpha1.VerifySummary{Passed: 2, Errors: 1, Warnings: 1}, ExitError},
 	} {
-		err := verifyExit(&check.Report{Summary: tc.summary})
+		err := verifyExit(&check.Report{VerifyReport: v1alpha1.VerifyReport{Summary: tc.summary}})
 		code := ExitOK
 		var ee *exitError
 		if errors.As(err, &ee) {

@@ -1,0 +1,22 @@
+package v1alpha1
+
+// Group, Version and APIVersion identify every object of this package:
+// APIVersion is what their apiVersion field holds.
+const (
+	Group      = "stretch.dev"
+	Version    = "v1alpha1"
+	APIVersion = Group + "/" + Version
+)
+
+// The kinds of this group, as their kind field holds them.
+const (
+	KindTopology     = "Topology"
+	KindSpreadPolicy = "SpreadPolicy"
+	KindLintReport   = "LintReport"
+	KindVerifyReport = "VerifyReport"
+	// KindSimulatedCluster is the state file of a detached simulated
+	// cluster (internal/sim). Its type stays in internal/sim: it records
+	// the topology's Model, which internal/topology builds from this
+	// package's types, and no user writes it.
+	KindSimulatedCluster = "SimulatedCluster"
+)
