@@ -2,6 +2,7 @@ package reaper
 
 import (
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -40,32 +41,45 @@ func Signal(sig syscall.Signal, scope Scope) int {
 	}
 	n := 0
 	seen := map[int]bool{self: true}
-	queue := children(self)
-	for len(queue) > 0 {
-		pid := queue[0]
-		queue = queue[1:]
-		if seen[pid] {
-			continue
+	// A process killed here leaves its children to this process (a
+	// subreaper) before they can be listed under it: list a process's
+	// children before signalling it, and look at this process's own
+	// children again until a pass finds none it has not seen (at most
+	// maxPasses, so that a process that forks without end cannot hold
+	// this loop).
+	for pass := 0; pass < maxPasses; pass++ {
+		queue := slices.DeleteFunc(children(self), func(pid int) bool { return seen[pid] })
+		if len(queue) == 0 {
+			return n
 		}
-		seen[pid] = true
-		g, s, ok := ids(pid)
-		if !ok || s != sid {
-			continue // gone, or detached on purpose: leave its subtree alone
-		}
-		// Before a SIGKILL, stop the process, so that it forks no child
-		// between this listing of its children and its death.
-		if scope == Session || g == pgid {
-			if sig == syscall.SIGKILL {
+		for len(queue) > 0 {
+			pid := queue[0]
+			queue = queue[1:]
+			if seen[pid] {
+				continue
+			}
+			seen[pid] = true
+			g, s, ok := ids(pid)
+			if !ok || s != sid {
+				continue // gone, or detached on purpose: leave its subtree alone
+			}
+			mine := scope == Session || g == pgid
+			// Before a SIGKILL, stop the process, so that it forks no
+			// child between this listing of its children and its death.
+			if mine && sig == syscall.SIGKILL {
 				_ = syscall.Kill(pid, syscall.SIGSTOP)
 			}
-			if syscall.Kill(pid, sig) == nil {
+			queue = append(queue, children(pid)...)
+			if mine && syscall.Kill(pid, sig) == nil {
 				n++
 			}
 		}
-		queue = append(queue, children(pid)...)
 	}
 	return n
 }
+
+// maxPasses bounds Signal's passes over this process's children.
+const maxPasses = 8
 
 // children lists the children of pid, from every thread's children file.
 func children(pid int) []int {

@@ -27,8 +27,13 @@ func TestSignal(t *testing.T) {
 		_ = detached.Process.Kill()
 		_ = detached.Wait()
 	}()
-	// Wait until the shell has started its sleep.
+	// Wait until the shell has started its sleep (a minute at most: the
+	// test fails rather than hangs).
+	deadline := time.Now().Add(time.Minute)
 	for len(children(sh.Process.Pid)) == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the shell started no child within a minute")
+		}
 		if _, _, ok := ids(sh.Process.Pid); !ok {
 			t.Fatal("the shell ended")
 		}
@@ -44,6 +49,10 @@ func TestSignal(t *testing.T) {
 	for {
 		if _, _, ok := ids(sleep); !ok {
 			break // gone or a zombie
+		}
+		if time.Now().After(deadline) {
+			_ = syscall.Kill(sleep, syscall.SIGKILL)
+			t.Fatal("the shell's sleep was not killed")
 		}
 		time.Sleep(time.Millisecond)
 	}
