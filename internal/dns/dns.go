@@ -15,12 +15,14 @@ import (
 	"strings"
 
 	"k8s.io/apimachinery/pkg/util/validation"
+
+	"github.com/stretch-dev/kubectl-stretch/internal/api/v1alpha1"
 )
 
 // The records file's apiVersion and kind.
 const (
-	APIVersion = "stretch.dev/v1alpha1"
-	Kind       = "DNSRecords"
+	APIVersion = v1alpha1.APIVersion
+	Kind       = v1alpha1.KindDNSRecords
 )
 
 // MaxTTL is the largest TTL a record may have, in seconds: a resolver

@@ -13,6 +13,7 @@ import (
 	"net/netip"
 	"slices"
 
+	"github.com/stretch-dev/kubectl-stretch/internal/api/v1alpha1"
 	"github.com/stretch-dev/kubectl-stretch/internal/topology"
 )
 
@@ -76,8 +77,8 @@ const (
 
 // APIVersion and Kind head every allowlist file.
 const (
-	APIVersion = "stretch.dev/v1alpha1"
-	Kind       = "FirewallAllowlist"
+	APIVersion = v1alpha1.APIVersion
+	Kind       = v1alpha1.KindFirewallAllowlist
 )
 
 // Options are the facts of the bundle's other layers that open or close

@@ -14,6 +14,13 @@ const (
 	KindSpreadPolicy = "SpreadPolicy"
 	KindLintReport   = "LintReport"
 	KindVerifyReport = "VerifyReport"
+	// KindDNSRecords heads network/dns/records.yaml; its type is in
+	// internal/dns, beside the zone writer and its rules.
+	KindDNSRecords = "DNSRecords"
+	// KindFirewallAllowlist heads each network/firewall/<region>.yaml; its
+	// type is in internal/firewall, beside the nftables and security-group
+	// writers.
+	KindFirewallAllowlist = "FirewallAllowlist"
 	// KindSimulatedCluster is the state file of a detached simulated
 	// cluster (internal/sim). Its type stays in internal/sim: it records
 	// the topology's Model, which internal/topology builds from this

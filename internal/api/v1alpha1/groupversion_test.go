@@ -18,7 +18,8 @@ import (
 func TestWrittenOnce(t *testing.T) {
 	t.Parallel()
 	names := map[string]bool{APIVersion: true, Group: true, KindTopology: true, KindSpreadPolicy: true,
-		KindLintReport: true, KindVerifyReport: true, KindSimulatedCluster: true}
+		KindLintReport: true, KindVerifyReport: true, KindSimulatedCluster: true,
+		KindDNSRecords: true, KindFirewallAllowlist: true}
 	root := filepath.Join("..", "..", "..")
 	fset := token.NewFileSet()
 	seen := 0
