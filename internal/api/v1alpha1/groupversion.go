@@ -14,6 +14,7 @@ const (
 	KindSpreadPolicy = "SpreadPolicy"
 	KindLintReport   = "LintReport"
 	KindVerifyReport = "VerifyReport"
+	KindDrillReport  = "DrillReport"
 	// KindSimulatedCluster is the state file of a detached simulated
 	// cluster (internal/sim). Its type stays in internal/sim: it records
 	// the topology's Model, which internal/topology builds from this
