@@ -41,6 +41,9 @@ const (
 	TaintOutOfService = "node.kubernetes.io/out-of-service"
 )
 
+// annotationMirror marks the API's copy of a kubelet's static pod.
+const annotationMirror = "kubernetes.io/config.mirror"
+
 // Options tune a prediction.
 type Options struct {
 	// Fence predicts the outcome once the lost region's nodes carry the
@@ -203,6 +206,9 @@ func (c *cluster) workloads(s *check.Snapshot) []*workload {
 		}
 		if p.Namespace == c.storageNamespace {
 			continue // the Ceph daemons: the platform's mon quorum judges them
+		}
+		if _, mirror := p.Annotations[annotationMirror]; mirror {
+			continue // a static pod: the node's own, gone with it
 		}
 		w := workload{kind: "Pod", namespace: p.Namespace, name: p.Name, bare: true}
 		if o := metav1.GetControllerOf(p); o != nil {

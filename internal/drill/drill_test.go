@@ -296,3 +296,21 @@ func TestPredictPlatform(t *testing.T) {
 		})
 	}
 }
+
+// TestPredictSkipsPlatformPods leaves static pods and Rook's daemons to
+// the platform: they are not workloads that could fail over.
+func TestPredictSkipsPlatformPods(t *testing.T) {
+	m := exampleModel(t)
+	s := nodes(m)
+	s.Pods = append(s.Pods,
+		pod("kube-apiserver-sto1-cp-0", "sto1-cp-0", "Node/sto1-cp-0", nil),
+		pod("etcd-sto1-cp-0", "sto1-cp-0", "", func(p *corev1.Pod) {
+			p.Annotations = map[string]string{annotationMirror: "abc"}
+		}),
+		pod("rook-ceph-osd-0", "sto1-s-0", "", func(p *corev1.Pod) { p.Namespace = m.Storage.Namespace }),
+	)
+	r := Predict(s, m, "sto1", Options{})
+	if len(r.Workloads) != 0 || r.Failed() {
+		t.Errorf("got workloads %+v (failed %v), want none", r.Workloads, r.Failed())
+	}
+}
