@@ -140,6 +140,7 @@ func TestDrillLive(t *testing.T) {
 
 	t.Run("table", func(t *testing.T) {
 		code, out, _ := run(t, "drill", admin, "-f", example, "--lose", "sto1")
+		t.Logf("drill --lose sto1:\n%s", out)
 		if code != ExitFailed || !strings.Contains(out, "platform: etcd quorum yes, API server yes, Ceph mon quorum yes") ||
 			!strings.Contains(out, "losing sto1: 3 workloads: 1 recover, 1 hang, 0 pending, 0 lost, 1 unaffected; 1 fail") {
 			t.Errorf("table (exit %d):\n%s", code, out)
