@@ -407,7 +407,7 @@ func (c *cluster) spread(p *corev1.Pod, n *node) string {
 			if len(blocked) > 0 && policyOf(tsc.NodeTaintsPolicy, corev1.NodeInclusionPolicyIgnore) == corev1.NodeInclusionPolicyIgnore {
 				hint = fmt.Sprintf("; %s count as domains although the pod tolerates none of their nodes' taints (nodeTaintsPolicy Ignore, the default): set nodeTaintsPolicy: Honor", strings.Join(blocked, ", "))
 			}
-			return fmt.Sprintf("topology spread on %s: skew %d > maxSkew %d (%s has %d)%s",
+			return fmt.Sprintf("topology spread on %s: skew %d > maxSkew %d against %s with %d pods%s",
 				tsc.TopologyKey, skew, tsc.MaxSkew, strings.Join(least, ", "), minCount, hint)
 		}
 	}

@@ -7,12 +7,15 @@ import (
 	"testing"
 	"time"
 
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
 
 	"github.com/stretch-dev/kubectl-stretch/internal/api/v1alpha1"
 	"github.com/stretch-dev/kubectl-stretch/internal/drill"
 	"github.com/stretch-dev/kubectl-stretch/internal/sim"
+	"github.com/stretch-dev/kubectl-stretch/internal/topology"
 )
 
 // TestDrillArbiterAllowed: --lose takes the arbiter as well as a data
@@ -146,4 +149,134 @@ func TestDrillLive(t *testing.T) {
 			t.Errorf("table (exit %d):\n%s", code, out)
 		}
 	})
+}
+
+// judgedDeployment is a two-replica Deployment whose pods leave an
+// unreachable node after 5 s, spread over the zones by spread.
+func judgedDeployment(name string, spread func(*corev1.Pod)) *appsv1.Deployment {
+	labels := map[string]string{"app": name}
+	p := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Labels: labels}, Spec: corev1.PodSpec{
+		Containers: []corev1.Container{{Name: "main", Image: "registry.example/" + name + ":1"}},
+		Tolerations: []corev1.Toleration{
+			{Key: drill.TaintUnreachable, Operator: corev1.TolerationOpExists, Effect: corev1.TaintEffectNoExecute, TolerationSeconds: new(int64(5))},
+			{Key: drill.TaintNotReady, Operator: corev1.TolerationOpExists, Effect: corev1.TaintEffectNoExecute, TolerationSeconds: new(int64(5))},
+		},
+	}}
+	spread(p)
+	return &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "judged"}, Spec: appsv1.DeploymentSpec{
+		Replicas: new(int32(2)),
+		Selector: &metav1.LabelSelector{MatchLabels: labels},
+		Template: corev1.PodTemplateSpec{ObjectMeta: p.ObjectMeta, Spec: p.Spec},
+	}}
+}
+
+// zoneSpread is a maxSkew 1 DoNotSchedule zone spread; honor adds
+// nodeTaintsPolicy: Honor and keeps the pods off the arbiter, as render's
+// patch does.
+func zoneSpread(honor bool) func(*corev1.Pod) {
+	return func(p *corev1.Pod) {
+		c := corev1.TopologySpreadConstraint{MaxSkew: 1, TopologyKey: topology.LabelZone, WhenUnsatisfiable: corev1.DoNotSchedule,
+			LabelSelector: &metav1.LabelSelector{MatchLabels: p.Labels}}
+		if honor {
+			c.NodeTaintsPolicy = new(corev1.NodeInclusionPolicyHonor)
+			p.Spec.Affinity = &corev1.Affinity{NodeAffinity: &corev1.NodeAffinity{RequiredDuringSchedulingIgnoredDuringExecution: &corev1.NodeSelector{
+				NodeSelectorTerms: []corev1.NodeSelectorTerm{{MatchExpressions: []corev1.NodeSelectorRequirement{{Key: topology.LabelArbiter, Operator: corev1.NodeSelectorOpDoesNotExist}}}},
+			}}}
+		}
+		p.Spec.TopologySpreadConstraints = []corev1.TopologySpreadConstraint{c}
+	}
+}
+
+// TestDrillJudgedByScheduler predicts the loss of sto1 for a naive and a
+// patched zone spread, then fails sto1 on the simulated cluster (real
+// kube-scheduler and kube-controller-manager, kwok kubelets) and checks
+// the prediction against what happens: the patched Deployment's
+// replacement lands in sto2, the naive one's stays Pending.
+func TestDrillJudgedByScheduler(t *testing.T) {
+	if testing.Short() {
+		t.Skip("needs bin/testbin (-short)")
+	}
+	f, err := topology.Load(example)
+	if err != nil {
+		t.Fatal(err)
+	}
+	model := topology.NewModel(f.Topology)
+	c := sim.StartClusterForTest(t, model)
+	client := kubernetes.NewForConfigOrDie(c.RESTConfig())
+	ctx := t.Context()
+	if _, err := client.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "judged"}}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range []*appsv1.Deployment{judgedDeployment("naive", zoneSpread(false)), judgedDeployment("patched", zoneSpread(true))} {
+		if _, err := client.AppsV1().Deployments("judged").Create(ctx, d, metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// pods returns the live pods of app by the region of their node ("" when
+	// unscheduled) and how many are Ready.
+	region := map[string]string{}
+	for _, n := range model.Nodes {
+		region[n.Name] = n.Region
+	}
+	pods := func(app string) (byRegion map[string]int, ready int) {
+		list, err := client.CoreV1().Pods("judged").List(ctx, metav1.ListOptions{LabelSelector: "app=" + app})
+		if err != nil {
+			t.Fatal(err)
+		}
+		byRegion = map[string]int{}
+		for _, p := range list.Items {
+			if p.DeletionTimestamp != nil {
+				continue
+			}
+			byRegion[region[p.Spec.NodeName]]++
+			for _, cond := range p.Status.Conditions {
+				if cond.Type == corev1.PodReady && cond.Status == corev1.ConditionTrue {
+					ready++
+				}
+			}
+		}
+		return byRegion, ready
+	}
+	waitFor := func(what string, limit time.Duration, done func() bool) {
+		t.Helper()
+		deadline := time.Now().Add(limit)
+		for !done() {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: not within %s", what, limit)
+			}
+			time.Sleep(time.Second)
+		}
+	}
+	waitFor("both Deployments Ready, one pod per data region", 60*time.Second, func() bool {
+		n, nr := pods("naive")
+		p, pr := pods("patched")
+		return nr == 2 && pr == 2 && n["sto1"] == 1 && n["sto2"] == 1 && p["sto1"] == 1 && p["sto2"] == 1
+	})
+
+	r := drillJSON(t, ExitFailed, "--kubeconfig="+c.Kubeconfig(), "--lose", "sto1", "--node-monitor-grace-period", sim.DefaultNodeMonitorGracePeriod.String())
+	w := byName(r)
+	naive, patched := w["Deployment/naive"], w["Deployment/patched"]
+	if naive.Verdict != v1alpha1.VerdictPending || patched.Verdict != v1alpha1.VerdictRecovers || !strings.Contains(patched.Reason, "replaced on sto2-") {
+		t.Fatalf("prediction: naive %+v, patched %+v", naive, patched)
+	}
+	t.Logf("predicted: patched recovers in %d s; naive: %s", patched.RecoverySeconds, naive.Reason)
+
+	failed := time.Now()
+	if err := c.Fail(ctx, "sto1"); err != nil {
+		t.Fatal(err)
+	}
+	// The judge: the patched replacement runs in sto2; then the naive one's
+	// replacement exists and is still unscheduled.
+	waitFor("the patched Deployment back at 2 Ready pods in sto2", 120*time.Second, func() bool {
+		p, pr := pods("patched")
+		return pr == 2 && p["sto2"] == 2
+	})
+	t.Logf("observed: patched back at 2 Ready pods in sto2 %s after the outage (predicted %d s)", time.Since(failed).Round(time.Second), patched.RecoverySeconds)
+	waitFor("the naive Deployment's replacement created", 30*time.Second, func() bool {
+		n, _ := pods("naive")
+		return n[""] == 1
+	})
+	if n, ready := pods("naive"); n["sto2"] != 1 || n[""] != 1 || ready != 1 {
+		t.Errorf("naive after the loss: %v with %d Ready, want its replacement Pending and its sto2 pod Ready", n, ready)
+	}
 }
