@@ -1,6 +1,9 @@
 package drill
 
 import (
+	"bytes"
+	"encoding/json"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -312,5 +315,51 @@ func TestPredictSkipsPlatformPods(t *testing.T) {
 	r := Predict(s, m, "sto1", Options{})
 	if len(r.Workloads) != 0 || r.Failed() {
 		t.Errorf("got workloads %+v (failed %v), want none", r.Workloads, r.Failed())
+	}
+}
+
+// TestPredictPartial: a kind that could not be listed makes the report
+// partial and says why.
+func TestPredictPartial(t *testing.T) {
+	m := exampleModel(t)
+	s := nodes(m)
+	s.Errors[check.KindPods] = errors.New("pods is forbidden")
+	r := Predict(s, m, "sto1", Options{})
+	if !r.Partial() || len(r.Unavailable) != 1 || !strings.Contains(r.Unavailable[0].Message, "forbidden") {
+		t.Errorf("partial %v, unavailable %+v", r.Partial(), r.Unavailable)
+	}
+	var b bytes.Buffer
+	if err := r.Write(&b, "table"); err != nil || !strings.Contains(b.String(), "PARTIAL REPORT") {
+		t.Errorf("table (%v):\n%s", err, b.String())
+	}
+}
+
+// TestReportFormats writes one report in every format.
+func TestReportFormats(t *testing.T) {
+	m := exampleModel(t)
+	s := nodes(m)
+	s.Pods = append(s.Pods, pod("db-0", "sto1-w-0", "StatefulSet/db", nil), pod("debug", "sto2-w-0", "", nil))
+	r := Predict(s, m, "sto1", Options{})
+	out := map[string]string{}
+	for _, f := range Formats {
+		var b bytes.Buffer
+		if err := r.Write(&b, f); err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		out[f] = b.String()
+	}
+	var back v1alpha1.DrillReport
+	if err := json.Unmarshal([]byte(out["json"]), &back); err != nil || back.Kind != "DrillReport" || back.APIVersion != "stretch.dev/v1alpha1" ||
+		len(back.Workloads) != 2 || back.Workloads[0].Verdict != v1alpha1.VerdictUnaffected || back.Workloads[1].Verdict != v1alpha1.VerdictHangs {
+		t.Errorf("json (%v):\n%s", err, out["json"])
+	}
+	if !strings.Contains(out["yaml"], "kind: DrillReport\n") || !strings.Contains(out["yaml"], "cephMonQuorum: true\n") {
+		t.Errorf("yaml:\n%s", out["yaml"])
+	}
+	if !strings.Contains(out["junit"], `tests="5" failures="1"`) || !strings.Contains(out["junit"], `type="hangs"`) {
+		t.Errorf("junit:\n%s", out["junit"])
+	}
+	if !strings.Contains(out["table"], "hangs (FAIL)") || !strings.HasSuffix(out["table"], "losing sto1: 2 workloads: 0 recover, 1 hang, 0 pending, 0 lost, 1 unaffected; 1 fail\n") {
+		t.Errorf("table:\n%s", out["table"])
 	}
 }
