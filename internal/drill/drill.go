@@ -74,9 +74,7 @@ func Predict(s *check.Snapshot, m *topology.Model, lost string, o Options) *Repo
 		RTOSeconds: int64(o.RTO / time.Second),
 		Workloads:  []v1alpha1.DrillWorkload{},
 	}}
-	for _, u := range s.Unavailable() {
-		r.Unavailable = append(r.Unavailable, u)
-	}
+	r.Unavailable = s.Unavailable()
 	c := newCluster(s, m, lost)
 	r.Platform = platform(s, m, c)
 	for _, w := range c.workloads(s) {
@@ -146,9 +144,11 @@ func platform(s *check.Snapshot, m *topology.Model, c *cluster) v1alpha1.DrillPl
 	}
 	p.EtcdQuorum = etcdUp > etcd/2
 	p.APIServer = cpsUp > 0 && p.EtcdQuorum
-	p.Reasons = append(p.Reasons,
-		fmt.Sprintf("etcd: %d of %d members left, %d needed", etcdUp, etcd, etcd/2+1),
-		fmt.Sprintf("API server: %d of %d control planes left%s", cpsUp, cps, map[bool]string{true: "", false: ", and it needs etcd's quorum"}[p.EtcdQuorum]))
+	api := fmt.Sprintf("API server: %d of %d control planes left", cpsUp, cps)
+	if !p.EtcdQuorum {
+		api += ", and it needs etcd's quorum"
+	}
+	p.Reasons = append(p.Reasons, fmt.Sprintf("etcd: %d of %d members left, %d needed", etcdUp, etcd, etcd/2+1), api)
 
 	mons, monsUp, source := 0, 0, "mon pods"
 	for i := range s.Pods {
