@@ -39,6 +39,9 @@ type cluster struct {
 	// running are the pods that count for topology spread: bound, not
 	// terminating, not in the lost region, plus the replacements placed.
 	running []*corev1.Pod
+	// spreadCache holds the replacement being placed's domain counts by
+	// constraint index; place resets it for each replacement.
+	spreadCache map[int]*domainCounts
 }
 
 func newCluster(s *check.Snapshot, m *topology.Model, lost string) *cluster {
@@ -122,6 +125,7 @@ func (c *cluster) place(lost []*corev1.Pod) (on []string, why string) {
 		repl.Spec.NodeName = ""
 		var reasons []string
 		var chosen *node
+		c.spreadCache = nil
 		for _, n := range c.nodes {
 			if msg := c.filter(repl, n); msg != "" {
 				reasons = append(reasons, n.node.Name+"\x00"+msg)
@@ -347,7 +351,7 @@ func matchesRequirement(e corev1.NodeSelectorRequirement, v string, ok bool) boo
 // region's included, count as domains); terminating pods and the lost
 // region's pods do not count.
 func (c *cluster) spread(p *corev1.Pod, n *node) string {
-	for _, tsc := range p.Spec.TopologySpreadConstraints {
+	for i, tsc := range p.Spec.TopologySpreadConstraints {
 		if tsc.WhenUnsatisfiable != corev1.DoNotSchedule {
 			continue
 		}
@@ -355,40 +359,8 @@ func (c *cluster) spread(p *corev1.Pod, n *node) string {
 		if !ok {
 			return "no " + tsc.TopologyKey + " label (topology spread)"
 		}
-		sel, err := metav1.LabelSelectorAsSelector(tsc.LabelSelector)
-		if err != nil || tsc.LabelSelector == nil {
-			sel = labels.Nothing()
-		}
-		counts := map[string]int{}
-		for _, other := range c.nodes {
-			v, ok := other.node.Labels[tsc.TopologyKey]
-			if !ok || !c.eligible(p, other, tsc) {
-				continue
-			}
-			if _, seen := counts[v]; !seen {
-				counts[v] = 0
-			}
-		}
-		for _, q := range c.running {
-			if q.Namespace != p.Namespace || !sel.Matches(labels.Set(q.Labels)) {
-				continue
-			}
-			on := c.byName[q.Spec.NodeName]
-			if on == nil {
-				continue
-			}
-			v := on.node.Labels[tsc.TopologyKey]
-			if _, domain := counts[v]; domain && c.eligible(p, on, tsc) {
-				counts[v]++
-			}
-		}
-		minCount := -1
-		for _, d := range sortedKeys(counts) {
-			if minCount < 0 || counts[d] < minCount {
-				minCount = counts[d]
-			}
-		}
-		minCount = max(minCount, 0)
+		sc := c.spreadCounts(p, i, tsc)
+		counts, sel, minCount := sc.counts, sc.sel, sc.min
 		self := 0
 		if sel.Matches(labels.Set(p.Labels)) {
 			self = 1
@@ -412,6 +384,62 @@ func (c *cluster) spread(p *corev1.Pod, n *node) string {
 		}
 	}
 	return ""
+}
+
+// domainCounts is one spread constraint's pods per domain for the
+// replacement being placed, and the least of them.
+type domainCounts struct {
+	counts map[string]int
+	sel    labels.Selector
+	min    int
+}
+
+// spreadCounts counts, once per replacement and constraint (the counts do
+// not depend on the candidate node), the matching pods per domain.
+func (c *cluster) spreadCounts(p *corev1.Pod, i int, tsc corev1.TopologySpreadConstraint) *domainCounts {
+	if dc := c.spreadCache[i]; dc != nil {
+		return dc
+	}
+	sel, err := metav1.LabelSelectorAsSelector(tsc.LabelSelector)
+	if err != nil || tsc.LabelSelector == nil {
+		sel = labels.Nothing()
+	}
+	counts := map[string]int{}
+	for _, other := range c.nodes {
+		v, ok := other.node.Labels[tsc.TopologyKey]
+		if !ok || !c.eligible(p, other, tsc) {
+			continue
+		}
+		if _, seen := counts[v]; !seen {
+			counts[v] = 0
+		}
+	}
+	for _, q := range c.running {
+		if q.Namespace != p.Namespace || !sel.Matches(labels.Set(q.Labels)) {
+			continue
+		}
+		on := c.byName[q.Spec.NodeName]
+		if on == nil {
+			continue
+		}
+		v := on.node.Labels[tsc.TopologyKey]
+		if _, domain := counts[v]; domain && c.eligible(p, on, tsc) {
+			counts[v]++
+		}
+	}
+	minCount := -1
+	for _, d := range sortedKeys(counts) {
+		if minCount < 0 || counts[d] < minCount {
+			minCount = counts[d]
+		}
+	}
+	minCount = max(minCount, 0)
+	dc := &domainCounts{counts: counts, sel: sel, min: minCount}
+	if c.spreadCache == nil {
+		c.spreadCache = map[int]*domainCounts{}
+	}
+	c.spreadCache[i] = dc
+	return dc
 }
 
 // schedulableIn says whether a domain has a node whose taints p
