@@ -148,6 +148,7 @@ GitOps bundle; then checks the live cluster against it.`,
 		NewCmdFn(streams),
 		NewCmdDiff(streams, kube),
 		NewCmdVerify(streams, kube),
+		NewCmdDrill(streams, kube),
 		NewCmdVersion(streams),
 		NewCmdSim(streams),
 	)

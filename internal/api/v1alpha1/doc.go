@@ -2,17 +2,16 @@
 // v1alpha1: the Go types of every kind kubectl-stretch reads or writes
 // under that group, their kind names and their typed enums (node and
 // region roles, network encryption modes, reclaim policies, lint
-// severities, verify statuses and layers).
+// severities, verify statuses and layers, drill verdicts).
 //
 // The kinds are the Topology (the one file that describes a cluster), the
 // SpreadPolicy (the KRM transformer's functionConfig), the LintReport
-// (what lint writes with -o json or yaml) and the VerifyReport (what
-// verify writes with -o json or yaml). The SimulatedCluster, the state
+// (what lint writes with -o json or yaml), the VerifyReport (what
+// verify writes with -o json or yaml) and the DrillReport (what drill
+// writes with -o json or yaml). The SimulatedCluster, the state
 // file a detached simulated cluster leaves in its state folder, has its
 // kind name here and its type in internal/sim, as it records the
-// topology's Model. The DrillReport of the coming drill command will be
-// defined here beside the VerifyReport, with its kind name in the kind
-// list.
+// topology's Model.
 //
 // APIVersion and the kind names are written once, in groupversion.go;
 // TestWrittenOnce keeps every other Go file from spelling them out.

@@ -14,6 +14,7 @@ const (
 	KindSpreadPolicy = "SpreadPolicy"
 	KindLintReport   = "LintReport"
 	KindVerifyReport = "VerifyReport"
+	KindDrillReport  = "DrillReport"
 	// KindDNSRecords heads network/dns/records.yaml; its type is in
 	// internal/dns, beside the zone writer and its rules.
 	KindDNSRecords = "DNSRecords"

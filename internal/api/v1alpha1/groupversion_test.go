@@ -19,7 +19,7 @@ func TestWrittenOnce(t *testing.T) {
 	t.Parallel()
 	names := map[string]bool{APIVersion: true, Group: true, KindTopology: true, KindSpreadPolicy: true,
 		KindLintReport: true, KindVerifyReport: true, KindSimulatedCluster: true,
-		KindDNSRecords: true, KindFirewallAllowlist: true}
+		KindDNSRecords: true, KindFirewallAllowlist: true, KindDrillReport: true}
 	root := filepath.Join("..", "..", "..")
 	fset := token.NewFileSet()
 	seen := 0

@@ -1,0 +1,282 @@
+package app
+
+import (
+	"encoding/json"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+
+	"github.com/stretch-dev/kubectl-stretch/internal/api/v1alpha1"
+	"github.com/stretch-dev/kubectl-stretch/internal/drill"
+	"github.com/stretch-dev/kubectl-stretch/internal/sim"
+	"github.com/stretch-dev/kubectl-stretch/internal/topology"
+)
+
+// TestDrillArbiterAllowed: --lose takes the arbiter as well as a data
+// region; the region check passes and drill goes on to the cluster.
+func TestDrillArbiterAllowed(t *testing.T) {
+	code, out, errOut := run(t, "drill", "-f", example, "--lose", "osl1", "--kubeconfig", t.TempDir()+"/missing")
+	if code != ExitError || out != "" || strings.Contains(errOut, "no such region") || errOut == "" {
+		t.Errorf("exit %d, stdout %q, stderr %q: want the cluster connection refused, not the region", code, out, errOut)
+	}
+}
+
+// drillJSON runs drill -o json and decodes its report.
+func drillJSON(t *testing.T, want int, args ...string) v1alpha1.DrillReport {
+	t.Helper()
+	code, out, errOut := run(t, append([]string{"drill", "-f", example, "-o", "json"}, args...)...)
+	var r v1alpha1.DrillReport
+	if err := json.Unmarshal([]byte(out), &r); err != nil || code != want {
+		t.Fatalf("drill %v: exit %d (want %d), %v\nstdout:\n%s\nstderr:\n%s", args, code, want, err, out, errOut)
+	}
+	return r
+}
+
+// byName returns the report's workloads by kind/name.
+func byName(r v1alpha1.DrillReport) map[string]v1alpha1.DrillWorkload {
+	out := map[string]v1alpha1.DrillWorkload{}
+	for _, w := range r.Workloads {
+		out[w.Kind+"/"+w.Name] = w
+	}
+	return out
+}
+
+// TestDrillLive predicts the loss of each region of the example, its
+// bundle applied to a real API server with the state its controllers
+// write (verify's fixture).
+func TestDrillLive(t *testing.T) {
+	if testing.Short() {
+		t.Skip("needs bin/testbin (-short)")
+	}
+	start := time.Now()
+	cp := sim.StartForTest(t)
+	if err := cp.InstallBundleCRDs(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	fx := newVerifyFixture(t, cp.RESTConfig())
+	// The fixture's API servers are bare pods; a kubelet's are mirror pods.
+	for _, n := range fx.model.Nodes {
+		if !n.ControlPlane {
+			continue
+		}
+		fx.deletePod(t, "kube-system", "kube-apiserver-"+n.Name)
+		fx.pod(t, &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "kube-apiserver-" + n.Name, Namespace: "kube-system",
+			Labels:      map[string]string{"component": "kube-apiserver", "tier": "control-plane"},
+			Annotations: map[string]string{"kubernetes.io/config.mirror": "simulated"}}}, n.Name)
+	}
+	// The API server tainted the nodes not-ready when they were created;
+	// with no node lifecycle controller here, drop the taint as it does
+	// once they are Ready (the scheduler, and drill, would refuse them).
+	nodes, err := fx.client.CoreV1().Nodes().List(fx.ctx, metav1.ListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range nodes.Items {
+		n := &nodes.Items[i]
+		n.Spec.Taints = slices.DeleteFunc(n.Spec.Taints, func(t corev1.Taint) bool { return t.Key == drill.TaintNotReady })
+		if _, err := fx.client.CoreV1().Nodes().Update(fx.ctx, n, metav1.UpdateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Logf("cluster ready in %s", time.Since(start).Round(time.Millisecond))
+	admin := "--kubeconfig=" + cp.Kubeconfig()
+	want := int64(drill.DefaultTolerationSeconds + 40 + drill.SchedulingSeconds)
+
+	t.Run("lose sto1", func(t *testing.T) {
+		r := drillJSON(t, ExitFailed, admin, "--lose", "sto1")
+		if r.Kind != v1alpha1.KindDrillReport || r.APIVersion != v1alpha1.APIVersion || r.LostRegion != "sto1" || r.Topology != "demo-eu" {
+			t.Errorf("header %s %s %s %s", r.APIVersion, r.Kind, r.Topology, r.LostRegion)
+		}
+		if p := r.Platform; !p.EtcdQuorum || !p.APIServer || !p.CephMonQuorum {
+			t.Errorf("platform %+v: want every quorum kept", p)
+		}
+		if !strings.Contains(strings.Join(r.Platform.Reasons, "\n"), "3 of 5 mons left, 3 needed (mon pods)") {
+			t.Errorf("mons not counted from their pods: %q", r.Platform.Reasons)
+		}
+		w := byName(r)
+		if len(w) != 3 {
+			t.Errorf("workloads %+v: want storefront, orders-db and log-shipper", r.Workloads)
+		}
+		sf := w["Deployment/storefront"]
+		if sf.Verdict != v1alpha1.VerdictRecovers || !sf.Available || sf.RecoverySeconds != want || sf.PodsLost != 1 || sf.Failed || !strings.Contains(sf.Reason, "replaced on sto2-w-") {
+			t.Errorf("storefront: %+v", sf)
+		}
+		if db := w["StatefulSet/orders-db"]; db.Verdict != v1alpha1.VerdictHangs || !db.Available || !db.Failed {
+			t.Errorf("orders-db: %+v", db)
+		}
+		if ls := w["DaemonSet/log-shipper"]; ls.Verdict != v1alpha1.VerdictUnaffected || ls.PodsLost != 2 || ls.Failed {
+			t.Errorf("log-shipper: %+v", ls)
+		}
+	})
+
+	t.Run("lose sto1 fenced", func(t *testing.T) {
+		r := drillJSON(t, ExitOK, admin, "--lose", "sto1", "--fence")
+		if db := byName(r)["StatefulSet/orders-db"]; db.Verdict != v1alpha1.VerdictRecovers || db.RecoverySeconds != 40+drill.SchedulingSeconds {
+			t.Errorf("orders-db once fenced: %+v", db)
+		}
+	})
+
+	t.Run("rto", func(t *testing.T) {
+		r := drillJSON(t, ExitFailed, admin, "--lose", "sto2", "--fence", "--rto", "30s")
+		if sf := byName(r)["Deployment/storefront"]; !sf.Failed || !strings.Contains(sf.Reason, "slower than --rto 30s") {
+			t.Errorf("storefront with --rto 30s: %+v", sf)
+		}
+	})
+
+	t.Run("lose the arbiter", func(t *testing.T) {
+		r := drillJSON(t, ExitOK, admin, "--lose", "osl1")
+		if p := r.Platform; !p.EtcdQuorum || !p.APIServer || !p.CephMonQuorum {
+			t.Errorf("platform %+v", p)
+		}
+		for _, w := range r.Workloads {
+			if w.Verdict != v1alpha1.VerdictUnaffected {
+				t.Errorf("%s/%s: %s (%s), want unaffected", w.Kind, w.Name, w.Verdict, w.Reason)
+			}
+		}
+	})
+
+	t.Run("table", func(t *testing.T) {
+		code, out, _ := run(t, "drill", admin, "-f", example, "--lose", "sto1")
+		t.Logf("drill --lose sto1:\n%s", out)
+		if code != ExitFailed || !strings.Contains(out, "platform: etcd quorum yes, API server yes, Ceph mon quorum yes") ||
+			!strings.Contains(out, "losing sto1: 3 workloads: 1 recover, 1 hang, 0 pending, 0 lost, 1 unaffected; 1 fail") {
+			t.Errorf("table (exit %d):\n%s", code, out)
+		}
+	})
+}
+
+// judgedDeployment is a two-replica Deployment whose pods leave an
+// unreachable node after 5 s, spread over the zones by spread.
+func judgedDeployment(name string, spread func(*corev1.Pod)) *appsv1.Deployment {
+	labels := map[string]string{"app": name}
+	p := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Labels: labels}, Spec: corev1.PodSpec{
+		Containers: []corev1.Container{{Name: "main", Image: "registry.example/" + name + ":1"}},
+		Tolerations: []corev1.Toleration{
+			{Key: drill.TaintUnreachable, Operator: corev1.TolerationOpExists, Effect: corev1.TaintEffectNoExecute, TolerationSeconds: new(int64(5))},
+			{Key: drill.TaintNotReady, Operator: corev1.TolerationOpExists, Effect: corev1.TaintEffectNoExecute, TolerationSeconds: new(int64(5))},
+		},
+	}}
+	spread(p)
+	return &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "judged"}, Spec: appsv1.DeploymentSpec{
+		Replicas: new(int32(2)),
+		Selector: &metav1.LabelSelector{MatchLabels: labels},
+		Template: corev1.PodTemplateSpec{ObjectMeta: p.ObjectMeta, Spec: p.Spec},
+	}}
+}
+
+// zoneSpread is a maxSkew 1 DoNotSchedule zone spread; honor adds
+// nodeTaintsPolicy: Honor and keeps the pods off the arbiter, as render's
+// patch does.
+func zoneSpread(honor bool) func(*corev1.Pod) {
+	return func(p *corev1.Pod) {
+		c := corev1.TopologySpreadConstraint{MaxSkew: 1, TopologyKey: topology.LabelZone, WhenUnsatisfiable: corev1.DoNotSchedule,
+			LabelSelector: &metav1.LabelSelector{MatchLabels: p.Labels}}
+		if honor {
+			c.NodeTaintsPolicy = new(corev1.NodeInclusionPolicyHonor)
+			p.Spec.Affinity = &corev1.Affinity{NodeAffinity: &corev1.NodeAffinity{RequiredDuringSchedulingIgnoredDuringExecution: &corev1.NodeSelector{
+				NodeSelectorTerms: []corev1.NodeSelectorTerm{{MatchExpressions: []corev1.NodeSelectorRequirement{{Key: topology.LabelArbiter, Operator: corev1.NodeSelectorOpDoesNotExist}}}},
+			}}}
+		}
+		p.Spec.TopologySpreadConstraints = []corev1.TopologySpreadConstraint{c}
+	}
+}
+
+// TestDrillJudgedByScheduler predicts the loss of sto1 for a naive and a
+// patched zone spread, then fails sto1 on the simulated cluster (real
+// kube-scheduler and kube-controller-manager, kwok kubelets) and checks
+// the prediction against what happens: the patched Deployment's
+// replacement lands in sto2, the naive one's stays Pending.
+func TestDrillJudgedByScheduler(t *testing.T) {
+	if testing.Short() {
+		t.Skip("needs bin/testbin (-short)")
+	}
+	f, err := topology.Load(example)
+	if err != nil {
+		t.Fatal(err)
+	}
+	model := topology.NewModel(f.Topology)
+	c := sim.StartClusterForTest(t, model)
+	client := kubernetes.NewForConfigOrDie(c.RESTConfig())
+	ctx := t.Context()
+	if _, err := client.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "judged"}}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range []*appsv1.Deployment{judgedDeployment("naive", zoneSpread(false)), judgedDeployment("patched", zoneSpread(true))} {
+		if _, err := client.AppsV1().Deployments("judged").Create(ctx, d, metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// pods returns the live pods of app by the region of their node ("" when
+	// unscheduled) and how many are Ready.
+	region := map[string]string{}
+	for _, n := range model.Nodes {
+		region[n.Name] = n.Region
+	}
+	pods := func(app string) (byRegion map[string]int, ready int) {
+		list, err := client.CoreV1().Pods("judged").List(ctx, metav1.ListOptions{LabelSelector: "app=" + app})
+		if err != nil {
+			t.Fatal(err)
+		}
+		byRegion = map[string]int{}
+		for _, p := range list.Items {
+			if p.DeletionTimestamp != nil {
+				continue
+			}
+			byRegion[region[p.Spec.NodeName]]++
+			for _, cond := range p.Status.Conditions {
+				if cond.Type == corev1.PodReady && cond.Status == corev1.ConditionTrue {
+					ready++
+				}
+			}
+		}
+		return byRegion, ready
+	}
+	waitFor := func(what string, limit time.Duration, done func() bool) {
+		t.Helper()
+		deadline := time.Now().Add(limit)
+		for !done() {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: not within %s", what, limit)
+			}
+			time.Sleep(time.Second)
+		}
+	}
+	waitFor("both Deployments Ready, one pod per data region", 60*time.Second, func() bool {
+		n, nr := pods("naive")
+		p, pr := pods("patched")
+		return nr == 2 && pr == 2 && n["sto1"] == 1 && n["sto2"] == 1 && p["sto1"] == 1 && p["sto2"] == 1
+	})
+
+	r := drillJSON(t, ExitFailed, "--kubeconfig="+c.Kubeconfig(), "--lose", "sto1", "--node-monitor-grace-period", sim.DefaultNodeMonitorGracePeriod.String())
+	w := byName(r)
+	naive, patched := w["Deployment/naive"], w["Deployment/patched"]
+	if naive.Verdict != v1alpha1.VerdictPending || patched.Verdict != v1alpha1.VerdictRecovers || !strings.Contains(patched.Reason, "replaced on sto2-") {
+		t.Fatalf("prediction: naive %+v, patched %+v", naive, patched)
+	}
+	t.Logf("predicted: patched recovers in %d s; naive: %s", patched.RecoverySeconds, naive.Reason)
+
+	failed := time.Now()
+	if err := c.Fail(ctx, "sto1"); err != nil {
+		t.Fatal(err)
+	}
+	// The judge: the patched replacement runs in sto2; then the naive one's
+	// replacement exists and is still unscheduled.
+	waitFor("the patched Deployment back at 2 Ready pods in sto2", 120*time.Second, func() bool {
+		p, pr := pods("patched")
+		return pr == 2 && p["sto2"] == 2
+	})
+	t.Logf("observed: patched back at 2 Ready pods in sto2 %s after the outage (predicted %d s)", time.Since(failed).Round(time.Second), patched.RecoverySeconds)
+	waitFor("the naive Deployment's replacement created", 30*time.Second, func() bool {
+		n, _ := pods("naive")
+		return n[""] == 1
+	})
+	if n, ready := pods("naive"); n["sto2"] != 1 || n[""] != 1 || ready != 1 {
+		t.Errorf("naive after the loss: %v with %d Ready, want its replacement Pending and its sto2 pod Ready", n, ready)
+	}
+}

@@ -1,0 +1,486 @@
+package drill
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+
+	"github.com/stretch-dev/kubectl-stretch/internal/check"
+	"github.com/stretch-dev/kubectl-stretch/internal/topology"
+)
+
+// node is a node as the scheduler sees it after the loss: the lost
+// region's nodes carry the unreachable taints, and what runs on each
+// node is counted.
+type node struct {
+	node   *corev1.Node
+	region string
+	lost   bool
+	taints []corev1.Taint
+	// used is the requests of the pods bound to it; pods their number.
+	used corev1.ResourceList
+	pods int64
+}
+
+// cluster is the snapshot's nodes and live pods after the loss; the
+// replacements drill places are added to it, workload after workload.
+type cluster struct {
+	lost string
+	// storageNamespace is Rook's: its pods are judged by the platform.
+	storageNamespace string
+	nodes            []*node // sorted by name
+	byName           map[string]*node
+	// running are the pods that count for topology spread: bound, not
+	// terminating, not in the lost region, plus the replacements placed.
+	running []*corev1.Pod
+	// spreadCache holds the replacement being placed's domain counts by
+	// constraint index; place resets it for each replacement.
+	spreadCache map[int]*domainCounts
+}
+
+func newCluster(s *check.Snapshot, m *topology.Model, lost string) *cluster {
+	c := &cluster{lost: lost, storageNamespace: m.Storage.Namespace, byName: map[string]*node{}}
+	for i := range s.Nodes {
+		n := &s.Nodes[i]
+		nd := &node{node: n, region: regionOf(m, n), taints: slices.Clone(n.Spec.Taints), used: corev1.ResourceList{}}
+		if nd.region == lost {
+			nd.lost = true
+			nd.taints = append(nd.taints,
+				corev1.Taint{Key: TaintUnreachable, Effect: corev1.TaintEffectNoSchedule},
+				corev1.Taint{Key: TaintUnreachable, Effect: corev1.TaintEffectNoExecute})
+		}
+		c.nodes = append(c.nodes, nd)
+		c.byName[n.Name] = nd
+	}
+	slices.SortFunc(c.nodes, func(a, b *node) int { return strings.Compare(a.node.Name, b.node.Name) })
+	for i := range s.Pods {
+		p := &s.Pods[i]
+		if p.Status.Phase == corev1.PodSucceeded || p.Status.Phase == corev1.PodFailed || p.Spec.NodeName == "" {
+			continue
+		}
+		if n := c.byName[p.Spec.NodeName]; n != nil {
+			n.add(p)
+			if !n.lost && p.DeletionTimestamp == nil {
+				c.running = append(c.running, p)
+			}
+		}
+	}
+	return c
+}
+
+// isLost says whether a node is in the lost region.
+func (c *cluster) isLost(name string) bool {
+	n := c.byName[name]
+	return n != nil && n.lost
+}
+
+// add counts a pod's requests on the node.
+func (n *node) add(p *corev1.Pod) {
+	for k, q := range requests(p) {
+		sum := n.used[k]
+		sum.Add(q)
+		n.used[k] = sum
+	}
+	n.pods++
+}
+
+// requests is a pod's effective requests: the larger of its containers'
+// sum and its largest init container, plus its overhead.
+func requests(p *corev1.Pod) corev1.ResourceList {
+	out := corev1.ResourceList{}
+	for _, ct := range p.Spec.Containers {
+		for k, q := range ct.Resources.Requests {
+			sum := out[k]
+			sum.Add(q)
+			out[k] = sum
+		}
+	}
+	for _, ct := range p.Spec.InitContainers {
+		for k, q := range ct.Resources.Requests {
+			if cur := out[k]; q.Cmp(cur) > 0 {
+				out[k] = q.DeepCopy()
+			}
+		}
+	}
+	for k, q := range p.Spec.Overhead {
+		sum := out[k]
+		sum.Add(q)
+		out[k] = sum
+	}
+	return out
+}
+
+// place places replacements of the lost pods, one by one, on the
+// surviving nodes (the first that passes every filter, by name), and
+// returns the nodes used, or why a replacement fits nowhere.
+func (c *cluster) place(lost []*corev1.Pod) (on []string, why string) {
+	for _, p := range lost {
+		repl := p.DeepCopy()
+		repl.Spec.NodeName = ""
+		var reasons []string
+		var chosen *node
+		c.spreadCache = nil
+		for _, n := range c.nodes {
+			if msg := c.filter(repl, n); msg != "" {
+				reasons = append(reasons, n.node.Name+"\x00"+msg)
+				continue
+			}
+			chosen = n
+			break
+		}
+		if chosen == nil {
+			return on, fmt.Sprintf("a replacement of pod %s fits on none of the %d nodes: %s", p.Name, len(c.nodes), summarize(reasons))
+		}
+		repl.Spec.NodeName = chosen.node.Name
+		chosen.add(repl)
+		c.running = append(c.running, repl)
+		if !slices.Contains(on, chosen.node.Name) {
+			on = append(on, chosen.node.Name)
+		}
+	}
+	return on, ""
+}
+
+// summarize groups the filters' reasons ("node\x00message") by message,
+// as the scheduler's FailedScheduling event does, the surviving nodes'
+// reasons first, each with the nodes it concerns.
+func summarize(reasons []string) string {
+	var msgs []string
+	nodes := map[string][]string{}
+	for _, r := range reasons {
+		node, msg, _ := strings.Cut(r, "\x00")
+		if nodes[msg] == nil {
+			msgs = append(msgs, msg)
+		}
+		nodes[msg] = append(nodes[msg], node)
+	}
+	// The lost region's nodes say nothing new: last.
+	slices.SortStableFunc(msgs, func(a, b string) int {
+		return cmpBool(a == msgLost, b == msgLost)
+	})
+	parts := make([]string, len(msgs))
+	for i, msg := range msgs {
+		parts[i] = fmt.Sprintf("%s (%s)", msg, strings.Join(nodes[msg], ", "))
+	}
+	return strings.Join(parts, "; ")
+}
+
+func cmpBool(a, b bool) int {
+	switch {
+	case a == b:
+		return 0
+	case a:
+		return 1
+	}
+	return -1
+}
+
+// msgLost is the filters' reason for a node of the lost region.
+const msgLost = "in the lost region"
+
+// filter says why p cannot run on n, or "" when it can: the lost region,
+// an unschedulable or NotReady node, node affinity, taints, resources and
+// topology spread, in that order.
+func (c *cluster) filter(p *corev1.Pod, n *node) string {
+	switch {
+	case n.lost:
+		return msgLost
+	case n.node.Spec.Unschedulable:
+		return "cordoned"
+	case !ready(n.node):
+		return "not Ready"
+	}
+	if !matchesAffinity(p, n.node) {
+		return "node affinity or nodeSelector does not match"
+	}
+	if t, ok := untolerated(p, n.taints); ok {
+		return "taint " + taintString(t) + " not tolerated"
+	}
+	if msg := fits(p, n); msg != "" {
+		return msg
+	}
+	return c.spread(p, n)
+}
+
+// fits checks requests against allocatable minus what runs on the node.
+func fits(p *corev1.Pod, n *node) string {
+	alloc := n.node.Status.Allocatable
+	if q, ok := alloc[corev1.ResourcePods]; ok && n.pods+1 > q.Value() {
+		return "too many pods"
+	}
+	req := requests(p)
+	keys := make([]corev1.ResourceName, 0, len(req))
+	for k := range req {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		q := req[k]
+		if q.IsZero() {
+			continue
+		}
+		free := alloc[k].DeepCopy()
+		free.Sub(n.used[k])
+		if q.Cmp(free) > 0 {
+			return fmt.Sprintf("insufficient %s (requests %s, free %s)", k, q.String(), quantity(free))
+		}
+	}
+	return ""
+}
+
+func quantity(q resource.Quantity) string {
+	if q.Sign() < 0 {
+		return "0"
+	}
+	return q.String()
+}
+
+// untolerated returns the first NoSchedule or NoExecute taint p does not
+// tolerate.
+func untolerated(p *corev1.Pod, taints []corev1.Taint) (corev1.Taint, bool) {
+	for _, t := range taints {
+		if t.Effect == corev1.TaintEffectPreferNoSchedule {
+			continue
+		}
+		if !slices.ContainsFunc(p.Spec.Tolerations, func(tol corev1.Toleration) bool { return tolerates(tol, t) }) {
+			return t, true
+		}
+	}
+	return corev1.Taint{}, false
+}
+
+// tolerates is Kubernetes' toleration matching: an empty key with Exists
+// matches every key, an empty effect every effect.
+func tolerates(tol corev1.Toleration, t corev1.Taint) bool {
+	if tol.Effect != "" && tol.Effect != t.Effect {
+		return false
+	}
+	if tol.Key != "" && tol.Key != t.Key {
+		return false
+	}
+	switch tol.Operator {
+	case corev1.TolerationOpExists:
+		return true
+	case corev1.TolerationOpEqual, "":
+		return tol.Key != "" && tol.Value == t.Value
+	}
+	return false
+}
+
+func taintString(t corev1.Taint) string {
+	if t.Value == "" {
+		return t.Key + ":" + string(t.Effect)
+	}
+	return t.Key + "=" + t.Value + ":" + string(t.Effect)
+}
+
+// matchesAffinity checks the pod's nodeSelector and its required node
+// affinity.
+func matchesAffinity(p *corev1.Pod, n *corev1.Node) bool {
+	for k, v := range p.Spec.NodeSelector {
+		if got, ok := n.Labels[k]; !ok || got != v {
+			return false
+		}
+	}
+	a := p.Spec.Affinity
+	if a == nil || a.NodeAffinity == nil || a.NodeAffinity.RequiredDuringSchedulingIgnoredDuringExecution == nil {
+		return true
+	}
+	for _, term := range a.NodeAffinity.RequiredDuringSchedulingIgnoredDuringExecution.NodeSelectorTerms {
+		if matchesTerm(term, n) {
+			return true
+		}
+	}
+	return false
+}
+
+// matchesTerm ANDs a term's expressions; a term without any matches no
+// node.
+func matchesTerm(term corev1.NodeSelectorTerm, n *corev1.Node) bool {
+	if len(term.MatchExpressions) == 0 && len(term.MatchFields) == 0 {
+		return false
+	}
+	for _, e := range term.MatchExpressions {
+		v, ok := n.Labels[e.Key]
+		if !matchesRequirement(e, v, ok) {
+			return false
+		}
+	}
+	for _, e := range term.MatchFields {
+		if e.Key != "metadata.name" || !matchesRequirement(e, n.Name, true) {
+			return false
+		}
+	}
+	return true
+}
+
+func matchesRequirement(e corev1.NodeSelectorRequirement, v string, ok bool) bool {
+	switch e.Operator {
+	case corev1.NodeSelectorOpIn:
+		return ok && slices.Contains(e.Values, v)
+	case corev1.NodeSelectorOpNotIn:
+		return !ok || !slices.Contains(e.Values, v)
+	case corev1.NodeSelectorOpExists:
+		return ok
+	case corev1.NodeSelectorOpDoesNotExist:
+		return !ok
+	case corev1.NodeSelectorOpGt, corev1.NodeSelectorOpLt:
+		if !ok || len(e.Values) != 1 {
+			return false
+		}
+		got, err1 := strconv.ParseInt(v, 10, 64)
+		want, err2 := strconv.ParseInt(e.Values[0], 10, 64)
+		if err1 != nil || err2 != nil {
+			return false
+		}
+		return (e.Operator == corev1.NodeSelectorOpGt && got > want) || (e.Operator == corev1.NodeSelectorOpLt && got < want)
+	}
+	return false
+}
+
+// spread checks the DoNotSchedule topology spread constraints as
+// PodTopologySpread does: the domains are the topologyKey values of the
+// nodes that pass nodeAffinityPolicy (Honor by default) and
+// nodeTaintsPolicy (Ignore by default, so tainted nodes, the lost
+// region's included, count as domains); terminating pods and the lost
+// region's pods do not count.
+func (c *cluster) spread(p *corev1.Pod, n *node) string {
+	for i, tsc := range p.Spec.TopologySpreadConstraints {
+		if tsc.WhenUnsatisfiable != corev1.DoNotSchedule {
+			continue
+		}
+		value, ok := n.node.Labels[tsc.TopologyKey]
+		if !ok {
+			return "no " + tsc.TopologyKey + " label (topology spread)"
+		}
+		sc := c.spreadCounts(p, i, tsc)
+		counts, sel, minCount := sc.counts, sc.sel, sc.min
+		self := 0
+		if sel.Matches(labels.Set(p.Labels)) {
+			self = 1
+		}
+		if skew := counts[value] + self - minCount; skew > int(tsc.MaxSkew) {
+			var least, blocked []string
+			for _, d := range sortedKeys(counts) {
+				if counts[d] == minCount {
+					least = append(least, d)
+					if !c.schedulableIn(p, tsc.TopologyKey, d) {
+						blocked = append(blocked, d)
+					}
+				}
+			}
+			hint := ""
+			if len(blocked) > 0 && policyOf(tsc.NodeTaintsPolicy, corev1.NodeInclusionPolicyIgnore) == corev1.NodeInclusionPolicyIgnore {
+				hint = fmt.Sprintf("; %s count as domains although the pod tolerates none of their nodes' taints (nodeTaintsPolicy Ignore, the default): set nodeTaintsPolicy: Honor", strings.Join(blocked, ", "))
+			}
+			return fmt.Sprintf("topology spread on %s: skew %d > maxSkew %d against %s with %d pods%s",
+				tsc.TopologyKey, skew, tsc.MaxSkew, strings.Join(least, ", "), minCount, hint)
+		}
+	}
+	return ""
+}
+
+// domainCounts is one spread constraint's pods per domain for the
+// replacement being placed, and the least of them.
+type domainCounts struct {
+	counts map[string]int
+	sel    labels.Selector
+	min    int
+}
+
+// spreadCounts counts, once per replacement and constraint (the counts do
+// not depend on the candidate node), the matching pods per domain.
+func (c *cluster) spreadCounts(p *corev1.Pod, i int, tsc corev1.TopologySpreadConstraint) *domainCounts {
+	if dc := c.spreadCache[i]; dc != nil {
+		return dc
+	}
+	sel, err := metav1.LabelSelectorAsSelector(tsc.LabelSelector)
+	if err != nil || tsc.LabelSelector == nil {
+		sel = labels.Nothing()
+	}
+	counts := map[string]int{}
+	for _, other := range c.nodes {
+		v, ok := other.node.Labels[tsc.TopologyKey]
+		if !ok || !c.eligible(p, other, tsc) {
+			continue
+		}
+		if _, seen := counts[v]; !seen {
+			counts[v] = 0
+		}
+	}
+	for _, q := range c.running {
+		if q.Namespace != p.Namespace || !sel.Matches(labels.Set(q.Labels)) {
+			continue
+		}
+		on := c.byName[q.Spec.NodeName]
+		if on == nil {
+			continue
+		}
+		v := on.node.Labels[tsc.TopologyKey]
+		if _, domain := counts[v]; domain && c.eligible(p, on, tsc) {
+			counts[v]++
+		}
+	}
+	minCount := -1
+	for _, d := range sortedKeys(counts) {
+		if minCount < 0 || counts[d] < minCount {
+			minCount = counts[d]
+		}
+	}
+	minCount = max(minCount, 0)
+	dc := &domainCounts{counts: counts, sel: sel, min: minCount}
+	if c.spreadCache == nil {
+		c.spreadCache = map[int]*domainCounts{}
+	}
+	c.spreadCache[i] = dc
+	return dc
+}
+
+// schedulableIn says whether a domain has a node whose taints p
+// tolerates.
+func (c *cluster) schedulableIn(p *corev1.Pod, key, domain string) bool {
+	for _, n := range c.nodes {
+		if n.node.Labels[key] != domain {
+			continue
+		}
+		if _, bad := untolerated(p, n.taints); !bad {
+			return true
+		}
+	}
+	return false
+}
+
+// eligible says whether a node's domain counts for a constraint.
+func (c *cluster) eligible(p *corev1.Pod, n *node, tsc corev1.TopologySpreadConstraint) bool {
+	if policyOf(tsc.NodeAffinityPolicy, corev1.NodeInclusionPolicyHonor) == corev1.NodeInclusionPolicyHonor && !matchesAffinity(p, n.node) {
+		return false
+	}
+	if policyOf(tsc.NodeTaintsPolicy, corev1.NodeInclusionPolicyIgnore) == corev1.NodeInclusionPolicyHonor {
+		if _, bad := untolerated(p, n.taints); bad {
+			return false
+		}
+	}
+	return true
+}
+
+func policyOf(p *corev1.NodeInclusionPolicy, def corev1.NodeInclusionPolicy) corev1.NodeInclusionPolicy {
+	if p == nil {
+		return def
+	}
+	return *p
+}
+
+func sortedKeys(m map[string]int) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
+}
