@@ -148,6 +148,8 @@ GitOps bundle; then checks the live cluster against it.`,
 		NewCmdFn(streams),
 		NewCmdDiff(streams, kube),
 		NewCmdVerify(streams, kube),
+		NewCmdFence(streams, kube),
+		NewCmdUnfence(streams, kube),
 		NewCmdVersion(streams),
 		NewCmdSim(streams),
 	)
