@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"testing"
@@ -16,8 +17,10 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/utils/ptr"
 
+	"github.com/stretch-dev/kubectl-stretch/internal/apply"
 	"github.com/stretch-dev/kubectl-stretch/internal/fence"
 	"github.com/stretch-dev/kubectl-stretch/internal/sim"
+	"github.com/stretch-dev/kubectl-stretch/internal/spread"
 	"github.com/stretch-dev/kubectl-stretch/internal/topology"
 )
 
@@ -27,7 +30,53 @@ import (
 const (
 	fenceWaitNotReady = 90 * time.Second
 	fenceWaitMoved    = 2 * time.Minute
+	// fenceWaitEvicted bounds the replacement of a pod with evictionSeconds
+	// 5 once its node is NotReady: far below the 300 s of the default
+	// toleration, which it would otherwise wait.
+	fenceWaitEvicted = 90 * time.Second
 )
+
+// fenceWeb is a Deployment of two replicas, spread by the patcher.
+const fenceWeb = `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: default}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers: [{name: web, image: nginx}]
+`
+
+// waitWeb waits until the web Deployment's Running pods that are not
+// terminating are, per region, exactly want.
+func waitWeb(t *testing.T, client kubernetes.Interface, m *topology.Model, bound time.Duration, want map[string]int) {
+	t.Helper()
+	region := map[string]string{}
+	for _, r := range m.Regions {
+		for _, n := range r.Nodes {
+			region[n] = r.Name
+		}
+	}
+	var last map[string]int
+	err := wait.PollUntilContextTimeout(t.Context(), time.Second, bound, true, func(ctx context.Context) (bool, error) {
+		pods, err := client.CoreV1().Pods("default").List(ctx, metav1.ListOptions{LabelSelector: "app=web"})
+		if err != nil {
+			return false, nil
+		}
+		last = map[string]int{}
+		for _, p := range pods.Items {
+			if p.DeletionTimestamp == nil && p.Status.Phase == corev1.PodRunning {
+				last[region[p.Spec.NodeName]]++
+			}
+		}
+		return maps.Equal(last, want), nil
+	})
+	if err != nil {
+		t.Fatalf("web pods per region: %v after %s, want %v", last, bound, want)
+	}
+}
 
 // TestFenceLive plays a region loss on the simulated cluster (real
 // kube-controller-manager and scheduler, kwok kubelets): fence refuses
@@ -87,6 +136,24 @@ func TestFenceLive(t *testing.T) {
 	first := waitPod(t, client, model, fenceWaitMoved, "sto1")
 	t.Logf("db-0 runs on %s", first)
 
+	// A two-replica Deployment patched as render patches it with
+	// evictionSeconds 5: one replica per data region.
+	webEviction := 5
+	policy := spread.PolicyFor(model)
+	policy.EvictionSeconds = &webEviction
+	patched, _, err := spread.PatchStream([]byte(fenceWeb), policy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	objs, err := apply.Decode(patched)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := apply.Apply(ctx, c.RESTConfig(), objs, "kubectl-stretch-test"); err != nil {
+		t.Fatal(err)
+	}
+	waitWeb(t, client, model, fenceWaitMoved, map[string]int{"sto1": 1, "sto2": 1})
+
 	start := time.Now()
 	if err := c.Fail(ctx, "sto1"); err != nil {
 		t.Fatal(err)
@@ -98,7 +165,15 @@ func TestFenceLive(t *testing.T) {
 	}
 	t.Logf("TIMING fail -> sto1 NotReady in %s", time.Since(start).Round(time.Second))
 
+	notReady := time.Now()
 	// Unfenced, the StatefulSet's pod stays bound to the lost node.
+	if p, err := client.CoreV1().Pods("default").Get(ctx, "db-0", metav1.GetOptions{}); err != nil || p.Spec.NodeName != first {
+		t.Fatalf("before fence, db-0: %v, want it still on %s", err, first)
+	}
+	// The Deployment's lost replica is evicted after 5 s, not Kubernetes'
+	// 300 s, and replaced in sto2: the bound is well under 300 s.
+	waitWeb(t, client, model, fenceWaitEvicted, map[string]int{"sto2": 2})
+	t.Logf("TIMING NotReady -> web back at 2 replicas in sto2 in %s (evictionSeconds %d)", time.Since(notReady).Round(time.Second), webEviction)
 	if p, err := client.CoreV1().Pods("default").Get(ctx, "db-0", metav1.GetOptions{}); err != nil || p.Spec.NodeName != first {
 		t.Fatalf("before fence, db-0: %v, want it still on %s", err, first)
 	}
