@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -99,8 +100,8 @@ type ReadyError struct {
 }
 
 func (e *ReadyError) Error() string {
-	return fmt.Sprintf("region %s: %d %s Ready (%v): fencing a running node force-deletes pods that may still "+
-		"be running and writing; stop the region first, or give --force", e.Region, len(e.Nodes), plural(len(e.Nodes), "node is", "nodes are"), e.Nodes)
+	return fmt.Sprintf("region %s: %d %s Ready (%s): fencing a running node force-deletes pods that may still "+
+		"be running and writing; stop the region first, or give --force", e.Region, len(e.Nodes), plural(len(e.Nodes), "node is", "nodes are"), strings.Join(e.Nodes, ", "))
 }
 
 // Is makes errors.Is(err, ErrReady) true.

@@ -60,7 +60,8 @@ func TestFenceRefusesReadyNodes(t *testing.T) {
 	r := Region{ZoneKey: zone, Name: "sto1"}
 	_, err := Fence(context.Background(), c, r, false, nil)
 	var re *ReadyError
-	if !errors.As(err, &re) || !errors.Is(err, ErrReady) || !slices.Equal(re.Nodes, []string{"sto1-b"}) {
+	if !errors.As(err, &re) || !errors.Is(err, ErrReady) || !slices.Equal(re.Nodes, []string{"sto1-b"}) ||
+		err.Error() != "region sto1: 1 node is Ready (sto1-b): fencing a running node force-deletes pods that may still be running and writing; stop the region first, or give --force" {
 		t.Fatalf("Fence of a region with a Ready node: %v, want a ReadyError naming sto1-b", err)
 	}
 	for _, n := range []string{"sto1-a", "sto1-b"} {

@@ -100,7 +100,10 @@ func TestFenceLive(t *testing.T) {
 	ctx := t.Context()
 
 	code, out, errOut := run(t, "fence", "sto1", "-f", example, kc)
-	if code != ExitFailed || out != "" || !strings.Contains(errOut, "region sto1: ") || !strings.Contains(errOut, "Ready") {
+	// The README shows this message.
+	wantRefusal := "error: region sto1: 5 nodes are Ready (sto1-cp-0, sto1-s-0, sto1-s-1, sto1-w-0, sto1-w-1): fencing a " +
+		"running node force-deletes pods that may still be running and writing; stop the region first, or give --force\n"
+	if code != ExitFailed || out != "" || errOut != wantRefusal {
 		t.Fatalf("fence of a Ready region: exit %d, stdout %q, stderr %q; want exit 1 naming the Ready nodes", code, out, errOut)
 	}
 	if n := outOfService(t, client, model, "sto1"); n != 0 {
