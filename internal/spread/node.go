@@ -337,3 +337,11 @@ func (r *reader) minReplicas(meta *yaml.Node) int {
 	}
 	return int(n)
 }
+
+// scalarValue returns the value of scalar n, or "" when n is not a scalar.
+func scalarValue(n *yaml.Node) string {
+	if n == nil || n.Kind != yaml.ScalarNode {
+		return ""
+	}
+	return n.Value
+}

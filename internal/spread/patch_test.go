@@ -42,6 +42,7 @@ type casePolicy struct {
 	MinReplicas             *int     `yaml:"minReplicas"`
 	DataZones               []string `yaml:"dataZones"`
 	ZoneBoundStorageClasses []string `yaml:"zoneBoundStorageClasses"`
+	EvictionSeconds         *int     `yaml:"evictionSeconds"`
 }
 
 // loadCase returns a case's policy and input.
@@ -79,6 +80,9 @@ func loadPolicy(t *testing.T, dir string) Policy {
 	}
 	if cp.ZoneBoundStorageClasses != nil {
 		p.ZoneBoundStorageClasses = cp.ZoneBoundStorageClasses
+	}
+	if cp.EvictionSeconds != nil {
+		p.EvictionSeconds = cp.EvictionSeconds
 	}
 	return p
 }

@@ -32,6 +32,12 @@ const (
 	// PDBSuffix is appended to a workload's name to name the
 	// PodDisruptionBudget the patcher adds for it.
 	PDBSuffix = "-stretch"
+	// TaintUnreachable and TaintNotReady are the taints the node
+	// lifecycle controller puts on a node it no longer hears from.
+	TaintUnreachable = "node.kubernetes.io/unreachable"
+	TaintNotReady    = "node.kubernetes.io/not-ready"
+	// MaxEvictionSeconds is the largest Policy.EvictionSeconds.
+	MaxEvictionSeconds = 3600
 )
 
 // Policy is what the patcher enforces and how it reports. PolicyFor derives
@@ -59,6 +65,12 @@ type Policy struct {
 	// region only. A claim on one of them cannot follow its pod to the
 	// other region and is reported.
 	ZoneBoundStorageClasses []string
+	// EvictionSeconds, when set, is the tolerationSeconds of the NoExecute
+	// tolerations of TaintUnreachable and TaintNotReady that every patched
+	// pod template gets, replacing its own: how long its pods stay on a
+	// lost node before they are evicted and replaced. Nil leaves the
+	// tolerations alone (Kubernetes then adds 300 s). 0 to 3600.
+	EvictionSeconds *int
 }
 
 // PolicyFor returns the policy of a topology model: its zone label, its data
@@ -76,6 +88,7 @@ func PolicyFor(m *topology.Model) Policy {
 		ArbiterTaintKey: topology.TaintArbiter,
 		MinReplicas:     m.Workloads.MinReplicas,
 		SkipAnnotation:  AnnotationSkip,
+		EvictionSeconds: m.Workloads.EvictionSeconds,
 	}
 }
 
@@ -104,6 +117,9 @@ func (p Policy) Validate() error {
 		errs = append(errs, fmt.Errorf("minReplicas is %d, want at least 1", p.MinReplicas))
 	case p.MinReplicas > math.MaxInt32:
 		errs = append(errs, fmt.Errorf("minReplicas is %d, want at most %d (a replica count is an int32)", p.MinReplicas, math.MaxInt32))
+	}
+	if e := p.EvictionSeconds; e != nil && (*e < 0 || *e > MaxEvictionSeconds) {
+		errs = append(errs, fmt.Errorf("evictionSeconds is %d, want 0 to %d", *e, MaxEvictionSeconds))
 	}
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("spread policy: %w", err)

@@ -102,6 +102,7 @@ const (
 	ruleNoPodLabels
 	rulePlainSecret
 	ruleStatefulSetNotRaised
+	ruleEvictionSeconds
 	ruleCount
 )
 
@@ -299,6 +300,19 @@ var registry = [ruleCount]Rule{
 		Fix: "if the application replicates itself, annotate the StatefulSet stretch.dev/min-replicas: \"2\" " +
 			"(or more) to let render raise it; otherwise keep its replicas and put fencing the lost region " +
 			"with the node.kubernetes.io/out-of-service taint in the fail-over runbook",
+	},
+	ruleEvictionSeconds: {
+		ID: "SPREAD023", Name: "eviction-seconds", Severity: SeverityInfo, Fixable: true,
+		Title: "Pods wait other than the topology's evictionSeconds on a lost node",
+		Doc: "When a region is lost its nodes are tainted node.kubernetes.io/unreachable (or not-ready) " +
+			"with effect NoExecute, and their pods are evicted and replaced only once their toleration " +
+			"of that taint expires: 300 s by default, added by Kubernetes' DefaultTolerationSeconds " +
+			"admission to every pod without its own. Reported only when the topology sets " +
+			"spec.workloads.evictionSeconds: the patcher then replaces the pod template's NoExecute " +
+			"tolerations of both taints with ones of operator Exists and tolerationSeconds " +
+			"evictionSeconds. A short value speeds fail-over but also moves pods on a brief partition.",
+		Fix: "add tolerations of node.kubernetes.io/unreachable and node.kubernetes.io/not-ready with " +
+			"operator: Exists, effect: NoExecute and tolerationSeconds: the topology's evictionSeconds",
 	},
 }
 

@@ -2,6 +2,7 @@ package spread
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 
 	yaml "go.yaml.in/yaml/v3"
@@ -274,6 +275,7 @@ func (pt *patcher) patchWorkload(w *workload, hpas []*hpa) {
 	zoneSpread := pt.spread(w, fix)
 	if fix {
 		pt.keepOffArbiter(w)
+		pt.evictAfter(w)
 	}
 	shared := pt.sharedClaims(w)
 	pt.replicate(w, hpas, fix, shared)
@@ -353,6 +355,70 @@ func (pt *patcher) spread(w *workload, fix bool) (zoneDoNotSchedule bool) {
 			fmt.Sprintf("no spread over %s; added one with maxSkew 1 and ScheduleAnyway", LabelHostname))
 	}
 	return zoneDoNotSchedule
+}
+
+// evictAfter gives the pod template NoExecute tolerations of the unreachable
+// and not-ready taints with tolerationSeconds the policy's EvictionSeconds,
+// replacing the ones it has. A template that already has exactly those is
+// left as it is.
+func (pt *patcher) evictAfter(w *workload) {
+	if pt.p.EvictionSeconds == nil {
+		return
+	}
+	secs := *pt.p.EvictionSeconds
+	keys := []string{TaintUnreachable, TaintNotReady}
+	ts := lookup(w.podSpec, "tolerations")
+	exact, other := map[string]int{}, 0
+	if ts != nil && ts.Kind == yaml.SequenceNode {
+		for _, t := range ts.Content {
+			key := scalarValue(lookup(t, "key"))
+			if !containsStr(keys, key) || scalarValue(lookup(t, "effect")) != "NoExecute" {
+				continue
+			}
+			if scalarValue(lookup(t, "operator")) == "Exists" && scalarValue(lookup(t, "tolerationSeconds")) == strconv.Itoa(secs) {
+				exact[key]++
+			} else {
+				other++
+			}
+		}
+	}
+	if exact[TaintUnreachable] == 1 && exact[TaintNotReady] == 1 && other == 0 {
+		return
+	}
+	// Replace each key's first toleration in place and drop the others,
+	// so that the indexes of the tolerations before them stay the same.
+	want := func(k string) *yaml.Node {
+		return newMap(
+			newStr("key"), newStr(k),
+			newStr("operator"), newStr("Exists"),
+			newStr("effect"), newStr("NoExecute"),
+			newStr("tolerationSeconds"), newInt(secs),
+		)
+	}
+	ts = ensure(w.podSpec, "tolerations", yaml.SequenceNode)
+	done := map[string]bool{}
+	var out []*yaml.Node
+	for _, t := range ts.Content {
+		key := scalarValue(lookup(t, "key"))
+		if !containsStr(keys, key) || scalarValue(lookup(t, "effect")) != "NoExecute" {
+			out = append(out, t)
+			continue
+		}
+		if !done[key] {
+			done[key] = true
+			out = append(out, want(key))
+		}
+	}
+	for _, k := range keys {
+		if !done[k] {
+			out = append(out, want(k))
+		}
+	}
+	ts.Content = out
+	problem := fmt.Sprintf("the NoExecute tolerations of %s and %s are not tolerationSeconds %d (the topology's "+
+		"evictionSeconds): a lost node keeps the pods for 300 s when a pod has none", TaintUnreachable, TaintNotReady, secs)
+	pt.report(w.obj, ruleEvictionSeconds, true, problem,
+		fmt.Sprintf("set the NoExecute tolerations of %s and %s to tolerationSeconds %d", TaintUnreachable, TaintNotReady, secs))
 }
 
 // noSpread is the problem of a missing spread constraint on a topology key.

@@ -161,8 +161,10 @@ type StorageModel struct {
 
 // WorkloadsModel is the workload layer.
 type WorkloadsModel struct {
-	MinReplicas int               `json:"minReplicas"`
-	Sources     []v1alpha1.Source `json:"sources"`
+	MinReplicas int `json:"minReplicas"`
+	// EvictionSeconds is spec.workloads.evictionSeconds; nil when unset.
+	EvictionSeconds *int              `json:"evictionSeconds,omitempty"`
+	Sources         []v1alpha1.Source `json:"sources"`
 }
 
 // EtcdTiming derives etcd's heartbeat interval and election timeout from the
@@ -215,9 +217,13 @@ func NewModel(t *v1alpha1.Topology) *Model {
 			Pools:           append([]v1alpha1.BlockPool{}, s.Storage.BlockPools...),
 			CSIDrivers:      csiDriversFor(s.Storage.Rook.Version, s.Storage.Rook.Namespace),
 		},
-		Workloads: WorkloadsModel{MinReplicas: s.Workloads.MinReplicas, Sources: append([]v1alpha1.Source{}, s.Workloads.Sources...)},
-		Ingress:   s.Ingress,
-		GitOps:    s.GitOps,
+		Workloads: WorkloadsModel{
+			MinReplicas:     s.Workloads.MinReplicas,
+			EvictionSeconds: cloneInt(s.Workloads.EvictionSeconds),
+			Sources:         append([]v1alpha1.Source{}, s.Workloads.Sources...),
+		},
+		Ingress: s.Ingress,
+		GitOps:  s.GitOps,
 	}
 	for _, r := range s.Regions {
 		arb := r.Role == v1alpha1.RegionRoleArbiter
@@ -286,4 +292,13 @@ func newNodeModel(topologyName string, r v1alpha1.Region, n v1alpha1.Node) NodeM
 		nm.Labels[LabelStorage] = "true"
 	}
 	return nm
+}
+
+// cloneInt returns a copy of *p, or nil.
+func cloneInt(p *int) *int {
+	if p == nil {
+		return nil
+	}
+	v := *p
+	return &v
 }

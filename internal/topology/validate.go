@@ -35,6 +35,9 @@ const (
 	// MaxMinReplicas is the largest workloads.minReplicas: replica counts
 	// are int32 in the Kubernetes API.
 	MaxMinReplicas = math.MaxInt32
+	// MaxEvictionSeconds is the largest workloads.evictionSeconds: an
+	// hour, far beyond Kubernetes' default of 300 s.
+	MaxEvictionSeconds = 3600
 )
 
 // Validate checks every rule a topology must meet to survive the loss of
@@ -631,6 +634,9 @@ func (v *validator) workloads() {
 		v.errorf(pre+"minReplicas", "must be at least 2, got %d: a workload with fewer than two replicas runs in at most one region and cannot survive its loss", minReplicas)
 	case minReplicas > MaxMinReplicas:
 		v.errorf(pre+"minReplicas", "must be at most %d (a Kubernetes replica count is a 32-bit integer), got %d", MaxMinReplicas, minReplicas)
+	}
+	if e := w.EvictionSeconds; e != nil && (*e < 0 || *e > MaxEvictionSeconds) {
+		v.errorf(pre+"evictionSeconds", "must be 0 to %d seconds (unset: Kubernetes' default of 300), got %d", MaxEvictionSeconds, *e)
 	}
 	names := map[string]string{}
 	for i, s := range w.Sources {

@@ -32,8 +32,8 @@ import (
 
 // policyOf returns the patcher's policy of a SpreadPolicy: spread.PolicyFor's, as
 // the other doors derive it from a topology, over a model holding the
-// spec's zone key, data zones and minReplicas (the topology's default when
-// unset), with the spec's arbiter taint key, when set, and zone-bound
+// spec's zone key, data zones, minReplicas (the topology's default when
+// unset) and evictionSeconds, with the spec's arbiter taint key, when set, and zone-bound
 // classes on top.
 func policyOf(s v1alpha1.SpreadPolicySpec) spread.Policy {
 	m := &topology.Model{Data: s.DataZones}
@@ -42,6 +42,7 @@ func policyOf(s v1alpha1.SpreadPolicySpec) spread.Policy {
 	if s.MinReplicas != nil {
 		m.Workloads.MinReplicas = *s.MinReplicas
 	}
+	m.Workloads.EvictionSeconds = s.EvictionSeconds
 	p := spread.PolicyFor(m)
 	if s.ArbiterTaintKey != "" {
 		p.ArbiterTaintKey = s.ArbiterTaintKey

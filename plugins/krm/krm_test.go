@@ -53,6 +53,8 @@ func TestSpreadPolicyErrors(t *testing.T) {
 		{"wrong case", "    dataZones: [a, b]\n    MinReplicas: 3\n", "functionConfig SpreadPolicy: spec.MinReplicas: unknown field"},
 		{"explicit zero", "    dataZones: [a, b]\n    minReplicas: 0\n", "spread policy: minReplicas is 0, want at least 1"},
 		{"above int32", "    dataZones: [a, b]\n    minReplicas: 2147483648\n", "spread policy: minReplicas is 2147483648, want at most 2147483647"},
+		{"eviction above an hour", "    dataZones: [a, b]\n    evictionSeconds: 3601\n", "spread policy: evictionSeconds is 3601, want 0 to 3600"},
+		{"negative eviction", "    dataZones: [a, b]\n    evictionSeconds: -1\n", "spread policy: evictionSeconds is -1, want 0 to 3600"},
 	} {
 		_, err := run(t, resourceList(tc.spec))
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
@@ -67,6 +69,13 @@ func TestSpreadPolicyErrors(t *testing.T) {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
+	}
+	out, err = run(t, resourceList("    dataZones: [a, b]\n    evictionSeconds: 45\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out, "tolerationSeconds: 45") {
+		t.Errorf("evictionSeconds 45: output lacks tolerationSeconds: 45:\n%s", out)
 	}
 }
 
@@ -92,9 +101,10 @@ func TestSpreadPolicyIsPolicyFor(t *testing.T) {
 		}
 	}
 	// What only a SpreadPolicy can say is kept on top.
-	zero := 0
-	got := policyOf(v1alpha1.SpreadPolicySpec{ZoneKey: "zone", DataZones: []string{"a", "b"}, ArbiterTaintKey: "taint", MinReplicas: &zero, ZoneBoundStorageClasses: []string{"local"}})
-	if got.ZoneKey != "zone" || got.ArbiterTaintKey != "taint" || got.MinReplicas != 0 || !slices.Equal(got.ZoneBoundStorageClasses, []string{"local"}) {
+	zero, ev := 0, 20
+	got := policyOf(v1alpha1.SpreadPolicySpec{ZoneKey: "zone", DataZones: []string{"a", "b"}, ArbiterTaintKey: "taint", MinReplicas: &zero, ZoneBoundStorageClasses: []string{"local"}, EvictionSeconds: &ev})
+	if got.ZoneKey != "zone" || got.ArbiterTaintKey != "taint" || got.MinReplicas != 0 || !slices.Equal(got.ZoneBoundStorageClasses, []string{"local"}) ||
+		got.EvictionSeconds == nil || *got.EvictionSeconds != 20 {
 		t.Errorf("SpreadPolicy's own fields lost: %+v", got)
 	}
 }

@@ -149,6 +149,8 @@ GitOps bundle; then checks the live cluster against it.`,
 		NewCmdDiff(streams, kube),
 		NewCmdVerify(streams, kube),
 		NewCmdDrill(streams, kube),
+		NewCmdFence(streams, kube),
+		NewCmdUnfence(streams, kube),
 		NewCmdVersion(streams),
 		NewCmdSim(streams),
 	)

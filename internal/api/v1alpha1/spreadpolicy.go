@@ -32,4 +32,10 @@ type SpreadPolicySpec struct {
 	// ZoneBoundStorageClasses are classes whose volumes stay in one region
 	// (default: none).
 	ZoneBoundStorageClasses []string `json:"zoneBoundStorageClasses,omitempty"`
+	// EvictionSeconds is the tolerationSeconds of the NoExecute
+	// tolerations of node.kubernetes.io/unreachable and not-ready that
+	// every patched pod template gets, as the Topology's
+	// spec.workloads.evictionSeconds. Optional, 0 to 3600 (default: unset,
+	// tolerations left alone, Kubernetes' 300 s).
+	EvictionSeconds *int `json:"evictionSeconds,omitempty"`
 }

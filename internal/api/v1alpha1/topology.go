@@ -221,6 +221,16 @@ type Workloads struct {
 	// MinReplicas is the smallest replica count a spread workload gets
 	// (default 2).
 	MinReplicas int `json:"minReplicas"`
+	// EvictionSeconds is how long the pods of the workloads render patches
+	// stay bound to a node that is unreachable or not ready before they are
+	// evicted and replaced: the tolerationSeconds of their NoExecute
+	// tolerations of node.kubernetes.io/unreachable and
+	// node.kubernetes.io/not-ready, which replace any the pod template
+	// has. Optional, 0 to 3600 (default: unset, the tolerations are left
+	// alone and Kubernetes' DefaultTolerationSeconds admission gives the
+	// pods 300 s). A short value speeds fail-over but also moves pods on a
+	// brief network partition.
+	EvictionSeconds *int `json:"evictionSeconds,omitempty"`
 	// Sources are the sets of workloads. Optional (default: none).
 	Sources []Source `json:"sources"`
 }
