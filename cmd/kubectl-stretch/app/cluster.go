@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"runtime/debug"
 
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/client-go/rest"
@@ -58,4 +59,42 @@ func probeCluster(ctx context.Context, cfg *rest.Config) error {
 		return err
 	}
 	return client.Probe(ctx)
+}
+
+// snapshotMemoryLimit is the soft limit on the Go heap of the commands
+// that read a snapshot (verify, drill).
+const snapshotMemoryLimit = 320 << 20
+
+// takeSnapshot reads the live cluster once for a read-only command
+// (verify, drill): the client configuration from the connection flags,
+// the /version probe, then one paginated LIST per kind (chunk 0 means one
+// request per kind). Its errors are ExitError, worded with the command's
+// name.
+func takeSnapshot(ctx context.Context, command string, kube genericclioptions.RESTClientGetter, chunk int64) (*check.Snapshot, *rest.Config, error) {
+	cfg, err := clusterConfig(kube)
+	if err != nil {
+		return nil, nil, failed(ExitError, err)
+	}
+	// The snapshot is decoded page by page while earlier pages stay live:
+	// a soft limit keeps the collector's headroom from doubling the peak
+	// on large clusters (and costs nothing on small ones). GOMEMLIMIT in
+	// the environment wins.
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(snapshotMemoryLimit)
+	}
+	client, err := check.NewClient(cfg)
+	if err != nil {
+		return nil, nil, failed(ExitError, err)
+	}
+	if chunk == 0 {
+		chunk = -1 // check.Options: negative means one request per kind
+	}
+	if err := client.Probe(ctx); err != nil {
+		return nil, nil, failed(ExitError, fmt.Errorf("%s: %w", command, err))
+	}
+	snap, err := check.Take(ctx, client, check.Options{ChunkSize: chunk})
+	if err != nil {
+		return nil, nil, failed(ExitError, fmt.Errorf("%s: %w", command, err))
+	}
+	return snap, cfg, nil
 }

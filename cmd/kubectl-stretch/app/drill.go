@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"runtime/debug"
 	"slices"
 	"strings"
 	"time"
@@ -141,27 +139,9 @@ func (o *DrillOptions) Run(ctx context.Context) error {
 	if !slices.Contains(regions, o.Lose) {
 		return failed(ExitError, fmt.Errorf("--lose %q: %s has no such region; its regions are %s", o.Lose, o.File, strings.Join(regions, ", ")))
 	}
-	cfg, err := clusterConfig(o.Kube)
+	snap, _, err := takeSnapshot(ctx, "drill", o.Kube, o.ChunkSize)
 	if err != nil {
-		return failed(ExitError, err)
-	}
-	if os.Getenv("GOMEMLIMIT") == "" {
-		debug.SetMemoryLimit(verifyMemoryLimit)
-	}
-	client, err := check.NewClient(cfg)
-	if err != nil {
-		return failed(ExitError, err)
-	}
-	chunk := o.ChunkSize
-	if chunk == 0 {
-		chunk = -1 // check.Options: negative means one request per kind
-	}
-	if err := client.Probe(ctx); err != nil {
-		return failed(ExitError, fmt.Errorf("drill: %w", err))
-	}
-	snap, err := check.Take(ctx, client, check.Options{ChunkSize: chunk})
-	if err != nil {
-		return failed(ExitError, fmt.Errorf("drill: %w", err))
+		return err
 	}
 	r := drill.Predict(snap, model, o.Lose, drill.Options{Fence: o.Fence, RTO: o.RTO, NodeMonitorGracePeriod: o.NodeMonitorGracePeriod})
 	if err := r.Write(o.Out, o.Output); err != nil {

@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
-	"os"
-	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
@@ -140,9 +138,6 @@ func (o *VerifyOptions) Validate() error {
 	return nil
 }
 
-// verifyMemoryLimit is verify's soft limit on the Go heap.
-const verifyMemoryLimit = 320 << 20
-
 // Run loads the topology and the client configuration, takes the
 // snapshot, runs the checks and writes the report. The exit code follows
 // the report: 1 when a check failed, else 2 when a check could not run,
@@ -159,32 +154,10 @@ func (o *VerifyOptions) Run(ctx context.Context) error {
 		return withCode(err, ExitError) // verify could not run: a bad topology is not a failed check
 	}
 	model := topology.NewModel(f.Topology)
-	cfg, err := clusterConfig(o.Kube)
-	if err != nil {
-		return failed(ExitError, err)
-	}
-	// The snapshot is decoded page by page while earlier pages stay live:
-	// a soft limit keeps the collector's headroom from doubling the peak
-	// on large clusters (and costs nothing on small ones). GOMEMLIMIT in
-	// the environment wins.
-	if os.Getenv("GOMEMLIMIT") == "" {
-		debug.SetMemoryLimit(verifyMemoryLimit)
-	}
-	client, err := check.NewClient(cfg)
-	if err != nil {
-		return failed(ExitError, err)
-	}
-	chunk := o.ChunkSize
-	if chunk == 0 {
-		chunk = -1 // check.Options: negative means one request per kind
-	}
-	if err := client.Probe(ctx); err != nil {
-		return failed(ExitError, fmt.Errorf("verify: %w", err))
-	}
 	start := time.Now()
-	snap, err := check.Take(ctx, client, check.Options{ChunkSize: chunk})
+	snap, cfg, err := takeSnapshot(ctx, "verify", o.Kube, o.ChunkSize)
 	if err != nil {
-		return failed(ExitError, fmt.Errorf("verify: %w", err))
+		return err
 	}
 	edgeTimeout := check.ProbeTimeout
 	if cfg.Timeout > 0 && cfg.Timeout < edgeTimeout {
