@@ -3,6 +3,7 @@ package topology
 import (
 	"fmt"
 	"sort"
+	"strings"
 
 	"github.com/stretch-dev/kubectl-stretch/internal/api/v1alpha1"
 )
@@ -301,4 +302,17 @@ func cloneInt(p *int) *int {
 	}
 	v := *p
 	return &v
+}
+
+// CheckRegion returns nil when name is one of the model's regions, and
+// otherwise an error that lists them.
+func (m *Model) CheckRegion(name string) error {
+	names := make([]string, 0, len(m.Regions))
+	for _, r := range m.Regions {
+		if r.Name == name {
+			return nil
+		}
+		names = append(names, r.Name)
+	}
+	return fmt.Errorf("region %q is not in spec.regions (%s)", name, strings.Join(names, ", "))
 }

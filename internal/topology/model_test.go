@@ -123,3 +123,20 @@ func TestInstalledTaints(t *testing.T) {
 		}
 	}
 }
+
+func TestCheckRegion(t *testing.T) {
+	f, err := Load("../../testdata/topology.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := NewModel(f.Topology)
+	for _, name := range []string{"sto1", "sto2", "osl1"} {
+		if err := m.CheckRegion(name); err != nil {
+			t.Errorf("CheckRegion(%q) = %v, want nil", name, err)
+		}
+	}
+	err = m.CheckRegion("nowhere")
+	if err == nil || err.Error() != `region "nowhere" is not in spec.regions (sto1, sto2, osl1)` {
+		t.Errorf("CheckRegion(nowhere) = %v", err)
+	}
+}

@@ -132,12 +132,8 @@ func (o *DrillOptions) Run(ctx context.Context) error {
 		return withCode(err, ExitError)
 	}
 	model := topology.NewModel(f.Topology)
-	var regions []string
-	for _, r := range model.Regions {
-		regions = append(regions, r.Name)
-	}
-	if !slices.Contains(regions, o.Lose) {
-		return failed(ExitError, fmt.Errorf("--lose %q: %s has no such region; its regions are %s", o.Lose, o.File, strings.Join(regions, ", ")))
+	if err := model.CheckRegion(o.Lose); err != nil {
+		return failed(ExitError, fmt.Errorf("--lose: %s: %w", f.Path, err))
 	}
 	snap, _, err := takeSnapshot(ctx, "drill", o.Kube, o.ChunkSize)
 	if err != nil {

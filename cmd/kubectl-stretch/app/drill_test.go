@@ -22,7 +22,7 @@ import (
 // region; the region check passes and drill goes on to the cluster.
 func TestDrillArbiterAllowed(t *testing.T) {
 	code, out, errOut := run(t, "drill", "-f", example, "--lose", "osl1", "--kubeconfig", t.TempDir()+"/missing")
-	if code != ExitError || out != "" || strings.Contains(errOut, "no such region") || errOut == "" {
+	if code != ExitError || out != "" || strings.Contains(errOut, "not in spec.regions") || errOut == "" {
 		t.Errorf("exit %d, stdout %q, stderr %q: want the cluster connection refused, not the region", code, out, errOut)
 	}
 }

@@ -127,14 +127,8 @@ func (o *FenceOptions) Run(ctx context.Context) error {
 		return withCode(err, ExitError)
 	}
 	m := topology.NewModel(f.Topology)
-	var names []string
-	known := false
-	for _, r := range m.Regions {
-		names = append(names, r.Name)
-		known = known || r.Name == o.Region
-	}
-	if !known {
-		return failed(ExitError, fmt.Errorf("%s: region %q is not in spec.regions (%s)", f.Path, o.Region, strings.Join(names, ", ")))
+	if err := m.CheckRegion(o.Region); err != nil {
+		return failed(ExitError, fmt.Errorf("%s: %w", f.Path, err))
 	}
 	cfg, err := clusterConfig(o.Kube)
 	if err != nil {
