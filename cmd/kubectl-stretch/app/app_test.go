@@ -30,6 +30,24 @@ func run(t *testing.T, args ...string) (int, string, string) {
 	return code, out.String(), errOut.String()
 }
 
+// runStdin runs the command line with stdin as its standard input and
+// returns the exit code, stdout and stderr.
+func runStdin(stdin string, args ...string) (int, string, string) {
+	var out, errOut bytes.Buffer
+	streams := genericiooptions.IOStreams{In: strings.NewReader(stdin), Out: &out, ErrOut: &errOut}
+	code := Run(context.Background(), streams, args)
+	return code, out.String(), errOut.String()
+}
+
+// spreadPolicyList wraps one manifest in a ResourceList whose
+// functionConfig is a SpreadPolicy over sto1 and sto2, as kustomize
+// hands it to fn.
+func spreadPolicyList(manifest string) string {
+	return "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n- " +
+		strings.ReplaceAll(strings.TrimSuffix(manifest, "\n"), "\n", "\n  ") +
+		"\nfunctionConfig: {apiVersion: stretch.dev/v1alpha1, kind: SpreadPolicy, metadata: {name: p}, spec: {dataZones: [sto1, sto2]}}\n"
+}
+
 func genericTestStreams() (genericiooptions.IOStreams, *bytes.Buffer, *bytes.Buffer, *bytes.Buffer) {
 	return genericiooptions.NewTestIOStreams()
 }

@@ -1,14 +1,10 @@
 package app
 
 import (
-	"bytes"
-	"context"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"k8s.io/cli-runtime/pkg/genericiooptions"
 )
 
 // evictionTopology sets spec.workloads.evictionSeconds: 30.
@@ -34,10 +30,7 @@ spec:
 func TestEvictionSecondsThroughTheDoors(t *testing.T) {
 	t.Parallel()
 	postRender := func(topo string) (int, string, string) {
-		var out, errOut bytes.Buffer
-		streams := genericiooptions.IOStreams{In: strings.NewReader(evictionDeployment), Out: &out, ErrOut: &errOut}
-		code := Run(context.Background(), streams, []string{"post-render", "-q", "-f", topo})
-		return code, out.String(), errOut.String()
+		return runStdin(evictionDeployment, "post-render", "-q", "-f", topo)
 	}
 	code, out, errOut := postRender(evictionTopology)
 	if code != ExitOK || strings.Count(out, "tolerationSeconds: 30") != 2 ||

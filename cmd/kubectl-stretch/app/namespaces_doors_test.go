@@ -46,24 +46,22 @@ func TestPostRenderUncreatedNamespace(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Setenv("HELM_NAMESPACE", tc.helmNamespace)
-			var stdout, stderr bytes.Buffer
-			streams := genericiooptions.IOStreams{In: strings.NewReader(billingStream), Out: &stdout, ErrOut: &stderr}
-			code := Run(context.Background(), streams, append([]string{"post-render", "-f", example}, tc.args...))
-			if code != 0 || stdout.String() != billingStream {
-				t.Fatalf("exit %d, output\n%s\nwant exit 0 and the stream unchanged; stderr:\n%s", code, stdout.String(), stderr.String())
+			code, stdout, stderr := runStdin(billingStream, append([]string{"post-render", "-f", example}, tc.args...)...)
+			if code != 0 || stdout != billingStream {
+				t.Fatalf("exit %d, output\n%s\nwant exit 0 and the stream unchanged; stderr:\n%s", code, stdout, stderr)
 			}
 			for _, w := range tc.want {
-				if !strings.Contains(stderr.String(), w) {
-					t.Errorf("stderr lacks\n%s\n%s", w, stderr.String())
+				if !strings.Contains(stderr, w) {
+					t.Errorf("stderr lacks\n%s\n%s", w, stderr)
 				}
 			}
 			for _, n := range tc.not {
-				if strings.Contains(stderr.String(), n) {
+				if strings.Contains(stderr, n) {
 					t.Errorf("stderr has\n%s", n)
 				}
 			}
-			if strings.Contains(stderr.String(), "audit") || strings.Contains(stderr.String(), "kube-system") {
-				t.Errorf("a created namespace is reported:\n%s", stderr.String())
+			if strings.Contains(stderr, "audit") || strings.Contains(stderr, "kube-system") {
+				t.Errorf("a created namespace is reported:\n%s", stderr)
 			}
 		})
 	}
@@ -93,11 +91,9 @@ func TestPostRenderReleaseNamespaceFromKubeconfig(t *testing.T) {
 		{fifo, "Namespace/shop", ""},
 	} {
 		t.Setenv("KUBECONFIG", tc.kubeconfig)
-		var stdout, stderr bytes.Buffer
-		streams := genericiooptions.IOStreams{In: strings.NewReader(billingStream), Out: &stdout, ErrOut: &stderr}
-		code := Run(context.Background(), streams, []string{"post-render", "-f", example})
-		if code != 0 || !strings.Contains(stderr.String(), tc.reported) || tc.not != "" && strings.Contains(stderr.String(), tc.not) {
-			t.Errorf("KUBECONFIG=%s: exit %d, stderr:\n%s\nwant %s reported, not %q", filepath.Base(tc.kubeconfig), code, stderr.String(), tc.reported, tc.not)
+		code, _, stderr := runStdin(billingStream, "post-render", "-f", example)
+		if code != 0 || !strings.Contains(stderr, tc.reported) || tc.not != "" && strings.Contains(stderr, tc.not) {
+			t.Errorf("KUBECONFIG=%s: exit %d, stderr:\n%s\nwant %s reported, not %q", filepath.Base(tc.kubeconfig), code, stderr, tc.reported, tc.not)
 		}
 	}
 }

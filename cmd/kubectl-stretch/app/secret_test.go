@@ -1,14 +1,10 @@
 package app
 
 import (
-	"bytes"
-	"context"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"k8s.io/cli-runtime/pkg/genericiooptions"
 
 	"github.com/stretch-dev/kubectl-stretch/internal/topology"
 )
@@ -50,21 +46,14 @@ func TestPlainSecretReported(t *testing.T) {
 		t.Errorf("render did not write the Secret: %v", err)
 	}
 
-	var stdout, errOut bytes.Buffer
-	streams := genericiooptions.IOStreams{In: strings.NewReader(plainSecret), Out: &stdout, ErrOut: &errOut}
-	code = Run(context.Background(), streams, []string{"post-render", "-f", topo})
-	if want := risk + " (line 1)" + what; code != 0 || !strings.Contains(errOut.String(), want) {
-		t.Errorf("post-render: exit %d, stderr lacks %q:\n%s", code, want, errOut.String())
+	code, _, errOut := runStdin(plainSecret, "post-render", "-f", topo)
+	if want := risk + " (line 1)" + what; code != 0 || !strings.Contains(errOut, want) {
+		t.Errorf("post-render: exit %d, stderr lacks %q:\n%s", code, want, errOut)
 	}
 
-	stdout.Reset()
-	errOut.Reset()
-	in := "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n- " + strings.ReplaceAll(strings.TrimSuffix(plainSecret, "\n"), "\n", "\n  ") +
-		"\nfunctionConfig: {apiVersion: stretch.dev/v1alpha1, kind: SpreadPolicy, metadata: {name: p}, spec: {dataZones: [sto1, sto2]}}\n"
-	streams = genericiooptions.IOStreams{In: strings.NewReader(in), Out: &stdout, ErrOut: &errOut}
-	code = Run(context.Background(), streams, []string{"fn"})
-	if code != 0 || !strings.Contains(stdout.String(), "SPREAD021: is a plain Secret") {
-		t.Errorf("fn: exit %d, no SPREAD021 result:\n%s\n%s", code, stdout.String(), errOut.String())
+	code, stdout, errOut := runStdin(spreadPolicyList(plainSecret), "fn")
+	if code != 0 || !strings.Contains(stdout, "SPREAD021: is a plain Secret") {
+		t.Errorf("fn: exit %d, no SPREAD021 result:\n%s\n%s", code, stdout, errOut)
 	}
 
 	// The folder, with the Namespace shop.yaml creates (NAMESPACE001).

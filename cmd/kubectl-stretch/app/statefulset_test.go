@@ -1,8 +1,6 @@
 package app
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -11,7 +9,6 @@ import (
 	"strings"
 	"testing"
 
-	"k8s.io/cli-runtime/pkg/genericiooptions"
 	sigsyaml "sigs.k8s.io/yaml"
 )
 
@@ -120,21 +117,14 @@ func renderDoor(t *testing.T, topo string) door {
 
 func postRenderDoor(t *testing.T, topo, manifest string) door {
 	t.Helper()
-	var stdout, stderr bytes.Buffer
-	streams := genericiooptions.IOStreams{In: strings.NewReader(manifest), Out: &stdout, ErrOut: &stderr}
-	code := Run(context.Background(), streams, []string{"post-render", "-f", topo})
-	first, _, _ := strings.Cut(stdout.String(), "\n---\n")
-	return printedRisks("post-render", code, stderr.String(), replicasOf(t, []byte(first)))
+	code, stdout, stderr := runStdin(manifest, "post-render", "-f", topo)
+	first, _, _ := strings.Cut(stdout, "\n---\n")
+	return printedRisks("post-render", code, stderr, replicasOf(t, []byte(first)))
 }
 
 func fnDoor(t *testing.T, manifest string) door {
 	t.Helper()
-	in := "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n- " +
-		strings.ReplaceAll(strings.TrimSuffix(manifest, "\n"), "\n", "\n  ") +
-		"\nfunctionConfig: {apiVersion: stretch.dev/v1alpha1, kind: SpreadPolicy, metadata: {name: p}, spec: {dataZones: [sto1, sto2]}}\n"
-	var stdout, stderr bytes.Buffer
-	streams := genericiooptions.IOStreams{In: strings.NewReader(in), Out: &stdout, ErrOut: &stderr}
-	code := Run(context.Background(), streams, []string{"fn"})
+	code, stdout, stderr := runStdin(spreadPolicyList(manifest), "fn")
 	var rl struct {
 		Items   []json.RawMessage
 		Results []struct {
@@ -143,8 +133,8 @@ func fnDoor(t *testing.T, manifest string) door {
 			ResourceRef struct{ Kind, Name, Namespace string }
 		}
 	}
-	if err := sigsyaml.Unmarshal(stdout.Bytes(), &rl); err != nil || len(rl.Items) == 0 {
-		t.Fatalf("fn (exit %d): %v\n%s%s", code, err, stdout.String(), stderr.String())
+	if err := sigsyaml.Unmarshal([]byte(stdout), &rl); err != nil || len(rl.Items) == 0 {
+		t.Fatalf("fn (exit %d): %v\n%s%s", code, err, stdout, stderr)
 	}
 	d := door{name: "fn", code: code, replicas: replicasOf(t, rl.Items[0])}
 	for _, r := range rl.Results {
