@@ -10,7 +10,6 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/kubernetes"
 
 	"github.com/stretch-dev/kubectl-stretch/internal/api/v1alpha1"
 	"github.com/stretch-dev/kubectl-stretch/internal/drill"
@@ -196,13 +195,7 @@ func TestDrillJudgedByScheduler(t *testing.T) {
 	if testing.Short() {
 		t.Skip("needs bin/testbin (-short)")
 	}
-	f, err := topology.Load(example)
-	if err != nil {
-		t.Fatal(err)
-	}
-	model := topology.NewModel(f.Topology)
-	c := sim.StartClusterForTest(t, model)
-	client := kubernetes.NewForConfigOrDie(c.RESTConfig())
+	c, model, client := exampleCluster(t)
 	ctx := t.Context()
 	if _, err := client.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "judged"}}, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)

@@ -89,13 +89,7 @@ func TestFenceLive(t *testing.T) {
 	if testing.Short() {
 		t.Skip("needs bin/testbin (-short)")
 	}
-	f, err := topology.Load(example)
-	if err != nil {
-		t.Fatal(err)
-	}
-	model := topology.NewModel(f.Topology)
-	c := sim.StartClusterForTest(t, model)
-	client := kubernetes.NewForConfigOrDie(c.RESTConfig())
+	c, model, client := exampleCluster(t)
 	kc := "--kubeconfig=" + c.Kubeconfig()
 	ctx := t.Context()
 
@@ -262,4 +256,17 @@ func waitPod(t *testing.T, client kubernetes.Interface, m *topology.Model, bound
 		t.Fatalf("db-0 not Running in %s within %s: %s", region, bound, last)
 	}
 	return node
+}
+
+// exampleCluster starts a simulated cluster of the example topology for a
+// live test and returns it, the example's model and a client of it.
+func exampleCluster(t *testing.T) (*sim.Cluster, *topology.Model, kubernetes.Interface) {
+	t.Helper()
+	f, err := topology.Load(example)
+	if err != nil {
+		t.Fatal(err)
+	}
+	model := topology.NewModel(f.Topology)
+	c := sim.StartClusterForTest(t, model)
+	return c, model, kubernetes.NewForConfigOrDie(c.RESTConfig())
 }
