@@ -30,7 +30,7 @@ func checkLayerPath(layer, p string) error {
 	if err := checkCleanPath(p); err != nil {
 		return err
 	}
-	if row, ok := layout.Lookup(layer); ok && !slices.Contains(row.Extensions(), path.Ext(p)) && !slices.Contains(row.Text, p) {
+	if row, ok := layout.Lookup(layer); ok && !slices.Contains(row.Extensions(), path.Ext(p)) {
 		return fmt.Errorf("%s: a file of the %s layer must end in %s", p, layer, strings.Join(row.Extensions(), " or "))
 	}
 	if path.Base(p) == layout.KustomizationFile {

@@ -125,7 +125,8 @@ type Layer struct {
 	Exts []string
 	// Text are files of a layer that is not Cluster that its generator
 	// derives from its typed Files and writes as they are, not as YAML
-	// (the dns layer's zone-file snippet).
+	// (the dns layer's zone-file snippet); their extension is in Exts like
+	// any other file's.
 	Text []string
 	// Verify are the verify layers that check what the layer sets up.
 	Verify []string
@@ -251,6 +252,7 @@ var table = []Layer{
 		Name:  DNS,
 		Dirs:  []string{DirDNS},
 		Files: []File{{DNSRecordsFile, func() any { return &dns.Records{} }}},
+		Exts:  []string{".yaml", ".zone"},
 		Text:  []string{DNSZoneFile},
 		// Files for a DNS service with health checks: no stage, not
 		// cluster objects. verify --dns resolves the names.
