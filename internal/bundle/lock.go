@@ -181,7 +181,10 @@ func (l *DirLock) Unlock() error {
 		// lock is not mistaken for it.
 		_ = l.f.Truncate(0)
 	}
-	err := l.f.Close() // closing the last descriptor releases the flock
+	// Release the flock explicitly: closing releases it only with the last
+	// descriptor, and a child forked by another goroutine holds a copy
+	// until its exec closes it.
+	err := errors.Join(syscall.Flock(int(l.f.Fd()), syscall.LOCK_UN), l.f.Close())
 	l.f = nil
 	if err != nil {
 		return fmt.Errorf("unlock: %w", err)
