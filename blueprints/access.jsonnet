@@ -1,8 +1,8 @@
-// Read-only access for `kubectl stretch verify`: a ClusterRole that can
-// list exactly the kinds verify reads in its one snapshot of the cluster,
-// bound to the group stretch:verifiers. Give a CI job or an operator a
-// credential in that group (a client certificate with O=stretch:verifiers,
-// or an OIDC group) and verify needs nothing else. The list is kept equal to
+// Read-only access for `kubectl stretch verify` and `drill`: a ClusterRole
+// that can list exactly the kinds they read in their one snapshot of the
+// cluster, bound to the group stretch:verifiers. Give a CI job or an
+// operator a credential in that group (a client certificate with
+// O=stretch:verifiers, or an OIDC group) and they need nothing else. The list is kept equal to
 // internal/check's kinds by a test.
 local s = import 'stretch.libsonnet';
 
@@ -10,10 +10,10 @@ local name = 'stretch-verify';
 local group = 'stretch:verifiers';
 local read = ['get', 'list', 'watch'];
 
-// Every kind verify lists, by API group (core is ''). Sorted, one rule per
+// Every kind verify and drill list, by API group (core is ''). Sorted, one rule per
 // group.
 local kinds = {
-  '': ['nodes', 'persistentvolumeclaims', 'pods', 'services'],
+  '': ['nodes', 'persistentvolumeclaims', 'persistentvolumes', 'pods', 'services'],
   apps: ['daemonsets', 'deployments', 'replicasets', 'statefulsets'],
   autoscaling: ['horizontalpodautoscalers'],
   'ceph.rook.io': ['cephblockpools', 'cephclusters'],

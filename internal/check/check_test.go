@@ -68,7 +68,7 @@ func TestHealthySnapshotPasses(t *testing.T) {
 		}
 	}
 	n := len(Checks())
-	if want := (v1alpha1.VerifySummary{Checks: n, Passed: n, APIRequests: int64(kindCount)}); r.Summary != want {
+	if want := (v1alpha1.VerifySummary{Checks: n, Passed: n, APIRequests: int64(verifyKindCount)}); r.Summary != want {
 		t.Errorf("summary %+v, want %+v", r.Summary, want)
 	}
 	a, err := json.Marshal(r)
@@ -688,7 +688,7 @@ func TestTakeUnreachable(t *testing.T) {
 		!strings.Contains(err.Error(), "connection refused") {
 		t.Fatalf("error %v, want ErrUnreachable with the cause", err)
 	}
-	if c.Requests() < int64(kindCount) {
+	if c.Requests() < int64(verifyKindCount) {
 		t.Errorf("%d requests counted, want at least one per kind", c.Requests())
 	}
 }

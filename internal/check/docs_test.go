@@ -50,7 +50,7 @@ func TestVerifyDoc(t *testing.T) {
 }
 
 // TestClusterRoleMatchesKinds keeps the bundle's stretch-verify ClusterRole
-// equal to what verify lists: read-only, and exactly its kinds.
+// equal to what verify and drill list: read-only, and exactly their kinds.
 func TestClusterRoleMatchesKinds(t *testing.T) {
 	t.Parallel()
 	f, err := topology.Load(exampleTopology)
@@ -86,13 +86,13 @@ func TestClusterRoleMatchesKinds(t *testing.T) {
 		}
 	}
 	var want []string
-	for _, k := range Kinds() {
+	for _, k := range DrillKinds() {
 		want = append(want, k.Info().Resource+"."+k.Info().Group)
 	}
 	slices.Sort(granted)
 	slices.Sort(want)
 	if !slices.Equal(granted, want) {
-		t.Errorf("the ClusterRole grants %v, verify lists %v", granted, want)
+		t.Errorf("the ClusterRole grants %v, verify and drill list %v", granted, want)
 	}
 	if role.Name != "stretch-verify" || binding.RoleRef.Name != "stretch-verify" || len(binding.Subjects) != 1 ||
 		binding.Subjects[0].Kind != rbacv1.GroupKind || binding.Subjects[0].Name != "stretch:verifiers" {

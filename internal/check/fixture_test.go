@@ -37,7 +37,7 @@ func exampleModel(t *testing.T) *topology.Model {
 // controllers write on the example topology with its shop workloads. Tests
 // break one thing in it.
 func healthy(m *topology.Model) *Snapshot {
-	s := &Snapshot{Requests: int64(kindCount)}
+	s := &Snapshot{Requests: int64(verifyKindCount)}
 	for i, n := range m.Nodes {
 		labels := map[string]string{"kubernetes.io/hostname": n.Name}
 		for k, v := range n.Labels {

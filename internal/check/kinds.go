@@ -5,7 +5,8 @@ import "strings"
 // Kind is one kind of object verify lists.
 type Kind int
 
-// The kinds verify lists, in the order Take lists them.
+// The kinds verify lists, in the order Take lists them, then the kinds
+// only drill lists.
 const (
 	KindNodes Kind = iota
 	KindPods
@@ -22,7 +23,12 @@ const (
 	KindCephBlockPools
 	KindFelixConfigurations
 	KindServices
-	kindCount
+	// verifyKindCount ends verify's kinds; drill lists the kinds after
+	// it as well (DrillKinds).
+	verifyKindCount
+	// KindPersistentVolumes: drill reads the volumes' node affinity.
+	KindPersistentVolumes = verifyKindCount
+	kindCount             = KindPersistentVolumes + 1
 )
 
 // KindInfo says where the API serves a kind.
@@ -53,11 +59,22 @@ var kindInfos = [kindCount]KindInfo{
 	KindCephBlockPools:      {Group: "ceph.rook.io", Version: "v1", Resource: "cephblockpools", CRD: true, Provider: rookProvider},
 	KindFelixConfigurations: {Group: "crd.projectcalico.org", Version: "v1", Resource: "felixconfigurations", CRD: true, Provider: "Calico (Kubespray installs it with the network plugin)"},
 	KindServices:            {Version: "v1", Resource: "services"},
+	KindPersistentVolumes:   {Version: "v1", Resource: "persistentvolumes"},
 }
 
-// Kinds returns every kind verify lists, in listing order. The bundle's
-// stretch-verify ClusterRole grants exactly these.
+// Kinds returns every kind verify lists, in listing order.
 func Kinds() []Kind {
+	out := make([]Kind, verifyKindCount)
+	for i := range out {
+		out[i] = Kind(i)
+	}
+	return out
+}
+
+// DrillKinds returns every kind drill lists: verify's and the
+// PersistentVolumes. The bundle's stretch-verify ClusterRole grants
+// exactly these, so that one role serves both commands.
+func DrillKinds() []Kind {
 	out := make([]Kind, kindCount)
 	for i := range out {
 		out[i] = Kind(i)

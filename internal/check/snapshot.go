@@ -81,6 +81,9 @@ type Snapshot struct {
 	CephBlockPools      []rook.CephBlockPool
 	FelixConfigurations []calico.FelixConfiguration
 	Services            []corev1.Service
+	// PersistentVolumes are listed only when Options.Kinds asks for them
+	// (drill).
+	PersistentVolumes []corev1.PersistentVolume
 	// Edge is what verify saw outside the API's objects (ReadEdge); nil
 	// when it was not looked at.
 	Edge *Edge
@@ -115,7 +118,7 @@ func (s *Snapshot) missing(needs []Kind) []Kind {
 func (s *Snapshot) Unavailable() []v1alpha1.VerifyUnavailable {
 	var groups [][]Kind
 	at := map[string]int{} // group key -> index in groups
-	for _, k := range Kinds() {
+	for _, k := range DrillKinds() {
 		err := s.Errors[k]
 		if err == nil {
 			continue
@@ -160,6 +163,8 @@ type Options struct {
 	// Parallel bounds how many kinds are listed at once. Zero means
 	// DefaultParallel.
 	Parallel int
+	// Kinds are the kinds to list; nil means verify's (Kinds).
+	Kinds []Kind
 }
 
 // Client lists the kinds verify reads and counts its HTTP requests.
@@ -264,7 +269,7 @@ var ErrUnreachable = errors.New("cannot reach the API server")
 // for (Options.Timeout).
 var errOutOfTime = errors.New("the snapshot's time ran out")
 
-// Take lists every kind once (paginated, a few kinds at a time) and returns
+// Take lists every kind of opts.Kinds once (paginated, a few kinds at a time) and returns
 // the snapshot. Kinds that cannot be listed are recorded in
 // Snapshot.Errors. Each page, with client-go's retries, is bounded by the
 // client's request timeout, and the whole snapshot by opts.Timeout. The
@@ -296,7 +301,11 @@ func Take(ctx context.Context, c *Client, opts Options) (*Snapshot, error) {
 	snap := &Snapshot{}
 	work := make(chan Kind)
 	var wg sync.WaitGroup
-	for range min(parallel, int(kindCount)) {
+	kinds := opts.Kinds
+	if kinds == nil {
+		kinds = Kinds()
+	}
+	for range min(parallel, len(kinds)) {
 		wg.Go(func() {
 			for k := range work {
 				err := context.Cause(sctx)
@@ -310,7 +319,7 @@ func Take(ctx context.Context, c *Client, opts Options) (*Snapshot, error) {
 			}
 		})
 	}
-	for _, k := range Kinds() {
+	for _, k := range kinds {
 		work <- k
 	}
 	close(work)
@@ -322,17 +331,13 @@ func Take(ctx context.Context, c *Client, opts Options) (*Snapshot, error) {
 	if c.answered.Load() > answered {
 		return snap, nil
 	}
-	first := -1
-	for k, err := range snap.Errors {
+	for _, k := range kinds {
 		var status apierrors.APIStatus
-		if err == nil || errors.As(err, &status) {
+		if err := snap.Errors[k]; err == nil || errors.As(err, &status) {
 			return snap, nil
 		}
-		if first < 0 {
-			first = k
-		}
 	}
-	return nil, fmt.Errorf("%w: list %s: %w", ErrUnreachable, Kind(first), snap.Errors[first])
+	return nil, fmt.Errorf("%w: list %s: %w", ErrUnreachable, kinds[0], snap.Errors[kinds[0]])
 }
 
 // listKind lists one kind into its field of snap and returns the API's
@@ -379,6 +384,9 @@ func listKind(ctx context.Context, c *Client, snap *Snapshot, k Kind, chunk int6
 		snap.FelixConfigurations, err = pages(ctx, c.timeout, chunk, rawList[calico.FelixConfiguration](c, k), rawItems[calico.FelixConfiguration])
 	case KindServices:
 		snap.Services, err = pages(ctx, c.timeout, chunk, c.core.CoreV1().Services(all).List, func(l *corev1.ServiceList) []corev1.Service { return l.Items })
+	case KindPersistentVolumes:
+		snap.PersistentVolumes, err = pages(ctx, c.timeout, chunk, c.core.CoreV1().PersistentVolumes().List,
+			func(l *corev1.PersistentVolumeList) []corev1.PersistentVolume { return l.Items })
 	default:
 		return fmt.Errorf("unknown kind %d", k)
 	}

@@ -71,6 +71,11 @@ const snapshotMemoryLimit = 320 << 20
 // request per kind). Its errors are ExitError, worded with the command's
 // name.
 func takeSnapshot(ctx context.Context, command string, kube genericclioptions.RESTClientGetter, chunk int64) (*check.Snapshot, *rest.Config, error) {
+	return takeSnapshotOf(ctx, command, kube, chunk, nil)
+}
+
+// takeSnapshotOf is takeSnapshot listing the given kinds (nil: verify's).
+func takeSnapshotOf(ctx context.Context, command string, kube genericclioptions.RESTClientGetter, chunk int64, kinds []check.Kind) (*check.Snapshot, *rest.Config, error) {
 	cfg, err := clusterConfig(kube)
 	if err != nil {
 		return nil, nil, failed(ExitError, err)
@@ -92,7 +97,7 @@ func takeSnapshot(ctx context.Context, command string, kube genericclioptions.RE
 	if err := client.Probe(ctx); err != nil {
 		return nil, nil, failed(ExitError, fmt.Errorf("%s: %w", command, err))
 	}
-	snap, err := check.Take(ctx, client, check.Options{ChunkSize: chunk})
+	snap, err := check.Take(ctx, client, check.Options{ChunkSize: chunk, Kinds: kinds})
 	if err != nil {
 		return nil, nil, failed(ExitError, fmt.Errorf("%s: %w", command, err))
 	}

@@ -135,7 +135,7 @@ func (o *DrillOptions) Run(ctx context.Context) error {
 	if err := model.CheckRegion(o.Lose); err != nil {
 		return failed(ExitError, fmt.Errorf("--lose: %s: %w", f.Path, err))
 	}
-	snap, _, err := takeSnapshot(ctx, "drill", o.Kube, o.ChunkSize)
+	snap, _, err := takeSnapshotOf(ctx, "drill", o.Kube, o.ChunkSize, check.DrillKinds())
 	if err != nil {
 		return err
 	}
