@@ -9,6 +9,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
 
 	"github.com/stretch-dev/kubectl-stretch/internal/api/v1alpha1"
 	"github.com/stretch-dev/kubectl-stretch/internal/check"
@@ -176,7 +177,73 @@ func platform(s *check.Snapshot, m *topology.Model, c *cluster) v1alpha1.DrillPl
 	}
 	p.CephMonQuorum = monsUp > mons/2
 	p.Reasons = append(p.Reasons, fmt.Sprintf("Ceph: %d of %d mons left, %d needed (%s)", monsUp, mons, mons/2+1, source))
+	switch {
+	case !p.CephMonQuorum:
+		p.Reasons = append(p.Reasons, "Ceph stretch mode: without the mons' quorum no I/O is served")
+	case slices.Contains(m.Data, c.lost):
+		p.CephStretchDegraded = true
+		p.Reasons = append(p.Reasons, fmt.Sprintf("Ceph stretch mode: DEGRADED once %s's mons and OSDs are down: the pools drop to min_size 1 and serve from the two copies in %s; no copies are added, and recovery starts when %s returns",
+			c.lost, strings.Join(slices.DeleteFunc(slices.Clone(m.Data), func(r string) bool { return r == c.lost }), ", "), c.lost))
+	default:
+		p.Reasons = append(p.Reasons, "Ceph stretch mode: healthy: losing the arbiter only takes a mon (MON_DOWN)")
+	}
+	p.IngressEndpointsBefore, p.IngressEndpoints = c.ingressEndpoints(s)
+	switch {
+	case p.IngressEndpointsBefore == 0:
+		p.Reasons = append(p.Reasons, "ingress: no Ready pod serves port 80 or 443 (a NodePort or LoadBalancer Service's, or a hostPort): not judged")
+	default:
+		p.Reasons = append(p.Reasons, fmt.Sprintf("ingress: %d of %d Ready endpoints left", p.IngressEndpoints, p.IngressEndpointsBefore))
+	}
 	return p
+}
+
+// ingressPorts are the ports the ingress host is served on.
+var ingressPorts = []int32{80, 443}
+
+// ingressEndpoints counts the ingress controller's Ready endpoints before
+// and after the loss, as the EndpointSlice controller would list them:
+// the Ready, not terminating pods selected by a NodePort or LoadBalancer
+// Service that serves port 80 or 443, and the pods that bind one of those
+// ports on their node (a hostPort, or a container port with
+// hostNetwork). Each pod counts once.
+func (c *cluster) ingressEndpoints(s *check.Snapshot) (before, after int) {
+	type selector struct {
+		ns  string
+		sel labels.Selector
+	}
+	var sels []selector
+	for _, svc := range s.Services {
+		if svc.Spec.Type != corev1.ServiceTypeNodePort && svc.Spec.Type != corev1.ServiceTypeLoadBalancer || len(svc.Spec.Selector) == 0 {
+			continue
+		}
+		if slices.ContainsFunc(svc.Spec.Ports, func(p corev1.ServicePort) bool { return slices.Contains(ingressPorts, p.Port) }) {
+			sels = append(sels, selector{svc.Namespace, labels.SelectorFromSet(svc.Spec.Selector)})
+		}
+	}
+	for i := range s.Pods {
+		p := &s.Pods[i]
+		if p.DeletionTimestamp != nil || !podReady(p) || p.Spec.NodeName == "" {
+			continue
+		}
+		serves := slices.ContainsFunc(sels, func(x selector) bool {
+			return x.ns == p.Namespace && x.sel.Matches(labels.Set(p.Labels))
+		})
+		if !serves {
+			serves = slices.ContainsFunc(p.Spec.Containers, func(ct corev1.Container) bool {
+				return slices.ContainsFunc(ct.Ports, func(port corev1.ContainerPort) bool {
+					return slices.Contains(ingressPorts, port.HostPort) || (p.Spec.HostNetwork && slices.Contains(ingressPorts, port.ContainerPort))
+				})
+			})
+		}
+		if !serves {
+			continue
+		}
+		before++
+		if !c.isLost(p.Spec.NodeName) {
+			after++
+		}
+	}
+	return before, after
 }
 
 // workload is a pod owner and its pods.
@@ -260,6 +327,8 @@ func (c *cluster) predict(w *workload, o Options) v1alpha1.DrillWorkload {
 		d.Verdict = v1alpha1.VerdictLost
 		d.Reason = "a Pod without a controller is never recreated: run it from a Deployment or StatefulSet"
 	case w.kind == "StatefulSet" && !o.Fence:
+		// Placement is not judged: nothing is created until the old pods
+		// are gone.
 		d.Verdict = v1alpha1.VerdictHangs
 		d.Reason = fmt.Sprintf("%d pod(s) stay Terminating on unreachable nodes: a StatefulSet never runs two pods of one identity, so it waits until the nodes are fenced (kubectl stretch fence %s, or drill --fence to predict it)", len(lost), c.lost)
 	default:
@@ -277,6 +346,13 @@ func (c *cluster) predict(w *workload, o Options) v1alpha1.DrillWorkload {
 			d.Verdict, d.Reason = v1alpha1.VerdictPending, msg
 			break
 		}
+		vf := c.volumeFacts(lost)
+		if len(vf.held) > 0 && !o.Fence {
+			d.Verdict = v1alpha1.VerdictHangs
+			d.Reason = fmt.Sprintf("%d replacement(s) fit on %s, but volume(s) %s stay attached to the lost node(s): the attach-detach controller detaches a volume only once its pod has terminated, and a pod on an unreachable node never confirms it, so the replacement waits (Multi-Attach error); fence the region (kubectl stretch fence %s, or drill --fence to predict it)",
+				len(lost), strings.Join(on, ", "), strings.Join(vf.held, ", "), c.lost)
+			break
+		}
 		d.Verdict = v1alpha1.VerdictRecovers
 		d.RecoverySeconds = grace + secs + SchedulingSeconds
 		how := fmt.Sprintf("evicted after tolerationSeconds %d", secs)
@@ -284,6 +360,17 @@ func (c *cluster) predict(w *workload, o Options) v1alpha1.DrillWorkload {
 			how = "deleted once fenced (out-of-service taint)"
 		}
 		d.Reason = fmt.Sprintf("%d pod(s) %s, replaced on %s", len(lost), how, strings.Join(on, ", "))
+		if len(vf.follow) > 0 {
+			d.Reason += fmt.Sprintf("; volume(s) %s have no node affinity and follow the pod, detached from the fenced nodes at once", strings.Join(vf.follow, ", "))
+		}
+	}
+	if d.Verdict != v1alpha1.VerdictUnaffected && len(lost) > 0 {
+		if vf := c.volumeFacts(lost); len(vf.waiting) > 0 {
+			d.Reason += fmt.Sprintf("; claim(s) %s are not bound yet and wait for their first consumer: the volume is provisioned where the replacement is scheduled, if the StorageClass allows that region", strings.Join(vf.waiting, ", "))
+		}
+	}
+	if len(lost) > 0 && w.kind != "DaemonSet" {
+		c.judgePDB(w, &d)
 	}
 	d.Failed = d.Verdict != v1alpha1.VerdictRecovers && d.Verdict != v1alpha1.VerdictUnaffected
 	if !d.Failed && o.RTO > 0 && d.RecoverySeconds > int64(o.RTO/time.Second) {

@@ -4,14 +4,18 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	policyv1 "k8s.io/api/policy/v1"
+	storagev1 "k8s.io/api/storage/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
 
 	"github.com/stretch-dev/kubectl-stretch/internal/api/v1alpha1"
 	"github.com/stretch-dev/kubectl-stretch/internal/check"
@@ -106,6 +110,91 @@ func requestCPU(cpu string) func(*corev1.Pod) {
 	}
 }
 
+const rbdDriver = "rook-ceph.rbd.csi.ceph.com"
+
+// persistentVolume is a CSI volume of driver (none when ""), with access
+// mode mode, bound by node affinity to hosts when there are any.
+func persistentVolume(name, driver string, mode corev1.PersistentVolumeAccessMode, hosts ...string) corev1.PersistentVolume {
+	pv := corev1.PersistentVolume{ObjectMeta: metav1.ObjectMeta{Name: name}, Spec: corev1.PersistentVolumeSpec{AccessModes: []corev1.PersistentVolumeAccessMode{mode}}}
+	if driver != "" {
+		pv.Spec.CSI = &corev1.CSIPersistentVolumeSource{Driver: driver, VolumeHandle: name}
+	} else {
+		pv.Spec.Local = &corev1.LocalVolumeSource{Path: "/mnt/" + name}
+	}
+	if len(hosts) > 0 {
+		pv.Spec.NodeAffinity = &corev1.VolumeNodeAffinity{Required: &corev1.NodeSelector{NodeSelectorTerms: []corev1.NodeSelectorTerm{{
+			MatchExpressions: []corev1.NodeSelectorRequirement{{Key: "kubernetes.io/hostname", Operator: corev1.NodeSelectorOpIn, Values: hosts}},
+		}}}}
+	}
+	return pv
+}
+
+// claim adds the claim name of namespace shop, bound to pv.
+func claim(s *check.Snapshot, name string, pv corev1.PersistentVolume) {
+	s.PersistentVolumes = append(s.PersistentVolumes, pv)
+	s.PVCs = append(s.PVCs, corev1.PersistentVolumeClaim{ObjectMeta: metav1.ObjectMeta{Namespace: "shop", Name: name},
+		Spec: corev1.PersistentVolumeClaimSpec{VolumeName: pv.Name, AccessModes: pv.Spec.AccessModes}})
+}
+
+// mounts makes the pod mount the claim.
+func mounts(claim string) func(*corev1.Pod) {
+	return func(p *corev1.Pod) {
+		p.Spec.Volumes = append(p.Spec.Volumes, corev1.Volume{Name: "data", VolumeSource: corev1.VolumeSource{
+			PersistentVolumeClaim: &corev1.PersistentVolumeClaimVolumeSource{ClaimName: claim}}})
+	}
+}
+
+// pdb is a PodDisruptionBudget of namespace shop selecting app=app.
+func pdb(name string, tweak func(*policyv1.PodDisruptionBudget)) policyv1.PodDisruptionBudget {
+	b := policyv1.PodDisruptionBudget{ObjectMeta: metav1.ObjectMeta{Namespace: "shop", Name: name},
+		Spec: policyv1.PodDisruptionBudgetSpec{Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "app"}}}}
+	tweak(&b)
+	return b
+}
+
+// antiAffinity keeps the app=app pods apart on key.
+func antiAffinity(key string) func(*corev1.Pod) {
+	return func(p *corev1.Pod) {
+		p.Spec.Affinity = &corev1.Affinity{PodAntiAffinity: &corev1.PodAntiAffinity{RequiredDuringSchedulingIgnoredDuringExecution: []corev1.PodAffinityTerm{{
+			TopologyKey: key, LabelSelector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "app"}},
+		}}}}
+	}
+}
+
+// affinityTo makes the pod run in the zone of a pod of app.
+func affinityTo(app string) func(*corev1.Pod) {
+	return func(p *corev1.Pod) {
+		p.Spec.Affinity = &corev1.Affinity{PodAffinity: &corev1.PodAffinity{RequiredDuringSchedulingIgnoredDuringExecution: []corev1.PodAffinityTerm{{
+			TopologyKey: topology.LabelZone, LabelSelector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": app}},
+		}}}}
+	}
+}
+
+// minDomains is the patched spread with minDomains n.
+func minDomains(n int32) func(*corev1.Pod) {
+	return func(p *corev1.Pod) {
+		patchedSpread(p)
+		p.Spec.TopologySpreadConstraints[0].MinDomains = &n
+	}
+}
+
+// revision labels the pod with a pod-template-hash and spreads it over
+// the zones with maxSkew 2 (the arbiter left out), counting only its own
+// revision when byRevision.
+func revision(hash string, byRevision bool) func(*corev1.Pod) {
+	return func(p *corev1.Pod) {
+		naiveSpread(p)
+		p.Labels["pod-template-hash"] = hash
+		p.Spec.TopologySpreadConstraints[0].MaxSkew = 2
+		if byRevision {
+			p.Spec.TopologySpreadConstraints[0].MatchLabelKeys = []string{"pod-template-hash"}
+		}
+		p.Spec.Affinity = &corev1.Affinity{NodeAffinity: &corev1.NodeAffinity{RequiredDuringSchedulingIgnoredDuringExecution: &corev1.NodeSelector{
+			NodeSelectorTerms: []corev1.NodeSelectorTerm{{MatchExpressions: []corev1.NodeSelectorRequirement{{Key: topology.LabelArbiter, Operator: corev1.NodeSelectorOpDoesNotExist}}}},
+		}}}
+	}
+}
+
 // TestPredictVerdicts covers each verdict on built snapshots of the
 // example topology, losing sto1.
 func TestPredictVerdicts(t *testing.T) {
@@ -121,6 +210,11 @@ func TestPredictVerdicts(t *testing.T) {
 		recovery  int64
 		failed    bool
 		reason    string
+		// workload picks the workload (kind/name) when the snapshot has
+		// more than one; pdb and pdbViolated are its PDB's.
+		workload    string
+		pdb         string
+		pdbViolated bool
 	}{{
 		name: "deployment recovers after the default toleration",
 		pods: func(s *check.Snapshot) {
@@ -226,15 +320,199 @@ func TestPredictVerdicts(t *testing.T) {
 			s.Pods = append(s.Pods, pod("rs-a", "sto1-w-0", "ReplicaSet/solo", nil))
 		},
 		kind: "ReplicaSet", verdict: v1alpha1.VerdictRecovers, recovery: wantDefault,
+	}, {
+		name: "a volume bound to a lost node keeps the replacement pending",
+		pods: func(s *check.Snapshot) {
+			deployment(s)
+			claim(s, "data", persistentVolume("pv-local", "", corev1.ReadWriteOnce, "sto1-w-0"))
+			s.Pods = append(s.Pods, pod("web-a", "sto1-w-0", "ReplicaSet/web-1", mounts("data")))
+		},
+		kind: "Deployment", verdict: v1alpha1.VerdictPending, failed: true, reason: "volume node affinity conflict (PersistentVolume pv-local)",
+	}, {
+		name: "a fenced StatefulSet whose volume is bound to a lost node stays pending",
+		opts: Options{Fence: true},
+		pods: func(s *check.Snapshot) {
+			claim(s, "data", persistentVolume("pv-local", "", corev1.ReadWriteOnce, "sto1-w-0"))
+			s.Pods = append(s.Pods, pod("db-0", "sto1-w-0", "StatefulSet/db", mounts("data")))
+		},
+		kind: "StatefulSet", verdict: v1alpha1.VerdictPending, failed: true, reason: "PersistentVolume pv-local",
+	}, {
+		name: "a volume bound to any node of the zones left follows the pod",
+		pods: func(s *check.Snapshot) {
+			deployment(s)
+			claim(s, "data", persistentVolume("pv-zonal", "", corev1.ReadWriteMany, "sto1-w-0", "sto2-w-1"))
+			s.Pods = append(s.Pods, pod("web-a", "sto1-w-0", "ReplicaSet/web-1", mounts("data")))
+		},
+		kind: "Deployment", verdict: v1alpha1.VerdictRecovers, recovery: wantDefault, reason: "replaced on sto2-w-1",
+	}, {
+		name: "a fenced StatefulSet's RBD volume follows the pod",
+		opts: Options{Fence: true},
+		pods: func(s *check.Snapshot) {
+			claim(s, "data", persistentVolume("pv-rbd", rbdDriver, corev1.ReadWriteOnce))
+			s.Pods = append(s.Pods, pod("db-0", "sto1-w-0", "StatefulSet/db", mounts("data")))
+		},
+		kind: "StatefulSet", verdict: v1alpha1.VerdictRecovers, recovery: 40 + SchedulingSeconds, reason: "pv-rbd have no node affinity and follow the pod",
+	}, {
+		name: "a Deployment's RWO RBD volume stays attached to the lost node",
+		pods: func(s *check.Snapshot) {
+			deployment(s)
+			claim(s, "data", persistentVolume("pv-rbd", rbdDriver, corev1.ReadWriteOnce))
+			s.Pods = append(s.Pods, pod("web-a", "sto1-w-0", "ReplicaSet/web-1", mounts("data")))
+		},
+		kind: "Deployment", verdict: v1alpha1.VerdictHangs, failed: true, reason: "pv-rbd stay attached to the lost node(s)",
+	}, {
+		name: "a fenced Deployment's RWO RBD volume follows the pod",
+		opts: Options{Fence: true},
+		pods: func(s *check.Snapshot) {
+			deployment(s)
+			claim(s, "data", persistentVolume("pv-rbd", rbdDriver, corev1.ReadWriteOnce))
+			s.Pods = append(s.Pods, pod("web-a", "sto1-w-0", "ReplicaSet/web-1", mounts("data")))
+		},
+		kind: "Deployment", verdict: v1alpha1.VerdictRecovers, recovery: 40 + SchedulingSeconds, reason: "follow the pod",
+	}, {
+		name: "a shared (RWX) CephFS volume does not hold the replacement",
+		pods: func(s *check.Snapshot) {
+			deployment(s)
+			claim(s, "data", persistentVolume("pv-fs", "rook-ceph.cephfs.csi.ceph.com", corev1.ReadWriteMany))
+			s.Pods = append(s.Pods, pod("web-a", "sto1-w-0", "ReplicaSet/web-1", mounts("data")))
+		},
+		kind: "Deployment", verdict: v1alpha1.VerdictRecovers, recovery: wantDefault, reason: "replaced on sto2-w-0",
+	}, {
+		name: "a driver that does not attach does not hold the replacement",
+		pods: func(s *check.Snapshot) {
+			deployment(s)
+			no := false
+			s.CSIDrivers = append(s.CSIDrivers, storagev1.CSIDriver{ObjectMeta: metav1.ObjectMeta{Name: "nfs.csi.k8s.io"}, Spec: storagev1.CSIDriverSpec{AttachRequired: &no}})
+			claim(s, "data", persistentVolume("pv-nfs", "nfs.csi.k8s.io", corev1.ReadWriteOnce))
+			s.Pods = append(s.Pods, pod("web-a", "sto1-w-0", "ReplicaSet/web-1", mounts("data")))
+		},
+		kind: "Deployment", verdict: v1alpha1.VerdictRecovers, recovery: wantDefault,
+	}, {
+		name: "an unbound claim waiting for its first consumer is noted",
+		pods: func(s *check.Snapshot) {
+			deployment(s)
+			wait := storagev1.VolumeBindingWaitForFirstConsumer
+			s.StorageClasses = append(s.StorageClasses, storagev1.StorageClass{ObjectMeta: metav1.ObjectMeta{Name: "late"}, VolumeBindingMode: &wait})
+			s.PVCs = append(s.PVCs, corev1.PersistentVolumeClaim{ObjectMeta: metav1.ObjectMeta{Namespace: "shop", Name: "data"},
+				Spec: corev1.PersistentVolumeClaimSpec{StorageClassName: new("late")}})
+			s.Pods = append(s.Pods, pod("web-a", "sto1-w-0", "ReplicaSet/web-1", mounts("data")))
+		},
+		kind: "Deployment", verdict: v1alpha1.VerdictRecovers, recovery: wantDefault, reason: "shop/data are not bound yet and wait for their first consumer",
+	}, {
+		name: "a claim the snapshot lacks keeps the replacement pending",
+		pods: func(s *check.Snapshot) {
+			deployment(s)
+			s.Pods = append(s.Pods, pod("web-a", "sto1-w-0", "ReplicaSet/web-1", mounts("gone")))
+		},
+		kind: "Deployment", verdict: v1alpha1.VerdictPending, failed: true, reason: "PersistentVolumeClaim shop/gone not found",
+	}, {
+		name: "a PDB minAvailable 2 is violated while sto1 is out",
+		pods: func(s *check.Snapshot) {
+			deployment(s)
+			s.PDBs = append(s.PDBs, pdb("web", func(b *policyv1.PodDisruptionBudget) { b.Spec.MinAvailable = new(intstr.FromInt32(2)) }))
+			s.Pods = append(s.Pods, pod("web-a", "sto1-w-0", "ReplicaSet/web-1", nil), pod("web-b", "sto2-w-0", "ReplicaSet/web-1", nil))
+		},
+		kind: "Deployment", verdict: v1alpha1.VerdictRecovers, available: true, recovery: wantDefault, pdb: "shop/web", pdbViolated: true,
+		reason: "PDB shop/web (minAvailable 2) is violated during the outage: 1 of the 2 pods it wants Ready (taint-based eviction does not honour PDBs)",
+	}, {
+		name: "a PDB maxUnavailable 50% holds, and one that allows 0 disruptions only blocks drain",
+		pods: func(s *check.Snapshot) {
+			deployment(s)
+			s.Deployments = append(s.Deployments, appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Namespace: "shop", Name: "web"}, Spec: appsv1.DeploymentSpec{Replicas: new(int32(2))}})
+			s.PDBs = append(s.PDBs, pdb("web", func(b *policyv1.PodDisruptionBudget) {
+				b.Spec.MaxUnavailable = new(intstr.FromString("50%"))
+				b.Status = policyv1.PodDisruptionBudgetStatus{ObservedGeneration: 1, DisruptionsAllowed: 0}
+			}))
+			s.Pods = append(s.Pods, pod("web-a", "sto1-w-0", "ReplicaSet/web-1", nil), pod("web-b", "sto2-w-0", "ReplicaSet/web-1", nil))
+		},
+		kind: "Deployment", verdict: v1alpha1.VerdictRecovers, available: true, recovery: wantDefault, pdb: "shop/web",
+		reason: "PDB shop/web (maxUnavailable 50%) holds during the outage: 1 Ready, 1 wanted; it allows 0 disruptions now, which blocks kubectl drain",
+	}, {
+		name: "zone anti-affinity cannot be met in one region",
+		pods: func(s *check.Snapshot) {
+			deployment(s)
+			s.Pods = append(s.Pods, pod("web-a", "sto1-w-0", "ReplicaSet/web-1", antiAffinity(topology.LabelZone)), pod("web-b", "sto2-w-0", "ReplicaSet/web-1", antiAffinity(topology.LabelZone)))
+		},
+		kind: "Deployment", verdict: v1alpha1.VerdictPending, available: true, failed: true, reason: "pod anti-affinity: a pod it must avoid runs in topology.kubernetes.io/zone=sto2 (sto2-w-0, sto2-w-1)",
+	}, {
+		name: "host anti-affinity moves the replacement to another node",
+		pods: func(s *check.Snapshot) {
+			deployment(s)
+			s.Pods = append(s.Pods, pod("web-a", "sto1-w-0", "ReplicaSet/web-1", antiAffinity("kubernetes.io/hostname")), pod("web-b", "sto2-w-0", "ReplicaSet/web-1", antiAffinity("kubernetes.io/hostname")))
+		},
+		kind: "Deployment", verdict: v1alpha1.VerdictRecovers, available: true, recovery: wantDefault, reason: "replaced on sto2-w-1",
+	}, {
+		name: "an existing pod's anti-affinity keeps the replacement out",
+		pods: func(s *check.Snapshot) {
+			deployment(s)
+			s.Pods = append(s.Pods, pod("web-a", "sto1-w-0", "ReplicaSet/web-1", nil),
+				pod("loner", "sto2-w-0", "StatefulSet/loner", func(p *corev1.Pod) {
+					p.Labels = map[string]string{"app": "loner"}
+					antiAffinity(topology.LabelZone)(p)
+					p.Spec.Affinity.PodAntiAffinity.RequiredDuringSchedulingIgnoredDuringExecution[0].LabelSelector.MatchLabels = map[string]string{"app": "app"}
+				}))
+		},
+		workload: "Deployment/web", kind: "Deployment", verdict: v1alpha1.VerdictPending, failed: true, reason: "the anti-affinity of pod shop/loner forbids topology.kubernetes.io/zone=sto2",
+	}, {
+		name: "pod affinity to a pod only the lost region ran",
+		pods: func(s *check.Snapshot) {
+			deployment(s)
+			s.Pods = append(s.Pods, pod("web-a", "sto1-w-0", "ReplicaSet/web-1", affinityTo("cache")),
+				pod("cache-0", "sto1-w-1", "StatefulSet/cache", func(p *corev1.Pod) { p.Labels = map[string]string{"app": "cache"} }))
+		},
+		workload: "Deployment/web", kind: "Deployment", verdict: v1alpha1.VerdictPending, failed: true, reason: "pod affinity: no pod it must run with in this node's topology.kubernetes.io/zone",
+	}, {
+		name: "pod affinity met in the surviving region",
+		pods: func(s *check.Snapshot) {
+			deployment(s)
+			s.Pods = append(s.Pods, pod("web-a", "sto1-w-0", "ReplicaSet/web-1", affinityTo("cache")),
+				pod("cache-0", "sto2-w-1", "StatefulSet/cache", func(p *corev1.Pod) { p.Labels = map[string]string{"app": "cache"} }))
+		},
+		workload: "Deployment/web", kind: "Deployment", verdict: v1alpha1.VerdictRecovers, recovery: wantDefault, reason: "replaced on sto2-w-0",
+	}, {
+		name: "minDomains 2 keeps the patched spread pending with one region left",
+		pods: func(s *check.Snapshot) {
+			deployment(s)
+			s.Pods = append(s.Pods, pod("web-a", "sto1-w-0", "ReplicaSet/web-1", minDomains(2)), pod("web-b", "sto2-w-0", "ReplicaSet/web-1", minDomains(2)))
+		},
+		kind: "Deployment", verdict: v1alpha1.VerdictPending, available: true, failed: true, reason: "against a minimum of 0: 1 domain(s) left (sto2), fewer than minDomains 2",
+	}, {
+		name: "without matchLabelKeys an old revision's pods count",
+		pods: func(s *check.Snapshot) {
+			deployment(s)
+			s.Pods = append(s.Pods, pod("web-a", "sto1-w-0", "ReplicaSet/web-1", revision("new", false)), pod("web-b", "sto2-w-0", "ReplicaSet/web-1", revision("new", false)),
+				pod("old-1", "sto2-w-0", "", revision("old", false)), pod("old-2", "sto2-w-1", "", revision("old", false)))
+		},
+		workload: "Deployment/web", kind: "Deployment", verdict: v1alpha1.VerdictPending, available: true, failed: true, reason: "skew 4 > maxSkew 2",
+	}, {
+		name: "matchLabelKeys counts only the pod's own revision",
+		pods: func(s *check.Snapshot) {
+			deployment(s)
+			s.Pods = append(s.Pods, pod("web-a", "sto1-w-0", "ReplicaSet/web-1", revision("new", true)), pod("web-b", "sto2-w-0", "ReplicaSet/web-1", revision("new", true)),
+				pod("old-1", "sto2-w-0", "", revision("old", true)), pod("old-2", "sto2-w-1", "", revision("old", true)))
+		},
+		workload: "Deployment/web", kind: "Deployment", verdict: v1alpha1.VerdictRecovers, available: true, recovery: wantDefault,
 	}} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := nodes(m)
 			tc.pods(s)
 			r := Predict(s, m, "sto1", tc.opts)
-			if len(r.Workloads) != 1 {
-				t.Fatalf("got %d workloads, want 1: %+v", len(r.Workloads), r.Workloads)
+			var w v1alpha1.DrillWorkload
+			if tc.workload == "" {
+				if len(r.Workloads) != 1 {
+					t.Fatalf("got %d workloads, want 1: %+v", len(r.Workloads), r.Workloads)
+				}
+				w = r.Workloads[0]
+			} else {
+				i := slices.IndexFunc(r.Workloads, func(x v1alpha1.DrillWorkload) bool { return x.Kind+"/"+x.Name == tc.workload })
+				if i < 0 {
+					t.Fatalf("no workload %s in %+v", tc.workload, r.Workloads)
+				}
+				w = r.Workloads[i]
 			}
-			w := r.Workloads[0]
+			if w.PDB != tc.pdb || w.PDBViolated != tc.pdbViolated {
+				t.Errorf("pdb %q violated=%v, want %q %v (%s)", w.PDB, w.PDBViolated, tc.pdb, tc.pdbViolated, w.Reason)
+			}
 			if w.Kind != tc.kind || w.Verdict != tc.verdict || w.Available != tc.available || w.RecoverySeconds != tc.recovery || w.Failed != tc.failed {
 				t.Errorf("got %s %s available=%v recovery=%d failed=%v (%s), want %s %s available=%v recovery=%d failed=%v",
 					w.Kind, w.Verdict, w.Available, w.RecoverySeconds, w.Failed, w.Reason, tc.kind, tc.verdict, tc.available, tc.recovery, tc.failed)
@@ -356,7 +634,7 @@ func TestReportFormats(t *testing.T) {
 	if !strings.Contains(out["yaml"], "kind: DrillReport\n") || !strings.Contains(out["yaml"], "cephMonQuorum: true\n") {
 		t.Errorf("yaml:\n%s", out["yaml"])
 	}
-	if !strings.Contains(out["junit"], `tests="5" failures="1"`) || !strings.Contains(out["junit"], `type="hangs"`) {
+	if !strings.Contains(out["junit"], `tests="6" failures="1"`) || !strings.Contains(out["junit"], `type="hangs"`) {
 		t.Errorf("junit:\n%s", out["junit"])
 	}
 	if !strings.Contains(out["table"], "hangs (FAIL)") || !strings.HasSuffix(out["table"], "losing sto1: 2 workloads: 0 recover, 1 hang, 0 pending, 0 lost, 1 unaffected; 1 fail\n") {

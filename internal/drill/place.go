@@ -7,9 +7,12 @@ import (
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
+	policyv1 "k8s.io/api/policy/v1"
+	storagev1 "k8s.io/api/storage/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/selection"
 
 	"github.com/stretch-dev/kubectl-stretch/internal/check"
 	"github.com/stretch-dev/kubectl-stretch/internal/topology"
@@ -39,9 +42,37 @@ type cluster struct {
 	// running are the pods that count for topology spread: bound, not
 	// terminating, not in the lost region, plus the replacements placed.
 	running []*corev1.Pod
-	// spreadCache holds the replacement being placed's domain counts by
-	// constraint index; place resets it for each replacement.
-	spreadCache map[int]*domainCounts
+	// bound are every pod bound to a node of the snapshot, the lost
+	// region's and terminating ones included (the scheduler still sees
+	// them), plus the replacements placed: inter-pod affinity counts them.
+	bound []*corev1.Pod
+	// antiPods are the bound pods with required anti-affinity terms.
+	antiPods []antiPod
+	// state is what the filters computed for the replacement being
+	// placed; place resets it for each replacement.
+	state podState
+	// pvcs and pvs are the snapshot's claims by namespace/name and
+	// volumes by name; pvcsListed says whether the claims could be read.
+	pvcs       map[string]*corev1.PersistentVolumeClaim
+	pvs        map[string]*corev1.PersistentVolume
+	pvcsListed bool
+	// storageClasses and csiDrivers by name.
+	storageClasses map[string]*storagev1.StorageClass
+	csiDrivers     map[string]*storagev1.CSIDriver
+	// pdbs are the snapshot's PodDisruptionBudgets (sorted by namespace
+	// and name), replicas the controllers' desired replicas (replicasOf),
+	// podsIn the live pods by namespace.
+	pdbs     []policyv1.PodDisruptionBudget
+	replicas map[string]int32
+	podsIn   map[string][]*corev1.Pod
+}
+
+// podState is what the filters computed once for the replacement being
+// placed.
+type podState struct {
+	spread   []*spreadConstraint
+	affinity *affinityState
+	volumes  *volumeState
 }
 
 func newCluster(s *check.Snapshot, m *topology.Model, lost string) *cluster {
@@ -59,6 +90,22 @@ func newCluster(s *check.Snapshot, m *topology.Model, lost string) *cluster {
 		c.byName[n.Name] = nd
 	}
 	slices.SortFunc(c.nodes, func(a, b *node) int { return strings.Compare(a.node.Name, b.node.Name) })
+	c.pvcs, c.pvs = map[string]*corev1.PersistentVolumeClaim{}, map[string]*corev1.PersistentVolume{}
+	c.storageClasses, c.csiDrivers = map[string]*storagev1.StorageClass{}, map[string]*storagev1.CSIDriver{}
+	c.pvcsListed = s.Errors[check.KindPVCs] == nil && s.Errors[check.KindPersistentVolumes] == nil
+	c.pdbs, c.replicas, c.podsIn = s.PDBs, replicasOf(s), podsByNamespace(s)
+	for i := range s.PVCs {
+		c.pvcs[s.PVCs[i].Namespace+"/"+s.PVCs[i].Name] = &s.PVCs[i]
+	}
+	for i := range s.PersistentVolumes {
+		c.pvs[s.PersistentVolumes[i].Name] = &s.PersistentVolumes[i]
+	}
+	for i := range s.StorageClasses {
+		c.storageClasses[s.StorageClasses[i].Name] = &s.StorageClasses[i]
+	}
+	for i := range s.CSIDrivers {
+		c.csiDrivers[s.CSIDrivers[i].Name] = &s.CSIDrivers[i]
+	}
 	for i := range s.Pods {
 		p := &s.Pods[i]
 		if p.Status.Phase == corev1.PodSucceeded || p.Status.Phase == corev1.PodFailed || p.Spec.NodeName == "" {
@@ -66,6 +113,7 @@ func newCluster(s *check.Snapshot, m *topology.Model, lost string) *cluster {
 		}
 		if n := c.byName[p.Spec.NodeName]; n != nil {
 			n.add(p)
+			c.addBound(p)
 			if !n.lost && p.DeletionTimestamp == nil {
 				c.running = append(c.running, p)
 			}
@@ -125,7 +173,7 @@ func (c *cluster) place(lost []*corev1.Pod) (on []string, why string) {
 		repl.Spec.NodeName = ""
 		var reasons []string
 		var chosen *node
-		c.spreadCache = nil
+		c.state = podState{}
 		for _, n := range c.nodes {
 			if msg := c.filter(repl, n); msg != "" {
 				reasons = append(reasons, n.node.Name+"\x00"+msg)
@@ -140,6 +188,7 @@ func (c *cluster) place(lost []*corev1.Pod) (on []string, why string) {
 		repl.Spec.NodeName = chosen.node.Name
 		chosen.add(repl)
 		c.running = append(c.running, repl)
+		c.addBound(repl)
 		if !slices.Contains(on, chosen.node.Name) {
 			on = append(on, chosen.node.Name)
 		}
@@ -185,8 +234,9 @@ func cmpBool(a, b bool) int {
 const msgLost = "in the lost region"
 
 // filter says why p cannot run on n, or "" when it can: the lost region,
-// an unschedulable or NotReady node, node affinity, taints, resources and
-// topology spread, in that order.
+// an unschedulable or NotReady node, node affinity, taints, resources,
+// volumes' node affinity, topology spread and inter-pod affinity, in that
+// order.
 func (c *cluster) filter(p *corev1.Pod, n *node) string {
 	switch {
 	case n.lost:
@@ -205,7 +255,13 @@ func (c *cluster) filter(p *corev1.Pod, n *node) string {
 	if msg := fits(p, n); msg != "" {
 		return msg
 	}
-	return c.spread(p, n)
+	if msg := c.volumeAffinity(p, n); msg != "" {
+		return msg
+	}
+	if msg := c.spread(p, n); msg != "" {
+		return msg
+	}
+	return c.interPodAffinity(p, n)
 }
 
 // fits checks requests against allocatable minus what runs on the node.
@@ -345,101 +401,163 @@ func matchesRequirement(e corev1.NodeSelectorRequirement, v string, ok bool) boo
 }
 
 // spread checks the DoNotSchedule topology spread constraints as
-// PodTopologySpread does: the domains are the topologyKey values of the
-// nodes that pass nodeAffinityPolicy (Honor by default) and
-// nodeTaintsPolicy (Ignore by default, so tainted nodes, the lost
-// region's included, count as domains); terminating pods and the lost
-// region's pods do not count.
+// kube-scheduler's PodTopologySpread filter does: a constraint's selector
+// is its labelSelector plus, for each of its matchLabelKeys, the pod's own
+// value; the domains are the topologyKey values of the nodes that carry
+// every constraint's key and pass the constraint's nodeAffinityPolicy
+// (Honor by default) and nodeTaintsPolicy (Ignore by default, so tainted
+// nodes, the lost region's included, count as domains); terminating pods
+// and the lost region's pods do not count; when fewer domains than
+// minDomains are left, the global minimum is 0.
 func (c *cluster) spread(p *corev1.Pod, n *node) string {
-	for i, tsc := range p.Spec.TopologySpreadConstraints {
-		if tsc.WhenUnsatisfiable != corev1.DoNotSchedule {
-			continue
+	cs := c.spreadConstraints(p)
+	for _, sc := range cs {
+		if _, ok := n.node.Labels[sc.tsc.TopologyKey]; !ok {
+			return "no " + sc.tsc.TopologyKey + " label (topology spread)"
 		}
-		value, ok := n.node.Labels[tsc.TopologyKey]
-		if !ok {
-			return "no " + tsc.TopologyKey + " label (topology spread)"
-		}
-		sc := c.spreadCounts(p, i, tsc)
-		counts, sel, minCount := sc.counts, sc.sel, sc.min
+	}
+	for _, sc := range cs {
+		tsc := sc.tsc
+		value := n.node.Labels[tsc.TopologyKey]
 		self := 0
-		if sel.Matches(labels.Set(p.Labels)) {
+		if sc.sel.Matches(labels.Set(p.Labels)) {
 			self = 1
 		}
-		if skew := counts[value] + self - minCount; skew > int(tsc.MaxSkew) {
-			var least, blocked []string
-			for _, d := range sortedKeys(counts) {
-				if counts[d] == minCount {
-					least = append(least, d)
-					if !c.schedulableIn(p, tsc.TopologyKey, d) {
-						blocked = append(blocked, d)
-					}
-				}
-			}
-			hint := ""
-			if len(blocked) > 0 && policyOf(tsc.NodeTaintsPolicy, corev1.NodeInclusionPolicyIgnore) == corev1.NodeInclusionPolicyIgnore {
-				hint = fmt.Sprintf("; %s count as domains although the pod tolerates none of their nodes' taints (nodeTaintsPolicy Ignore, the default): set nodeTaintsPolicy: Honor", strings.Join(blocked, ", "))
-			}
-			return fmt.Sprintf("topology spread on %s: skew %d > maxSkew %d against %s with %d pods%s",
-				tsc.TopologyKey, skew, tsc.MaxSkew, strings.Join(least, ", "), minCount, hint)
+		if skew := sc.counts[value] + self - sc.min; skew > int(tsc.MaxSkew) {
+			return sc.explain(c, p, skew)
 		}
 	}
 	return ""
 }
 
-// domainCounts is one spread constraint's pods per domain for the
-// replacement being placed, and the least of them.
-type domainCounts struct {
-	counts map[string]int
+// spreadConstraint is one DoNotSchedule constraint of the replacement
+// being placed, with its pods per domain and the global minimum.
+type spreadConstraint struct {
+	tsc    corev1.TopologySpreadConstraint
 	sel    labels.Selector
-	min    int
+	counts map[string]int
+	// min is the least count, or 0 when fewer domains than minDomains
+	// are left.
+	min        int
+	minDomains int
 }
 
-// spreadCounts counts, once per replacement and constraint (the counts do
-// not depend on the candidate node), the matching pods per domain.
-func (c *cluster) spreadCounts(p *corev1.Pod, i int, tsc corev1.TopologySpreadConstraint) *domainCounts {
-	if dc := c.spreadCache[i]; dc != nil {
-		return dc
+// explain says why a skew is too large, naming the domains with the
+// fewest pods, the ones the pod cannot run in, and minDomains.
+func (sc *spreadConstraint) explain(c *cluster, p *corev1.Pod, skew int) string {
+	tsc := sc.tsc
+	var names, blocked []string
+	least := -1
+	for _, d := range sortedKeys(sc.counts) {
+		if least < 0 || sc.counts[d] < least {
+			least = sc.counts[d]
+		}
+	}
+	for _, d := range sortedKeys(sc.counts) {
+		if sc.counts[d] == least {
+			names = append(names, d)
+			if !c.schedulableIn(p, tsc.TopologyKey, d) {
+				blocked = append(blocked, d)
+			}
+		}
+	}
+	against := fmt.Sprintf("against %s with %d pods", strings.Join(names, ", "), sc.min)
+	hint := ""
+	if len(sc.counts) < sc.minDomains {
+		against = fmt.Sprintf("against a minimum of 0: %d domain(s) left (%s), fewer than minDomains %d", len(sc.counts), strings.Join(sortedKeys(sc.counts), ", "), sc.minDomains)
+	} else if len(blocked) > 0 && policyOf(tsc.NodeTaintsPolicy, corev1.NodeInclusionPolicyIgnore) == corev1.NodeInclusionPolicyIgnore {
+		hint = fmt.Sprintf("; %s count as domains although the pod tolerates none of their nodes' taints (nodeTaintsPolicy Ignore, the default): set nodeTaintsPolicy: Honor", strings.Join(blocked, ", "))
+	}
+	return fmt.Sprintf("topology spread on %s: skew %d > maxSkew %d %s%s", tsc.TopologyKey, skew, tsc.MaxSkew, against, hint)
+}
+
+// spreadConstraints returns, once per replacement (the counts do not
+// depend on the candidate node), its DoNotSchedule constraints with their
+// pods per domain.
+func (c *cluster) spreadConstraints(p *corev1.Pod) []*spreadConstraint {
+	if c.state.spread != nil {
+		return c.state.spread
+	}
+	cs := []*spreadConstraint{}
+	for _, tsc := range p.Spec.TopologySpreadConstraints {
+		if tsc.WhenUnsatisfiable != corev1.DoNotSchedule {
+			continue
+		}
+		sel := spreadSelector(p, tsc)
+		cs = append(cs, &spreadConstraint{tsc: tsc, sel: sel, counts: map[string]int{}, minDomains: int(ptrOr(tsc.MinDomains, 1))})
+	}
+	// A node counts only when it carries every constraint's key.
+	hasKeys := func(n *node) bool {
+		for _, sc := range cs {
+			if _, ok := n.node.Labels[sc.tsc.TopologyKey]; !ok {
+				return false
+			}
+		}
+		return true
+	}
+	for _, sc := range cs {
+		for _, other := range c.nodes {
+			if hasKeys(other) && c.eligible(p, other, sc.tsc) {
+				v := other.node.Labels[sc.tsc.TopologyKey]
+				sc.counts[v] += 0
+			}
+		}
+		if !sc.sel.Empty() {
+			for _, q := range c.running {
+				if q.Namespace != p.Namespace || !sc.sel.Matches(labels.Set(q.Labels)) {
+					continue
+				}
+				on := c.byName[q.Spec.NodeName]
+				if on == nil || !hasKeys(on) || !c.eligible(p, on, sc.tsc) {
+					continue
+				}
+				sc.counts[on.node.Labels[sc.tsc.TopologyKey]]++
+			}
+		}
+		sc.min = -1
+		for _, d := range sortedKeys(sc.counts) {
+			if sc.min < 0 || sc.counts[d] < sc.min {
+				sc.min = sc.counts[d]
+			}
+		}
+		if sc.min < 0 || len(sc.counts) < sc.minDomains {
+			sc.min = 0
+		}
+	}
+	c.state.spread = cs
+	return cs
+}
+
+// spreadSelector is a constraint's labelSelector with, for each of its
+// matchLabelKeys the pod has, a requirement on the pod's value. A
+// constraint without a selector matches no pod.
+func spreadSelector(p *corev1.Pod, tsc corev1.TopologySpreadConstraint) labels.Selector {
+	if tsc.LabelSelector == nil {
+		return labels.Nothing()
 	}
 	sel, err := metav1.LabelSelectorAsSelector(tsc.LabelSelector)
-	if err != nil || tsc.LabelSelector == nil {
-		sel = labels.Nothing()
+	if err != nil {
+		return labels.Nothing()
 	}
-	counts := map[string]int{}
-	for _, other := range c.nodes {
-		v, ok := other.node.Labels[tsc.TopologyKey]
-		if !ok || !c.eligible(p, other, tsc) {
+	for _, k := range tsc.MatchLabelKeys {
+		v, ok := p.Labels[k]
+		if !ok {
 			continue
 		}
-		if _, seen := counts[v]; !seen {
-			counts[v] = 0
+		r, err := labels.NewRequirement(k, selection.Equals, []string{v})
+		if err != nil {
+			return labels.Nothing()
 		}
+		sel = sel.Add(*r)
 	}
-	for _, q := range c.running {
-		if q.Namespace != p.Namespace || !sel.Matches(labels.Set(q.Labels)) {
-			continue
-		}
-		on := c.byName[q.Spec.NodeName]
-		if on == nil {
-			continue
-		}
-		v := on.node.Labels[tsc.TopologyKey]
-		if _, domain := counts[v]; domain && c.eligible(p, on, tsc) {
-			counts[v]++
-		}
+	return sel
+}
+
+func ptrOr[T any](p *T, def T) T {
+	if p == nil {
+		return def
 	}
-	minCount := -1
-	for _, d := range sortedKeys(counts) {
-		if minCount < 0 || counts[d] < minCount {
-			minCount = counts[d]
-		}
-	}
-	minCount = max(minCount, 0)
-	dc := &domainCounts{counts: counts, sel: sel, min: minCount}
-	if c.spreadCache == nil {
-		c.spreadCache = map[int]*domainCounts{}
-	}
-	c.spreadCache[i] = dc
-	return dc
+	return *p
 }
 
 // schedulableIn says whether a domain has a node whose taints p

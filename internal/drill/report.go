@@ -24,10 +24,11 @@ func (r *Report) Write(w io.Writer, format string) error {
 }
 
 // Failed says whether anything would not recover: a workload that fails
-// (its verdict, or --rto), or a platform quorum lost.
+// (its verdict, or --rto), a platform quorum lost, or every ingress
+// endpoint.
 func (r *Report) Failed() bool {
 	p := r.Platform
-	if !p.EtcdQuorum || !p.APIServer || !p.CephMonQuorum {
+	if !p.EtcdQuorum || !p.APIServer || !p.CephMonQuorum || ingressLost(p) {
 		return true
 	}
 	return slices.ContainsFunc(r.Workloads, func(w v1alpha1.DrillWorkload) bool { return w.Failed })
@@ -55,6 +56,12 @@ func (r *Report) SummaryLine() string {
 	return line
 }
 
+// ingressLost says whether the ingress had Ready endpoints and none is
+// left.
+func ingressLost(p v1alpha1.DrillPlatform) bool {
+	return p.IngressEndpointsBefore > 0 && p.IngressEndpoints == 0
+}
+
 func yesNo(b bool) string {
 	if b {
 		return "yes"
@@ -71,7 +78,12 @@ func (r *Report) WriteTable(w io.Writer) error {
 		}
 	}
 	p := r.Platform
-	fmt.Fprintf(w, "platform: etcd quorum %s, API server %s, Ceph mon quorum %s\n", yesNo(p.EtcdQuorum), yesNo(p.APIServer), yesNo(p.CephMonQuorum))
+	stretch := "healthy"
+	if p.CephStretchDegraded {
+		stretch = "degraded"
+	}
+	fmt.Fprintf(w, "platform: etcd quorum %s, API server %s, Ceph mon quorum %s, Ceph stretch mode %s, ingress endpoints %d of %d\n",
+		yesNo(p.EtcdQuorum), yesNo(p.APIServer), yesNo(p.CephMonQuorum), stretch, p.IngressEndpoints, p.IngressEndpointsBefore)
 	for _, reason := range p.Reasons {
 		fmt.Fprintf(w, "  %s\n", reason)
 	}
@@ -103,7 +115,7 @@ func (r *Report) JUnit() report.Suite {
 	for _, c := range []struct {
 		name string
 		ok   bool
-	}{{"etcd quorum", p.EtcdQuorum}, {"API server", p.APIServer}, {"Ceph mon quorum", p.CephMonQuorum}} {
+	}{{"etcd quorum", p.EtcdQuorum}, {"API server", p.APIServer}, {"Ceph mon quorum", p.CephMonQuorum}, {"ingress endpoints", !ingressLost(p)}} {
 		tc := report.Case{Name: c.name, Classname: "platform"}
 		if !c.ok {
 			tc.Failure = &report.Problem{Message: c.name + " lost", Type: "platform"}

@@ -57,6 +57,21 @@ type DrillPlatform struct {
 	APIServer bool `json:"apiServer"`
 	// CephMonQuorum is true when a majority of the Ceph mons is left.
 	CephMonQuorum bool `json:"cephMonQuorum"`
+	// CephStretchDegraded is true when Ceph runs in degraded stretch mode
+	// after the loss: a data region is lost, the mons keep their quorum,
+	// and the pools serve from the surviving region's two copies with
+	// min_size 1 until the region returns. Losing the arbiter leaves
+	// stretch mode healthy. Expected, not a failure.
+	CephStretchDegraded bool `json:"cephStretchDegraded"`
+	// IngressEndpoints is the number of Ready endpoints of the ingress
+	// controller left outside the lost region: the Ready pods behind the
+	// NodePort and LoadBalancer Services that serve port 80 or 443, and
+	// the pods that bind those ports on their node (hostPort or
+	// hostNetwork).
+	IngressEndpoints int `json:"ingressEndpoints"`
+	// IngressEndpointsBefore is the same count before the loss; when it is
+	// above 0 and IngressEndpoints is 0, the ingress is lost.
+	IngressEndpointsBefore int `json:"ingressEndpointsBefore"`
 	// Reasons say how each was counted, one line each.
 	Reasons []string `json:"reasons"`
 }
@@ -80,6 +95,13 @@ type DrillWorkload struct {
 	// RecoverySeconds is the predicted time until the lost pods run
 	// again elsewhere; 0 when nothing is lost or nothing recovers.
 	RecoverySeconds int64 `json:"recoverySeconds"`
+	// PDB is the namespace/name of the PodDisruptionBudget that selects
+	// the workload's pods, when one does.
+	PDB string `json:"pdb,omitempty"`
+	// PDBViolated is true when fewer pods stay Ready during the outage
+	// than the PDB's minAvailable or maxUnavailable allow. Taint-based
+	// eviction does not honour PDBs, so this is a fact, not a failure.
+	PDBViolated bool `json:"pdbViolated,omitempty"`
 	// Failed is true when the workload counts as a failure of the drill
 	// (a verdict other than recovers and unaffected, or a recovery slower
 	// than --rto).
