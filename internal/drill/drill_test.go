@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -573,6 +574,85 @@ func TestPredictPlatform(t *testing.T) {
 			}
 			if want := !(tc.etcd && tc.api && tc.ceph); r.Failed() != want {
 				t.Errorf("Failed() = %v, want %v", r.Failed(), want)
+			}
+		})
+	}
+}
+
+// TestPredictCephStretchMode: losing a data region puts Ceph in degraded
+// stretch mode, losing the arbiter does not, and without the mons'
+// quorum there is no stretch mode to speak of.
+func TestPredictCephStretchMode(t *testing.T) {
+	m := exampleModel(t)
+	for _, tc := range []struct {
+		lose     string
+		degraded bool
+		reason   string
+	}{
+		{"sto1", true, "DEGRADED once sto1's mons and OSDs are down: the pools drop to min_size 1 and serve from the two copies in sto2"},
+		{"sto2", true, "serve from the two copies in sto1"},
+		{"osl1", false, "healthy: losing the arbiter only takes a mon"},
+	} {
+		r := Predict(nodes(m), m, tc.lose, Options{})
+		if r.Platform.CephStretchDegraded != tc.degraded || !strings.Contains(strings.Join(r.Platform.Reasons, "\n"), tc.reason) {
+			t.Errorf("lose %s: degraded %v, reasons %q; want %v and %q", tc.lose, r.Platform.CephStretchDegraded, r.Platform.Reasons, tc.degraded, tc.reason)
+		}
+	}
+}
+
+// TestPredictIngressEndpoints counts the Ready pods behind a NodePort or
+// LoadBalancer Service on port 80 or 443, and the pods binding those
+// ports on their node; losing every one of them fails the drill.
+func TestPredictIngressEndpoints(t *testing.T) {
+	m := exampleModel(t)
+	ingress := func(p *corev1.Pod) { p.Namespace, p.Labels = "ingress", map[string]string{"app": "ingress"} }
+	service := func(typ corev1.ServiceType, port int32) corev1.Service {
+		return corev1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: "ingress", Name: "controller"}, Spec: corev1.ServiceSpec{
+			Type: typ, Selector: map[string]string{"app": "ingress"}, Ports: []corev1.ServicePort{{Port: port}}}}
+	}
+	hostNet := func(p *corev1.Pod) {
+		p.Spec.HostNetwork = true
+		p.Spec.Containers[0].Ports = []corev1.ContainerPort{{ContainerPort: 443}}
+	}
+	notReady := func(p *corev1.Pod) { ingress(p); p.Status.Conditions = nil }
+	for _, tc := range []struct {
+		name          string
+		setup         func(s *check.Snapshot)
+		before, after int
+		failed        bool
+		reason        string
+	}{
+		{name: "no ingress", setup: func(*check.Snapshot) {}, reason: "not judged"},
+		{name: "a LoadBalancer Service keeps one of two", setup: func(s *check.Snapshot) {
+			s.Services = append(s.Services, service(corev1.ServiceTypeLoadBalancer, 443))
+			s.Pods = append(s.Pods, pod("in-a", "sto1-w-0", "DaemonSet/in", ingress), pod("in-b", "sto2-w-0", "DaemonSet/in", ingress), pod("in-c", "sto2-w-1", "DaemonSet/in", notReady))
+		}, before: 2, after: 1, reason: "ingress: 1 of 2 Ready endpoints left"},
+		{name: "a ClusterIP Service is not the ingress", setup: func(s *check.Snapshot) {
+			s.Services = append(s.Services, service(corev1.ServiceTypeClusterIP, 443))
+			s.Pods = append(s.Pods, pod("in-a", "sto1-w-0", "DaemonSet/in", ingress))
+		}, reason: "not judged"},
+		{name: "a NodePort Service on another port is not the ingress", setup: func(s *check.Snapshot) {
+			s.Services = append(s.Services, service(corev1.ServiceTypeNodePort, 8080))
+			s.Pods = append(s.Pods, pod("in-a", "sto1-w-0", "DaemonSet/in", ingress))
+		}, reason: "not judged"},
+		{name: "host network pods only in the lost region", setup: func(s *check.Snapshot) {
+			s.Pods = append(s.Pods, pod("in-a", "sto1-w-0", "DaemonSet/in", hostNet), pod("in-b", "sto1-w-1", "DaemonSet/in", hostNet))
+		}, before: 2, after: 0, failed: true, reason: "ingress: 0 of 2 Ready endpoints left"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := nodes(m)
+			tc.setup(s)
+			r := Predict(s, m, "sto1", Options{})
+			p := r.Platform
+			if p.IngressEndpointsBefore != tc.before || p.IngressEndpoints != tc.after || r.Failed() != tc.failed {
+				t.Errorf("ingress %d of %d, failed %v; want %d of %d, %v", p.IngressEndpoints, p.IngressEndpointsBefore, r.Failed(), tc.after, tc.before, tc.failed)
+			}
+			if !strings.Contains(strings.Join(p.Reasons, "\n"), tc.reason) {
+				t.Errorf("reasons %q do not say %q", p.Reasons, tc.reason)
+			}
+			var b bytes.Buffer
+			if err := r.Write(&b, "table"); err != nil || !strings.Contains(b.String(), fmt.Sprintf("ingress endpoints %d of %d", tc.after, tc.before)) {
+				t.Errorf("table (%v):\n%s", err, b.String())
 			}
 		})
 	}
