@@ -186,11 +186,38 @@ func zoneSpread(honor bool) func(*corev1.Pod) {
 	}
 }
 
-// TestDrillJudgedByScheduler predicts the loss of sto1 for a naive and a
-// patched zone spread, then fails sto1 on the simulated cluster (real
-// kube-scheduler and kube-controller-manager, kwok kubelets) and checks
-// the prediction against what happens: the patched Deployment's
-// replacement lands in sto2, the naive one's stays Pending.
+// zoneAntiAffinity keeps the pods of one app in different zones
+// (required): two replicas cannot both run in one region.
+func zoneAntiAffinity(p *corev1.Pod) {
+	p.Spec.Affinity = &corev1.Affinity{PodAntiAffinity: &corev1.PodAntiAffinity{RequiredDuringSchedulingIgnoredDuringExecution: []corev1.PodAffinityTerm{{
+		TopologyKey: topology.LabelZone, LabelSelector: &metav1.LabelSelector{MatchLabels: p.Labels},
+	}}}}
+}
+
+// hostAntiAffinity is render's patched zone spread plus a required
+// hostname anti-affinity: the replacement must avoid its sibling's node.
+func hostAntiAffinity(p *corev1.Pod) {
+	zoneSpread(true)(p)
+	p.Spec.Affinity.PodAntiAffinity = &corev1.PodAntiAffinity{RequiredDuringSchedulingIgnoredDuringExecution: []corev1.PodAffinityTerm{{
+		TopologyKey: "kubernetes.io/hostname", LabelSelector: &metav1.LabelSelector{MatchLabels: p.Labels},
+	}}}
+}
+
+// minDomainsSpread is render's patched zone spread with minDomains 2:
+// with one region left, the global minimum counts as 0.
+func minDomainsSpread(p *corev1.Pod) {
+	zoneSpread(true)(p)
+	p.Spec.TopologySpreadConstraints[0].MinDomains = new(int32(2))
+}
+
+// TestDrillJudgedByScheduler predicts the loss of sto1 for Deployments
+// that exercise drill's placement filters, then fails sto1 on the
+// simulated cluster (real kube-scheduler and kube-controller-manager,
+// kwok kubelets) and checks each prediction against what the scheduler
+// does: the patched zone spread's replacement lands in sto2, and so does
+// the one with a hostname anti-affinity, on another node than its
+// sibling; the naive spread, the zone anti-affinity and the minDomains 2
+// spread stay Pending, for the reason drill gave.
 func TestDrillJudgedByScheduler(t *testing.T) {
 	if testing.Short() {
 		t.Skip("needs bin/testbin (-short)")
@@ -200,35 +227,55 @@ func TestDrillJudgedByScheduler(t *testing.T) {
 	if _, err := client.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "judged"}}, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	for _, d := range []*appsv1.Deployment{judgedDeployment("naive", zoneSpread(false)), judgedDeployment("patched", zoneSpread(true))} {
+	deployments := []*appsv1.Deployment{
+		judgedDeployment("naive", zoneSpread(false)),
+		judgedDeployment("patched", zoneSpread(true)),
+		judgedDeployment("apart", zoneAntiAffinity),
+		judgedDeployment("hostapart", hostAntiAffinity),
+		judgedDeployment("mindomains", minDomainsSpread),
+	}
+	for _, d := range deployments {
 		if _, err := client.AppsV1().Deployments("judged").Create(ctx, d, metav1.CreateOptions{}); err != nil {
 			t.Fatal(err)
 		}
 	}
 	// pods returns the live pods of app by the region of their node ("" when
-	// unscheduled) and how many are Ready.
+	// unscheduled), how many are Ready, the nodes they run on, and the
+	// scheduler's message for an unschedulable one.
 	region := map[string]string{}
 	for _, n := range model.Nodes {
 		region[n.Name] = n.Region
 	}
-	pods := func(app string) (byRegion map[string]int, ready int) {
+	type state struct {
+		byRegion      map[string]int
+		ready         int
+		nodes         []string
+		unschedulable string
+	}
+	pods := func(app string) state {
 		list, err := client.CoreV1().Pods("judged").List(ctx, metav1.ListOptions{LabelSelector: "app=" + app})
 		if err != nil {
 			t.Fatal(err)
 		}
-		byRegion = map[string]int{}
+		st := state{byRegion: map[string]int{}}
 		for _, p := range list.Items {
 			if p.DeletionTimestamp != nil {
 				continue
 			}
-			byRegion[region[p.Spec.NodeName]]++
+			st.byRegion[region[p.Spec.NodeName]]++
+			if p.Spec.NodeName != "" {
+				st.nodes = append(st.nodes, p.Spec.NodeName)
+			}
 			for _, cond := range p.Status.Conditions {
 				if cond.Type == corev1.PodReady && cond.Status == corev1.ConditionTrue {
-					ready++
+					st.ready++
+				}
+				if cond.Type == corev1.PodScheduled && cond.Status == corev1.ConditionFalse && cond.Reason == corev1.PodReasonUnschedulable {
+					st.unschedulable = cond.Message
 				}
 			}
 		}
-		return byRegion, ready
+		return st
 	}
 	waitFor := func(what string, limit time.Duration, done func() bool) {
 		t.Helper()
@@ -240,36 +287,78 @@ func TestDrillJudgedByScheduler(t *testing.T) {
 			time.Sleep(time.Second)
 		}
 	}
-	waitFor("both Deployments Ready, one pod per data region", 60*time.Second, func() bool {
-		n, nr := pods("naive")
-		p, pr := pods("patched")
-		return nr == 2 && pr == 2 && n["sto1"] == 1 && n["sto2"] == 1 && p["sto1"] == 1 && p["sto2"] == 1
+	waitFor("every Deployment Ready, one pod per data region", 90*time.Second, func() bool {
+		for _, d := range deployments {
+			st := pods(d.Name)
+			if st.ready != 2 || st.byRegion["sto1"] != 1 || st.byRegion["sto2"] != 1 {
+				return false
+			}
+		}
+		return true
 	})
+	before := pods("hostapart").nodes
 
 	r := drillJSON(t, ExitFailed, "--kubeconfig="+c.Kubeconfig(), "--lose", "sto1", "--node-monitor-grace-period", sim.DefaultNodeMonitorGracePeriod.String())
 	w := byName(r)
-	naive, patched := w["Deployment/naive"], w["Deployment/patched"]
-	if naive.Verdict != v1alpha1.VerdictPending || patched.Verdict != v1alpha1.VerdictRecovers || !strings.Contains(patched.Reason, "replaced on sto2-") {
-		t.Fatalf("prediction: naive %+v, patched %+v", naive, patched)
+	predicted := map[string]struct {
+		verdict v1alpha1.Verdict
+		reason  string
+		// scheduler is what the scheduler's FailedScheduling message says
+		// for a pending replacement.
+		scheduler string
+	}{
+		"naive":      {v1alpha1.VerdictPending, "set nodeTaintsPolicy: Honor", "topology spread constraints"},
+		"patched":    {v1alpha1.VerdictRecovers, "replaced on sto2-", ""},
+		"apart":      {v1alpha1.VerdictPending, "pod anti-affinity: a pod it must avoid runs in topology.kubernetes.io/zone=sto2", "anti-affinity"},
+		"hostapart":  {v1alpha1.VerdictRecovers, "replaced on sto2-", ""},
+		"mindomains": {v1alpha1.VerdictPending, "fewer than minDomains 2", "topology spread constraints"},
 	}
-	t.Logf("predicted: patched recovers in %d s; naive: %s", patched.RecoverySeconds, naive.Reason)
+	for name, want := range predicted {
+		got := w["Deployment/"+name]
+		if got.Verdict != want.verdict || !strings.Contains(got.Reason, want.reason) {
+			t.Errorf("prediction for %s: %s (%s), want %s saying %q", name, got.Verdict, got.Reason, want.verdict, want.reason)
+		}
+		t.Logf("predicted %s: %s in %d s: %s", name, got.Verdict, got.RecoverySeconds, got.Reason)
+	}
+	if t.Failed() {
+		t.FailNow()
+	}
+	// The node drill names for hostapart's replacement is not its
+	// sibling's.
+	hostapart := w["Deployment/hostapart"]
+	for _, n := range before {
+		if region[n] == "sto2" && strings.Contains(hostapart.Reason, "replaced on "+n) {
+			t.Errorf("drill places hostapart's replacement on its sibling's node %s: %s", n, hostapart.Reason)
+		}
+	}
 
 	failed := time.Now()
 	if err := c.Fail(ctx, "sto1"); err != nil {
 		t.Fatal(err)
 	}
-	// The judge: the patched replacement runs in sto2; then the naive one's
-	// replacement exists and is still unscheduled.
-	waitFor("the patched Deployment back at 2 Ready pods in sto2", 120*time.Second, func() bool {
-		p, pr := pods("patched")
-		return pr == 2 && p["sto2"] == 2
-	})
-	t.Logf("observed: patched back at 2 Ready pods in sto2 %s after the outage (predicted %d s)", time.Since(failed).Round(time.Second), patched.RecoverySeconds)
-	waitFor("the naive Deployment's replacement created", 30*time.Second, func() bool {
-		n, _ := pods("naive")
-		return n[""] == 1
-	})
-	if n, ready := pods("naive"); n["sto2"] != 1 || n[""] != 1 || ready != 1 {
-		t.Errorf("naive after the loss: %v with %d Ready, want its replacement Pending and its sto2 pod Ready", n, ready)
+	// The judge: the recovering replacements run in sto2; then each
+	// pending one's replacement exists and the scheduler has found it
+	// unschedulable, for the reason drill gave.
+	for _, name := range []string{"patched", "hostapart"} {
+		waitFor(name+" back at 2 Ready pods in sto2", 120*time.Second, func() bool {
+			st := pods(name)
+			return st.ready == 2 && st.byRegion["sto2"] == 2
+		})
+		t.Logf("observed: %s back at 2 Ready pods in sto2 %s after the outage (predicted %d s)", name, time.Since(failed).Round(time.Second), w["Deployment/"+name].RecoverySeconds)
+	}
+	if st := pods("hostapart"); len(st.nodes) != 2 || st.nodes[0] == st.nodes[1] {
+		t.Errorf("hostapart runs on %v: want two different nodes", st.nodes)
+	}
+	for _, name := range []string{"naive", "apart", "mindomains"} {
+		var st state
+		waitFor(name+"'s replacement found unschedulable", 60*time.Second, func() bool {
+			st = pods(name)
+			return st.byRegion[""] == 1 && st.unschedulable != ""
+		})
+		if st.byRegion["sto2"] != 1 || st.ready != 1 || !strings.Contains(st.unschedulable, predicted[name].scheduler) {
+			t.Errorf("%s after the loss: %v with %d Ready, scheduler: %q; want its replacement Pending (%q) and its sto2 pod Ready",
+				name, st.byRegion, st.ready, st.unschedulable, predicted[name].scheduler)
+		}
+		t.Logf("observed: %s's replacement unschedulable: %s", name, st.unschedulable)
 	}
 }
