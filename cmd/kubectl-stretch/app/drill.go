@@ -63,8 +63,15 @@ recreated), unaffected (no pod in REGION, or a DaemonSet's, which is not
 meant to move). Predicted recovery is the pods' tolerationSeconds for the
 unreachable taint (300 s by default) plus the node monitor grace period
 (--node-monitor-grace-period, 40 s by default) plus ` + fmt.Sprint(drill.SchedulingSeconds) + ` s to schedule and
-start; --rto makes a slower recovery a failure. docs/DRILL.md explains each
-verdict and what drill does not model yet (PVCs, PDBs, inter-pod affinity).
+start; --rto makes a slower recovery a failure. Placement follows
+kube-scheduler's filters: node affinity, taints, requests, volumes' node
+affinity, topology spread (nodeTaintsPolicy, minDomains, matchLabelKeys)
+and inter-pod (anti-)affinity. A volume only one node may attach holds a
+Deployment's replacement until the region is fenced. Each workload's PDB
+is judged (taint-based eviction does not honour it). The platform: etcd,
+API server and Ceph mon quorum, Ceph's degraded stretch mode, and the
+ingress endpoints left. docs/DRILL.md explains each verdict and what
+drill does not model.
 
 Exit status: 0 when everything recovers and every quorum holds, 1 when
 anything would not recover (or would be slower than --rto), 2 when drill
