@@ -92,8 +92,8 @@ func TestDrillLive(t *testing.T) {
 		if r.Kind != v1alpha1.KindDrillReport || r.APIVersion != v1alpha1.APIVersion || r.LostRegion != "sto1" || r.Topology != "demo-eu" {
 			t.Errorf("header %s %s %s %s", r.APIVersion, r.Kind, r.Topology, r.LostRegion)
 		}
-		if p := r.Platform; !p.EtcdQuorum || !p.APIServer || !p.CephMonQuorum {
-			t.Errorf("platform %+v: want every quorum kept", p)
+		if p := r.Platform; !p.EtcdQuorum || !p.APIServer || !p.CephMonQuorum || !p.CephStretchDegraded {
+			t.Errorf("platform %+v: want every quorum kept and Ceph in degraded stretch mode", p)
 		}
 		if !strings.Contains(strings.Join(r.Platform.Reasons, "\n"), "3 of 5 mons left, 3 needed (mon pods)") {
 			t.Errorf("mons not counted from their pods: %q", r.Platform.Reasons)
@@ -105,6 +105,11 @@ func TestDrillLive(t *testing.T) {
 		sf := w["Deployment/storefront"]
 		if sf.Verdict != v1alpha1.VerdictRecovers || !sf.Available || sf.RecoverySeconds != want || sf.PodsLost != 1 || sf.Failed || !strings.Contains(sf.Reason, "replaced on sto2-w-") {
 			t.Errorf("storefront: %+v", sf)
+		}
+		// The bundle's PDB for it, maxUnavailable 1, holds with one of two
+		// replicas left.
+		if sf.PDB != "shop/storefront-stretch" || sf.PDBViolated || !strings.Contains(sf.Reason, "holds during the outage") {
+			t.Errorf("storefront's PDB: %q violated=%v (%s)", sf.PDB, sf.PDBViolated, sf.Reason)
 		}
 		if db := w["StatefulSet/orders-db"]; db.Verdict != v1alpha1.VerdictHangs || !db.Available || !db.Failed {
 			t.Errorf("orders-db: %+v", db)
@@ -130,8 +135,8 @@ func TestDrillLive(t *testing.T) {
 
 	t.Run("lose the arbiter", func(t *testing.T) {
 		r := drillJSON(t, ExitOK, admin, "--lose", "osl1")
-		if p := r.Platform; !p.EtcdQuorum || !p.APIServer || !p.CephMonQuorum {
-			t.Errorf("platform %+v", p)
+		if p := r.Platform; !p.EtcdQuorum || !p.APIServer || !p.CephMonQuorum || p.CephStretchDegraded {
+			t.Errorf("platform %+v: want every quorum kept and stretch mode healthy", p)
 		}
 		for _, w := range r.Workloads {
 			if w.Verdict != v1alpha1.VerdictUnaffected {
@@ -143,7 +148,7 @@ func TestDrillLive(t *testing.T) {
 	t.Run("table", func(t *testing.T) {
 		code, out, _ := run(t, "drill", admin, "-f", example, "--lose", "sto1")
 		t.Logf("drill --lose sto1:\n%s", out)
-		if code != ExitFailed || !strings.Contains(out, "platform: etcd quorum yes, API server yes, Ceph mon quorum yes") ||
+		if code != ExitFailed || !strings.Contains(out, "platform: etcd quorum yes, API server yes, Ceph mon quorum yes, Ceph stretch mode degraded, ingress endpoints 0 of 0") ||
 			!strings.Contains(out, "losing sto1: 3 workloads: 1 recover, 1 hang, 0 pending, 0 lost, 1 unaffected; 1 fail") {
 			t.Errorf("table (exit %d):\n%s", code, out)
 		}
