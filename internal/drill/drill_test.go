@@ -328,7 +328,7 @@ func TestPredictVerdicts(t *testing.T) {
 			claim(s, "data", persistentVolume("pv-local", "", corev1.ReadWriteOnce, "sto1-w-0"))
 			s.Pods = append(s.Pods, pod("web-a", "sto1-w-0", "ReplicaSet/web-1", mounts("data")))
 		},
-		kind: "Deployment", verdict: v1alpha1.VerdictPending, failed: true, reason: "volume node affinity conflict (PersistentVolume pv-local)",
+		kind: "Deployment", verdict: v1alpha1.VerdictPending, failed: true, reason: "node affinity of PersistentVolume pv-local does not match",
 	}, {
 		name: "a fenced StatefulSet whose volume is bound to a lost node stays pending",
 		opts: Options{Fence: true},

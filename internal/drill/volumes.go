@@ -53,8 +53,8 @@ func (c *cluster) volumesOf(p *corev1.Pod) *volumeState {
 
 // volumeAffinity is the part of kube-scheduler's VolumeBinding filter
 // that a lost region changes: a bound volume's required node affinity
-// must match the node ("volume node affinity conflict"), and a claim that
-// does not exist keeps the pod Pending.
+// must match the node (the scheduler says "didn't match PersistentVolume's
+// node affinity"), and a claim that does not exist keeps the pod Pending.
 func (c *cluster) volumeAffinity(p *corev1.Pod, n *node) string {
 	s := c.volumesOf(p)
 	if len(s.missing) > 0 {
@@ -62,7 +62,7 @@ func (c *cluster) volumeAffinity(p *corev1.Pod, n *node) string {
 	}
 	for _, pv := range s.pinned {
 		if !slices.ContainsFunc(pv.Spec.NodeAffinity.Required.NodeSelectorTerms, func(t corev1.NodeSelectorTerm) bool { return matchesTerm(t, n.node) }) {
-			return "volume node affinity conflict (PersistentVolume " + pv.Name + ")"
+			return "node affinity of PersistentVolume " + pv.Name + " does not match"
 		}
 	}
 	return ""

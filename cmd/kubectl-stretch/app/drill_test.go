@@ -9,6 +9,7 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/stretch-dev/kubectl-stretch/internal/api/v1alpha1"
@@ -215,14 +216,34 @@ func minDomainsSpread(p *corev1.Pod) {
 	p.Spec.TopologySpreadConstraints[0].MinDomains = new(int32(2))
 }
 
+// pinnedVolume is a local PersistentVolume on node sto1-w-0, bound in
+// advance to the claim judged/pinned-data.
+func pinnedVolume() (*corev1.PersistentVolume, *corev1.PersistentVolumeClaim) {
+	size := corev1.ResourceList{corev1.ResourceStorage: resource.MustParse("1Gi")}
+	pv := &corev1.PersistentVolume{ObjectMeta: metav1.ObjectMeta{Name: "judged-local"}, Spec: corev1.PersistentVolumeSpec{
+		Capacity: size, AccessModes: []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOnce}, StorageClassName: "",
+		PersistentVolumeSource: corev1.PersistentVolumeSource{Local: &corev1.LocalVolumeSource{Path: "/mnt/judged"}},
+		ClaimRef:               &corev1.ObjectReference{Kind: "PersistentVolumeClaim", APIVersion: "v1", Namespace: "judged", Name: "pinned-data"},
+		NodeAffinity: &corev1.VolumeNodeAffinity{Required: &corev1.NodeSelector{NodeSelectorTerms: []corev1.NodeSelectorTerm{{
+			MatchExpressions: []corev1.NodeSelectorRequirement{{Key: "kubernetes.io/hostname", Operator: corev1.NodeSelectorOpIn, Values: []string{"sto1-w-0"}}},
+		}}}},
+	}}
+	pvc := &corev1.PersistentVolumeClaim{ObjectMeta: metav1.ObjectMeta{Name: "pinned-data", Namespace: "judged"}, Spec: corev1.PersistentVolumeClaimSpec{
+		AccessModes: []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOnce}, StorageClassName: new(""), VolumeName: pv.Name,
+		Resources: corev1.VolumeResourceRequirements{Requests: size},
+	}}
+	return pv, pvc
+}
+
 // TestDrillJudgedByScheduler predicts the loss of sto1 for Deployments
 // that exercise drill's placement filters, then fails sto1 on the
 // simulated cluster (real kube-scheduler and kube-controller-manager,
 // kwok kubelets) and checks each prediction against what the scheduler
 // does: the patched zone spread's replacement lands in sto2, and so does
 // the one with a hostname anti-affinity, on another node than its
-// sibling; the naive spread, the zone anti-affinity and the minDomains 2
-// spread stay Pending, for the reason drill gave.
+// sibling; the naive spread, the zone anti-affinity, the minDomains 2
+// spread and a pod whose volume is bound to a node of sto1 stay Pending,
+// for the reason drill gave.
 func TestDrillJudgedByScheduler(t *testing.T) {
 	if testing.Short() {
 		t.Skip("needs bin/testbin (-short)")
@@ -239,7 +260,18 @@ func TestDrillJudgedByScheduler(t *testing.T) {
 		judgedDeployment("hostapart", hostAntiAffinity),
 		judgedDeployment("mindomains", minDomainsSpread),
 	}
-	for _, d := range deployments {
+	pv, pvc := pinnedVolume()
+	if _, err := client.CoreV1().PersistentVolumes().Create(ctx, pv, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := client.CoreV1().PersistentVolumeClaims("judged").Create(ctx, pvc, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	pinned := judgedDeployment("pinned", func(p *corev1.Pod) {
+		p.Spec.Volumes = []corev1.Volume{{Name: "data", VolumeSource: corev1.VolumeSource{PersistentVolumeClaim: &corev1.PersistentVolumeClaimVolumeSource{ClaimName: pvc.Name}}}}
+	})
+	pinned.Spec.Replicas = new(int32(1))
+	for _, d := range append(deployments, pinned) {
 		if _, err := client.AppsV1().Deployments("judged").Create(ctx, d, metav1.CreateOptions{}); err != nil {
 			t.Fatal(err)
 		}
@@ -299,7 +331,8 @@ func TestDrillJudgedByScheduler(t *testing.T) {
 				return false
 			}
 		}
-		return true
+		st := pods("pinned")
+		return st.ready == 1 && st.byRegion["sto1"] == 1
 	})
 	before := pods("hostapart").nodes
 
@@ -317,6 +350,7 @@ func TestDrillJudgedByScheduler(t *testing.T) {
 		"apart":      {v1alpha1.VerdictPending, "pod anti-affinity: a pod it must avoid runs in topology.kubernetes.io/zone=sto2", "anti-affinity"},
 		"hostapart":  {v1alpha1.VerdictRecovers, "replaced on sto2-", ""},
 		"mindomains": {v1alpha1.VerdictPending, "fewer than minDomains 2", "topology spread constraints"},
+		"pinned":     {v1alpha1.VerdictPending, "node affinity of PersistentVolume judged-local does not match", "didn't match PersistentVolume's node affinity"},
 	}
 	for name, want := range predicted {
 		got := w["Deployment/"+name]
@@ -354,13 +388,17 @@ func TestDrillJudgedByScheduler(t *testing.T) {
 	if st := pods("hostapart"); len(st.nodes) != 2 || st.nodes[0] == st.nodes[1] {
 		t.Errorf("hostapart runs on %v: want two different nodes", st.nodes)
 	}
-	for _, name := range []string{"naive", "apart", "mindomains"} {
+	for _, name := range []string{"naive", "apart", "mindomains", "pinned"} {
 		var st state
 		waitFor(name+"'s replacement found unschedulable", 60*time.Second, func() bool {
 			st = pods(name)
 			return st.byRegion[""] == 1 && st.unschedulable != ""
 		})
-		if st.byRegion["sto2"] != 1 || st.ready != 1 || !strings.Contains(st.unschedulable, predicted[name].scheduler) {
+		left := 1 // a Ready pod in sto2
+		if name == "pinned" {
+			left = 0
+		}
+		if st.byRegion["sto2"] != left || st.ready != left || !strings.Contains(st.unschedulable, predicted[name].scheduler) {
 			t.Errorf("%s after the loss: %v with %d Ready, scheduler: %q; want its replacement Pending (%q) and its sto2 pod Ready",
 				name, st.byRegion, st.ready, st.unschedulable, predicted[name].scheduler)
 		}
