@@ -120,6 +120,16 @@ func TestDrillLive(t *testing.T) {
 		}
 	})
 
+	// The bundle's stretch-verify ClusterRole grants every kind drill
+	// lists, persistentvolumes included: its group gets the admin's report.
+	t.Run("only the stretch-verify ClusterRole", func(t *testing.T) {
+		kc := fx.userKubeconfig(t, cp, "driller", "stretch:verifiers")
+		r := drillJSON(t, ExitFailed, "--kubeconfig="+kc, "--lose", "sto1")
+		if len(r.Unavailable) != 0 || len(r.Workloads) != 3 {
+			t.Errorf("as a member of stretch:verifiers: unavailable %+v, %d workloads", r.Unavailable, len(r.Workloads))
+		}
+	})
+
 	t.Run("lose sto1 fenced", func(t *testing.T) {
 		r := drillJSON(t, ExitOK, admin, "--lose", "sto1", "--fence")
 		if db := byName(r)["StatefulSet/orders-db"]; db.Verdict != v1alpha1.VerdictRecovers || db.RecoverySeconds != 40+drill.SchedulingSeconds {
