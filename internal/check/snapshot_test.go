@@ -9,10 +9,13 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"k8s.io/client-go/rest"
+
+	"github.com/stretch-dev/kubectl-stretch/internal/api/v1alpha1"
 )
 
 // hung is a handler that never answers: it waits until the client gives
@@ -207,6 +210,54 @@ func TestCustomResourceStatus(t *testing.T) {
 		want := "cannot list " + k.String() + ": forbidden by RBAC (" + k.Info().path() + " is forbidden): bind this user"
 		if got := describeListError([]Kind{k}, s.Errors[k]); !strings.HasPrefix(got, want) {
 			t.Errorf("%s: %s\nwant: %s", k, got, want)
+		}
+	}
+}
+
+// TestTakeKinds: Take lists verify's kinds by default and drill's, the
+// PersistentVolumes too, when asked; a kind not listed has no error.
+func TestTakeKinds(t *testing.T) {
+	t.Parallel()
+	var mu sync.Mutex
+	paths := map[string]int{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		paths[r.URL.Path]++
+		mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusForbidden)
+		_, _ = io.WriteString(w, `{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","reason":"Forbidden","code":403}`)
+	}))
+	defer srv.Close()
+	c, err := NewClient(&rest.Config{Host: srv.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		kinds []Kind
+		pvs   bool
+	}{{nil, false}, {DrillKinds(), true}} {
+		mu.Lock()
+		clear(paths)
+		mu.Unlock()
+		s, err := Take(t.Context(), c, Options{Kinds: tc.kinds})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := len(Kinds())
+		if tc.pvs {
+			want++
+		}
+		mu.Lock()
+		listed, pvs := len(paths), paths["/api/v1/persistentvolumes"]
+		mu.Unlock()
+		if listed != want || (pvs > 0) != tc.pvs || (s.Errors[KindPersistentVolumes] != nil) != tc.pvs || s.Requests != int64(want) {
+			t.Errorf("kinds %v: %d paths listed in %d requests (persistentvolumes %d times, error %v), want %d",
+				tc.kinds, listed, s.Requests, pvs, s.Errors[KindPersistentVolumes], want)
+		}
+		u := s.Unavailable()
+		if len(u) != want || slices.ContainsFunc(u, func(x v1alpha1.VerifyUnavailable) bool { return slices.Contains(x.Kinds, "persistentvolumes") }) != tc.pvs {
+			t.Errorf("kinds %v: unavailable %+v", tc.kinds, u)
 		}
 	}
 }
