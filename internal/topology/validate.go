@@ -707,13 +707,25 @@ func (v *validator) rebalance(w v1alpha1.Workloads) {
 	} else if d, err := time.ParseDuration(r.Interval); err != nil {
 		v.errorf(pre+".interval", "%s is not a duration like 30s or 5m", quote(r.Interval))
 	} else if d < MinRebalanceInterval || d > MaxRebalanceInterval {
-		v.errorf(pre+".interval", "must be %s to %s, got %s", MinRebalanceInterval, MaxRebalanceInterval, r.Interval)
+		v.errorf(pre+".interval", "must be %s to %s, got %s", shortDuration(MinRebalanceInterval), shortDuration(MaxRebalanceInterval), r.Interval)
 	}
 	for i, s := range w.Sources {
 		if s.Name == RebalanceSource {
 			v.errorf(fmt.Sprintf("spec.workloads.sources[%d].name", i), "%s is the folder of the descheduler that spec.workloads.rebalance renders (workloads/%s/); name the source otherwise", quote(s.Name), RebalanceSource)
 		}
 	}
+}
+
+// shortDuration writes d as a user would: 24h, not 24h0m0s.
+func shortDuration(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
 }
 
 func (v *validator) helm(hf string, h v1alpha1.HelmSource) {
