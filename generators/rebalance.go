@@ -45,19 +45,16 @@ func workloadNamespaces(objs []*kyaml.RNode, excluded []string) []string {
 
 // deschedulerPolicy is the policy the rebalance option renders: one
 // profile that balances the topology spread constraints of the pods in
-// namespaces, with the DefaultEvictor evicting only pods that a
-// PodDisruptionBudget covers (render's patch gives every spread workload
-// one, and evictions go through the Eviction API, which honours it).
+// namespaces. The DefaultEvictor keeps its defaults; evictions go through
+// the Eviction API, which honours the PodDisruptionBudget render's patch
+// gives every spread workload. The evictor's PodsWithoutPDB protection is
+// not used: in descheduler v0.35.1 its budget lister is created after the
+// informers started and never fills, so it protects every pod (seen on the
+// simulated cluster).
 func deschedulerPolicy(r *topology.RebalanceModel, namespaces []string) (descheduler.Policy, error) {
 	constraints := []string{"DoNotSchedule"}
 	if r.ScheduleAnyway {
 		constraints = append(constraints, "ScheduleAnyway")
-	}
-	evictor, err := json.Marshal(descheduler.DefaultEvictorArgs{
-		PodProtections: &descheduler.PodProtections{ExtraEnabled: []string{descheduler.PodsWithoutPDB}},
-	})
-	if err != nil {
-		return descheduler.Policy{}, err
 	}
 	spread, err := json.Marshal(descheduler.TopologySpreadArgs{
 		Namespaces:  &descheduler.Namespaces{Include: namespaces},
@@ -70,7 +67,7 @@ func deschedulerPolicy(r *topology.RebalanceModel, namespaces []string) (desched
 		Profiles: []descheduler.Profile{{
 			Name: "stretch-rebalance",
 			PluginConfigs: []descheduler.PluginConfig{
-				{Name: descheduler.DefaultEvictor, Args: evictor},
+				{Name: descheduler.DefaultEvictor},
 				{Name: descheduler.TopologySpread, Args: spread},
 			},
 			Plugins: descheduler.Plugins{

@@ -225,12 +225,17 @@ func TestSpreadReturnsWithDescheduler(t *testing.T) {
 	if err == nil || rs[0].Returned {
 		t.Fatalf("descheduler with maxUnavailable 0: %v, %+v; want the budget to block every eviction", err, rs)
 	}
-	logData, err := os.ReadFile(filepath.Join(state, "logs", sim.DeschedulerName+".log"))
+	logFile := filepath.Join(state, "logs", sim.DeschedulerName+".log")
+	logData, err := os.ReadFile(logFile)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(string(logData), "disruption budget") {
-		t.Errorf("the descheduler's log does not say the budget blocked an eviction:\n%s", tailOf(logData))
+	blocked := string(logData)
+	if !strings.Contains(blocked, "Error evicting pod") || !strings.Contains(blocked, "disruption budget") {
+		t.Errorf("the descheduler's log does not say the budget refused an eviction:\n%s", tailOf(logData))
+	}
+	if strings.Contains(blocked, `"Evicted pod"`) {
+		t.Errorf("the descheduler evicted a pod although the budget allowed no disruption:\n%s", tailOf(logData))
 	}
 
 	// The rendered budget (maxUnavailable 1) lets it evict one pod.
@@ -247,6 +252,20 @@ func TestSpreadReturnsWithDescheduler(t *testing.T) {
 		t.Fatalf("with the descheduler: %v, %+v; want the spread back within maxSkew", err, rs)
 	}
 	t.Logf("spread returned %s after the budget allowed it (spreadReturnSeconds %d)", rs[0].After, *rs[0].Seconds())
+	logData, err = os.ReadFile(logFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var evicted []string
+	for _, line := range strings.Split(strings.TrimPrefix(string(logData), blocked), "\n") {
+		if strings.Contains(line, `"Evicted pod"`) {
+			evicted = append(evicted, line)
+		}
+	}
+	if len(evicted) != 1 {
+		t.Errorf("the descheduler evicted %d pods once the budget allowed it, want 1:\n%s", len(evicted), strings.Join(evicted, "\n"))
+	}
+	t.Logf("descheduler: %s", strings.Join(evicted, "\n"))
 	waitPods(t, client, model, map[string]int{"sto1": 1, "sto2": 1}, 30*time.Second, "after the descheduler")
 	if err := c.StopDescheduler(); err != nil {
 		t.Error(err)

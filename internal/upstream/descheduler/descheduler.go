@@ -106,10 +106,6 @@ type PodProtections struct {
 	DefaultDisabled []string `json:"defaultDisabled,omitempty"`
 }
 
-// PodsWithoutPDB is the protection that leaves alone every pod no
-// PodDisruptionBudget selects.
-const PodsWithoutPDB = "PodsWithoutPDB"
-
 // TopologySpreadArgs are RemovePodsViolatingTopologySpreadConstraint's
 // arguments.
 type TopologySpreadArgs struct {
