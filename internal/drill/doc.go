@@ -13,4 +13,9 @@
 // and nodeAffinityPolicy). PVCs, their volumes' node affinity, PDBs and
 // inter-pod affinity are not modelled yet. docs/DRILL.md explains every
 // verdict with the Kubernetes rule behind it.
+//
+// After a drill's restore, WaitSpreadReturn (spreadreturn.go) measures how
+// long each workload's topology spread takes to be within its maxSkew
+// again, the report's spreadReturnSeconds: Kubernetes never moves a running
+// pod back, a descheduler does (the topology's spec.workloads.rebalance).
 package drill
