@@ -211,8 +211,24 @@ func TestSpreadReturnsWithDescheduler(t *testing.T) {
 		t.Fatal(err)
 	}
 	live.Spec.MaxUnavailable = &zero
-	if _, err := client.PolicyV1().PodDisruptionBudgets("shop").Update(ctx, live, metav1.UpdateOptions{}); err != nil {
+	live, err = client.PolicyV1().PodDisruptionBudgets("shop").Update(ctx, live, metav1.UpdateOptions{})
+	if err != nil {
 		t.Fatal(err)
+	}
+	// The Eviction API reads the budget's status: wait until the
+	// disruption controller has seen the change.
+	for deadline := time.Now().Add(30 * time.Second); ; {
+		got, err := client.PolicyV1().PodDisruptionBudgets("shop").Get(ctx, pdb.Name, metav1.GetOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Status.ObservedGeneration >= live.Generation && got.Status.DisruptionsAllowed == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("budget status %+v 30 s after maxUnavailable 0", got.Status)
+		}
+		time.Sleep(200 * time.Millisecond)
 	}
 	if err := c.StartDescheduler(ctx, values.DeschedulerPolicy, interval); err != nil {
 		var missing *sim.MissingBinaryError
