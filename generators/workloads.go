@@ -29,6 +29,7 @@ func (workloadsGenerator) Generate(ctx context.Context, in *layerInput) ([]objec
 	kubeVersion := "v" + in.Model.Kubernetes.Version
 	var out []object
 	var refs []namespaces.Ref
+	var workloads []*kyaml.RNode // every source's objects, for rebalance
 	bySource := map[string][]Finding{}
 	for _, src := range in.Model.Workloads.Sources {
 		files, err := source.Load(ctx, in.BaseDir, src, source.Options{
@@ -45,6 +46,7 @@ func (workloadsGenerator) Generate(ctx context.Context, in *layerInput) ([]objec
 			findings[i].Source = src.Name
 		}
 		bySource[src.Name] = findings
+		workloads = append(workloads, objs...)
 		seen := map[string]string{}
 		for i, o := range objs {
 			refs = append(refs, namespaces.Ref{Kind: o.GetKind(), Namespace: o.GetNamespace(), Name: o.GetName(), Source: src.Name, File: origin[i]})
@@ -65,6 +67,13 @@ func (workloadsGenerator) Generate(ctx context.Context, in *layerInput) ([]objec
 			}
 			out = append(out, object{Path: p, Layer: layout.Workloads, YAML: []byte(data), Typed: o})
 		}
+	}
+	if r := in.Model.Workloads.Rebalance; r != nil {
+		objs, err := rebalanceObjects(r, workloads)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, objs...)
 	}
 	for _, g := range namespaces.Missing(refs, createdNamespaces(in.Objects)...) {
 		for _, src := range in.Model.Workloads.Sources {

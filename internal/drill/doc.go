@@ -25,4 +25,9 @@
 // namespaces' labels), extended resources beyond allocatable, dynamic
 // resource claims, volume limits, and owners beyond a pod's controller.
 // docs/DRILL.md explains every verdict with the Kubernetes rule behind it.
+//
+// After a drill's restore, WaitSpreadReturn (spreadreturn.go) measures how
+// long each workload's topology spread takes to be within its maxSkew
+// again, the report's spreadReturnSeconds: Kubernetes never moves a running
+// pod back, a descheduler does (the topology's spec.workloads.rebalance).
 package drill

@@ -76,6 +76,9 @@ type Cluster struct {
 
 	kwokMu sync.Mutex          // serialises Fail and Heal
 	kwok   map[string]*process // the running kwok of each region
+
+	deschedMu sync.Mutex // serialises StartDescheduler and StopDescheduler
+	desched   *process   // the descheduler, when started
 }
 
 // StartCluster starts a simulated cluster for opts.Topology and returns

@@ -12,6 +12,8 @@
 //     topology's Nodes with their labels, taints and capacity, and the CRDs
 //     a rendered bundle uses. Fail stops a region's kwok, so that its nodes
 //     turn NotReady as in an outage; Heal starts it again.
+//     StartDescheduler runs the real descheduler with a policy, such as
+//     the one render writes for spec.workloads.rebalance.
 //   - Detached (Up, Open): the same cluster with processes that outlive the
 //     program that started them, recorded in a state folder, for the CLI.
 //

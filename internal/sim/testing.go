@@ -59,10 +59,21 @@ func StartForTest(t TB) *ControlPlane {
 // unless -short.
 func StartClusterForTest(t TB, model *topology.Model) *Cluster {
 	t.Helper()
-	c, err := StartCluster(t.Context(), ClusterOptions{
-		Options:  Options{StateDir: t.TempDir(), Log: &testLog{t: t}},
-		Topology: model,
-	})
+	return StartClusterForTestWith(t, ClusterOptions{Topology: model})
+}
+
+// StartClusterForTestWith is StartClusterForTest with options (a shorter
+// node monitor grace period, ...); an empty StateDir is t.TempDir() and
+// an unset Log the test log.
+func StartClusterForTestWith(t TB, opts ClusterOptions) *Cluster {
+	t.Helper()
+	if opts.StateDir == "" {
+		opts.StateDir = t.TempDir()
+	}
+	if opts.Log == nil {
+		opts.Log = &testLog{t: t}
+	}
+	c, err := StartCluster(t.Context(), opts)
 	if err != nil {
 		failStart(t, err)
 	}

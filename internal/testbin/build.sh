@@ -4,8 +4,8 @@
 #
 #   internal/testbin/build.sh [--all] OUT_DIR
 #
-# It builds etcd, kube-apiserver, kube-scheduler, kube-controller-manager and
-# kwok (the simulated kubelets), and copies kwok's stage configurations (which
+# It builds etcd, kube-apiserver, kube-scheduler, kube-controller-manager,
+# kwok (the simulated kubelets) and the descheduler, and copies kwok's stage configurations (which
 # the kwok binary needs to play nodes and pods) into OUT_DIR/kwok-stages/.
 # --all is accepted for compatibility and changes nothing: everything is
 # always built. CRDs go to OUT_DIR/crds/rook/crds.yaml and
@@ -47,7 +47,7 @@ command -v go >/dev/null 2>&1 || die "go is not installed"
 
 # shellcheck source-path=SCRIPTDIR source=versions.env
 source "$here/versions.env"
-for v in KUBERNETES_VERSION ETCD_VERSION KWOK_VERSION ROOK_VERSION FLUX_KUSTOMIZE_CONTROLLER_VERSION \
+for v in KUBERNETES_VERSION ETCD_VERSION KWOK_VERSION DESCHEDULER_VERSION ROOK_VERSION FLUX_KUSTOMIZE_CONTROLLER_VERSION \
 	FLUX_SOURCE_CONTROLLER_VERSION FLUX_HELM_CONTROLLER_VERSION; do
 	[[ -n "${!v:-}" ]] || die "$v is not set in $here/versions.env"
 done
@@ -94,6 +94,9 @@ $bad"
 	got=$(required_version "$tools/kwok/go.mod" sigs.k8s.io/kwok)
 	[[ "$got" == "$KWOK_VERSION" ]] ||
 		die "internal/testbin/tools/kwok/go.mod requires sigs.k8s.io/kwok ${got:-(nothing)}, versions.env says KWOK_VERSION=$KWOK_VERSION"
+	got=$(required_version "$tools/descheduler/go.mod" sigs.k8s.io/descheduler)
+	[[ "$got" == "$DESCHEDULER_VERSION" ]] ||
+		die "internal/testbin/tools/descheduler/go.mod requires sigs.k8s.io/descheduler ${got:-(nothing)}, versions.env says DESCHEDULER_VERSION=$DESCHEDULER_VERSION"
 }
 
 # Kubernetes binaries report the pinned version (kubectl version, /version),
@@ -251,5 +254,8 @@ done
 # kwok prints "kwok version vX go1.N (os/arch)": no fixed banner to adopt by.
 build kwok "$tools/kwok" sigs.k8s.io/kwok/cmd/kwok "$KWOK_VERSION" \
 	sigs.k8s.io/kwok "-s -w -X sigs.k8s.io/kwok/pkg/consts.Version=$KWOK_VERSION" ""
+# The descheduler prints no version banner to adopt by.
+build descheduler "$tools/descheduler" sigs.k8s.io/descheduler/cmd/descheduler "$DESCHEDULER_VERSION" \
+	sigs.k8s.io/descheduler "-s -w -X sigs.k8s.io/descheduler/pkg/version.version=$DESCHEDULER_VERSION" ""
 kwok_stages
 fetch_crds

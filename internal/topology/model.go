@@ -2,6 +2,7 @@ package topology
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -164,8 +165,29 @@ type StorageModel struct {
 type WorkloadsModel struct {
 	MinReplicas int `json:"minReplicas"`
 	// EvictionSeconds is spec.workloads.evictionSeconds; nil when unset.
-	EvictionSeconds *int              `json:"evictionSeconds,omitempty"`
-	Sources         []v1alpha1.Source `json:"sources"`
+	EvictionSeconds *int `json:"evictionSeconds,omitempty"`
+	// Rebalance is spec.workloads.rebalance; nil when unset (no
+	// descheduler).
+	Rebalance *RebalanceModel   `json:"rebalance,omitempty"`
+	Sources   []v1alpha1.Source `json:"sources"`
+}
+
+// RebalanceSource is the folder, workloads/<RebalanceSource>/, that holds
+// the descheduler spec.workloads.rebalance renders; no workload source may
+// have this name while rebalance is set.
+const RebalanceSource = "descheduler"
+
+// RebalanceModel is the descheduler render writes.
+type RebalanceModel struct {
+	// Interval is the descheduler's --descheduling-interval, as written
+	// in the topology (a Go duration).
+	Interval string `json:"interval"`
+	// ScheduleAnyway also rebalances ScheduleAnyway constraints.
+	ScheduleAnyway bool `json:"scheduleAnyway"`
+	// ExcludedNamespaces are never touched even when a workload sits in
+	// them: kube-system and the Rook namespace, whose pods the platform
+	// places itself.
+	ExcludedNamespaces []string `json:"excludedNamespaces"`
 }
 
 // EtcdTiming derives etcd's heartbeat interval and election timeout from the
@@ -221,6 +243,7 @@ func NewModel(t *v1alpha1.Topology) *Model {
 		Workloads: WorkloadsModel{
 			MinReplicas:     s.Workloads.MinReplicas,
 			EvictionSeconds: cloneInt(s.Workloads.EvictionSeconds),
+			Rebalance:       rebalanceModel(s.Workloads.Rebalance, s.Storage.Rook.Namespace),
 			Sources:         append([]v1alpha1.Source{}, s.Workloads.Sources...),
 		},
 		Ingress: s.Ingress,
@@ -296,6 +319,20 @@ func newNodeModel(topologyName string, r v1alpha1.Region, n v1alpha1.Node) NodeM
 }
 
 // cloneInt returns a copy of *p, or nil.
+// rebalanceModel is the model of spec.workloads.rebalance; nil when unset.
+func rebalanceModel(r *v1alpha1.Rebalance, rookNamespace string) *RebalanceModel {
+	if r == nil {
+		return nil
+	}
+	excluded := []string{"kube-system", rookNamespace}
+	slices.Sort(excluded)
+	return &RebalanceModel{
+		Interval:           r.Interval,
+		ScheduleAnyway:     r.ScheduleAnyway,
+		ExcludedNamespaces: slices.Compact(excluded),
+	}
+}
+
 func cloneInt(p *int) *int {
 	if p == nil {
 		return nil

@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 
 	"k8s.io/apimachinery/pkg/api/resource"
 	"k8s.io/apimachinery/pkg/util/validation"
@@ -38,6 +39,11 @@ const (
 	// MaxEvictionSeconds is the largest workloads.evictionSeconds: an
 	// hour, far beyond Kubernetes' default of 300 s.
 	MaxEvictionSeconds = 3600
+	// MinRebalanceInterval and MaxRebalanceInterval bound
+	// workloads.rebalance.interval: the descheduler lists every pod of
+	// the workloads' namespaces on each run.
+	MinRebalanceInterval = time.Second
+	MaxRebalanceInterval = 24 * time.Hour
 )
 
 // Validate checks every rule a topology must meet to survive the loss of
@@ -638,6 +644,7 @@ func (v *validator) workloads() {
 	if e := w.EvictionSeconds; e != nil && (*e < 0 || *e > MaxEvictionSeconds) {
 		v.errorf(pre+"evictionSeconds", "must be 0 to %d seconds (unset: Kubernetes' default of 300), got %d", MaxEvictionSeconds, *e)
 	}
+	v.rebalance(w)
 	names := map[string]string{}
 	for i, s := range w.Sources {
 		sf := fmt.Sprintf("%ssources[%d]", pre, i)
@@ -684,6 +691,41 @@ func (v *validator) workloads() {
 			v.helm(sf+".helm", *s.Helm)
 		}
 	}
+}
+
+// rebalance checks spec.workloads.rebalance: an interval the descheduler
+// takes as its --descheduling-interval, and no workload source whose
+// folder would be the descheduler's.
+func (v *validator) rebalance(w v1alpha1.Workloads) {
+	r := w.Rebalance
+	if r == nil {
+		return
+	}
+	const pre = "spec.workloads.rebalance"
+	if r.Interval == "" {
+		v.errorf(pre+".interval", "required: how often the descheduler runs, like 5m")
+	} else if d, err := time.ParseDuration(r.Interval); err != nil {
+		v.errorf(pre+".interval", "%s is not a duration like 30s or 5m", quote(r.Interval))
+	} else if d < MinRebalanceInterval || d > MaxRebalanceInterval {
+		v.errorf(pre+".interval", "must be %s to %s, got %s", shortDuration(MinRebalanceInterval), shortDuration(MaxRebalanceInterval), r.Interval)
+	}
+	for i, s := range w.Sources {
+		if s.Name == RebalanceSource {
+			v.errorf(fmt.Sprintf("spec.workloads.sources[%d].name", i), "%s is the folder of the descheduler that spec.workloads.rebalance renders (workloads/%s/); name the source otherwise", quote(s.Name), RebalanceSource)
+		}
+	}
+}
+
+// shortDuration writes d as a user would: 24h, not 24h0m0s.
+func shortDuration(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
 }
 
 func (v *validator) helm(hf string, h v1alpha1.HelmSource) {

@@ -106,4 +106,12 @@ type DrillWorkload struct {
 	// (a verdict other than recovers and unaffected, or a recovery slower
 	// than --rto).
 	Failed bool `json:"failed"`
+	// SpreadReturnSeconds is how long after the lost region came back
+	// every topology spread constraint of the workload was again within
+	// its maxSkew (drill --execute, after the restore); nil when it was
+	// not measured, or when the spread did not return before the drill's
+	// timeout. Kubernetes does not move pods back by itself: the spread
+	// returns when a descheduler evicts the surplus pods (the topology's
+	// spec.workloads.rebalance) or the workload is rolled out again.
+	SpreadReturnSeconds *int64 `json:"spreadReturnSeconds,omitempty"`
 }

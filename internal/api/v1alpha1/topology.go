@@ -231,8 +231,28 @@ type Workloads struct {
 	// pods 300 s). A short value speeds fail-over but also moves pods on a
 	// brief network partition.
 	EvictionSeconds *int `json:"evictionSeconds,omitempty"`
+	// Rebalance, when set, makes render write the descheduler
+	// (kubernetes-sigs/descheduler) into the workloads layer, with a
+	// policy that evicts the pods of the workloads' namespaces that
+	// violate their topology spread constraints: after a lost region
+	// returns, the scheduler places their replacements in it again.
+	// Optional (default: unset, no descheduler; Kubernetes never moves a
+	// running pod back by itself).
+	Rebalance *Rebalance `json:"rebalance,omitempty"`
 	// Sources are the sets of workloads. Optional (default: none).
 	Sources []Source `json:"sources"`
+}
+
+// Rebalance configures the descheduler that moves pods back after a lost
+// region returns.
+type Rebalance struct {
+	// Interval is how often the descheduler runs, a duration such as 5m
+	// or 30s (its --descheduling-interval). Required, 1s to 24h.
+	Interval string `json:"interval"`
+	// ScheduleAnyway makes the descheduler also rebalance the spread
+	// constraints with whenUnsatisfiable: ScheduleAnyway, not only the
+	// DoNotSchedule ones that render's patch writes (default false).
+	ScheduleAnyway bool `json:"scheduleAnyway,omitempty"`
 }
 
 // Source is one set of workloads: a folder of YAML, a kustomize folder or a
