@@ -173,7 +173,9 @@ func Execute(ctx context.Context, x Execution, r *Report) (err error) {
 			}
 			fenced = true
 		}
-		if done && fenced {
+		// A simulated outage is complete once every lost node is NotReady:
+		// the platform is observed then.
+		if done && fenced && (notReady || x.Via != v1alpha1.DrillViaSim) {
 			break
 		}
 		if !time.Now().Before(deadline) {

@@ -101,7 +101,7 @@ func (o *DrillOptions) refuseWithoutYes(m *topology.Model) error {
 			nodes = append(nodes, n.Name)
 		}
 	}
-	how := fmt.Sprintf("taint its %d nodes (%s) %s", len(nodes), strings.Join(nodes, ", "), v1alpha1.DrillTaintKey+"=true:NoExecute, which evicts their pods at once")
+	how := fmt.Sprintf("taint its %d nodes (%s) with %s", len(nodes), strings.Join(nodes, ", "), v1alpha1.DrillTaintKey+"=true:NoExecute, which evicts their pods at once")
 	if o.Via == v1alpha1.DrillViaSim {
 		how = fmt.Sprintf("stop region %s of the simulated cluster in %s, so that its %d nodes turn NotReady", o.Lose, o.StateDir, len(nodes))
 	}
