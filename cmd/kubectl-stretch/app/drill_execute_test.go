@@ -385,7 +385,10 @@ func TestDrillExecute(t *testing.T) {
 
 	t.Run("killed drills are restored", func(t *testing.T) {
 		settled(t, client, 90*time.Second)
-		for i, delay := range []time.Duration{time.Duration(rand.IntN(1500)) * time.Millisecond, time.Duration(1500+rand.IntN(4000)) * time.Millisecond} {
+		// A random moment in each stretch of a drill: starting (before or
+		// while the record is written), failing the region, observing.
+		random := func(from, to time.Duration) time.Duration { return from + time.Duration(rand.Int64N(int64(to-from))) }
+		for i, delay := range []time.Duration{random(0, time.Second), random(time.Second, 3*time.Second), random(3*time.Second, 12*time.Second)} {
 			c := start(t, t.TempDir(), "drill", "-f", absPath(t, example), admin, "--via", "sim", "--state", d.Dir(), "--lose", "sto1", "--execute", "--yes", "--timeout", "1m")
 			time.Sleep(delay)
 			if err := c.cmd.Process.Signal(syscall.SIGKILL); err != nil {
