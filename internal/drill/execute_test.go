@@ -2,6 +2,7 @@ package drill
 
 import (
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -78,7 +79,9 @@ func TestDifference(t *testing.T) {
 // for it leaves at once, one tolerating it for a while after that while,
 // one tolerating every taint never; and a StatefulSet recovers.
 func TestTaintedEviction(t *testing.T) {
-	pod := func(tols ...corev1.Toleration) *corev1.Pod { return &corev1.Pod{Spec: corev1.PodSpec{Tolerations: tols}} }
+	pod := func(tols ...corev1.Toleration) *corev1.Pod {
+		return &corev1.Pod{Spec: corev1.PodSpec{Tolerations: tols}}
+	}
 	unreachable := corev1.Toleration{Key: TaintUnreachable, Operator: corev1.TolerationOpExists, Effect: corev1.TaintEffectNoExecute, TolerationSeconds: new(int64(5))}
 	if secs, forever, grace := taintedEvictionSeconds([]*corev1.Pod{pod(unreachable)}); secs != 0 || forever || grace != 0 {
 		t.Errorf("a pod tolerating only unreachable: %d %t %d", secs, forever, grace)
@@ -89,5 +92,37 @@ func TestTaintedEviction(t *testing.T) {
 	}
 	if _, forever, _ := taintedEvictionSeconds([]*corev1.Pod{pod(corev1.Toleration{Operator: corev1.TolerationOpExists})}); !forever {
 		t.Error("a pod tolerating every taint is evicted")
+	}
+}
+
+// TestPredictTainted: a loss by drill's own taint (Options.Tainted)
+// evicts at once, without a grace period, and a StatefulSet recovers since
+// its node's kubelet confirms the deletion; a naive zone spread still
+// counts the tainted region and stays Pending.
+func TestPredictTainted(t *testing.T) {
+	m := exampleModel(t)
+	s := nodes(m)
+	deployment(s)
+	s.Pods = append(s.Pods,
+		pod("db-0", "sto1-w-0", "StatefulSet/db", nil),
+		pod("web-1-a", "sto1-w-0", "ReplicaSet/web-1", func(p *corev1.Pod) {
+			p.Labels = map[string]string{"app": "web"}
+			p.Spec.Tolerations = []corev1.Toleration{{Key: TaintUnreachable, Operator: corev1.TolerationOpExists, Effect: corev1.TaintEffectNoExecute, TolerationSeconds: seconds(300)}}
+		}),
+		pod("naive-a", "sto1-w-1", "Job/naive", naiveSpread),
+		pod("naive-b", "sto2-w-1", "Job/naive", naiveSpread),
+	)
+	byKind := map[string]v1alpha1.DrillWorkload{}
+	for _, w := range Predict(s, m, "sto1", Options{Tainted: true}).Workloads {
+		byKind[w.Kind] = w
+	}
+	if db := byKind["StatefulSet"]; db.Verdict != v1alpha1.VerdictRecovers || db.RecoverySeconds != SchedulingSeconds {
+		t.Errorf("StatefulSet under the drill's taint: %+v", db)
+	}
+	if web := byKind["Deployment"]; web.Verdict != v1alpha1.VerdictRecovers || web.RecoverySeconds != SchedulingSeconds || !strings.Contains(web.Reason, v1alpha1.DrillTaintKey) {
+		t.Errorf("Deployment under the drill's taint: %+v", web)
+	}
+	if naive := byKind["Job"]; naive.Verdict != v1alpha1.VerdictPending {
+		t.Errorf("naive spread under the drill's taint: %+v", naive)
 	}
 }
