@@ -90,6 +90,9 @@ func Execute(ctx context.Context, x Execution, r *Report) (err error) {
 	if x.Interval == 0 {
 		x.Interval = DefaultInterval
 	}
+	if x.Via == v1alpha1.DrillViaSim && x.Sim == nil {
+		return errors.New("--via sim without a simulated cluster")
+	}
 	region := fence.Region{ZoneKey: x.Model.Labels.Zone, Name: x.Region}
 	nodes, err := region.Nodes(ctx, x.Client)
 	if err != nil {

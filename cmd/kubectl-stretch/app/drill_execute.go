@@ -25,6 +25,31 @@ const DefaultDrillTimeout = 10 * time.Minute
 // drillVias are --via's values, the default first.
 var drillVias = []string{v1alpha1.DrillViaTaint, v1alpha1.DrillViaSim}
 
+// executeLong is the help of execute mode and restore.
+const executeLong = `
+
+Execute mode (--execute --yes) then loses the region for real, watches every
+workload and restores. --via taint (the default) taints the region's nodes
+` + v1alpha1.DrillTaintKey + `=true:NoExecute: their pods are evicted at once while the
+nodes stay Ready (not an outage: no grace period, StatefulSets are recreated;
+the prediction follows these rules). --via sim stops the region of the
+simulated cluster of --state as sim fail does, and heals it at the end.
+--fence adds the out-of-service taint. Before it changes anything, drill
+records what restoring needs in the ConfigMap kube-system/kubectl-stretch-drill;
+another execute is refused while it exists. It prints one line per change on
+stderr, stops once every workload is Ready again outside the region or at
+--timeout, and always restores (also on Ctrl-C and SIGTERM). The report puts
+the prediction and the observation side by side (PREDICTED, OBSERVED, MATCH;
+a recovery within max(15 s, 25 %) matches). Exit 1 when a workload did not
+recover or differs. drill --restore undoes a drill that could not restore
+(killed, crashed); with no record it says so and exits 0.`
+
+// executeExample are the examples of execute mode and restore.
+const executeExample = `
+  kubectl stretch drill -f topology.yaml --lose sto1 --execute --yes --timeout 8m
+  kubectl stretch drill -f topology.yaml --lose sto1 --execute --yes --via sim --fence
+  kubectl stretch drill -f topology.yaml --restore`
+
 // executeFlags are drill's execute mode and restore.
 type executeFlags struct {
 	// Execute loses the region for real and observes; Yes confirms it.
@@ -54,6 +79,8 @@ func (o *DrillOptions) addExecuteFlags(cmd *cobra.Command) {
 	f.DurationVar(&o.Interval, "interval", drill.DefaultInterval, "how often --execute looks at the cluster")
 	f.BoolVar(&o.Restore, "restore", false, "undo a drill --execute that did not restore (it crashed or was killed): remove its taints, heal its simulated region, delete its record")
 	_ = cmd.RegisterFlagCompletionFunc("via", cobra.FixedCompletions(drillVias, cobra.ShellCompDirectiveNoFileComp))
+	cmd.Long += executeLong
+	cmd.Example += executeExample
 	o.graceSet = func() bool { return f.Changed("node-monitor-grace-period") }
 	flagChanged := func(name string) bool { return f.Changed(name) }
 	o.executeOnly = func() []string {
