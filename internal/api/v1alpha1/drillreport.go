@@ -127,8 +127,8 @@ type DrillExecution struct {
 	TolerancePercent int64 `json:"tolerancePercent"`
 	// ObservedSeconds is how long the observation lasted.
 	ObservedSeconds int64 `json:"observedSeconds"`
-	// TimedOut is true when the observation stopped at TimeoutSeconds with
-	// workloads not recovered.
+	// TimedOut is true when the observation stopped at TimeoutSeconds, not
+	// because every workload had settled.
 	TimedOut bool `json:"timedOut"`
 	// Restored is true when the cluster was restored: the drill's taints
 	// removed, the simulated region healed, the record deleted.
