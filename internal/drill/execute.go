@@ -124,7 +124,9 @@ func Execute(ctx context.Context, x Execution, r *Report) (err error) {
 	defer func() {
 		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), RestoreTimeout)
 		defer cancel()
+		restoring := time.Now()
 		_, rerr := Restore(rctx, x.Client, x.OpenSim, x.Progress)
+		r.Execution.RestoreSeconds = int64(time.Since(restoring).Round(time.Second) / time.Second)
 		if errors.Is(rerr, ErrNoRecord) {
 			// drill --restore, run meanwhile, did it: the record goes last.
 			x.progressf("restore: the record is gone: restored by another command")

@@ -133,6 +133,9 @@ type DrillExecution struct {
 	// Restored is true when the cluster was restored: the drill's taints
 	// removed, the simulated region healed, the record deleted.
 	Restored bool `json:"restored"`
+	// RestoreSeconds is how long the restore took (a simulated region's
+	// heal is most of it).
+	RestoreSeconds int64 `json:"restoreSeconds"`
 	// Platform is what was seen of the platform at the end of the
 	// observation.
 	Platform DrillPlatformObservation `json:"platform"`
