@@ -57,6 +57,9 @@ type Options struct {
 	// RTO fails every workload whose predicted recovery is slower; 0 for
 	// no limit.
 	RTO time.Duration
+	// Tainted predicts a loss by drill's own NoExecute taint (drill
+	// --execute --via taint) instead of an outage: see tainted.go.
+	Tainted bool
 }
 
 // Predict predicts the loss of region lost. The region must be one of the
@@ -326,13 +329,16 @@ func (c *cluster) predict(w *workload, o Options) v1alpha1.DrillWorkload {
 	case w.bare:
 		d.Verdict = v1alpha1.VerdictLost
 		d.Reason = "a Pod without a controller is never recreated: run it from a Deployment or StatefulSet"
-	case w.kind == "StatefulSet" && !o.Fence:
+	case w.kind == "StatefulSet" && !o.Fence && !o.Tainted:
 		// Placement is not judged: nothing is created until the old pods
 		// are gone.
 		d.Verdict = v1alpha1.VerdictHangs
 		d.Reason = fmt.Sprintf("%d pod(s) stay Terminating on unreachable nodes: a StatefulSet never runs two pods of one identity, so it waits until the nodes are fenced (kubectl stretch fence %s, or drill --fence to predict it)", len(lost), c.lost)
 	default:
 		secs, forever := evictionSeconds(lost)
+		if o.Tainted {
+			secs, forever, grace = taintedEvictionSeconds(lost)
+		}
 		if o.Fence {
 			secs, forever = 0, false // the out-of-service taint evicts at once
 		}
@@ -347,7 +353,9 @@ func (c *cluster) predict(w *workload, o Options) v1alpha1.DrillWorkload {
 			break
 		}
 		vf := c.volumeFacts(lost)
-		if len(vf.held) > 0 && !o.Fence {
+		// Drill's own taint leaves the node Ready: its kubelet confirms the
+		// pod's end and the volume is detached, as with a fence.
+		if len(vf.held) > 0 && !o.Fence && !o.Tainted {
 			d.Verdict = v1alpha1.VerdictHangs
 			d.Reason = fmt.Sprintf("%d replacement(s) fit on %s, but volume(s) %s stay attached to the lost node(s): the attach-detach controller detaches a volume only once its pod has terminated, and a pod on an unreachable node never confirms it, so the replacement waits (Multi-Attach error); fence the region (kubectl stretch fence %s, or drill --fence to predict it)",
 				len(lost), strings.Join(on, ", "), strings.Join(vf.held, ", "), c.lost)
@@ -356,6 +364,9 @@ func (c *cluster) predict(w *workload, o Options) v1alpha1.DrillWorkload {
 		d.Verdict = v1alpha1.VerdictRecovers
 		d.RecoverySeconds = grace + secs + SchedulingSeconds
 		how := fmt.Sprintf("evicted after tolerationSeconds %d", secs)
+		if o.Tainted && !o.Fence {
+			how = fmt.Sprintf("evicted by the %s taint after %d s", v1alpha1.DrillTaintKey, secs)
+		}
 		if o.Fence {
 			how = "deleted once fenced (out-of-service taint)"
 		}

@@ -31,7 +31,7 @@ func (r *Report) Failed() bool {
 	if !p.EtcdQuorum || !p.APIServer || !p.CephMonQuorum || ingressLost(p) {
 		return true
 	}
-	return slices.ContainsFunc(r.Workloads, func(w v1alpha1.DrillWorkload) bool { return w.Failed })
+	return slices.ContainsFunc(r.Workloads, func(w v1alpha1.DrillWorkload) bool { return w.Failed }) || r.observedFailed()
 }
 
 // Partial says whether a kind could not be listed.
@@ -72,6 +72,9 @@ func yesNo(b bool) string {
 // WriteTable writes why kinds could not be listed, the platform, one row
 // per workload and the summary line.
 func (r *Report) WriteTable(w io.Writer) error {
+	if r.Execution != nil {
+		return r.writeExecutionTable(w)
+	}
 	for _, u := range r.Unavailable {
 		if _, err := fmt.Fprintf(w, "unavailable: %s\n", u.Message); err != nil {
 			return err
@@ -126,6 +129,8 @@ func (r *Report) JUnit() report.Suite {
 		tc := report.Case{Name: x.Kind + "/" + x.Namespace + "/" + x.Name, Classname: "workloads", SystemOut: string(x.Verdict) + ": " + x.Reason}
 		if x.Failed {
 			tc.Failure = &report.Problem{Message: x.Reason, Type: string(x.Verdict)}
+		} else if observedFailure(x) {
+			tc.Failure = &report.Problem{Message: "observed " + string(x.Observed.Verdict) + ": " + x.Difference, Type: "observed"}
 		}
 		suite.Cases = append(suite.Cases, tc)
 	}

@@ -8,7 +8,6 @@ package fence
 import (
 	"cmp"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -17,9 +16,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
-	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/util/retry"
 )
 
 // The out-of-service taint of Kubernetes' non-graceful node shutdown (GA
@@ -164,59 +161,8 @@ func apply(ctx context.Context, c kubernetes.Interface, nodes []corev1.Node, fen
 	return res, nil
 }
 
-// isTaint reports whether t is the out-of-service taint (any value: a
-// taint is identified by its key and effect).
-func isTaint(t corev1.Taint) bool {
-	return t.Key == TaintKey && t.Effect == TaintEffect
-}
-
-// taintsPatch is a JSON merge patch of a node's taints, guarded by its
-// resourceVersion: a node changed since it was read makes the API server
-// answer Conflict, and the change is made again on a fresh read.
-type taintsPatch struct {
-	Metadata struct {
-		ResourceVersion string `json:"resourceVersion"`
-	} `json:"metadata"`
-	Spec struct {
-		Taints []corev1.Taint `json:"taints"`
-	} `json:"spec"`
-}
-
-// setTaint adds or removes the taint on one node, keeping its other
-// taints. It returns whether the node changed.
+// setTaint adds or removes the out-of-service taint on one node, keeping
+// its other taints. It returns whether the node changed.
 func setTaint(ctx context.Context, c kubernetes.Interface, name string, fence bool) (bool, error) {
-	changed := false
-	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
-		n, err := c.CoreV1().Nodes().Get(ctx, name, metav1.GetOptions{})
-		if err != nil {
-			return err
-		}
-		has := slices.ContainsFunc(n.Spec.Taints, isTaint)
-		if has == fence {
-			changed = false
-			return nil
-		}
-		var p taintsPatch
-		p.Metadata.ResourceVersion = n.ResourceVersion
-		p.Spec.Taints = slices.DeleteFunc(slices.Clone(n.Spec.Taints), isTaint)
-		if fence {
-			p.Spec.Taints = append(p.Spec.Taints, corev1.Taint{Key: TaintKey, Value: TaintValue, Effect: TaintEffect})
-		}
-		if p.Spec.Taints == nil {
-			p.Spec.Taints = []corev1.Taint{}
-		}
-		data, err := json.Marshal(p)
-		if err != nil {
-			return err
-		}
-		if _, err := c.CoreV1().Nodes().Patch(ctx, name, types.MergePatchType, data, metav1.PatchOptions{}); err != nil {
-			return err
-		}
-		changed = true
-		return nil
-	})
-	if err != nil {
-		return false, fmt.Errorf("node %s: %w", name, err)
-	}
-	return changed, nil
+	return SetTaint(ctx, c, name, corev1.Taint{Key: TaintKey, Value: TaintValue, Effect: TaintEffect}, fence)
 }

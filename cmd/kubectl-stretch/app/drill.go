@@ -14,6 +14,7 @@ import (
 
 	"github.com/stretch-dev/kubectl-stretch/internal/check"
 	"github.com/stretch-dev/kubectl-stretch/internal/drill"
+	"github.com/stretch-dev/kubectl-stretch/internal/sim"
 	"github.com/stretch-dev/kubectl-stretch/internal/topology"
 )
 
@@ -37,6 +38,11 @@ type DrillOptions struct {
 	Output string
 	// ChunkSize is the page size of each LIST; 0 lists each kind at once.
 	ChunkSize int64
+	// executeFlags are --execute, --restore and their flags
+	// (drill_execute.go).
+	executeFlags
+	// executeOnly lists the execute-only flags given.
+	executeOnly func() []string
 }
 
 // NewCmdDrill returns the drill command. kube is the root command's
@@ -90,6 +96,7 @@ could not run or a kind could not be listed (a partial prediction).`,
 	cmd.Flags().StringVarP(&o.Output, "output", "o", drill.Formats[0], "output format: "+strings.Join(drill.Formats, ", "))
 	cmd.Flags().Int64Var(&o.ChunkSize, "chunk-size", check.DefaultChunkSize, "objects per LIST request (0: each kind in one request)")
 	_ = cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions(drill.Formats, cobra.ShellCompDirectiveNoFileComp))
+	o.addExecuteFlags(cmd)
 	return cmd
 }
 
@@ -105,9 +112,10 @@ func (o *DrillOptions) Validate() error {
 	if err := o.topologyFlag.Validate(); err != nil {
 		errs = append(errs, err)
 	}
-	if o.Lose == "" {
+	if o.Lose == "" && !o.Restore {
 		errs = append(errs, errors.New("--lose REGION is required"))
 	}
+	errs = append(errs, o.validateExecute()...)
 	if o.RTO < 0 {
 		errs = append(errs, fmt.Errorf("--rto %s: want a positive duration, or 0 for no limit", o.RTO))
 	}
@@ -138,15 +146,31 @@ func (o *DrillOptions) Run(ctx context.Context) error {
 	if err != nil {
 		return withCode(err, ExitError)
 	}
+	if o.Restore {
+		return o.runRestore(ctx)
+	}
 	model := topology.NewModel(f.Topology)
 	if err := model.CheckRegion(o.Lose); err != nil {
 		return failed(ExitError, fmt.Errorf("--lose: %s: %w", f.Path, err))
+	}
+	po := drill.Options{Fence: o.Fence, RTO: o.RTO, NodeMonitorGracePeriod: o.NodeMonitorGracePeriod}
+	var simCluster *sim.Detached
+	if o.Execute {
+		if !o.Yes {
+			return o.refuseWithoutYes(model)
+		}
+		if simCluster, err = o.prepareExecute(model, &po); err != nil {
+			return err
+		}
 	}
 	snap, _, err := takeSnapshotOf(ctx, "drill", o.Kube, o.ChunkSize, check.DrillKinds())
 	if err != nil {
 		return err
 	}
-	r := drill.Predict(snap, model, o.Lose, drill.Options{Fence: o.Fence, RTO: o.RTO, NodeMonitorGracePeriod: o.NodeMonitorGracePeriod})
+	r := drill.Predict(snap, model, o.Lose, po)
+	if o.Execute {
+		return o.runExecute(ctx, model, simCluster, r)
+	}
 	if err := r.Write(o.Out, o.Output); err != nil {
 		return failed(ExitError, err)
 	}

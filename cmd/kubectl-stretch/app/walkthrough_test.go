@@ -145,7 +145,8 @@ var bundleStages = []string{"access", "network/calico", "storage/rook/operator",
 // verified cluster, with the built binary and the real kubectl: sim up
 // --operators, render, kubectl apply of every stage, verify passes; sim
 // fail sto1 and verify names what broke; sim heal and verify passes again;
-// sim down.
+// drill's plan, and its execute mode on the simulated cluster with every
+// row matching; sim fail, fence, sim heal, unfence; sim down.
 func TestWalkthrough(t *testing.T) {
 	l := newLiveWork(t)
 	exe, kubectl, must, verify := l.exe, l.kubectl, l.must, l.verify
@@ -196,5 +197,34 @@ func TestWalkthrough(t *testing.T) {
 	// 6. Heal it: verify passes again.
 	must(exe, "sim", "heal", "sto1")
 	l.eventually("after sim heal sto1")
+
+	// 7. drill: the plan says orders-db hangs until sto1 is fenced, and
+	// that everything recovers once it is; execute mode does it on the
+	// simulated cluster and finds what the plan said, then restores.
+	code, out, errOut := l.sh(exe, "drill", "-f", "topology.yaml", "--lose", "sto1")
+	if code != ExitFailed || !regexp.MustCompile(`StatefulSet\s+shop\s+orders-db\s+1\s+hangs \(FAIL\)`).MatchString(out) {
+		t.Errorf("drill --lose sto1: exit %d, want 1 with orders-db hanging\n%s%s", code, out, errOut)
+	}
+	must(exe, "drill", "-f", "topology.yaml", "--lose", "sto1", "--fence")
+	start := time.Now()
+	out = must(exe, "drill", "-f", "topology.yaml", "--lose", "sto1", "--fence", "--execute", "--yes", "--via", "sim", "--timeout", "3m")
+	t.Logf("drill --execute --via sim in %s:\n%s", time.Since(start).Round(time.Second), out)
+	for _, row := range []string{`Deployment\s+shop\s+storefront\s+1\s+recovers \d+s\s+recovers \d+s\s+yes`, `StatefulSet\s+shop\s+orders-db\s+1\s+recovers \d+s\s+recovers \d+s\s+yes`} {
+		if !regexp.MustCompile(row).MatchString(out) {
+			t.Errorf("drill --execute: no row %s", row)
+		}
+	}
+	if !strings.Contains(out, "platform observed: etcd quorum yes, API server yes, Ceph mon quorum yes") || !strings.Contains(out, ", restored;") {
+		t.Errorf("drill --execute: want every quorum observed and the cluster restored")
+	}
+	if _, err := os.Stat(filepath.Join(l.work, ".stretch-sim", sim.StateFile)); err != nil {
+		t.Fatal(err)
+	}
+
+	// 8. The same by hand: lose sto1, fence it, bring it back.
+	must(exe, "sim", "fail", "sto1")
+	must(exe, "fence", "sto1", "-f", "topology.yaml")
+	must(exe, "sim", "heal", "sto1")
+	must(exe, "unfence", "sto1", "-f", "topology.yaml")
 	must(exe, "sim", "down")
 }

@@ -47,6 +47,9 @@ type DrillReport struct {
 	// Workloads holds one prediction per workload, sorted by namespace,
 	// kind and name; empty (not null) when there is none.
 	Workloads []DrillWorkload `json:"workloads"`
+	// Execution is how the region was lost and observed (drill
+	// --execute); omitted in plan mode.
+	Execution *DrillExecution `json:"execution,omitempty"`
 }
 
 // DrillPlatform is the prediction for the cluster's own services.
@@ -114,4 +117,91 @@ type DrillWorkload struct {
 	// returns when a descheduler evicts the surplus pods (the topology's
 	// spec.workloads.rebalance) or the workload is rolled out again.
 	SpreadReturnSeconds *int64 `json:"spreadReturnSeconds,omitempty"`
+	// Observed is what drill --execute saw; omitted in plan mode.
+	Observed *DrillObservation `json:"observed,omitempty"`
+	// Match is true when Observed agrees with the prediction (same
+	// verdict and availability, a recovery within the tolerance); omitted
+	// in plan mode.
+	Match *bool `json:"match,omitempty"`
+	// Difference says how the observation differs from the prediction;
+	// omitted when they match.
+	Difference string `json:"difference,omitempty"`
+}
+
+// The ways drill --execute loses a region (DrillExecution.Via).
+const (
+	// DrillViaTaint taints every node of the region with DrillTaintKey,
+	// effect NoExecute: their pods are evicted while the nodes stay Ready.
+	DrillViaTaint = "taint"
+	// DrillViaSim stops the region of a simulated cluster (as sim fail
+	// does): its nodes stop answering and turn NotReady, as in an outage.
+	DrillViaSim = "sim"
+)
+
+// DrillTaintKey is the key of the NoExecute taint drill --execute --via
+// taint puts on the lost region's nodes, and that restore removes.
+const DrillTaintKey = "drill." + Group + "/lost"
+
+// DrillExecution says how drill --execute lost the region and how long it
+// watched. Durations are seconds counted from the start of the outage, not
+// timestamps, so that two runs compare.
+type DrillExecution struct {
+	// Via is DrillViaTaint or DrillViaSim.
+	Via string `json:"via"`
+	// TimeoutSeconds is --timeout: the observation stops then.
+	TimeoutSeconds int64 `json:"timeoutSeconds"`
+	// ToleranceSeconds and TolerancePercent make an observed recovery
+	// match the predicted one when they differ by at most the larger of
+	// ToleranceSeconds and TolerancePercent of the prediction.
+	ToleranceSeconds int64 `json:"toleranceSeconds"`
+	TolerancePercent int64 `json:"tolerancePercent"`
+	// ObservedSeconds is how long the observation lasted.
+	ObservedSeconds int64 `json:"observedSeconds"`
+	// TimedOut is true when the observation stopped at TimeoutSeconds, not
+	// because every workload had settled.
+	TimedOut bool `json:"timedOut"`
+	// Restored is true when the cluster was restored: the drill's taints
+	// removed, the simulated region healed, the record deleted.
+	Restored bool `json:"restored"`
+	// RestoreSeconds is how long the restore took (a simulated region's
+	// heal is most of it).
+	RestoreSeconds int64 `json:"restoreSeconds"`
+	// Platform is what was seen of the platform at the end of the
+	// observation.
+	Platform DrillPlatformObservation `json:"platform"`
+}
+
+// DrillPlatformObservation is the platform as drill --execute saw it. A
+// nil field was not observed.
+type DrillPlatformObservation struct {
+	// APIServer is true when the API server answered throughout.
+	APIServer bool `json:"apiServer"`
+	// EtcdQuorum is true when a majority of the topology's etcd members
+	// ran on Ready nodes at the end; not observed with --via taint, whose
+	// nodes stay Ready.
+	EtcdQuorum *bool `json:"etcdQuorum,omitempty"`
+	// CephMonQuorum is true when a majority of the mon pods were Ready at
+	// the end; not observed when no mon pod runs.
+	CephMonQuorum *bool `json:"cephMonQuorum,omitempty"`
+	// Reasons say how each was counted, one line each.
+	Reasons []string `json:"reasons"`
+}
+
+// DrillObservation is what drill --execute saw of one workload.
+type DrillObservation struct {
+	// Verdict is the observed outcome: recovers when every replica was
+	// Ready outside the lost region again before the timeout; else
+	// pending (a replacement stayed unscheduled), hangs (a lost pod was
+	// never replaced) or lost (a bare Pod); unaffected when no pod ran in
+	// the lost region.
+	Verdict Verdict `json:"verdict"`
+	// Available is true when at least one replica stayed Ready outside the
+	// lost region throughout.
+	Available bool `json:"available"`
+	// MinReady is the fewest Ready replicas outside the lost region seen
+	// during the drill.
+	MinReady int `json:"minReady"`
+	// RecoverySeconds is when, counted from the outage, every replica was
+	// Ready outside the lost region again; 0 when it never was.
+	RecoverySeconds int64 `json:"recoverySeconds"`
 }
