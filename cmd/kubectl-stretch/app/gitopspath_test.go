@@ -123,7 +123,7 @@ func TestRenderGitOpsPathMismatch(t *testing.T) {
 	for _, extra := range [][]string{{}, {"--check"}, {"--commit"}} {
 		args := append([]string{"render", "-f", topo, "-o", wrong}, extra...)
 		code, out, errOut := run(t, args...)
-		want := topo + ":48:11: spec.gitops.path: is clusters/prod, but the output folder " + wrong + " is clusters/staging in the Git repository " + repo +
+		want := topo + ":48:11: spec.gitops.path: is clusters/prod, but the output folder (-o " + wrong + ") is clusters/staging from the root of its Git repository " + repo +
 			": Flux would look for the stages in the wrong folder; set spec.gitops.path: clusters/staging, or render into the repository's folder clusters/prod\n" +
 			topo + ": 1 error(s); nothing was written\n"
 		if code != ExitFailed || out != "" || !strings.HasSuffix(errOut, want) {
@@ -158,7 +158,7 @@ func TestRenderGitOpsPathMismatch(t *testing.T) {
 	if got := fluxPath(t, ignored); got != "./clusters/prod/access" {
 		t.Errorf("in an ignored folder the access stage applies %s, want the topology's ./clusters/prod/access", got)
 	}
-	if code, _, errOut := run(t, "render", "-f", topo, "-o", ignored, "--commit"); code != ExitFailed || !strings.Contains(errOut, "spec.gitops.path: is clusters/prod, but the output folder "+ignored+" is out in") {
+	if code, _, errOut := run(t, "render", "-f", topo, "-o", ignored, "--commit"); code != ExitFailed || !strings.Contains(errOut, "spec.gitops.path: is clusters/prod, but the output folder (-o "+ignored+") is out from the root") {
 		t.Errorf("render --commit into an ignored folder: exit %d\n%s", code, errOut)
 	}
 }

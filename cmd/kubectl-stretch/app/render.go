@@ -224,7 +224,7 @@ func (o *RenderOptions) gitOpsPath(f *topology.File) error {
 	if bundle.SamePath(g.Path, loc.Path) {
 		return nil
 	}
-	err = f.Errorf(field, "is %s, but the output folder %s is %s in the Git repository %s: Flux would look for the stages in the wrong folder; set %s: %s, or render into the repository's folder %s",
+	err = f.Errorf(field, "is %s, but the output folder (-o %s) is %s from the root of its Git repository %s: Flux would look for the stages in the wrong folder; set %s: %s, or render into the repository's folder %s",
 		g.Path, o.OutDir, loc.Path, loc.Top, field, loc.Path, g.Path)
 	fmt.Fprintln(o.ErrOut, err)
 	fmt.Fprintf(o.ErrOut, "%s: 1 error(s); nothing was written\n", f.Path)
