@@ -26,7 +26,8 @@ type GitLocation struct {
 
 // LocateGit returns where dir, a bundle folder that need not exist yet,
 // sits in the Git work tree that contains it, or nil when no work tree
-// contains it or git is not installed. It looks from the nearest folder
+// contains it, git is not installed or a file stands where the folder
+// would be. It looks from the nearest folder
 // of dir that exists, as render creates the rest.
 func LocateGit(dir string) (*GitLocation, error) {
 	loc, err := locateGit(dir, nil)
@@ -44,6 +45,11 @@ func locateGit(dir string, env []string) (*GitLocation, error) {
 		return nil, err
 	}
 	existing := nearestExisting(abs)
+	if info, err := os.Stat(existing); err == nil && !info.IsDir() {
+		// A file where the folder would be: no folder to locate; writing
+		// the bundle there fails with its own error.
+		return nil, nil
+	}
 	rest, err := filepath.Rel(existing, abs)
 	if err != nil {
 		return nil, err

@@ -25,6 +25,9 @@ func TestLocateGit(t *testing.T) {
 		{dir: filepath.Join(repo, "out"), want: &GitLocation{Top: repo, Path: "out", Ignored: true}},
 		{dir: filepath.Join(repo, "out", "deep"), want: &GitLocation{Top: repo, Path: "out/deep", Ignored: true}},
 		{dir: filepath.Join(outside, "bundle"), wantNil: true},
+		// A file is no folder: writing there fails with its own error.
+		{dir: filepath.Join(repo, "README.md"), wantNil: true},
+		{dir: filepath.Join(repo, "README.md", "x"), wantNil: true},
 	}
 	for _, tt := range tests {
 		got, err := locateGit(tt.dir, env)
