@@ -9,7 +9,7 @@ import (
 func TestLocateGit(t *testing.T) {
 	t.Parallel()
 	repo := newRepo(t)
-	writeFiles(t, repo, map[string]string{".gitignore": "/out/\n", "clusters/README.md": "mine\n"})
+	writeFiles(t, repo, map[string]string{".gitignore": "/out/\n", "clusters/notes.txt": "mine\n"})
 	outside := t.TempDir()
 	env := append(gitEnv(repo), "GIT_CEILING_DIRECTORIES="+filepath.Dir(outside))
 	tests := []struct {
