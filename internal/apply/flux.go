@@ -14,79 +14,40 @@ import (
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/structured-merge-diff/v6/fieldpath"
 	"sigs.k8s.io/structured-merge-diff/v6/value"
+
+	"github.com/stretch-dev/kubectl-stretch/internal/upstream/flux"
 )
 
-// The rules of Flux's kustomize-controller (v1.7.3,
-// internal/controller/kustomization_controller.go, and the
-// github.com/fluxcd/pkg/ssa resource manager it applies with), as DiffFlux
-// follows them.
-const (
-	// FluxManager is the field manager kustomize-controller applies as
-	// (its controller name).
-	FluxManager = "kustomize-controller"
-	// fluxGroup prefixes kustomize-controller's labels and annotations.
-	fluxGroup = "kustomize.toolkit.fluxcd.io"
-	// FluxNameLabel and FluxNamespaceLabel are the owner labels
-	// kustomize-controller sets on every object it applies: the name and
-	// namespace of the Flux Kustomization.
-	FluxNameLabel      = fluxGroup + "/name"
-	FluxNamespaceLabel = fluxGroup + "/namespace"
-)
+// FluxManager is the field manager Flux's kustomize-controller applies as.
+const FluxManager = flux.ControllerName
 
-// fluxExclusions skip an object, desired or live, that carries one of them
-// as a label or an annotation (values compared case-insensitively):
-// kustomize-controller neither applies nor diffs it.
-var fluxExclusions = map[string]string{
-	fluxGroup + "/reconcile": "disabled",
-	fluxGroup + "/ssa":       "Ignore",
-}
-
-// fluxIfNotPresent skips a desired object that carries it once the object
-// exists.
-var fluxIfNotPresent = map[string]string{fluxGroup + "/ssa": "IfNotPresent"}
-
-// fluxForce makes kustomize-controller recreate an object whose immutable
-// fields change, as the Kustomization's spec.force does for all of them.
-var fluxForce = map[string]string{fluxGroup + "/force": "enabled"}
-
-// fluxCleanupExclusion keeps kustomize-controller from cleaning up an
-// object's metadata before applying it.
-var fluxCleanupExclusion = map[string]string{fluxGroup + "/ssa": "Merge"}
-
-// fluxCleanupAnnotations and fluxCleanupLabels are removed from every
-// live object before kustomize-controller applies it.
+// The rules of kustomize-controller, as DiffFlux follows them.
 var (
-	fluxCleanupAnnotations = []string{
-		"kubectl.kubernetes.io/last-applied-configuration",
-		fluxGroup + "/checksum",
-		"fluxcd.io/sync-checksum",
-	}
-	fluxCleanupLabels = []string{"fluxcd.io/sync-gc-mark"}
+	// fluxExclusions skip an object, desired or live, that carries one of
+	// them as a label or an annotation (values compared
+	// case-insensitively).
+	fluxExclusions = map[string]string{flux.ReconcileKey: flux.ReconcileDisabled, flux.SSAKey: flux.SSAIgnore}
+	// fluxIfNotPresent skips a desired object that carries it once the
+	// object exists.
+	fluxIfNotPresent = map[string]string{flux.SSAKey: flux.SSAIfNotPresent}
+	// fluxForce recreates an object whose immutable fields change.
+	fluxForce = map[string]string{flux.ForceKey: flux.ForceEnabled}
+	// fluxCleanupExclusion keeps an object's metadata from cleanup.
+	fluxCleanupExclusion = map[string]string{flux.SSAKey: flux.SSAMerge}
 )
 
-// fluxManager is one field manager whose fields kustomize-controller takes
-// over before applying: managers whose name starts with name and that
-// wrote with operation, on the main resource.
-type fluxManager struct {
-	name      string
-	operation metav1.ManagedFieldsOperationType
-}
-
-// fluxTakenOver are the field managers kustomize-controller takes over, in
-// its order: kubectl apply --server-side, kubectl apply (client-side) and
-// kubectl edit and the like, kubectl's before-first-apply, and
-// kustomize-controller itself before it used server-side apply. The match
-// is by prefix, so kubectl-stretch, kubectl-client-side-apply and
-// kubectl-edit are taken over too.
-var fluxTakenOver = []fluxManager{
-	{"kubectl", metav1.ManagedFieldsOperationApply},
-	{"kubectl", metav1.ManagedFieldsOperationUpdate},
-	{"before-first-apply", metav1.ManagedFieldsOperationUpdate},
-	{FluxManager, metav1.ManagedFieldsOperationUpdate},
-}
-
-func (m fluxManager) matches(e metav1.ManagedFieldsEntry) bool {
-	return e.Operation == m.operation && e.Subresource == "" && strings.HasPrefix(e.Manager, m.name)
+// takenOver reports whether kustomize-controller takes over the fields of
+// e before applying: e's manager starts with one of
+// flux.CleanupFieldManagers' names, with its operation, on the main
+// resource, as the ssa library matches them (so kubectl-stretch,
+// kubectl-client-side-apply and kubectl-edit are taken over too).
+func takenOver(e metav1.ManagedFieldsEntry) bool {
+	for _, m := range flux.CleanupFieldManagers {
+		if e.Operation == m.Operation && e.Subresource == "" && strings.HasPrefix(e.Manager, m.Name) {
+			return true
+		}
+	}
+	return false
 }
 
 // FluxObject is one object of a bundle and the Flux Kustomization that
@@ -156,7 +117,7 @@ func (a *applier) diffFlux(ctx context.Context, o FluxObject) ObjectDiff {
 	if labels == nil {
 		labels = map[string]string{}
 	}
-	labels[FluxNameLabel], labels[FluxNamespaceLabel] = o.Kustomization, o.Namespace
+	labels[flux.OwnerNameLabel], labels[flux.OwnerNamespaceLabel] = o.Kustomization, o.Namespace
 	obj.SetLabels(labels)
 
 	d := ObjectDiff{APIVersion: obj.GetAPIVersion(), Kind: obj.GetKind(), Name: obj.GetName()}
@@ -209,11 +170,11 @@ func (a *applier) diffFlux(ctx context.Context, o FluxObject) ObjectDiff {
 func fluxSkip(obj, live *unstructured.Unstructured) string {
 	for _, o := range []*unstructured.Unstructured{obj, live} {
 		if o != nil && anyInMetadata(o, fluxExclusions) {
-			return "marked " + fluxGroup + "/reconcile: disabled or " + fluxGroup + "/ssa: Ignore"
+			return "marked " + flux.ReconcileKey + ": " + flux.ReconcileDisabled + " or " + flux.SSAKey + ": " + flux.SSAIgnore
 		}
 	}
 	if live != nil && anyInMetadata(obj, fluxIfNotPresent) {
-		return "marked " + fluxGroup + "/ssa: IfNotPresent and present"
+		return "marked " + flux.SSAKey + ": " + flux.SSAIfNotPresent + " and present"
 	}
 	return ""
 }
@@ -261,7 +222,7 @@ func (a *applier) fluxCleanup(ctx context.Context, client dynamic.ResourceInterf
 	out := merged.DeepCopy()
 	changed := false
 	if anns := out.GetAnnotations(); anns != nil {
-		for _, k := range fluxCleanupAnnotations {
+		for _, k := range flux.CleanupAnnotations {
 			if _, ok := anns[k]; ok {
 				delete(anns, k)
 				changed = true
@@ -270,7 +231,7 @@ func (a *applier) fluxCleanup(ctx context.Context, client dynamic.ResourceInterf
 		out.SetAnnotations(anns)
 	}
 	if labels := out.GetLabels(); labels != nil {
-		for _, k := range fluxCleanupLabels {
+		for _, k := range flux.CleanupLabels {
 			if _, ok := labels[k]; ok {
 				delete(labels, k)
 				changed = true
@@ -298,21 +259,18 @@ func (a *applier) fluxCleanup(ctx context.Context, client dynamic.ResourceInterf
 }
 
 // takenOverFields returns the fields that the apply removes once
-// kustomize-controller has taken over the managers of fluxTakenOver in
+// kustomize-controller has taken over the managers (takenOver) in
 // live: the fields they own there, less those kustomize-controller's apply
 // sets (its entry in merged) and those another manager owns in merged.
 func takenOverFields(live, merged *unstructured.Unstructured) (*fieldpath.Set, error) {
 	taken := &fieldpath.Set{}
 	for _, e := range live.GetManagedFields() {
-		for _, m := range fluxTakenOver {
-			if m.matches(e) {
-				s, err := fieldSet(e)
-				if err != nil {
-					return nil, err
-				}
-				taken = taken.Union(s)
-				break
+		if takenOver(e) {
+			s, err := fieldSet(e)
+			if err != nil {
+				return nil, err
 			}
+			taken = taken.Union(s)
 		}
 	}
 	if taken.Empty() {
@@ -320,11 +278,7 @@ func takenOverFields(live, merged *unstructured.Unstructured) (*fieldpath.Set, e
 	}
 	kept := &fieldpath.Set{}
 	for _, e := range merged.GetManagedFields() {
-		takenOver := false
-		for _, m := range fluxTakenOver {
-			takenOver = takenOver || m.matches(e)
-		}
-		if takenOver {
+		if takenOver(e) {
 			continue // kustomize-controller's once taken over
 		}
 		s, err := fieldSet(e)

@@ -17,6 +17,7 @@ import (
 
 	. "github.com/stretch-dev/kubectl-stretch/internal/apply"
 	"github.com/stretch-dev/kubectl-stretch/internal/sim"
+	"github.com/stretch-dev/kubectl-stretch/internal/upstream/flux"
 )
 
 var configMaps = schema.GroupVersionResource{Version: "v1", Resource: "configmaps"}
@@ -73,7 +74,7 @@ func fluxApply(t *testing.T, dyn dynamic.Interface, obj *unstructured.Unstructur
 	if labels == nil {
 		labels = map[string]string{}
 	}
-	labels[FluxNameLabel], labels[FluxNamespaceLabel] = ks, "flux-system"
+	labels[flux.OwnerNameLabel], labels[flux.OwnerNamespaceLabel] = ks, "flux-system"
 	obj.SetLabels(labels)
 	data, err := obj.MarshalJSON()
 	if err != nil {
@@ -180,7 +181,7 @@ func TestDiffFlux(t *testing.T) {
 	// Another manager's fields stay.
 	serverApply(t, dyn, configMap(t, "metadata: {name: by-someone}\ndata: {a: '1', mine: keep}\n"), "someone")
 	// kustomize-controller already applied the bundle's object.
-	same := configMap(t, "metadata: {name: by-flux, labels: {"+FluxNameLabel+": stage, "+FluxNamespaceLabel+": flux-system}}\ndata: {a: '1'}\n")
+	same := configMap(t, "metadata: {name: by-flux, labels: {"+flux.OwnerNameLabel+": stage, "+flux.OwnerNamespaceLabel+": flux-system}}\ndata: {a: '1'}\n")
 	serverApply(t, dyn, same, FluxManager)
 	// Skipped by their marks, in the cluster or in the bundle.
 	serverApply(t, dyn, configMap(t, "metadata: {name: disabled, annotations: {kustomize.toolkit.fluxcd.io/reconcile: disabled}}\ndata: {a: '0'}\n"), "kubectl")

@@ -16,6 +16,7 @@ import (
 	"github.com/stretch-dev/kubectl-stretch/internal/apply"
 	"github.com/stretch-dev/kubectl-stretch/internal/sim"
 	"github.com/stretch-dev/kubectl-stretch/internal/topology"
+	"github.com/stretch-dev/kubectl-stretch/internal/upstream/flux"
 )
 
 // TestDiff runs diff against a real API server: everything is new; the
@@ -77,7 +78,7 @@ func TestDiff(t *testing.T) {
 		if labels == nil {
 			labels = map[string]string{}
 		}
-		labels[apply.FluxNameLabel], labels[apply.FluxNamespaceLabel] = o.Kustomization, o.Namespace
+		labels[flux.OwnerNameLabel], labels[flux.OwnerNamespaceLabel] = o.Kustomization, o.Namespace
 		asFlux[i].SetLabels(labels)
 	}
 	if err := apply.Apply(t.Context(), cp.RESTConfig(), asFlux, apply.FluxManager); err != nil {
