@@ -20,7 +20,31 @@ import (
 	"github.com/stretch-dev/kubectl-stretch/internal/upstream/flux"
 )
 
-var configMaps = schema.GroupVersionResource{Version: "v1", Resource: "configmaps"}
+var (
+	configMaps  = schema.GroupVersionResource{Version: "v1", Resource: "configmaps"}
+	deployments = schema.GroupVersionResource{Group: "apps", Version: "v1", Resource: "deployments"}
+)
+
+// resourceOf is the resource of the test's kinds.
+func resourceOf(obj *unstructured.Unstructured) schema.GroupVersionResource {
+	if obj.GetKind() == "Deployment" {
+		return deployments
+	}
+	return configMaps
+}
+
+// deployment decodes a Deployment in the namespace default whose one
+// container app has env.
+func deployment(t *testing.T, name, env string) *unstructured.Unstructured {
+	t.Helper()
+	u := &unstructured.Unstructured{}
+	doc := "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: " + name + "}\nspec:\n  selector: {matchLabels: {app: x}}\n" +
+		"  template:\n    metadata: {labels: {app: x}}\n    spec:\n      containers:\n      - name: app\n        image: registry.example/app:1\n        env: " + env + "\n"
+	if err := yaml.Unmarshal([]byte(doc), &u.Object); err != nil {
+		t.Fatal(err)
+	}
+	return u
+}
 
 // configMap decodes a ConfigMap in the namespace default.
 func configMap(t *testing.T, doc string) *unstructured.Unstructured {
@@ -39,7 +63,7 @@ func serverApply(t *testing.T, dyn dynamic.Interface, obj *unstructured.Unstruct
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := dyn.Resource(configMaps).Namespace("default").Patch(t.Context(), obj.GetName(), types.ApplyPatchType, data,
+	if _, err := dyn.Resource(resourceOf(obj)).Namespace("default").Patch(t.Context(), obj.GetName(), types.ApplyPatchType, data,
 		metav1.PatchOptions{FieldManager: manager, Force: new(true)}); err != nil {
 		t.Fatal(err)
 	}
@@ -68,7 +92,7 @@ var takenOver = []struct {
 // the object as the server then has it.
 func fluxApply(t *testing.T, dyn dynamic.Interface, obj *unstructured.Unstructured, ks string, force bool) *unstructured.Unstructured {
 	t.Helper()
-	client := dyn.Resource(configMaps).Namespace("default")
+	client := dyn.Resource(resourceOf(obj)).Namespace("default")
 	obj = obj.DeepCopy()
 	labels := obj.GetLabels()
 	if labels == nil {
@@ -190,7 +214,12 @@ func TestDiffFlux(t *testing.T) {
 	serverApply(t, dyn, configMap(t, "metadata: {name: immutable}\nimmutable: true\ndata: {a: '0'}\n"), "kubectl")
 	serverApply(t, dyn, configMap(t, "metadata: {name: immutable-forced}\nimmutable: true\ndata: {a: '0'}\n"), "kubectl")
 
+	// A Deployment whose container kubectl gave an environment variable
+	// the bundle does not have: an item of a keyed list in a keyed list.
+	serverApply(t, dyn, deployment(t, "deploy", "[{name: KEEP, value: '1'}, {name: EXTRA, value: '2'}]"), "kubectl")
+
 	bundle := []FluxObject{
+		{Object: deployment(t, "deploy", "[{name: KEEP, value: '1'}]")},
 		{Object: configMap(t, "metadata: {name: by-kubectl}\ndata: {a: '1', c: new}\n")},
 		{Object: configMap(t, "metadata: {name: by-csa}\ndata: {a: '1'}\n")},
 		{Object: configMap(t, "metadata: {name: by-someone}\ndata: {a: '2'}\n")},
@@ -218,6 +247,7 @@ func TestDiffFlux(t *testing.T) {
 		"by-kubectl":       {"-    extra: x\n", "+    kustomize.toolkit.fluxcd.io/name: stage\n", "-  b: \"2\"\n", "-  c: old\n+  c: new\n"},
 		"by-csa":           {"-    kubectl.kubernetes.io/last-applied-configuration: '{}'\n", "-  b: \"2\"\n"},
 		"by-someone":       {"-  a: \"1\"\n+  a: \"2\"\n"},
+		"deploy":           {"-        - name: EXTRA\n-          value: \"2\"\n"},
 		"new":              {"+++ bundle/configmap/default/new\n", "+  a: \"1\"\n"},
 		"immutable-forced": {"+++ bundle/configmap/default/immutable-forced (deleted and created anew)\n", "-  a: \"0\"\n+  a: \"1\"\n"},
 	} {
@@ -249,8 +279,12 @@ func TestDiffFlux(t *testing.T) {
 	if !byName["immutable-forced"].Recreate || !byName["new"].Missing {
 		t.Errorf("recreate or missing not said: %+v %+v", byName["immutable-forced"], byName["new"])
 	}
-	for _, name := range []string{"by-kubectl", "by-csa", "by-someone", "by-flux", "immutable-forced"} {
-		if live, _ := cms.Get(t.Context(), name, metav1.GetOptions{}); live == nil {
+	for _, name := range []string{"by-kubectl", "by-csa", "by-someone", "by-flux", "immutable-forced", "deploy"} {
+		res := configMaps
+		if name == "deploy" {
+			res = deployments
+		}
+		if live, _ := dyn.Resource(res).Namespace("default").Get(t.Context(), name, metav1.GetOptions{}); live == nil {
 			t.Fatalf("%s is gone: DiffFlux changed the cluster", name)
 		}
 	}
@@ -271,7 +305,7 @@ func TestDiffFlux(t *testing.T) {
 		}
 	}
 	// Once applied, nothing differs.
-	diffs, err = DiffFlux(t.Context(), cfg, bundle[:4])
+	diffs, err = DiffFlux(t.Context(), cfg, bundle[:5])
 	if err != nil {
 		t.Fatal(err)
 	}
