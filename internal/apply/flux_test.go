@@ -315,3 +315,20 @@ func TestDiffFlux(t *testing.T) {
 		}
 	}
 }
+
+func TestFileName(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		d    ObjectDiff
+		want string
+	}{
+		{ObjectDiff{APIVersion: "v1", Kind: "Namespace", Name: "rook-ceph"}, "v1.Namespace..rook-ceph"},
+		{ObjectDiff{APIVersion: "v1", Kind: "ConfigMap", Namespace: "shop", Name: "cfg"}, "v1.ConfigMap.shop.cfg"},
+		{ObjectDiff{APIVersion: "ceph.rook.io/v1", Kind: "CephCluster", Namespace: "rook-ceph", Name: "rook-ceph"}, "ceph.rook.io.v1.CephCluster.rook-ceph.rook-ceph"},
+		{ObjectDiff{APIVersion: "rbac.authorization.k8s.io/v1", Kind: "ClusterRole", Name: "stretch-verify"}, "rbac.authorization.k8s.io.v1.ClusterRole..stretch-verify"},
+	} {
+		if got := tt.d.FileName(); got != tt.want {
+			t.Errorf("FileName(%s) = %q, want %q (kubectl diff's name)", tt.d, got, tt.want)
+		}
+	}
+}

@@ -204,3 +204,54 @@ func TestDiffBadExternalDiff(t *testing.T) {
 		}
 	}
 }
+
+// TestFluxObjects: each object of the example's bundle is given the Flux
+// Kustomization whose path holds its file, with the topology's
+// spec.gitops.path in front; the flux/ folder's objects the root
+// Kustomization.
+func TestFluxObjects(t *testing.T) {
+	t.Parallel()
+	for _, gitopsPath := range []string{".", "clusters/prod"} {
+		f, err := topology.Load(example)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.Topology.Spec.GitOps.Path = gitopsPath
+		rendered, err := generators.Render(t.Context(), f.Topology, generators.Options{BaseDir: filepath.Dir(example)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		objs, err := FluxObjects(rendered.Bundle, f.Topology.Spec.GitOps)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cluster, err := ClusterObjects(rendered.Bundle)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(objs) != len(cluster) {
+			t.Fatalf("%d Flux objects, %d cluster objects", len(objs), len(cluster))
+		}
+		got := map[string]string{}
+		for _, o := range objs {
+			if o.Namespace != "flux-system" || o.Force {
+				t.Errorf("%s %s: Kustomization %s/%s force %v", o.Object.GetKind(), o.Object.GetName(), o.Namespace, o.Kustomization, o.Force)
+			}
+			got[o.Object.GetKind()+"/"+o.Object.GetName()] = o.Kustomization
+		}
+		for obj, want := range map[string]string{
+			"CephCluster/rook-ceph":           "stretch-storage",
+			"CephBlockPool/replicapool":       "stretch-storage",
+			"HelmRelease/rook-ceph":           "stretch-storage-operator",
+			"FelixConfiguration/default":      "stretch-network",
+			"ClusterRole/stretch-verify":      "stretch-access",
+			"Kustomization/stretch-workloads": "flux-system",
+			"Kustomization/stretch-access":    "flux-system",
+			"StatefulSet/orders-db":           "stretch-workloads",
+		} {
+			if got[obj] != want {
+				t.Errorf("spec.gitops.path %s: %s is applied by %q, want %q", gitopsPath, obj, got[obj], want)
+			}
+		}
+	}
+}
