@@ -23,8 +23,34 @@ type ObjectDiff struct {
 	// Diff is a unified diff from the live object to what applying the
 	// bundle would make of it; empty when they are the same.
 	Diff string
+	// Live and Merged are the two sides of Diff: the live object and what
+	// applying the bundle would make of it, as YAML without status and
+	// server-set metadata; "" for an object that does not exist.
+	Live, Merged string
+	// Skipped says why the object was not compared (DiffFlux: Flux would
+	// not apply it); "" when it was.
+	Skipped string
+	// Recreate is true when applying deletes the object and creates it
+	// anew, as Flux does on an immutable field change with force.
+	Recreate bool
 	// Err is why the object could not be compared.
 	Err error
+}
+
+// FileName names the object's file as kubectl diff names it in the
+// folders it hands KUBECTL_EXTERNAL_DIFF: group.version.kind.namespace.name
+// (no "group." for the core group, an empty namespace for a cluster-scoped
+// object).
+func (d ObjectDiff) FileName() string {
+	group, version, ok := strings.Cut(d.APIVersion, "/")
+	if !ok {
+		group, version = "", d.APIVersion
+	}
+	name := version + "." + d.Kind + "." + d.Namespace + "." + d.Name
+	if group != "" {
+		name = group + "." + name
+	}
+	return name
 }
 
 // String names the object.
@@ -113,36 +139,47 @@ func (a *applier) diff(ctx context.Context, obj *unstructured.Unstructured) Obje
 		}
 		merged = obj.DeepCopy()
 	}
-	from, err := cleanYAML(live)
-	if err != nil {
+	d.setDiff(live, merged, true)
+	return d
+}
+
+// setDiff fills in Live, Merged and Diff, or Err. hideLastApplied leaves
+// kubectl's last-applied-configuration annotation out of both sides.
+func (d *ObjectDiff) setDiff(live, merged *unstructured.Unstructured, hideLastApplied bool) {
+	var err error
+	if d.Live, err = cleanYAML(live, hideLastApplied); err != nil {
 		d.Err = err
-		return d
+		return
 	}
-	to, err := cleanYAML(merged)
-	if err != nil {
+	if d.Merged, err = cleanYAML(merged, hideLastApplied); err != nil {
 		d.Err = err
-		return d
+		return
 	}
-	if from == to {
-		return d
+	if d.Live == d.Merged && !d.Recreate {
+		return
 	}
 	name := strings.ToLower(d.Kind) + "/" + d.Name
 	if d.Namespace != "" {
 		name = strings.ToLower(d.Kind) + "/" + d.Namespace + "/" + d.Name
 	}
+	to := "bundle/" + name
+	if d.Recreate {
+		to += " (deleted and created anew)"
+	}
 	d.Diff, d.Err = difflib.GetUnifiedDiffString(difflib.UnifiedDiff{
-		A: difflib.SplitLines(from), B: difflib.SplitLines(to),
-		FromFile: "live/" + name, ToFile: "bundle/" + name, Context: 3,
+		A: difflib.SplitLines(d.Live), B: difflib.SplitLines(d.Merged),
+		FromFile: "live/" + name, ToFile: to, Context: 3,
 	})
-	return d
 }
 
 // serverFields are the metadata fields the server sets; they are never a
 // difference worth showing.
 var serverFields = []string{"managedFields", "resourceVersion", "uid", "creationTimestamp", "generation", "selfLink"}
 
-// cleanYAML renders an object without status and server-set metadata.
-func cleanYAML(obj *unstructured.Unstructured) (string, error) {
+// cleanYAML renders an object without status and server-set metadata,
+// and with hideLastApplied without kubectl's last-applied-configuration
+// annotation.
+func cleanYAML(obj *unstructured.Unstructured, hideLastApplied bool) (string, error) {
 	if obj == nil {
 		return "", nil
 	}
@@ -151,7 +188,7 @@ func cleanYAML(obj *unstructured.Unstructured) (string, error) {
 	for _, f := range serverFields {
 		unstructured.RemoveNestedField(c.Object, "metadata", f)
 	}
-	if anns := c.GetAnnotations(); anns != nil {
+	if anns := c.GetAnnotations(); anns != nil && hideLastApplied {
 		delete(anns, "kubectl.kubernetes.io/last-applied-configuration")
 		if len(anns) == 0 {
 			unstructured.RemoveNestedField(c.Object, "metadata", "annotations")

@@ -85,14 +85,7 @@ func CheckGitState(dir string, opts CommitOptions) error {
 // processes.
 func checkGitState(dir string, opts CommitOptions, env []string) error {
 	// Render creates dir: look at the nearest folder that exists.
-	existing := dir
-	for {
-		if _, err := os.Stat(existing); err == nil || filepath.Dir(existing) == existing {
-			break
-		}
-		existing = filepath.Dir(existing)
-	}
-	g, _, err := findWorkTree(existing, env)
+	g, _, err := findWorkTree(nearestExisting(dir), env)
 	if err == nil {
 		err = g.ready(opts)
 	}

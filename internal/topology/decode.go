@@ -136,6 +136,10 @@ func (f *File) Errorf(field, format string, args ...any) Error {
 	return e
 }
 
+// Sets reports whether the file itself sets field (a path like
+// spec.gitops.path), rather than leaving it to its default.
+func (f *File) Sets(field string) bool { return f.has(field) }
+
 // has reports whether the file itself sets field.
 func (f *File) has(field string) bool {
 	if f == nil {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -25,7 +26,9 @@ import (
 // stdout is exactly `stdout` (empty when there is no such file), and the
 // folder, with whatever bundle `before` wrote, is byte for byte and mode
 // for mode what it was before the command ran: a refused input writes
-// nothing. -update rewrites stderr, stdout and exit for review.
+// nothing. -update rewrites stderr, stdout and exit for review. A case
+// with a file named `git` runs in a fresh Git work tree (git init) instead
+// of a plain folder; no case sees a work tree above its folder.
 //
 // Every invalid topology of testdata/topologies/invalid is a case too,
 // through validate and through render (badInputTopologies).
@@ -41,6 +44,7 @@ type badInputCase struct {
 	name   string
 	files  []string // folders whose files are copied, in order
 	before []string // run first, must exit 0; nil for none
+	git    bool     // git init the folder first
 	args   []string
 	stdin  []byte
 }
@@ -71,6 +75,9 @@ func TestBadInputCorpus(t *testing.T) {
 		}
 		if data, err := os.ReadFile(filepath.Join(dir, "stdin")); err == nil {
 			c.stdin = data
+		}
+		if _, err := os.Stat(filepath.Join(dir, "git")); err == nil {
+			c.git = true
 		}
 		n++
 		t.Run(c.name, func(t *testing.T) {
@@ -186,6 +193,14 @@ func (c badInputCase) runWith(t *testing.T, extra string) badInputResult {
 	}
 	t.Chdir(work)
 	t.Setenv(TopologyEnv, "")
+	t.Setenv("GIT_CEILING_DIRECTORIES", filepath.Dir(work))
+	if c.git {
+		t.Setenv("GIT_CONFIG_GLOBAL", "/dev/null")
+		t.Setenv("GIT_CONFIG_NOSYSTEM", "1")
+		if out, err := exec.Command("git", "init", "-q", "-b", "main", work).CombinedOutput(); err != nil {
+			t.Fatalf("git init: %v\n%s", err, out)
+		}
+	}
 	if c.before != nil {
 		if got := runIn(c.before, nil); got.code != ExitOK {
 			t.Fatalf("before: %s: exit %d\n%s", strings.Join(c.before, " "), got.code, got.stderr)
@@ -230,7 +245,7 @@ func copyTree(t *testing.T, src, dst string) {
 		switch {
 		case rel == ".":
 			return nil
-		case filepath.Dir(rel) == "." && slices.Contains([]string{"args", "before", "stdin", "stderr", "stdout", "exit"}, rel):
+		case filepath.Dir(rel) == "." && slices.Contains([]string{"args", "before", "stdin", "stderr", "stdout", "exit", "git"}, rel):
 			return nil
 		case d.IsDir():
 			return os.MkdirAll(filepath.Join(dst, rel), 0o755)

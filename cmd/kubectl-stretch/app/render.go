@@ -16,6 +16,7 @@ import (
 	"github.com/stretch-dev/kubectl-stretch/internal/bundle"
 	"github.com/stretch-dev/kubectl-stretch/internal/layout"
 	"github.com/stretch-dev/kubectl-stretch/internal/spread"
+	"github.com/stretch-dev/kubectl-stretch/internal/topology"
 )
 
 // RenderOptions renders a topology into a bundle folder.
@@ -124,6 +125,9 @@ func (o *RenderOptions) Run(ctx context.Context) error {
 	if err := checkSourceFiles(o.ErrOut, f, o.AllowRemoteBases); err != nil {
 		return err
 	}
+	if err := o.gitOpsPath(f); err != nil {
+		return err
+	}
 	rendered, err := generators.Render(ctx, f.Topology, generators.Options{
 		BlueprintsDir:    o.Blueprints,
 		Mixins:           o.Mixins,
@@ -186,6 +190,45 @@ func (o *RenderOptions) Run(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// gitOpsPath makes spec.gitops.path agree with where DIR is in Git, before
+// anything is rendered or written. When DIR is in a Git work tree (and Git
+// does not ignore it, unless --commit), the path Flux finds the bundle at
+// is DIR's path from the repository's root: a topology that sets another
+// one is refused, naming both; a topology that leaves it unset gets it,
+// and render says so. --commit outside a work tree is refused. Outside
+// Git, the topology's path stands.
+func (o *RenderOptions) gitOpsPath(f *topology.File) error {
+	loc, err := bundle.LocateGit(o.OutDir)
+	if err != nil {
+		return failed(ExitError, err)
+	}
+	if loc == nil {
+		if o.Commit {
+			return failed(ExitError, fmt.Errorf("render --commit: %s is not in a Git work tree; render into a folder of the repository Flux watches (git init or git clone it first), or leave out --commit", o.OutDir))
+		}
+		return nil
+	}
+	if loc.Ignored && !o.Commit {
+		return nil
+	}
+	const field = "spec.gitops.path"
+	g := &f.Topology.Spec.GitOps
+	if !f.Sets(field) {
+		g.Path = loc.Path
+		fmt.Fprintf(o.ErrOut, "%s: %s is not set: using %s, the path of %s in the Git repository %s, for the Flux Kustomizations; set it in %s so that diff renders the same bundle\n",
+			f.Path, field, loc.Path, o.OutDir, loc.Top, f.Path)
+		return nil
+	}
+	if bundle.SamePath(g.Path, loc.Path) {
+		return nil
+	}
+	err = f.Errorf(field, "is %s, but the output folder (-o %s) is %s from the root of its Git repository %s: Flux would look for the stages in the wrong folder; set %s: %s, or render into the repository's folder %s",
+		g.Path, o.OutDir, loc.Path, loc.Top, field, loc.Path, g.Path)
+	fmt.Fprintln(o.ErrOut, err)
+	fmt.Fprintf(o.ErrOut, "%s: 1 error(s); nothing was written\n", f.Path)
+	return silentFailure(ExitFailed)
 }
 
 // printResult lists what Write did, one file a line, then a summary.
