@@ -74,7 +74,8 @@ type Execution struct {
 	Timeout, Interval time.Duration
 	// Progress receives one line per change.
 	Progress io.Writer
-	// After runs after the restore, in order.
+	// After runs after a successful restore, in order, on Execute's
+	// context (not when it was cancelled); each phase bounds its own wait.
 	After []Phase
 }
 
@@ -137,8 +138,11 @@ func Execute(ctx context.Context, x Execution, r *Report) (err error) {
 			return
 		}
 		r.Execution.Restored = true
+		if ctx.Err() != nil {
+			return // interrupted: restored, nothing more is measured
+		}
 		for _, p := range x.After {
-			if perr := p.Run(rctx, r); perr != nil {
+			if perr := p.Run(ctx, r); perr != nil {
 				err = errors.Join(err, fmt.Errorf("%s: %w", p.Name, perr))
 			}
 		}

@@ -78,6 +78,11 @@ func (r *Report) writeExecutionTable(w io.Writer) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
+	for _, d := range r.Workloads {
+		if d.SpreadReturnSeconds != nil {
+			fmt.Fprintf(w, "%s %s/%s: topology spread back within maxSkew %ds after the restore\n", d.Kind, d.Namespace, d.Name, *d.SpreadReturnSeconds)
+		}
+	}
 	differ, notRecovered := 0, 0
 	for _, d := range r.Workloads {
 		if d.Match != nil && !*d.Match {

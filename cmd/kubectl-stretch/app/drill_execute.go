@@ -62,6 +62,9 @@ type executeFlags struct {
 	Timeout time.Duration
 	// Interval is how often the execution looks at the cluster.
 	Interval time.Duration
+	// SpreadReturn is how long to wait after the restore for the moved
+	// workloads' topology spread to return; 0 does not wait.
+	SpreadReturn time.Duration
 	// Restore undoes a recorded drill.
 	Restore bool
 	// graceSet says whether --node-monitor-grace-period was given.
@@ -77,6 +80,7 @@ func (o *DrillOptions) addExecuteFlags(cmd *cobra.Command) {
 	f.StringVar(&o.StateDir, "state", sim.DefaultStateDir, "the simulated cluster's state folder (--via sim)")
 	f.DurationVar(&o.Timeout, "timeout", DefaultDrillTimeout, "stop observing after this long (--execute)")
 	f.DurationVar(&o.Interval, "interval", drill.DefaultInterval, "how often --execute looks at the cluster")
+	f.DurationVar(&o.SpreadReturn, "spread-return", 0, "after the restore, wait this long for the topology spread of the workloads that moved to return, and report spreadReturnSeconds (0: do not wait)")
 	f.BoolVar(&o.Restore, "restore", false, "undo a drill --execute that did not restore (it crashed or was killed): remove its taints, heal its simulated region, delete its record")
 	_ = cmd.RegisterFlagCompletionFunc("via", cobra.FixedCompletions(drillVias, cobra.ShellCompDirectiveNoFileComp))
 	cmd.Long += executeLong
@@ -85,7 +89,7 @@ func (o *DrillOptions) addExecuteFlags(cmd *cobra.Command) {
 	flagChanged := func(name string) bool { return f.Changed(name) }
 	o.executeOnly = func() []string {
 		var out []string
-		for _, name := range []string{"yes", "via", "state", "timeout", "interval"} {
+		for _, name := range []string{"yes", "via", "state", "timeout", "interval", "spread-return"} {
 			if flagChanged(name) {
 				out = append(out, "--"+name)
 			}
@@ -110,6 +114,9 @@ func (o *DrillOptions) validateExecute() []error {
 	}
 	if o.Timeout <= 0 {
 		errs = append(errs, fmt.Errorf("--timeout %s: want a positive duration", o.Timeout))
+	}
+	if o.SpreadReturn < 0 {
+		errs = append(errs, fmt.Errorf("--spread-return %s: want a positive duration, or 0 not to wait", o.SpreadReturn))
 	}
 	if o.Interval <= 0 {
 		errs = append(errs, fmt.Errorf("--interval %s: want a positive duration", o.Interval))
@@ -218,6 +225,9 @@ func (o *DrillOptions) runExecute(ctx context.Context, m *topology.Model, d *sim
 		StateDir: o.StateDir, OpenSim: openSimRegion, Version: Version, Timeout: o.Timeout, Interval: o.Interval, Progress: o.ErrOut}
 	if d != nil {
 		x.Sim, x.StateDir = d, d.Dir()
+	}
+	if o.SpreadReturn > 0 {
+		x.After = append(x.After, drill.SpreadReturnPhase(client, o.SpreadReturn, o.ErrOut))
 	}
 	err = drill.Execute(ctx, x, r)
 	var active *drill.ActiveError
