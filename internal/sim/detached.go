@@ -78,6 +78,9 @@ type UpOptions struct {
 	// with the other processes and waits until it has annotated every node
 	// and its Ceph pods run; Down stops it.
 	Operators []string
+	// Flux, when set, makes Up run Flux's controllers and a Git server
+	// with them (see FluxOptions); Down stops them.
+	Flux *FluxOptions
 }
 
 // state is the content of StateFile.
@@ -88,6 +91,9 @@ type state struct {
 	Kubeconfig string `json:"kubeconfig"`
 	// Server is the API server's URL.
 	Server string `json:"server,omitempty"`
+	// GitURL is the clone URL of the served repository that Flux
+	// follows; empty without Flux.
+	GitURL string `json:"gitURL,omitempty"`
 	// NodeMonitorGracePeriod is how long a failed region takes to turn
 	// NotReady.
 	NodeMonitorGracePeriod string `json:"nodeMonitorGracePeriod"`
@@ -179,6 +185,19 @@ func Up(ctx context.Context, opts UpOptions) (*Detached, error) {
 		return nil, err
 	}
 
+	var fluxBins map[string]string
+	if opts.Flux != nil {
+		if opts.BinDir == "" {
+			if opts.BinDir, err = DefaultBinDir(); err != nil {
+				return nil, fmt.Errorf("start detached cluster: %w", err)
+			}
+		}
+		// Find Flux's binaries before starting anything.
+		if fluxBins, err = fluxBinaries(opts.BinDir); err != nil {
+			return nil, fmt.Errorf("start detached cluster: %w", err)
+		}
+	}
+
 	grace := opts.NodeMonitorGracePeriod
 	if grace == 0 {
 		grace = DefaultNodeMonitorGracePeriod
@@ -219,6 +238,13 @@ func Up(ctx context.Context, opts UpOptions) (*Detached, error) {
 			return stop(fmt.Errorf("start simulated operators: %w", err))
 		}
 	}
+	if opts.Flux != nil {
+		gitURL, err := c.startFlux(ctx, *opts.Flux, fluxBins)
+		if err != nil {
+			return stop(err)
+		}
+		st.GitURL = gitURL
+	}
 	st.Server = c.restConfig.Host
 	c.changed()
 	if writeErr != nil {
@@ -256,6 +282,10 @@ func (d *Detached) RESTConfig() (*rest.Config, error) {
 	cfg.QPS, cfg.Burst = restQPS, restBurst
 	return cfg, nil
 }
+
+// GitURL returns the clone URL of the repository that Flux follows, or ""
+// when the cluster runs without Flux.
+func (d *Detached) GitURL() string { return d.st.GitURL }
 
 // Model returns the simulated topology.
 func (d *Detached) Model() *topology.Model { return d.st.Topology }
