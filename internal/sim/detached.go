@@ -213,6 +213,7 @@ func Up(ctx context.Context, opts UpOptions) (*Detached, error) {
 	copts := opts.ClusterOptions
 	copts.StateDir = dir
 	copts.detached = true
+	copts.withoutRookCRDs = opts.Flux != nil
 	copts.onChange = func(procs []Process) {
 		st.Processes = records(procs)
 		if err := writeState(dir, st); err != nil && writeErr == nil {
