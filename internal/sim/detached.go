@@ -91,6 +91,8 @@ type state struct {
 	Kubeconfig string `json:"kubeconfig"`
 	// Server is the API server's URL.
 	Server string `json:"server,omitempty"`
+	// Flux says that Flux's controllers run (Up with FluxOptions).
+	Flux bool `json:"flux,omitempty"`
 	// GitURL is the clone URL of the served repository that Flux
 	// follows; empty without Flux.
 	GitURL string `json:"gitURL,omitempty"`
@@ -208,6 +210,7 @@ func Up(ctx context.Context, opts UpOptions) (*Detached, error) {
 		Kubeconfig:             filepath.Join(dir, kubeconfigName),
 		NodeMonitorGracePeriod: grace.String(),
 		Topology:               opts.Topology,
+		Flux:                   opts.Flux != nil,
 	}
 	var writeErr error
 	copts := opts.ClusterOptions
@@ -283,6 +286,10 @@ func (d *Detached) RESTConfig() (*rest.Config, error) {
 	cfg.QPS, cfg.Burst = restQPS, restBurst
 	return cfg, nil
 }
+
+// Flux reports whether Flux's controllers run in the cluster (the simulated
+// operators then leave the charts to helm-controller).
+func (d *Detached) Flux() bool { return d.st.Flux }
 
 // GitURL returns the clone URL of the repository that Flux follows, or ""
 // when the cluster runs without Flux.

@@ -486,6 +486,9 @@ func (o *SimOperatorsOptions) Run(ctx context.Context) error {
 	if err != nil {
 		return failed(ExitError, err)
 	}
+	// With Flux, helm-controller installs the charts the operators would
+	// otherwise play.
+	ops.HelmInstallsCharts = d.Flux()
 	if err := ops.Run(ctx, o.Interval); err != nil {
 		return failed(ExitError, err)
 	}
