@@ -96,6 +96,8 @@ type state struct {
 	// GitURL is the clone URL of the served repository that Flux
 	// follows; empty without Flux.
 	GitURL string `json:"gitURL,omitempty"`
+	// ChartsURL is the served chart repository; empty without Flux.
+	ChartsURL string `json:"chartsURL,omitempty"`
 	// NodeMonitorGracePeriod is how long a failed region takes to turn
 	// NotReady.
 	NodeMonitorGracePeriod string `json:"nodeMonitorGracePeriod"`
@@ -243,11 +245,11 @@ func Up(ctx context.Context, opts UpOptions) (*Detached, error) {
 		}
 	}
 	if opts.Flux != nil {
-		gitURL, err := c.startFlux(ctx, *opts.Flux, fluxBins)
+		gitURL, chartsURL, err := c.startFlux(ctx, *opts.Flux, fluxBins)
 		if err != nil {
 			return stop(err)
 		}
-		st.GitURL = gitURL
+		st.GitURL, st.ChartsURL = gitURL, chartsURL
 	}
 	st.Server = c.restConfig.Host
 	c.changed()
@@ -294,6 +296,10 @@ func (d *Detached) Flux() bool { return d.st.Flux }
 // GitURL returns the clone URL of the repository that Flux follows, or ""
 // when the cluster runs without Flux.
 func (d *Detached) GitURL() string { return d.st.GitURL }
+
+// ChartsURL returns the URL of the chart repository that the Git server's
+// process serves, or "" when the cluster runs without Flux.
+func (d *Detached) ChartsURL() string { return d.st.ChartsURL }
 
 // Model returns the simulated topology.
 func (d *Detached) Model() *topology.Model { return d.st.Topology }

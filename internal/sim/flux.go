@@ -10,6 +10,7 @@ import (
 	"path"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -19,6 +20,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/dynamic"
 
+	"github.com/stretch-dev/kubectl-stretch/internal/chartrepo"
 	"github.com/stretch-dev/kubectl-stretch/internal/gitserver"
 	"github.com/stretch-dev/kubectl-stretch/internal/upstream/flux"
 )
@@ -71,11 +73,28 @@ var (
 	kustomizationResource = schema.GroupVersionResource{Group: "kustomize.toolkit.fluxcd.io", Version: "v1", Resource: "kustomizations"}
 )
 
-// ServeGit serves the bare repositories of stateDir/git on addr until ctx
-// ends, creating the repository GitRepositoryName first (an existing one
-// keeps its history). It is the body of the process that Up starts as
-// GitServerName.
-func ServeGit(ctx context.Context, stateDir, addr string) error {
+// ChartsPath is the URL path under which the Git server's process also
+// serves the chart repository: ChartsURL is GitURL's host + ChartsPath.
+const ChartsPath = "/charts"
+
+// chartsDir, in the state folder, holds the built chart repository.
+const chartsDir = "charts"
+
+// Serve serves, on addr until ctx ends, the bare repositories of
+// stateDir/git (creating GitRepositoryName first; an existing one keeps its
+// history) and, under ChartsPath, a Helm chart repository with every chart
+// the bundle installs, built into stateDir/charts from the chart sources in
+// the Go module proxy (rook-ceph at the topology's Rook version, from
+// Rook's module; the Ceph CSI stand-ins). It is the body of the process
+// that Up starts as GitServerName.
+func Serve(ctx context.Context, stateDir, addr string) error {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("serve: %w", err)
+	}
+	if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
+		return fmt.Errorf("serve: %s is not a loopback address: the repository accepts anonymous pushes", addr)
+	}
 	git, err := gitserver.New(filepath.Join(stateDir, gitDir))
 	if err != nil {
 		return err
@@ -83,31 +102,56 @@ func ServeGit(ctx context.Context, stateDir, addr string) error {
 	if _, err := git.Init(GitRepositoryName); err != nil {
 		return err
 	}
-	host, _, err := net.SplitHostPort(addr)
+	charts, err := buildCharts(ctx, stateDir)
 	if err != nil {
-		return fmt.Errorf("serve git: %w", err)
+		return err
 	}
-	if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
-		return fmt.Errorf("serve git: %s is not a loopback address: the repository accepts anonymous pushes", addr)
-	}
+	defer charts.Close()
+	mux := http.NewServeMux()
+	mux.Handle("/", git)
+	mux.Handle(ChartsPath+"/", http.StripPrefix(ChartsPath, charts))
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		return fmt.Errorf("serve git: %w", err)
+		return fmt.Errorf("serve: %w", err)
 	}
-	srv := &http.Server{Handler: git, ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ln) }()
 	select {
 	case err := <-done:
-		return fmt.Errorf("serve git: %w", err)
+		return fmt.Errorf("serve: %w", err)
 	case <-ctx.Done():
 	}
 	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if err := srv.Shutdown(shutdown); err != nil {
-		return fmt.Errorf("serve git: %w", err)
+		return fmt.Errorf("serve: %w", err)
 	}
 	return nil
+}
+
+// buildCharts builds the chart repository of the cluster recorded in
+// stateDir into stateDir/charts and returns a server of it (its own
+// listener is not used: Serve mounts it under ChartsPath).
+func buildCharts(ctx context.Context, stateDir string) (*chartrepo.Server, error) {
+	st, err := readState(stateDir)
+	if err != nil {
+		return nil, fmt.Errorf("serve charts: %w", err)
+	}
+	version := st.Topology.Storage.RookVersion
+	rookDir, err := chartrepo.DownloadModule(ctx, chartrepo.RookModule, version)
+	if err != nil {
+		return nil, fmt.Errorf("serve charts: %w", err)
+	}
+	charts, err := chartrepo.Charts(rookDir, version)
+	if err != nil {
+		return nil, fmt.Errorf("serve charts: %w", err)
+	}
+	dir := filepath.Join(stateDir, chartsDir)
+	if _, err := chartrepo.Build(dir, charts); err != nil {
+		return nil, fmt.Errorf("serve charts: %w", err)
+	}
+	return chartrepo.Start(dir)
 }
 
 // fluxBinaries finds the Flux controllers' binaries in binDir.
@@ -123,32 +167,36 @@ func fluxBinaries(binDir string) (map[string]string, error) {
 	return bins, nil
 }
 
-// startFlux starts the Git server and Flux's controllers, then creates the
-// flux-system namespace, GitRepository and root Kustomization. It returns
-// the repository's clone URL.
-func (c *Cluster) startFlux(ctx context.Context, opts FluxOptions, bins map[string]string) (string, error) {
+// startFlux starts the Git and chart server and Flux's controllers, then
+// creates the flux-system namespace, GitRepository and root Kustomization.
+// It returns the repository's clone URL and the chart repository's URL.
+func (c *Cluster) startFlux(ctx context.Context, opts FluxOptions, bins map[string]string) (string, string, error) {
 	if len(opts.Serve) == 0 {
-		return "", errors.New("start Flux: FluxOptions.Serve is required")
+		return "", "", errors.New("start Flux: FluxOptions.Serve is required")
 	}
 	httpClient := &http.Client{Timeout: 2 * time.Second}
-	var gitURL string
+	var gitURL, chartsURL string
 	err := c.startWithFreePortsEnv(ctx, GitServerName, opts.Serve[0], nil, 1, func(ports []int) ([]string, func(context.Context) error, error) {
 		addr := net.JoinHostPort(loopbackIPv4, strconv.Itoa(ports[0]))
 		gitURL = "http://" + addr + "/" + GitRepositoryName + ".git"
+		chartsURL = "http://" + addr + ChartsPath
 		args := append(append([]string{}, opts.Serve[1:]...), "--listen="+addr)
 		ready := func(ctx context.Context) error {
-			return get(ctx, httpClient, gitURL+"/info/refs?service=git-upload-pack", "git-upload-pack")
+			if err := get(ctx, httpClient, gitURL+"/info/refs?service=git-upload-pack", "git-upload-pack"); err != nil {
+				return err
+			}
+			return get(ctx, httpClient, chartsURL+"/index.yaml", "apiVersion")
 		}
 		return args, ready, nil
 	})
 	if err != nil {
-		return "", err
+		return "", "", err
 	}
 	storage := filepath.Join(c.opts.StateDir, fluxDir, "storage")
 	for _, name := range FluxControllers {
 		kubeconfig, err := c.componentCredentials(name, "kubectl-stretch-"+name, mastersGroup)
 		if err != nil {
-			return "", fmt.Errorf("start %s: %w", name, err)
+			return "", "", fmt.Errorf("start %s: %w", name, err)
 		}
 		env := []string{"KUBECONFIG=" + kubeconfig, "RUNTIME_NAMESPACE=" + FluxNamespace}
 		n := 2
@@ -178,13 +226,16 @@ func (c *Cluster) startFlux(ctx context.Context, opts FluxOptions, bins map[stri
 			return args, ready, nil
 		})
 		if err != nil {
-			return "", err
+			return "", "", err
 		}
 	}
-	if err := c.bootstrapFlux(ctx, gitURL, opts.Path); err != nil {
-		return "", fmt.Errorf("start Flux: %w", err)
+	if err := writeChartMirrorMixin(c.opts.StateDir, chartsURL); err != nil {
+		return "", "", fmt.Errorf("start Flux: %w", err)
 	}
-	return gitURL, nil
+	if err := c.bootstrapFlux(ctx, gitURL, opts.Path); err != nil {
+		return "", "", fmt.Errorf("start Flux: %w", err)
+	}
+	return gitURL, chartsURL, nil
 }
 
 // FluxRootPath is the path, from the repository root, that the root
@@ -243,4 +294,32 @@ func (c *Cluster) bootstrapFlux(ctx context.Context, gitURL, gitopsPath string) 
 		}
 	}
 	return nil
+}
+
+// ChartMirrorMixin is the file, in the state folder, of the render mixin
+// that points the bundle's HelmRepositories at the served chart repository.
+const ChartMirrorMixin = "chart-mirror.jsonnet"
+
+// chartMirrorFiles are the rook layer's HelmRepository files.
+var chartMirrorFiles = []string{
+	"storage/rook/operator/helmrepository.yaml",
+	"storage/rook/operator/helmrepository-ceph-csi-operator.yaml",
+}
+
+// writeChartMirrorMixin writes stateDir/ChartMirrorMixin: a Jsonnet mixin
+// of the rook layer that sets spec.url of the bundle's HelmRepositories to
+// chartsURL, for render --mixin.
+func writeChartMirrorMixin(stateDir, chartsURL string) error {
+	url, err := json.Marshal(chartsURL)
+	if err != nil {
+		return err
+	}
+	var b strings.Builder
+	b.WriteString("// Written by kubectl stretch sim up --flux: the bundle's HelmRepositories\n" +
+		"// point at the simulated cluster's chart repository (render --mixin).\n{\n  rook+: {\n")
+	for _, f := range chartMirrorFiles {
+		fmt.Fprintf(&b, "    '%s'+: { spec+: { url: %s } },\n", f, url)
+	}
+	b.WriteString("  },\n}\n")
+	return writeFiles(stateDir, file{ChartMirrorMixin, []byte(b.String())})
 }

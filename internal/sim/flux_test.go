@@ -35,7 +35,7 @@ func TestMain(m *testing.M) {
 			fmt.Fprintln(os.Stderr, "serve-git: want --listen=ADDR, got", os.Args[3])
 			os.Exit(2)
 		}
-		err := ServeGit(ctx, os.Args[2], listen)
+		err := Serve(ctx, os.Args[2], listen)
 		stop()
 		if err != nil {
 			fmt.Fprintln(os.Stderr, err)
@@ -56,7 +56,7 @@ func TestFluxRootPath(t *testing.T) {
 
 func TestServeGitRefusesNonLoopback(t *testing.T) {
 	testenv.Tool(t, "git", "the Debian package git")
-	err := ServeGit(t.Context(), t.TempDir(), "0.0.0.0:0")
+	err := Serve(t.Context(), t.TempDir(), "0.0.0.0:0")
 	if err == nil || !strings.Contains(err.Error(), "not a loopback address") {
 		t.Fatalf("ServeGit on 0.0.0.0: %v, want a refusal", err)
 	}

@@ -267,7 +267,7 @@ func TestFluxLoop(t *testing.T) {
 	f := newFluxWork(t)
 
 	// 1. Render and commit into the clone, push: Flux takes it from there.
-	f.must(f.exe, "render", "-f", "topology.yaml", "-o", "repo", "--commit")
+	f.must(f.exe, "render", "-f", "topology.yaml", "-o", "repo", "--commit", "--mixin", filepath.Join(sim.DefaultStateDir, sim.ChartMirrorMixin))
 	rev := f.push("bundle")
 	ks := f.waitFluxReady("first push", rev, []string{"flux-system", "stretch-access", "stretch-network",
 		"stretch-storage-operator", "stretch-storage", "stretch-workloads"})
@@ -333,7 +333,7 @@ spec:
 	if err := os.WriteFile(filepath.Join(f.work, "apps", "ledger.yaml"), []byte(extra), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	f.must(f.exe, "render", "-f", "topology.yaml", "-o", "repo", "--commit")
+	f.must(f.exe, "render", "-f", "topology.yaml", "-o", "repo", "--commit", "--mixin", filepath.Join(sim.DefaultStateDir, sim.ChartMirrorMixin))
 	rev2 := f.push("a pool and a workload")
 	if rev2 == rev {
 		t.Fatal("render --commit committed nothing for a new pool and a new workload")

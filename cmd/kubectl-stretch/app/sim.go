@@ -220,10 +220,14 @@ func printSimUsage(w io.Writer, d *sim.Detached, stateDir string, operators bool
 			"places, CephCluster health).\n", sim.LabelSimulated)
 	}
 	if url := d.GitURL(); url != "" {
+		mixin := filepath.Join(stateDir, sim.ChartMirrorMixin)
 		fmt.Fprintf(w, "Flux runs too (source-, kustomize- and helm-controller): it follows branch main of the\n"+
-			"repository %s and applies %s from it.\n", url, sim.FluxRootPath(m.GitOps.Path))
+			"repository %s and applies %s from it. The charts the bundle installs are\n"+
+			"served at %s; the mixin %s points the bundle's HelmRepositories there.\n",
+			url, sim.FluxRootPath(m.GitOps.Path), d.ChartsURL(), mixin)
 		fmt.Fprintf(w, "\n  git clone %s repo\n", url)
-		fmt.Fprintf(w, "  kubectl stretch render -f TOPOLOGY -o %s --commit && git -C repo push origin HEAD:main\n", path.Join("repo", m.GitOps.Path))
+		fmt.Fprintf(w, "  kubectl stretch render -f TOPOLOGY -o %s --commit --mixin %s\n", path.Join("repo", m.GitOps.Path), shellQuote(mixin))
+		fmt.Fprintf(w, "  git -C repo push origin HEAD:main\n")
 	}
 	fmt.Fprintf(w, "\n  export KUBECONFIG=%s\n", shellQuote(d.Kubeconfig()))
 	fmt.Fprintf(w, "  kubectl get nodes -L %s\n\n", topology.LabelZone)
@@ -530,7 +534,7 @@ func (o *SimServeOptions) Validate() error {
 
 // Run serves until the context ends (SIGTERM from sim down).
 func (o *SimServeOptions) Run(ctx context.Context) error {
-	if err := sim.ServeGit(ctx, o.StateDir, o.Listen); err != nil {
+	if err := sim.Serve(ctx, o.StateDir, o.Listen); err != nil {
 		return failed(ExitError, err)
 	}
 	return nil

@@ -187,7 +187,7 @@ func TestWalkthrough(t *testing.T) {
 	lines := readmeBlock(t, "### Rehearse it on a simulated cluster")
 	for _, want := range []string{
 		"kubectl stretch sim up -f topology.yaml --operators --flux",
-		"kubectl stretch render -f topology.yaml -o repo --commit",
+		"kubectl stretch render -f topology.yaml -o repo --commit --mixin .stretch-sim/chart-mirror.jsonnet",
 		"git -C repo push origin HEAD:main",
 		"kubectl stretch sim fail sto1",
 	} {
