@@ -5,6 +5,8 @@ package sim
 import (
 	"context"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -185,5 +187,63 @@ func TestUpFlux(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, gitDir, GitRepositoryName+".git", "HEAD")); err != nil {
 		t.Errorf("the repository did not survive Down: %v", err)
+	}
+}
+
+// TestServe serves the Git repository and the chart repository of a
+// recorded cluster on one loopback address: the index lists every chart
+// the bundle installs, at the versions the bundle pins.
+func TestServe(t *testing.T) {
+	testenv.Tool(t, "git", "the Debian package git")
+	if testing.Short() {
+		t.Skip("builds the charts from Rook's module")
+	}
+	dir := t.TempDir()
+	model := exampleModel(t)
+	if err := writeState(dir, &state{APIVersion: stateAPIVersion, Kind: stateKind, Topology: model}); err != nil {
+		t.Fatal(err)
+	}
+	ports, err := freePorts(1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := fmt.Sprintf("127.0.0.1:%d", ports[0])
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() { done <- Serve(ctx, dir, addr) }()
+	client := &http.Client{Timeout: 5 * time.Second}
+	wait, stop := context.WithTimeout(t.Context(), 2*time.Minute)
+	defer stop()
+	err = poll(wait, func(ctx context.Context) (bool, error) {
+		select {
+		case err := <-done:
+			return false, &fatalError{err: fmt.Errorf("Serve ended: %v", err)}
+		default:
+		}
+		return get(ctx, client, "http://"+addr+ChartsPath+"/index.yaml", "apiVersion") == nil, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := client.Get("http://" + addr + ChartsPath + "/index.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	index, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"rook-ceph-" + model.Storage.RookVersion + ".tgz", "ceph-csi-drivers-1.0.4.tgz"} {
+		if !strings.Contains(string(index), want) {
+			t.Errorf("index.yaml names no %s:\n%s", want, index)
+		}
+	}
+	if err := get(t.Context(), client, "http://"+addr+"/"+GitRepositoryName+".git/info/refs?service=git-upload-pack", "git-upload-pack"); err != nil {
+		t.Errorf("the Git repository on the same address: %v", err)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("Serve after cancel: %v", err)
 	}
 }
