@@ -56,11 +56,11 @@ func TestFluxRootPath(t *testing.T) {
 	}
 }
 
-func TestServeGitRefusesNonLoopback(t *testing.T) {
+func TestServeRefusesNonLoopback(t *testing.T) {
 	testenv.Tool(t, "git", "the Debian package git")
 	err := Serve(t.Context(), t.TempDir(), "0.0.0.0:0")
 	if err == nil || !strings.Contains(err.Error(), "not a loopback address") {
-		t.Fatalf("ServeGit on 0.0.0.0: %v, want a refusal", err)
+		t.Fatalf("Serve on 0.0.0.0: %v, want a refusal", err)
 	}
 }
 
