@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"os"
 	"path"
 	"path/filepath"
 	"strconv"
@@ -193,6 +194,9 @@ func (c *Cluster) startFlux(ctx context.Context, opts FluxOptions, bins map[stri
 		return "", "", err
 	}
 	storage := filepath.Join(c.opts.StateDir, fluxDir, "storage")
+	if err := os.MkdirAll(storage, 0o755); err != nil {
+		return "", "", fmt.Errorf("start source-controller: %w", err)
+	}
 	for _, name := range FluxControllers {
 		kubeconfig, err := c.componentCredentials(name, "kubectl-stretch-"+name, mastersGroup)
 		if err != nil {
