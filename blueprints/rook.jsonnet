@@ -23,6 +23,10 @@ function(model)
     subFailureDomain: 'host',
     requireSafeReplicaSize: true,
   };
+  // A HelmRepository's spec: the upstream address or the topology's mirror
+  // (spec.gitops.chartMirrors); an OCI mirror needs type oci.
+  local repoSpec(repo) = { interval: '1h', url: repo.url } +
+                         (if std.objectHas(repo, 'type') then { type: repo.type } else {});
   local csiSecret(kind, name) = {
     ['csi.storage.k8s.io/' + kind + '-secret-name']: name,
     ['csi.storage.k8s.io/' + kind + '-secret-namespace']: ns,
@@ -38,8 +42,8 @@ function(model)
     },
 
     'storage/rook/operator/helmrepository.yaml':
-      s.object('source.toolkit.fluxcd.io/v1', 'HelmRepository', 'rook-release', ns) {
-        spec: { interval: '1h', url: 'https://charts.rook.io/release' },
+      s.object('source.toolkit.fluxcd.io/v1', 'HelmRepository', st.rookRepository.name, ns) {
+        spec: repoSpec(st.rookRepository),
       },
 
     'storage/rook/operator/helmrelease.yaml':
@@ -50,7 +54,7 @@ function(model)
             spec: {
               chart: 'rook-ceph',
               version: st.rookVersion,
-              sourceRef: { kind: 'HelmRepository', name: 'rook-release' },
+              sourceRef: { kind: 'HelmRepository', name: st.rookRepository.name },
             },
           },
           install: { crds: 'CreateReplace', remediation: { retries: 3 } },
@@ -65,8 +69,8 @@ function(model)
     // "rook-ceph" in them being the operator namespace.
     local csi = st.csiDrivers,
     'storage/rook/operator/helmrepository-ceph-csi-operator.yaml':
-      s.object('source.toolkit.fluxcd.io/v1', 'HelmRepository', 'ceph-csi-operator', ns) {
-        spec: { interval: '1h', url: 'https://ceph.github.io/ceph-csi-operator' },
+      s.object('source.toolkit.fluxcd.io/v1', 'HelmRepository', csi.repository.name, ns) {
+        spec: repoSpec(csi.repository),
       },
 
     'storage/rook/operator/helmrelease-ceph-csi-drivers.yaml':
@@ -79,7 +83,7 @@ function(model)
             spec: {
               chart: 'ceph-csi-drivers',
               version: csi.chartVersion,
-              sourceRef: { kind: 'HelmRepository', name: 'ceph-csi-operator' },
+              sourceRef: { kind: 'HelmRepository', name: csi.repository.name },
             },
           },
           install: { remediation: { retries: 3 } },

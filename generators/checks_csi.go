@@ -70,8 +70,16 @@ func checkCSIDrivers(m *topology.Model, objs []object) []string {
 	for _, repo := range typedOf[*flux.HelmRepository](objs) {
 		if ref.Kind == "HelmRepository" && repo.Name == ref.Name && repo.Namespace == refNS {
 			found = true
-			if strings.TrimSuffix(repo.Spec.URL, "/") != rook.CSIOperatorRepoURL {
-				errs = append(errs, fmt.Sprintf("%s: HelmRepository %s has url %q; the %s chart is published at %s", pathOf(objs, repo), repo.Name, repo.Spec.URL, rook.CSIDriversChart, rook.CSIOperatorRepoURL))
+			want := m.Storage.CSIDrivers.Repository
+			if strings.TrimSuffix(repo.Spec.URL, "/") != strings.TrimSuffix(want.URL, "/") {
+				if want.Mirrored {
+					errs = append(errs, fmt.Sprintf("%s: HelmRepository %s has url %q; spec.gitops.chartMirrors mirrors the %s chart at %s", pathOf(objs, repo), repo.Name, repo.Spec.URL, rook.CSIDriversChart, want.URL))
+				} else {
+					errs = append(errs, fmt.Sprintf("%s: HelmRepository %s has url %q; the %s chart is published at %s", pathOf(objs, repo), repo.Name, repo.Spec.URL, rook.CSIDriversChart, want.URL))
+				}
+			}
+			if repo.Spec.Type != want.Type && !(want.Type == "" && repo.Spec.Type == "default") {
+				errs = append(errs, fmt.Sprintf("%s: HelmRepository %s has type %q; its url %s needs type %q", pathOf(objs, repo), repo.Name, repo.Spec.Type, want.URL, want.Type))
 			}
 		}
 	}

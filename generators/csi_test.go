@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stretch-dev/kubectl-stretch/internal/api/v1alpha1"
 	"github.com/stretch-dev/kubectl-stretch/internal/topology"
 )
 
@@ -150,5 +151,59 @@ func TestCSIDriverNamesFollowTheNamespace(t *testing.T) {
 	}
 	if !strings.Contains(sc, "provisioner: ceph-store.rbd.csi.ceph.com\n") {
 		t.Errorf("the StorageClass:\n%s", sc)
+	}
+}
+
+// TestCSIDriversCheckFollowsTheMirror: with spec.gitops.chartMirrors the
+// bundle's HelmRepositories carry the mirrors, and the CSI check wants the
+// mirror (and type oci for an oci:// one) instead of the upstream address.
+func TestCSIDriversCheckFollowsTheMirror(t *testing.T) {
+	t.Parallel()
+	render := func(t *testing.T, mixin string) (map[string][]byte, error) {
+		t.Helper()
+		f, err := topology.Load("../testdata/topology.yaml")
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.Topology.Spec.GitOps.ChartMirrors = []v1alpha1.ChartMirror{
+			{Name: topology.RookRepositoryName, URL: "http://127.0.0.1:8879"},
+			{Name: topology.CSIRepositoryName, URL: "oci://registry.example.internal/charts"},
+		}
+		opts := Options{BaseDir: "../testdata"}
+		if mixin != "" {
+			p := filepath.Join(t.TempDir(), "mixin.jsonnet")
+			if err := os.WriteFile(p, []byte(mixin), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			opts.Mixins = []string{p}
+		}
+		b, err := Render(context.Background(), f.Topology, opts)
+		if err != nil {
+			return nil, err
+		}
+		out := map[string][]byte{}
+		for _, file := range b.Bundle.Files {
+			out[file.Path] = file.Data
+		}
+		return out, nil
+	}
+	files, err := render(t, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := string(files["storage/rook/operator/helmrepository.yaml"]); !strings.Contains(got, "  url: http://127.0.0.1:8879\n") || strings.Contains(got, "type:") {
+		t.Errorf("rook-release with an http mirror:\n%s", got)
+	}
+	if got := string(files["storage/rook/operator/helmrepository-ceph-csi-operator.yaml"]); !strings.Contains(got, "  type: oci\n  url: oci://registry.example.internal/charts\n") {
+		t.Errorf("ceph-csi-operator with an oci mirror:\n%s", got)
+	}
+	_, err = render(t, "{ rook+: { 'storage/rook/operator/helmrepository-ceph-csi-operator.yaml'+: { spec+: { url: 'https://ceph.github.io/ceph-csi-operator', type:: null } } } }")
+	for _, w := range []string{
+		`HelmRepository ceph-csi-operator has url "https://ceph.github.io/ceph-csi-operator"; spec.gitops.chartMirrors mirrors the ceph-csi-drivers chart at oci://registry.example.internal/charts`,
+		`HelmRepository ceph-csi-operator has type ""; its url oci://registry.example.internal/charts needs type "oci"`,
+	} {
+		if err == nil || !strings.Contains(err.Error(), w) {
+			t.Errorf("error lacks %q:\n%v", w, err)
+		}
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -18,6 +19,8 @@ type Server struct {
 	listener net.Listener
 	srv      *http.Server
 	done     chan error
+	once     sync.Once
+	closeErr error
 }
 
 // Start serves the repository in dir on a free port of 127.0.0.1. dir must
@@ -48,15 +51,19 @@ func (s *Server) URL() string {
 	return "http://" + s.listener.Addr().String()
 }
 
-// Close stops serving and waits for the server to end.
+// Close stops serving and waits for the server to end. Closing again
+// returns the first Close's result.
 func (s *Server) Close() error {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	err := s.srv.Shutdown(ctx)
-	if serveErr := <-s.done; !errors.Is(serveErr, http.ErrServerClosed) && err == nil {
-		err = serveErr
-	}
-	return errors.Join(err, s.root.Close())
+	s.once.Do(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		err := s.srv.Shutdown(ctx)
+		if serveErr := <-s.done; !errors.Is(serveErr, http.ErrServerClosed) && err == nil {
+			err = serveErr
+		}
+		s.closeErr = errors.Join(err, s.root.Close())
+	})
+	return s.closeErr
 }
 
 // ServeHTTP answers GET and HEAD for the repository's own files.

@@ -56,13 +56,54 @@ func CSIDriverObject(name string) *storagev1.CSIDriver {
 	}
 }
 
+// HelmReleaseOf returns the name and namespace of the Helm release a Flux
+// HelmRelease installs, as helm-controller names it: spec.releaseName, else
+// <spec.targetNamespace>-<name> when a target namespace is set, else the
+// HelmRelease's name; in spec.targetNamespace, else its own namespace.
+func HelmReleaseOf(release *unstructured.Unstructured) (name, namespace string) {
+	name, _, _ = unstructured.NestedString(release.Object, "spec", "releaseName")
+	target, _, _ := unstructured.NestedString(release.Object, "spec", "targetNamespace")
+	namespace = release.GetNamespace()
+	if target != "" {
+		namespace = target
+	}
+	if name == "" {
+		name = release.GetName()
+		if target != "" {
+			name = target + "-" + name
+		}
+	}
+	return name, namespace
+}
+
+// CSIDriverObjectFor is CSIDriverObject as the ceph-csi-drivers chart of the
+// HelmRelease release would install it: with Helm's ownership label and
+// annotations, so that when Flux's helm-controller installs the chart for
+// real it adopts the object instead of refusing to replace it.
+func CSIDriverObjectFor(name string, release *unstructured.Unstructured) *storagev1.CSIDriver {
+	d := CSIDriverObject(name)
+	if release == nil {
+		return d
+	}
+	relName, relNamespace := HelmReleaseOf(release)
+	d.Labels["app.kubernetes.io/managed-by"] = "Helm"
+	d.Annotations = map[string]string{
+		"meta.helm.sh/release-name":      relName,
+		"meta.helm.sh/release-namespace": relNamespace,
+	}
+	return d
+}
+
 // reconcileCSIDrivers plays the ceph-csi-drivers chart and Ceph CSI's
 // operator until Flux's helm-controller runs in the simulation: the
 // drivers that the applied HelmReleases of the chart enable get a CSIDriver
 // object, and the simulated CSIDrivers no such release enables any longer
 // are deleted, as uninstalling the release would. A release annotated
 // AnnotationIgnore=true is left out. Without the release no driver is
-// registered, and reconcileCSI provisions no volume. Before Rook v1.20
+// registered, and reconcileCSI provisions no volume. A CSIDriver it
+// registers for a release carries Helm's ownership metadata of that
+// release (CSIDriverObjectFor), so that a real helm-controller installing
+// the chart later adopts it. Before Rook v1.20
 // (no release in the model) the RBD driver is registered as the Rook
 // operator would.
 func (o *Operators) reconcileCSIDrivers(ctx context.Context) error {
@@ -70,10 +111,12 @@ func (o *Operators) reconcileCSIDrivers(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	want := map[string]bool{}
+	// want maps each driver to register to the release that enables it
+	// (nil: the Rook operator's own driver).
+	want := map[string]*unstructured.Unstructured{}
 	if o.model.Storage.CSIDrivers == nil {
 		// Before Rook v1.20 the Rook operator deploys the drivers itself.
-		want[o.model.Storage.Provisioner] = true
+		want[o.model.Storage.Provisioner] = nil
 	}
 	if releases != nil {
 		for i := range releases.Items {
@@ -82,7 +125,9 @@ func (o *Operators) reconcileCSIDrivers(ctx context.Context) error {
 				continue
 			}
 			for _, name := range CSIDriversOf(r) {
-				want[name] = true
+				if _, dup := want[name]; !dup {
+					want[name] = r
+				}
 			}
 		}
 	}
@@ -93,7 +138,7 @@ func (o *Operators) reconcileCSIDrivers(ctx context.Context) error {
 	var errs []error
 	for i := range have.Items {
 		d := &have.Items[i]
-		if want[d.Name] {
+		if _, ok := want[d.Name]; ok {
 			delete(want, d.Name)
 			continue
 		}
@@ -113,7 +158,7 @@ func (o *Operators) reconcileCSIDrivers(ctx context.Context) error {
 	}
 	slices.Sort(names)
 	for _, name := range names {
-		_, err := o.client.StorageV1().CSIDrivers().Create(ctx, CSIDriverObject(name), metav1.CreateOptions{})
+		_, err := o.client.StorageV1().CSIDrivers().Create(ctx, CSIDriverObjectFor(name, want[name]), metav1.CreateOptions{})
 		if err != nil && !apierrors.IsAlreadyExists(err) {
 			errs = append(errs, fmt.Errorf("register CSI driver %s: %w", name, err))
 			continue

@@ -61,3 +61,33 @@ spec:
 		}
 	}
 }
+
+// TestCSIDriverObjectFor: the CSIDriver the simulation registers for a
+// release carries Helm's ownership metadata for the release helm-controller
+// would install (so that Helm adopts it), and none without a release.
+func TestCSIDriverObjectFor(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name, doc string
+		wantName  string
+		wantNS    string
+	}{
+		{"plain", "metadata: {name: ceph-csi-drivers, namespace: rook-ceph}", "ceph-csi-drivers", "rook-ceph"},
+		{"releaseName", "metadata: {name: drivers, namespace: flux-system}\nspec: {releaseName: csi}", "csi", "flux-system"},
+		{"targetNamespace", "metadata: {name: drivers, namespace: flux-system}\nspec: {targetNamespace: rook-ceph}", "rook-ceph-drivers", "rook-ceph"},
+		{"both", "metadata: {name: drivers, namespace: flux-system}\nspec: {targetNamespace: rook-ceph, releaseName: csi}", "csi", "rook-ceph"},
+	} {
+		u := &unstructured.Unstructured{}
+		if err := yaml.Unmarshal([]byte(tc.doc), &u.Object); err != nil {
+			t.Fatal(err)
+		}
+		d := CSIDriverObjectFor("rook-ceph.rbd.csi.ceph.com", u)
+		if d.Annotations["meta.helm.sh/release-name"] != tc.wantName || d.Annotations["meta.helm.sh/release-namespace"] != tc.wantNS ||
+			d.Labels["app.kubernetes.io/managed-by"] != "Helm" || d.Labels[LabelSimulated] != "true" {
+			t.Errorf("%s: labels %v, annotations %v; want release %s/%s", tc.name, d.Labels, d.Annotations, tc.wantNS, tc.wantName)
+		}
+	}
+	if d := CSIDriverObjectFor("x", nil); len(d.Annotations) != 0 || d.Labels["app.kubernetes.io/managed-by"] != "" {
+		t.Errorf("without a release: labels %v, annotations %v", d.Labels, d.Annotations)
+	}
+}

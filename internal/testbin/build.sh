@@ -11,7 +11,9 @@
 # into OUT_DIR/kwok-stages/.
 # --all is accepted for compatibility and changes nothing: everything is
 # always built. CRDs go to OUT_DIR/crds/rook/crds.yaml and
-# OUT_DIR/crds/flux/*.yaml.
+# OUT_DIR/crds/flux/*.yaml. The chart repository the simulated cluster
+# serves (rook-ceph from Rook's module, the ceph-csi stand-ins; see
+# internal/chartrepo) goes to OUT_DIR/charts/.
 #
 # Versions are pinned only in internal/testbin/versions.env; the tools modules
 # under internal/testbin/tools/ must agree with it (checked below). A binary is
@@ -273,6 +275,25 @@ EOT
 	echo "testbin: copied kwok $KWOK_VERSION stages"
 }
 
+# build_charts packages the chart repository into OUT_DIR/charts, unless the
+# stamp OUT_DIR/charts.version says it was built from the pinned Rook and
+# the current internal/chartrepo sources.
+build_charts() {
+	local repo="$here/../.." stamp="$out/charts.version" want dir sum
+	sum=$(cd "$repo" && find internal/chartrepo -type f ! -name '*_test.go' -print0 | sort -z | xargs -0 sha256sum | sha256sum)
+	want="rook $ROOK_VERSION chartrepo ${sum%% *}"
+	if [[ -f "$stamp" && "$(<"$stamp")" == "$want" && -s "$out/charts/index.yaml" ]]; then
+		echo "testbin: chart repository is up to date"
+		return
+	fi
+	dir=$(module_dir "github.com/rook/rook@$ROOK_VERSION")
+	rm -f "$stamp"
+	(cd "$repo" && go run ./internal/chartrepo/buildcharts -rook-dir "$dir" -rook-version "$ROOK_VERSION" "$out/charts") ||
+		die "building the chart repository failed"
+	echo "$want" >"$stamp"
+	echo "testbin: built the chart repository in $out/charts"
+}
+
 check_tools
 build etcd "$tools/etcd" kubectl-stretch.dev/testbin/etcd "$ETCD_VERSION" \
 	go.etcd.io/etcd/server/v3 "-s -w" "etcd Version: ${ETCD_VERSION#v}"
@@ -288,3 +309,4 @@ build_flux kustomize-controller "$FLUX_KUSTOMIZE_CONTROLLER_VERSION"
 build_flux helm-controller "$FLUX_HELM_CONTROLLER_VERSION"
 kwok_stages
 fetch_crds
+build_charts

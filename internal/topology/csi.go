@@ -3,6 +3,8 @@ package topology
 import (
 	"strconv"
 	"strings"
+
+	"github.com/stretch-dev/kubectl-stretch/internal/api/v1alpha1"
 )
 
 // CSIDriversChartVersion is the version of the ceph-csi-drivers chart
@@ -25,12 +27,14 @@ type CSIDriversModel struct {
 	CephFSDriver string `json:"cephfsDriver"`
 	NFSDriver    string `json:"nfsDriver"`
 	NVMeoFDriver string `json:"nvmeofDriver"`
+	// Repository is the HelmRepository of the chart.
+	Repository HelmRepositoryModel `json:"repository"`
 }
 
 // csiDriversFor returns the CSI drivers release for a Rook version and
 // operator namespace, or nil before Rook v1.20, whose operator deploys the
 // drivers itself.
-func csiDriversFor(rookVersion, namespace string) *CSIDriversModel {
+func csiDriversFor(rookVersion, namespace string, g v1alpha1.GitOps) *CSIDriversModel {
 	if !rookAtLeast(rookVersion, 1, 20) {
 		return nil
 	}
@@ -40,6 +44,7 @@ func csiDriversFor(rookVersion, namespace string) *CSIDriversModel {
 		CephFSDriver: namespace + ".cephfs.csi.ceph.com",
 		NFSDriver:    namespace + ".nfs.csi.ceph.com",
 		NVMeoFDriver: namespace + ".nvmeof.csi.ceph.com",
+		Repository:   helmRepository(g, CSIRepositoryName),
 	}
 }
 

@@ -36,7 +36,7 @@ func TestExampleDocumentsEveryField(t *testing.T) {
 		"cpu", "memory", "devices", "storage", "rook", "namespace", "ceph", "image", "dataDirHostPath",
 		"blockPools", "storageClass", "default", "reclaimPolicy", "workloads", "minReplicas", "sources",
 		"path", "kustomize", "helm", "chart", "release", "valuesFiles", "ingress", "host", "healthPath",
-		"gitops", "sourceName",
+		"gitops", "sourceName", "chartMirrors", "url",
 	} {
 		if !bytes.Contains(Example(), []byte(field+":")) {
 			t.Errorf("the example does not show field %s", field)

@@ -158,6 +158,8 @@ type StorageModel struct {
 	StorageNodes []string `json:"storageNodes"`
 	// CSIDrivers is the ceph-csi-drivers release; nil before Rook v1.20.
 	CSIDrivers *CSIDriversModel `json:"csiDrivers"`
+	// RookRepository is the HelmRepository of the rook-ceph chart.
+	RookRepository HelmRepositoryModel `json:"rookRepository"`
 }
 
 // WorkloadsModel is the workload layer.
@@ -216,7 +218,8 @@ func NewModel(t *v1alpha1.Topology) *Model {
 			DataDirHostPath: s.Storage.Ceph.DataDirHostPath,
 			Provisioner:     s.Storage.Rook.Namespace + ".rbd.csi.ceph.com",
 			Pools:           append([]v1alpha1.BlockPool{}, s.Storage.BlockPools...),
-			CSIDrivers:      csiDriversFor(s.Storage.Rook.Version, s.Storage.Rook.Namespace),
+			CSIDrivers:      csiDriversFor(s.Storage.Rook.Version, s.Storage.Rook.Namespace, s.GitOps),
+			RookRepository:  helmRepository(s.GitOps, RookRepositoryName),
 		},
 		Workloads: WorkloadsModel{
 			MinReplicas:     s.Workloads.MinReplicas,
@@ -224,7 +227,7 @@ func NewModel(t *v1alpha1.Topology) *Model {
 			Sources:         append([]v1alpha1.Source{}, s.Workloads.Sources...),
 		},
 		Ingress: s.Ingress,
-		GitOps:  s.GitOps,
+		GitOps:  cloneGitOps(s.GitOps),
 	}
 	for _, r := range s.Regions {
 		arb := r.Role == v1alpha1.RegionRoleArbiter

@@ -723,6 +723,7 @@ func (v *validator) gitops() {
 	case hasDotDot(g.Path):
 		v.errorf(pre+"path", "must not contain \"..\", got %s", quote(g.Path))
 	}
+	v.chartMirrors()
 }
 
 func hasDotDot(p string) bool {

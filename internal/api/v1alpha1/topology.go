@@ -277,4 +277,21 @@ type GitOps struct {
 	SourceName string `json:"sourceName"`
 	// Path is the bundle's folder inside the Git repository (default ".").
 	Path string `json:"path"`
+	// ChartMirrors replace the upstream address of Helm repositories the
+	// bundle installs charts from, by the name of the bundle's
+	// HelmRepository (rook-release, ceph-csi-operator): for air-gapped
+	// and sovereign-cloud clusters that reach no public chart repository.
+	// Optional; an unnamed repository keeps its upstream address.
+	ChartMirrors []ChartMirror `json:"chartMirrors,omitempty"`
+}
+
+// ChartMirror is a Helm chart repository that serves the same charts as
+// one the bundle installs from.
+type ChartMirror struct {
+	// Name is the bundle's HelmRepository the mirror replaces.
+	Name string `json:"name"`
+	// URL is the mirror: http:// or https:// for a Helm repository
+	// (index.yaml), oci:// for an OCI registry (the HelmRepository gets
+	// type oci).
+	URL string `json:"url"`
 }

@@ -73,3 +73,8 @@ func (d *CSIDrivers) Each() []struct {
 		Driver CSIDriver
 	}{{"rbd", d.RBD}, {"cephfs", d.CephFS}, {"nfs", d.NFS}, {"nvmeof", d.NVMeoF}}
 }
+
+// OperatorRepoURL is the Helm repository Rook publishes the rook-ceph chart
+// in (Rook's Helm chart documentation: helm repo add rook-release
+// https://charts.rook.io/release).
+const OperatorRepoURL = "https://charts.rook.io/release"
