@@ -20,7 +20,9 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/dynamic"
+	"sigs.k8s.io/yaml"
 
+	"github.com/stretch-dev/kubectl-stretch/internal/api/v1alpha1"
 	"github.com/stretch-dev/kubectl-stretch/internal/chartrepo"
 	"github.com/stretch-dev/kubectl-stretch/internal/gitserver"
 	"github.com/stretch-dev/kubectl-stretch/internal/upstream/flux"
@@ -233,7 +235,7 @@ func (c *Cluster) startFlux(ctx context.Context, opts FluxOptions, bins map[stri
 			return "", "", err
 		}
 	}
-	if err := writeChartMirrorMixin(c.opts.StateDir, chartsURL); err != nil {
+	if err := writeChartMirrors(c.opts.StateDir, chartsURL); err != nil {
 		return "", "", fmt.Errorf("start Flux: %w", err)
 	}
 	if err := c.bootstrapFlux(ctx, gitURL, opts.Path); err != nil {
@@ -300,30 +302,32 @@ func (c *Cluster) bootstrapFlux(ctx context.Context, gitURL, gitopsPath string) 
 	return nil
 }
 
-// ChartMirrorMixin is the file, in the state folder, of the render mixin
-// that points the bundle's HelmRepositories at the served chart repository.
-const ChartMirrorMixin = "chart-mirror.jsonnet"
+// ChartMirrorsFile is the file, in the state folder, that holds the
+// topology fragment naming the served chart repository as the mirror of
+// every HelmRepository of the bundle: spec.gitops.chartMirrors, indented
+// to be appended to a topology file whose spec ends it.
+const ChartMirrorsFile = "chart-mirrors.yaml"
 
-// chartMirrorFiles are the rook layer's HelmRepository files.
-var chartMirrorFiles = []string{
-	"storage/rook/operator/helmrepository.yaml",
-	"storage/rook/operator/helmrepository-ceph-csi-operator.yaml",
-}
+// mirroredRepositories are the bundle's HelmRepositories that the served
+// chart repository mirrors.
+var mirroredRepositories = []string{"rook-release", "ceph-csi-operator"}
 
-// writeChartMirrorMixin writes stateDir/ChartMirrorMixin: a Jsonnet mixin
-// of the rook layer that sets spec.url of the bundle's HelmRepositories to
-// chartsURL, for render --mixin.
-func writeChartMirrorMixin(stateDir, chartsURL string) error {
-	url, err := json.Marshal(chartsURL)
+// writeChartMirrors writes stateDir/ChartMirrorsFile for chartsURL.
+func writeChartMirrors(stateDir, chartsURL string) error {
+	var mirrors []v1alpha1.ChartMirror
+	for _, name := range mirroredRepositories {
+		mirrors = append(mirrors, v1alpha1.ChartMirror{Name: name, URL: chartsURL})
+	}
+	data, err := yaml.Marshal(map[string]any{"gitops": map[string]any{"chartMirrors": mirrors}})
 	if err != nil {
 		return err
 	}
 	var b strings.Builder
-	b.WriteString("// Written by kubectl stretch sim up --flux: the bundle's HelmRepositories\n" +
-		"// point at the simulated cluster's chart repository (render --mixin).\n{\n  rook+: {\n")
-	for _, f := range chartMirrorFiles {
-		fmt.Fprintf(&b, "    '%s'+: { spec+: { url: %s } },\n", f, url)
+	b.WriteString("  # The chart repository of the simulated cluster (kubectl stretch sim up --flux).\n")
+	for _, line := range strings.SplitAfter(string(data), "\n") {
+		if line != "" {
+			b.WriteString("  " + line)
+		}
 	}
-	b.WriteString("  },\n}\n")
-	return writeFiles(stateDir, file{ChartMirrorMixin, []byte(b.String())})
+	return writeFiles(stateDir, file{ChartMirrorsFile, []byte(b.String())})
 }

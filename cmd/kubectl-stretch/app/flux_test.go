@@ -76,10 +76,32 @@ func newFluxWork(t *testing.T) *fluxWork {
 		"GIT_COMMITTER_NAME=Flux loop", "GIT_COMMITTER_EMAIL=loop@example.com")
 	out := l.must(l.exe, "sim", "up", "-f", "topology.yaml", "--operators", "--flux")
 	f := fluxOf(t, l)
+	d, err := sim.Open(filepath.Join(l.work, sim.DefaultStateDir))
+	if err != nil {
+		t.Fatal(err)
+	}
 	if url := f.gitURL(); !strings.Contains(out, "git clone "+url) {
 		t.Fatalf("sim up --flux does not print the clone URL %q:\n%s", url, out)
 	}
 	l.must("git", "clone", "--quiet", f.gitURL(), "repo")
+	// The topology names the simulation's chart repository as its mirror.
+	mirrors, err := os.ReadFile(filepath.Join(l.work, sim.DefaultStateDir, sim.ChartMirrorsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(mirrors), "url: "+d.ChartsURL()) {
+		t.Fatalf("%s does not name %s:\n%s", sim.ChartMirrorsFile, d.ChartsURL(), mirrors)
+	}
+	topo, err := os.OpenFile(filepath.Join(l.work, "topology.yaml"), os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := topo.Write(mirrors); err != nil {
+		t.Fatal(err)
+	}
+	if err := topo.Close(); err != nil {
+		t.Fatal(err)
+	}
 	return f
 }
 
@@ -267,7 +289,7 @@ func TestFluxLoop(t *testing.T) {
 	f := newFluxWork(t)
 
 	// 1. Render and commit into the clone, push: Flux takes it from there.
-	f.must(f.exe, "render", "-f", "topology.yaml", "-o", "repo", "--commit", "--mixin", filepath.Join(sim.DefaultStateDir, sim.ChartMirrorMixin))
+	f.must(f.exe, "render", "-f", "topology.yaml", "-o", "repo", "--commit")
 	rev := f.push("bundle")
 	ks := f.waitFluxReady("first push", rev, []string{"flux-system", "stretch-access", "stretch-network",
 		"stretch-storage-operator", "stretch-storage", "stretch-workloads"})
@@ -333,7 +355,7 @@ spec:
 	if err := os.WriteFile(filepath.Join(f.work, "apps", "ledger.yaml"), []byte(extra), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	f.must(f.exe, "render", "-f", "topology.yaml", "-o", "repo", "--commit", "--mixin", filepath.Join(sim.DefaultStateDir, sim.ChartMirrorMixin))
+	f.must(f.exe, "render", "-f", "topology.yaml", "-o", "repo", "--commit")
 	rev2 := f.push("a pool and a workload")
 	if rev2 == rev {
 		t.Fatal("render --commit committed nothing for a new pool and a new workload")

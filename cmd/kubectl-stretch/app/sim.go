@@ -220,13 +220,15 @@ func printSimUsage(w io.Writer, d *sim.Detached, stateDir string, operators bool
 			"places, CephCluster health).\n", sim.LabelSimulated)
 	}
 	if url := d.GitURL(); url != "" {
-		mixin := filepath.Join(stateDir, sim.ChartMirrorMixin)
+		mirrors := filepath.Join(stateDir, sim.ChartMirrorsFile)
 		fmt.Fprintf(w, "Flux runs too (source-, kustomize- and helm-controller): it follows branch main of the\n"+
 			"repository %s and applies %s from it. The charts the bundle installs are\n"+
-			"served at %s; the mixin %s points the bundle's HelmRepositories there.\n",
-			url, sim.FluxRootPath(m.GitOps.Path), d.ChartsURL(), mixin)
-		fmt.Fprintf(w, "\n  git clone %s repo\n", url)
-		fmt.Fprintf(w, "  kubectl stretch render -f TOPOLOGY -o %s --commit --mixin %s\n", path.Join("repo", m.GitOps.Path), shellQuote(mixin))
+			"served at %s; %s names it as the topology's chart mirror\n"+
+			"(spec.gitops.chartMirrors, to append to a copy of the topology).\n",
+			url, sim.FluxRootPath(m.GitOps.Path), d.ChartsURL(), mirrors)
+		fmt.Fprintf(w, "\n  cp TOPOLOGY sim.yaml && cat %s >>sim.yaml\n", shellQuote(mirrors))
+		fmt.Fprintf(w, "  git clone %s repo\n", url)
+		fmt.Fprintf(w, "  kubectl stretch render -f sim.yaml -o %s --commit\n", path.Join("repo", m.GitOps.Path))
 		fmt.Fprintf(w, "  git -C repo push origin HEAD:main\n")
 	}
 	fmt.Fprintf(w, "\n  export KUBECONFIG=%s\n", shellQuote(d.Kubeconfig()))

@@ -187,7 +187,8 @@ func TestWalkthrough(t *testing.T) {
 	lines := readmeBlock(t, "### Rehearse it on a simulated cluster")
 	for _, want := range []string{
 		"kubectl stretch sim up -f topology.yaml --operators --flux",
-		"kubectl stretch render -f topology.yaml -o repo --commit --mixin .stretch-sim/chart-mirror.jsonnet",
+		"cp topology.yaml sim.yaml && cat .stretch-sim/chart-mirrors.yaml >>sim.yaml",
+		"kubectl stretch render -f sim.yaml -o repo --commit",
 		"git -C repo push origin HEAD:main",
 		"kubectl stretch sim fail sto1",
 	} {
