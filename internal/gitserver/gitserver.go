@@ -50,9 +50,11 @@ func New(root string) (*Server, error) {
 	return &Server{root: abs, backend: backend}, nil
 }
 
-// Init creates the bare repository NAME.git under the root, on
-// DefaultBranch, accepting pushes over HTTP. An existing repository is
-// left as it is.
+// Init creates the bare repository NAME.git under the root, accepting
+// pushes over HTTP, with DefaultBranch holding one commit of an empty tree
+// (InitialMessage): a client that fetches before the first push, such as
+// Flux's source-controller, finds the branch instead of failing and backing
+// off. An existing repository is left as it is.
 func (s *Server) Init(name string) (string, error) {
 	if name == "" || strings.ContainsAny(name, `/\`) || strings.HasPrefix(name, ".") {
 		return "", fmt.Errorf("git server: invalid repository name %q", name)
@@ -70,9 +72,20 @@ func (s *Server) Init(name string) (string, error) {
 		{"-C", dir, "config", "http.receivepack", "true"},
 	}
 	for _, args := range steps {
-		if err := run(args...); err != nil {
+		if _, err := run(args...); err != nil {
 			return "", fmt.Errorf("git server: create %s: %w", name, err)
 		}
+	}
+	tree, err := run("-C", dir, "hash-object", "-w", "-t", "tree", "/dev/null")
+	if err != nil {
+		return "", fmt.Errorf("git server: create %s: %w", name, err)
+	}
+	commit, err := run("-C", dir, "commit-tree", "-m", InitialMessage, tree)
+	if err != nil {
+		return "", fmt.Errorf("git server: create %s: %w", name, err)
+	}
+	if _, err := run("-C", dir, "update-ref", "refs/heads/"+DefaultBranch, commit); err != nil {
+		return "", fmt.Errorf("git server: create %s: %w", name, err)
 	}
 	return dir, nil
 }
@@ -94,13 +107,21 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.ServeHTTP(w, r)
 }
 
-// run runs git with args, quoting its standard error on failure.
-func run(args ...string) error {
+// InitialMessage is the message of a new repository's first commit.
+const InitialMessage = "Initial commit of the simulated cluster's repository"
+
+// run runs git with args, with a fixed identity and date so that a new
+// repository's first commit is the same everywhere, and returns its
+// trimmed standard output, quoting its standard error on failure.
+func run(args ...string) (string, error) {
 	cmd := exec.Command("git", args...)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
+	cmd.Env = append(os.Environ(), "GIT_CONFIG_NOSYSTEM=1",
+		"GIT_AUTHOR_NAME=kubectl-stretch", "GIT_AUTHOR_EMAIL=sim@kubectl-stretch.invalid", "GIT_AUTHOR_DATE=1970-01-01T00:00:00Z",
+		"GIT_COMMITTER_NAME=kubectl-stretch", "GIT_COMMITTER_EMAIL=sim@kubectl-stretch.invalid", "GIT_COMMITTER_DATE=1970-01-01T00:00:00Z")
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {
-		return fmt.Errorf("git %s: %w: %s", args[0], err, strings.TrimSpace(stderr.String()))
+		return "", fmt.Errorf("git %s: %w: %s", strings.Join(args, " "), err, strings.TrimSpace(stderr.String()))
 	}
-	return nil
+	return strings.TrimSpace(stdout.String()), nil
 }

@@ -40,14 +40,19 @@ func TestPushAndFetch(t *testing.T) {
 	defer srv.Close()
 	url := srv.URL + "/flux-system.git"
 
-	// An empty repository clones, with no branch yet.
+	// A new repository clones with its one initial commit on the branch.
 	work := t.TempDir()
 	git(t, work, "clone", "--quiet", url, "w")
 	w := filepath.Join(work, "w")
+	if branch := strings.TrimSpace(git(t, w, "branch", "--show-current")); branch != DefaultBranch {
+		t.Fatalf("the clone is on branch %q, want %s", branch, DefaultBranch)
+	}
+	if log := strings.TrimSpace(git(t, w, "log", "--format=%s")); log != InitialMessage {
+		t.Fatalf("the new repository's history: %q, want only %q", log, InitialMessage)
+	}
 	if err := os.WriteFile(filepath.Join(w, "a.yaml"), []byte("a: 1\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	git(t, w, "checkout", "--quiet", "-b", DefaultBranch)
 	git(t, w, "add", "a.yaml")
 	git(t, w, "commit", "--quiet", "-m", "first")
 	git(t, w, "push", "--quiet", "origin", DefaultBranch)

@@ -134,7 +134,6 @@ func TestUpFlux(t *testing.T) {
 	write("clusters/sim/flux/hello.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: hello\n  namespace: default\ndata:\n  greeting: hi\n")
 	// A file outside the root Kustomization's path is not applied.
 	write("elsewhere/other.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: other\n  namespace: default\n")
-	git("-C", "repo", "checkout", "--quiet", "-b", "main")
 	git("-C", "repo", "add", "-A")
 	git("-C", "repo", "commit", "--quiet", "-m", "hello")
 	git("-C", "repo", "push", "--quiet", "origin", "main")
