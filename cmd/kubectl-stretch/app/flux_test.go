@@ -313,6 +313,18 @@ func TestFluxLoop(t *testing.T) {
 				name, len(got), len(want), minus(got, want), minus(want, got))
 		}
 	}
+	// helm-controller installed the charts from the served repository:
+	// the releases are Ready (above) and their Deployments run as pods.
+	releases, err := f.dyn.Resource(fluxHelmReleases).List(context.Background(), metav1.ListOptions{})
+	if err != nil || len(releases.Items) < 2 {
+		t.Fatalf("HelmReleases: %d, %v; want rook-ceph and ceph-csi-drivers", len(releases.Items), err)
+	}
+	for _, sel := range []string{"app=rook-ceph-operator", "control-plane=ceph-csi-op-controller-manager"} {
+		phases := strings.Fields(f.must(f.kubectl, "get", "pods", "-n", "rook-ceph", "-l", sel, "-o", "jsonpath={.items[*].status.phase}"))
+		if len(phases) == 0 || slices.ContainsFunc(phases, func(p string) bool { return p != "Running" }) {
+			t.Errorf("pods %s of the charts helm-controller installed: %q, want Running", sel, phases)
+		}
+	}
 	f.eventually("after Flux applied the bundle")
 	if t.Failed() {
 		return
