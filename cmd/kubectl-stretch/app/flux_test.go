@@ -290,9 +290,11 @@ func TestFluxLoop(t *testing.T) {
 
 	// 1. Render and commit into the clone, push: Flux takes it from there.
 	f.must(f.exe, "render", "-f", "topology.yaml", "-o", "repo", "--commit")
+	pushed := time.Now()
 	rev := f.push("bundle")
 	ks := f.waitFluxReady("first push", rev, []string{"flux-system", "stretch-access", "stretch-network",
 		"stretch-storage-operator", "stretch-storage", "stretch-workloads"})
+	t.Logf("TIMING push to every Kustomization and HelmRelease Ready: %s", time.Since(pushed).Round(100*time.Millisecond))
 
 	// 2. The stages turned Ready in their dependsOn order, and each applied
 	// exactly what its folder builds.
@@ -368,11 +370,13 @@ spec:
 		t.Fatal(err)
 	}
 	f.must(f.exe, "render", "-f", "topology.yaml", "-o", "repo", "--commit")
+	pushed = time.Now()
 	rev2 := f.push("a pool and a workload")
 	if rev2 == rev {
 		t.Fatal("render --commit committed nothing for a new pool and a new workload")
 	}
 	ks = f.waitFluxReady("after the change", rev2, nil)
+	t.Logf("TIMING push of a change to every Kustomization Ready at it: %s", time.Since(pushed).Round(100*time.Millisecond))
 	changed := map[string]bool{}
 	for name, k := range ks {
 		after := inventory(k)
@@ -450,6 +454,7 @@ spec:
 			pruned++
 		}
 	}
+	t.Logf("removing the storage stage: %d objects kept (prune: disabled), %d pruned", kept, pruned)
 	if kept == 0 || pruned == 0 {
 		t.Errorf("the storage stage's inventory %v: %d kept, %d pruned; want some of each", storage, kept, pruned)
 	}
