@@ -23,7 +23,6 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/stretch-dev/kubectl-stretch/internal/api/v1alpha1"
-	"github.com/stretch-dev/kubectl-stretch/internal/chartrepo"
 	"github.com/stretch-dev/kubectl-stretch/internal/gitserver"
 	"github.com/stretch-dev/kubectl-stretch/internal/upstream/flux"
 )
@@ -80,17 +79,16 @@ var (
 // serves the chart repository: ChartsURL is GitURL's host + ChartsPath.
 const ChartsPath = "/charts"
 
-// chartsDir, in the state folder, holds the built chart repository.
-const chartsDir = "charts"
+// ChartsDir, in the state folder, holds the chart repository that the
+// serving process builds (kubectl-stretch sim serve).
+const ChartsDir = "charts"
 
 // Serve serves, on addr until ctx ends, the bare repositories of
 // stateDir/git (creating GitRepositoryName first; an existing one keeps its
-// history) and, under ChartsPath, a Helm chart repository with every chart
-// the bundle installs, built into stateDir/charts from the chart sources in
-// the Go module proxy (rook-ceph at the topology's Rook version, from
-// Rook's module; the Ceph CSI stand-ins). It is the body of the process
+// history) and, under ChartsPath, charts: the chart repository, such as a
+// chartrepo.Server of stateDir/ChartsDir. It is the body of the process
 // that Up starts as GitServerName.
-func Serve(ctx context.Context, stateDir, addr string) error {
+func Serve(ctx context.Context, stateDir, addr string, charts http.Handler) error {
 	host, _, err := net.SplitHostPort(addr)
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
@@ -105,11 +103,6 @@ func Serve(ctx context.Context, stateDir, addr string) error {
 	if _, err := git.Init(GitRepositoryName); err != nil {
 		return err
 	}
-	charts, err := buildCharts(ctx, stateDir)
-	if err != nil {
-		return err
-	}
-	defer charts.Close()
 	mux := http.NewServeMux()
 	mux.Handle("/", git)
 	mux.Handle(ChartsPath+"/", http.StripPrefix(ChartsPath, charts))
@@ -131,30 +124,6 @@ func Serve(ctx context.Context, stateDir, addr string) error {
 		return fmt.Errorf("serve: %w", err)
 	}
 	return nil
-}
-
-// buildCharts builds the chart repository of the cluster recorded in
-// stateDir into stateDir/charts and returns a server of it (its own
-// listener is not used: Serve mounts it under ChartsPath).
-func buildCharts(ctx context.Context, stateDir string) (*chartrepo.Server, error) {
-	st, err := readState(stateDir)
-	if err != nil {
-		return nil, fmt.Errorf("serve charts: %w", err)
-	}
-	version := st.Topology.Storage.RookVersion
-	rookDir, err := chartrepo.DownloadModule(ctx, chartrepo.RookModule, version)
-	if err != nil {
-		return nil, fmt.Errorf("serve charts: %w", err)
-	}
-	charts, err := chartrepo.Charts(rookDir, version)
-	if err != nil {
-		return nil, fmt.Errorf("serve charts: %w", err)
-	}
-	dir := filepath.Join(stateDir, chartsDir)
-	if _, err := chartrepo.Build(dir, charts); err != nil {
-		return nil, fmt.Errorf("serve charts: %w", err)
-	}
-	return chartrepo.Start(dir)
 }
 
 // fluxBinaries finds the Flux controllers' binaries in binDir.

@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
+	"github.com/stretch-dev/kubectl-stretch/internal/chartrepo"
 	"github.com/stretch-dev/kubectl-stretch/internal/sim"
 	"github.com/stretch-dev/kubectl-stretch/internal/topology"
 )
@@ -534,12 +535,45 @@ func (o *SimServeOptions) Validate() error {
 	return nil
 }
 
-// Run serves until the context ends (SIGTERM from sim down).
+// Run builds the chart repository and serves it with the Git repository
+// until the context ends (SIGTERM from sim down).
 func (o *SimServeOptions) Run(ctx context.Context) error {
-	if err := sim.Serve(ctx, o.StateDir, o.Listen); err != nil {
+	d, err := openSim(o.StateDir)
+	if err != nil {
+		return err
+	}
+	charts, err := buildSimCharts(ctx, d)
+	if err != nil {
+		return failed(ExitError, err)
+	}
+	defer charts.Close()
+	if err := sim.Serve(ctx, d.Dir(), o.Listen, charts); err != nil {
 		return failed(ExitError, err)
 	}
 	return nil
+}
+
+// buildSimCharts builds, into the state folder, the chart repository of
+// every chart the bundle installs: rook-ceph at the topology's Rook
+// version from Rook's module (the Go module proxy, through the module cache
+// that make testbin filled), and the Ceph CSI stand-ins. It returns a
+// server of it; sim.Serve mounts it under /charts (its own listener is
+// not used).
+func buildSimCharts(ctx context.Context, d *sim.Detached) (*chartrepo.Server, error) {
+	version := d.Model().Storage.RookVersion
+	rookDir, err := chartrepo.DownloadModule(ctx, chartrepo.RookModule, version)
+	if err != nil {
+		return nil, fmt.Errorf("serve charts: %w", err)
+	}
+	charts, err := chartrepo.Charts(rookDir, version)
+	if err != nil {
+		return nil, fmt.Errorf("serve charts: %w", err)
+	}
+	dir := filepath.Join(d.Dir(), sim.ChartsDir)
+	if _, err := chartrepo.Build(dir, charts); err != nil {
+		return nil, fmt.Errorf("serve charts: %w", err)
+	}
+	return chartrepo.Start(dir)
 }
 
 // shellQuote quotes s for a POSIX shell when it holds anything but safe
