@@ -53,6 +53,11 @@ type ClusterOptions struct {
 	// --default-unreachable-toleration-seconds). Zero means Kubernetes'
 	// default, DefaultPodEvictionTimeout.
 	PodEvictionTimeout time.Duration
+
+	// withoutRookCRDs leaves Rook's CRDs out: with Flux, the rook-ceph
+	// chart that helm-controller installs brings them, and Helm refuses to
+	// take over CRDs that it did not create.
+	withoutRookCRDs bool
 }
 
 // DefaultPodEvictionTimeout is the default of
@@ -128,7 +133,7 @@ func StartCluster(ctx context.Context, opts ClusterOptions) (*Cluster, error) {
 	if err != nil {
 		return nil, fmt.Errorf("start cluster: %w", err)
 	}
-	crdDocs, err := bundleCRDs(opts.BinDir)
+	crdDocs, err := bundleCRDs(opts.BinDir, !opts.withoutRookCRDs)
 	if err != nil {
 		return nil, fmt.Errorf("start cluster: %w", err)
 	}
@@ -323,18 +328,21 @@ func (c *Cluster) startKwok(ctx context.Context, region string) error {
 	return nil
 }
 
-// bundleCRDs reads the CRDs a rendered bundle uses: Rook's and Flux's from
-// binDir/crds (fetched by make testbin) and our FelixConfiguration.
-func bundleCRDs(binDir string) ([][]byte, error) {
-	rook := filepath.Join(binDir, "crds", "rook", "crds.yaml")
+// bundleCRDs reads the CRDs a rendered bundle uses: Rook's (unless withRook
+// is false) and Flux's from binDir/crds (fetched by make testbin) and our
+// FelixConfiguration.
+func bundleCRDs(binDir string, withRook bool) ([][]byte, error) {
 	docs := [][]byte{crds.FelixConfiguration()}
-	data, err := os.ReadFile(rook)
-	if errors.Is(err, os.ErrNotExist) {
-		return nil, &MissingBinaryError{Path: rook}
-	} else if err != nil {
-		return nil, err
+	if withRook {
+		rook := filepath.Join(binDir, "crds", "rook", "crds.yaml")
+		data, err := os.ReadFile(rook)
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, &MissingBinaryError{Path: rook}
+		} else if err != nil {
+			return nil, err
+		}
+		docs = append(docs, data)
 	}
-	docs = append(docs, data)
 	flux, err := filepath.Glob(filepath.Join(binDir, "crds", "flux", "*.yaml"))
 	if err != nil {
 		return nil, err

@@ -336,6 +336,14 @@ func (c *ControlPlane) startAPIServer(ctx context.Context, bin, etcdURL string) 
 func (c *ControlPlane) startWithFreePorts(ctx context.Context, name, bin string, n int,
 	prepare func(ports []int) (args []string, ready func(context.Context) error, err error),
 ) error {
+	return c.startWithFreePortsEnv(ctx, name, bin, nil, n, prepare)
+}
+
+// startWithFreePortsEnv is startWithFreePorts with env set on top of the
+// inherited environment.
+func (c *ControlPlane) startWithFreePortsEnv(ctx context.Context, name, bin string, env []string, n int,
+	prepare func(ports []int) (args []string, ready func(context.Context) error, err error),
+) error {
 	ctx, cancel := context.WithTimeout(ctx, c.opts.StartTimeout)
 	defer cancel()
 	for attempt := 1; ; attempt++ {
@@ -348,7 +356,7 @@ func (c *ControlPlane) startWithFreePorts(ctx context.Context, name, bin string,
 		if err != nil {
 			return fmt.Errorf("start %s: %w", name, err)
 		}
-		p, err := c.launch(ctx, procSpec{name: name, bin: bin, args: args}, ready, start)
+		p, err := c.launch(ctx, procSpec{name: name, bin: bin, args: args, env: env}, ready, start)
 		if err == nil {
 			return nil
 		}

@@ -250,7 +250,7 @@ func sortedKeys[V any](m map[string]V) []string {
 // Flux's from the binary folder's crds/ (fetched by make testbin) and the
 // project's FelixConfiguration. Missing files are a *MissingBinaryError.
 func (c *ControlPlane) InstallBundleCRDs(ctx context.Context) error {
-	docs, err := bundleCRDs(c.opts.BinDir)
+	docs, err := bundleCRDs(c.opts.BinDir, true)
 	if err != nil {
 		return fmt.Errorf("install bundle CRDs: %w", err)
 	}

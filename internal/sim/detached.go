@@ -78,6 +78,9 @@ type UpOptions struct {
 	// with the other processes and waits until it has annotated every node
 	// and its Ceph pods run; Down stops it.
 	Operators []string
+	// Flux, when set, makes Up run Flux's controllers and a Git server
+	// with them (see FluxOptions); Down stops them.
+	Flux *FluxOptions
 }
 
 // state is the content of StateFile.
@@ -88,6 +91,13 @@ type state struct {
 	Kubeconfig string `json:"kubeconfig"`
 	// Server is the API server's URL.
 	Server string `json:"server,omitempty"`
+	// Flux says that Flux's controllers run (Up with FluxOptions).
+	Flux bool `json:"flux,omitempty"`
+	// GitURL is the clone URL of the served repository that Flux
+	// follows; empty without Flux.
+	GitURL string `json:"gitURL,omitempty"`
+	// ChartsURL is the served chart repository; empty without Flux.
+	ChartsURL string `json:"chartsURL,omitempty"`
 	// NodeMonitorGracePeriod is how long a failed region takes to turn
 	// NotReady.
 	NodeMonitorGracePeriod string `json:"nodeMonitorGracePeriod"`
@@ -179,6 +189,19 @@ func Up(ctx context.Context, opts UpOptions) (*Detached, error) {
 		return nil, err
 	}
 
+	var fluxBins map[string]string
+	if opts.Flux != nil {
+		if opts.BinDir == "" {
+			if opts.BinDir, err = DefaultBinDir(); err != nil {
+				return nil, fmt.Errorf("start detached cluster: %w", err)
+			}
+		}
+		// Find Flux's binaries before starting anything.
+		if fluxBins, err = fluxBinaries(opts.BinDir); err != nil {
+			return nil, fmt.Errorf("start detached cluster: %w", err)
+		}
+	}
+
 	grace := opts.NodeMonitorGracePeriod
 	if grace == 0 {
 		grace = DefaultNodeMonitorGracePeriod
@@ -189,11 +212,13 @@ func Up(ctx context.Context, opts UpOptions) (*Detached, error) {
 		Kubeconfig:             filepath.Join(dir, kubeconfigName),
 		NodeMonitorGracePeriod: grace.String(),
 		Topology:               opts.Topology,
+		Flux:                   opts.Flux != nil,
 	}
 	var writeErr error
 	copts := opts.ClusterOptions
 	copts.StateDir = dir
 	copts.detached = true
+	copts.withoutRookCRDs = opts.Flux != nil
 	copts.onChange = func(procs []Process) {
 		st.Processes = records(procs)
 		if err := writeState(dir, st); err != nil && writeErr == nil {
@@ -218,6 +243,13 @@ func Up(ctx context.Context, opts UpOptions) (*Detached, error) {
 		if err != nil {
 			return stop(fmt.Errorf("start simulated operators: %w", err))
 		}
+	}
+	if opts.Flux != nil {
+		gitURL, chartsURL, err := c.startFlux(ctx, *opts.Flux, fluxBins)
+		if err != nil {
+			return stop(err)
+		}
+		st.GitURL, st.ChartsURL = gitURL, chartsURL
 	}
 	st.Server = c.restConfig.Host
 	c.changed()
@@ -256,6 +288,18 @@ func (d *Detached) RESTConfig() (*rest.Config, error) {
 	cfg.QPS, cfg.Burst = restQPS, restBurst
 	return cfg, nil
 }
+
+// Flux reports whether Flux's controllers run in the cluster (the simulated
+// operators then leave the charts to helm-controller).
+func (d *Detached) Flux() bool { return d.st.Flux }
+
+// GitURL returns the clone URL of the repository that Flux follows, or ""
+// when the cluster runs without Flux.
+func (d *Detached) GitURL() string { return d.st.GitURL }
+
+// ChartsURL returns the URL of the chart repository that the Git server's
+// process serves, or "" when the cluster runs without Flux.
+func (d *Detached) ChartsURL() string { return d.st.ChartsURL }
 
 // Model returns the simulated topology.
 func (d *Detached) Model() *topology.Model { return d.st.Topology }

@@ -98,6 +98,13 @@ var felixConfigurationResource = schema.GroupVersionResource{Group: "crd.project
 // the objects it only changes (nodes, CephClusters, CephBlockPools) carry
 // the annotation. Objects annotated AnnotationIgnore=true are left alone.
 type Operators struct {
+	// HelmInstallsCharts says that Flux's helm-controller runs in the
+	// simulation and installs the HelmReleases' charts: the
+	// ceph-csi-drivers chart then registers the CSIDrivers itself, and the
+	// operators do not play it (Helm would refuse to take over objects it
+	// did not create). Set it before Run or Reconcile.
+	HelmInstallsCharts bool
+
 	client kubernetes.Interface
 	dyn    dynamic.Interface
 	model  *topology.Model
@@ -203,8 +210,12 @@ func (o *Operators) Reconcile(ctx context.Context) error {
 			errs = append(errs, o.reconcileCeph(ctx, clusters, pods, byName))
 		}
 	}
-	err = o.reconcileCSIDrivers(ctx)
-	errs = append(errs, err)
+	if !o.HelmInstallsCharts {
+		err = o.reconcileCSIDrivers(ctx)
+		errs = append(errs, err)
+	} else {
+		err = nil
+	}
 	if err == nil {
 		errs = append(errs, o.reconcileCSI(ctx))
 	}

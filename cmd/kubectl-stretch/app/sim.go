@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path"
 	"path/filepath"
 	"strings"
 	"time"
@@ -13,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
+	"github.com/stretch-dev/kubectl-stretch/internal/chartrepo"
 	"github.com/stretch-dev/kubectl-stretch/internal/sim"
 	"github.com/stretch-dev/kubectl-stretch/internal/topology"
 )
@@ -49,6 +51,7 @@ STRETCH_TESTBIN. See docs/SIMULATION.md.`,
 		newCmdSimHeal(streams),
 		newCmdSimDown(streams),
 		newCmdSimOperators(streams),
+		newCmdSimServe(streams),
 	)
 	return cmd
 }
@@ -65,6 +68,7 @@ type SimUpOptions struct {
 	topologyFlag
 	StateDir    string
 	Operators   bool
+	Flux        bool
 	TestBin     string
 	Timeout     time.Duration
 	GracePeriod time.Duration
@@ -76,7 +80,7 @@ type SimUpOptions struct {
 func newCmdSimUp(streams genericiooptions.IOStreams) *cobra.Command {
 	o := &SimUpOptions{IOStreams: streams}
 	cmd := &cobra.Command{
-		Use:   "up -f TOPOLOGY [--state DIR] [--operators]",
+		Use:   "up -f TOPOLOGY [--state DIR] [--operators] [--flux]",
 		Short: "Start a simulated cluster of the topology and leave it running",
 		Long: `Start a simulated cluster of the topology: etcd, kube-apiserver,
 kube-scheduler, kube-controller-manager and one kwok per region, with the
@@ -89,8 +93,15 @@ stretch.dev/simulated=true), acting on the objects you apply: WireGuard
 annotations on the nodes where FelixConfiguration enables WireGuard, the mon,
 mgr and OSD pods of every applied CephCluster, built from its spec and placed
 by kube-scheduler, and the status of every CephCluster and CephBlockPool,
-following where those pods run.`,
-		Example: `  kubectl stretch sim up -f topology.yaml --operators
+following where those pods run.
+
+With --flux, Flux's own source-controller, kustomize-controller and
+helm-controller run too, with a Git server on 127.0.0.1 holding an empty
+repository (its clone URL is printed), and the GitRepository and root
+Kustomization flux-system that flux bootstrap would create, pointing at the
+topology's spec.gitops.path + "/flux": render --commit into a clone, push, and
+Flux applies the bundle.`,
+		Example: `  kubectl stretch sim up -f topology.yaml --operators --flux
   export KUBECONFIG=$PWD/.stretch-sim/kubeconfig
   kubectl get nodes -L topology.kubernetes.io/zone`,
 		Args: cobra.NoArgs,
@@ -99,6 +110,7 @@ following where those pods run.`,
 	o.topologyFlag.AddFlags(cmd)
 	addStateFlag(cmd, &o.StateDir)
 	cmd.Flags().BoolVar(&o.Operators, "operators", false, "also run the simulated Calico and Rook operators")
+	cmd.Flags().BoolVar(&o.Flux, "flux", false, "also run Flux's controllers and a Git server on 127.0.0.1 for them to follow")
 	cmd.Flags().StringVar(&o.TestBin, "testbin", "", "folder with the binaries (default: $STRETCH_TESTBIN or bin/testbin)")
 	cmd.Flags().DurationVar(&o.Timeout, "timeout", defaultSimUpTimeout, "give up when the cluster is not ready by then")
 	cmd.Flags().DurationVar(&o.GracePeriod, "node-monitor-grace-period", sim.DefaultNodeMonitorGracePeriod,
@@ -110,13 +122,13 @@ following where those pods run.`,
 }
 
 // Complete falls back to STRETCH_TOPOLOGY and finds this program, for
-// --operators. An empty --testbin is left to sim.DefaultBinDir.
+// --operators and --flux. An empty --testbin is left to sim.DefaultBinDir.
 func (o *SimUpOptions) Complete([]string) error {
 	o.topologyFlag.Complete()
-	if o.Operators {
+	if o.Operators || o.Flux {
 		exe, err := os.Executable()
 		if err != nil {
-			return failed(ExitError, fmt.Errorf("find this program to run the simulated operators: %w", err))
+			return failed(ExitError, fmt.Errorf("find this program to run the simulated operators or the Git server: %w", err))
 		}
 		o.executable = exe
 	}
@@ -167,6 +179,12 @@ func (o *SimUpOptions) Run(ctx context.Context) error {
 	if o.Operators {
 		opts.Operators = []string{o.executable, "sim", "operators", "--state", stateDir}
 	}
+	if o.Flux {
+		opts.Flux = &sim.FluxOptions{
+			Serve: []string{o.executable, "sim", "serve", "--state", stateDir},
+			Path:  model.GitOps.Path,
+		}
+	}
 	ctx, cancel := context.WithTimeout(ctx, o.Timeout)
 	defer cancel()
 	start := time.Now()
@@ -201,6 +219,18 @@ func printSimUsage(w io.Writer, d *sim.Detached, stateDir string, operators bool
 		fmt.Fprintf(w, "Simulated operators run too (NOT Calico or Rook), labelled %s=true: they follow the\n"+
 			"FelixConfiguration and CephCluster you apply (WireGuard annotations, Ceph pods that kube-scheduler\n"+
 			"places, CephCluster health).\n", sim.LabelSimulated)
+	}
+	if url := d.GitURL(); url != "" {
+		mirrors := filepath.Join(stateDir, sim.ChartMirrorsFile)
+		fmt.Fprintf(w, "Flux runs too (source-, kustomize- and helm-controller): it follows branch main of the\n"+
+			"repository %s and applies %s from it. The charts the bundle installs are\n"+
+			"served at %s; %s names it as the topology's chart mirror\n"+
+			"(spec.gitops.chartMirrors, to append to a copy of the topology).\n",
+			url, sim.FluxRootPath(m.GitOps.Path), d.ChartsURL(), mirrors)
+		fmt.Fprintf(w, "\n  cp TOPOLOGY sim.yaml && cat %s >>sim.yaml\n", shellQuote(mirrors))
+		fmt.Fprintf(w, "  git clone %s repo\n", url)
+		fmt.Fprintf(w, "  kubectl stretch render -f sim.yaml -o %s --commit\n", path.Join("repo", m.GitOps.Path))
+		fmt.Fprintf(w, "  git -C repo push origin HEAD:main\n")
 	}
 	fmt.Fprintf(w, "\n  export KUBECONFIG=%s\n", shellQuote(d.Kubeconfig()))
 	fmt.Fprintf(w, "  kubectl get nodes -L %s\n\n", topology.LabelZone)
@@ -463,10 +493,87 @@ func (o *SimOperatorsOptions) Run(ctx context.Context) error {
 	if err != nil {
 		return failed(ExitError, err)
 	}
+	// With Flux, helm-controller installs the charts the operators would
+	// otherwise play.
+	ops.HelmInstallsCharts = d.Flux()
 	if err := ops.Run(ctx, o.Interval); err != nil {
 		return failed(ExitError, err)
 	}
 	return nil
+}
+
+// SimServeOptions serves the Git repository of a detached cluster in the
+// foreground (sim up --flux starts it detached).
+type SimServeOptions struct {
+	genericiooptions.IOStreams
+	StateDir string
+	Listen   string
+}
+
+func newCmdSimServe(streams genericiooptions.IOStreams) *cobra.Command {
+	o := &SimServeOptions{IOStreams: streams}
+	cmd := &cobra.Command{
+		Use:    "serve --listen 127.0.0.1:PORT [--state DIR]",
+		Short:  "Serve the simulated cluster's Git repository until stopped (started by sim up --flux)",
+		Args:   cobra.NoArgs,
+		Hidden: true,
+	}
+	cmd.RunE = runSteps(o)
+	addStateFlag(cmd, &o.StateDir)
+	cmd.Flags().StringVar(&o.Listen, "listen", "", "loopback address and port to serve on")
+	return cmd
+}
+
+// Complete has nothing to resolve.
+func (o *SimServeOptions) Complete([]string) error { return nil }
+
+// Validate checks the flags.
+func (o *SimServeOptions) Validate() error {
+	if o.Listen == "" {
+		return failed(ExitError, errors.New("--listen is required"))
+	}
+	return nil
+}
+
+// Run builds the chart repository and serves it with the Git repository
+// until the context ends (SIGTERM from sim down).
+func (o *SimServeOptions) Run(ctx context.Context) error {
+	d, err := openSim(o.StateDir)
+	if err != nil {
+		return err
+	}
+	charts, err := buildSimCharts(ctx, d)
+	if err != nil {
+		return failed(ExitError, err)
+	}
+	defer charts.Close()
+	if err := sim.Serve(ctx, d.Dir(), o.Listen, charts); err != nil {
+		return failed(ExitError, err)
+	}
+	return nil
+}
+
+// buildSimCharts builds, into the state folder, the chart repository of
+// every chart the bundle installs: rook-ceph at the topology's Rook
+// version from Rook's module (the Go module proxy, through the module cache
+// that make testbin filled), and the Ceph CSI stand-ins. It returns a
+// server of it; sim.Serve mounts it under /charts (its own listener is
+// not used).
+func buildSimCharts(ctx context.Context, d *sim.Detached) (*chartrepo.Server, error) {
+	version := d.Model().Storage.RookVersion
+	rookDir, err := chartrepo.DownloadModule(ctx, chartrepo.RookModule, version)
+	if err != nil {
+		return nil, fmt.Errorf("serve charts: %w", err)
+	}
+	charts, err := chartrepo.Charts(rookDir, version)
+	if err != nil {
+		return nil, fmt.Errorf("serve charts: %w", err)
+	}
+	dir := filepath.Join(d.Dir(), sim.ChartsDir)
+	if _, err := chartrepo.Build(dir, charts); err != nil {
+		return nil, fmt.Errorf("serve charts: %w", err)
+	}
+	return chartrepo.Start(dir)
 }
 
 // shellQuote quotes s for a POSIX shell when it holds anything but safe

@@ -141,90 +141,147 @@ func (l *liveWork) eventually(what string) {
 // bundleStages are the bundle's folders in the order Flux applies them.
 var bundleStages = []string{"access", "network/calico", "storage/rook/operator", "storage/rook/cluster", "workloads", "flux"}
 
-// TestWalkthrough follows the README's walk-through from topology to a
-// verified cluster, with the built binary and the real kubectl: sim up
-// --operators, render, kubectl apply of every stage, verify passes; sim
-// fail sto1 and verify names what broke; sim heal and verify passes again;
-// drill's plan, and its execute mode on the simulated cluster with every
-// row matching; sim fail, fence, sim heal, unfence; sim down.
-func TestWalkthrough(t *testing.T) {
-	l := newLiveWork(t)
-	exe, kubectl, must, verify := l.exe, l.kubectl, l.must, l.verify
-
-	// 1. A simulated cluster of the topology, with the simulated operators.
-	must(exe, "sim", "up", "-f", "topology.yaml", "--operators")
-	// 2. The bundle.
-	must(exe, "render", "-f", "topology.yaml", "-o", "out")
-	// 3. Apply it as Flux would, stage by stage.
-	must(kubectl, "create", "namespace", "flux-system")
-	for _, dir := range bundleStages {
-		must(kubectl, "apply", "--server-side", "-k", filepath.Join("out", dir))
-	}
-	// 4. verify passes once the pods run.
-	l.eventually("after apply")
-	out := must(exe, "verify", "-f", "topology.yaml")
-	if !regexp.MustCompile(`\d+ checks: \d+ passed, 0 failed, \d+ warnings, 0 errors, \d+ skipped \(\d+ API requests\)`).MatchString(out) {
-		t.Errorf("verify table footer:\n%s", out)
-	}
-	// The example's StatefulSet got its volume: the simulated Ceph CSI
-	// provisioned it in the pool replicapool.
-	phases := strings.Fields(must(kubectl, "get", "pvc", "-n", "shop", "-o", "jsonpath={.items[*].status.phase}"))
-	if len(phases) == 0 || slices.ContainsFunc(phases, func(p string) bool { return p != "Bound" }) {
-		t.Errorf("the example's claims in shop: %q, want every one Bound", phases)
-	}
-
-	// 5. Lose a region: verify names what broke.
-	must(exe, "sim", "fail", "sto1")
-	code, bad := verify()
-	if code != ExitFailed {
-		t.Fatalf("verify after sim fail sto1: exit %d, %v", code, bad)
-	}
-	for _, id := range []string{"NODE007", "STOR008"} {
-		if !slices.Contains(bad["fail"], id) {
-			t.Errorf("verify after sim fail sto1: %s did not fail (failed: %v)", id, bad["fail"])
-		}
-	}
-	allowed := []string{"NODE007", "CP001", "CP002", "CP003", "STOR008", "WORK004", "CAP001", "CAP002"}
-	for _, id := range bad["fail"] {
-		if !slices.Contains(allowed, id) {
-			t.Errorf("verify after sim fail sto1: %s failed, which a region loss should not break (failed: %v)", id, bad["fail"])
-		}
-	}
-	if len(bad["error"]) > 0 {
-		t.Errorf("verify after sim fail sto1: checks could not run: %v", bad["error"])
-	}
-
-	// 6. Heal it: verify passes again.
-	must(exe, "sim", "heal", "sto1")
-	l.eventually("after sim heal sto1")
-
-	// 7. drill: the plan says orders-db hangs until sto1 is fenced, and
-	// that everything recovers once it is; execute mode does it on the
-	// simulated cluster and finds what the plan said, then restores.
-	code, out, errOut := l.sh(exe, "drill", "-f", "topology.yaml", "--lose", "sto1")
-	if code != ExitFailed || !regexp.MustCompile(`StatefulSet\s+shop\s+orders-db\s+1\s+hangs \(FAIL\)`).MatchString(out) {
-		t.Errorf("drill --lose sto1: exit %d, want 1 with orders-db hanging\n%s%s", code, out, errOut)
-	}
-	must(exe, "drill", "-f", "topology.yaml", "--lose", "sto1", "--fence")
-	start := time.Now()
-	out = must(exe, "drill", "-f", "topology.yaml", "--lose", "sto1", "--fence", "--execute", "--yes", "--via", "sim", "--timeout", "3m")
-	t.Logf("drill --execute --via sim in %s:\n%s", time.Since(start).Round(time.Second), out)
-	for _, row := range []string{`Deployment\s+shop\s+storefront\s+1\s+recovers \d+s\s+recovers \d+s\s+yes`, `StatefulSet\s+shop\s+orders-db\s+1\s+recovers \d+s\s+recovers \d+s\s+yes`} {
-		if !regexp.MustCompile(row).MatchString(out) {
-			t.Errorf("drill --execute: no row %s", row)
-		}
-	}
-	if !strings.Contains(out, "platform observed: etcd quorum yes, API server yes, Ceph mon quorum yes") || !strings.Contains(out, ", restored;") {
-		t.Errorf("drill --execute: want every quorum observed and the cluster restored")
-	}
-	if _, err := os.Stat(filepath.Join(l.work, ".stretch-sim", sim.StateFile)); err != nil {
+// readmeBlock returns the commands of the README's sh block under heading,
+// one a line, comments and blank lines dropped.
+func readmeBlock(t *testing.T, heading string) []string {
+	t.Helper()
+	data, err := os.ReadFile("../../../README.md")
+	if err != nil {
 		t.Fatal(err)
 	}
+	_, rest, ok := strings.Cut(string(data), "\n"+heading+"\n")
+	if !ok {
+		t.Fatalf("README.md has no heading %q", heading)
+	}
+	_, rest, ok = strings.Cut(rest, "```sh\n")
+	if !ok {
+		t.Fatalf("README.md: no sh block under %q", heading)
+	}
+	block, _, ok := strings.Cut(rest, "\n```")
+	if !ok {
+		t.Fatalf("README.md: the sh block under %q does not end", heading)
+	}
+	var lines []string
+	for _, line := range strings.Split(block, "\n") {
+		if i := strings.Index(line, "  #"); i >= 0 {
+			line = line[:i]
+		}
+		if line = strings.TrimSpace(line); line != "" {
+			lines = append(lines, line)
+		}
+	}
+	return lines
+}
 
-	// 8. The same by hand: lose sto1, fence it, bring it back.
-	must(exe, "sim", "fail", "sto1")
-	must(exe, "fence", "sto1", "-f", "topology.yaml")
-	must(exe, "sim", "heal", "sto1")
-	must(exe, "unfence", "sto1", "-f", "topology.yaml")
-	must(exe, "sim", "down")
+// TestWalkthrough runs the README's walk-through on a simulated cluster
+// word for word, line by line, with the built binary, the real kubectl and
+// git: sim up --operators --flux, render --commit into a clone of the
+// served repository, push, Flux's own controllers apply every stage,
+// verify passes; sim fail sto1 and verify names what broke; sim heal and
+// verify passes again; drill's plan, and its execute mode on the
+// simulated cluster with every row matching; sim fail, fence, sim heal,
+// unfence; sim down. Between the lines it checks what each one should have
+// done.
+func TestWalkthrough(t *testing.T) {
+	l := newLiveWork(t)
+	requireFlux(t, requireTestbin(t))
+	testenv.Tool(t, "git", "the Debian package git")
+	lines := readmeBlock(t, "### Rehearse it on a simulated cluster")
+	for _, want := range []string{
+		"kubectl stretch sim up -f topology.yaml --operators --flux",
+		"cp topology.yaml sim.yaml && cat .stretch-sim/chart-mirrors.yaml >>sim.yaml",
+		"kubectl stretch render -f sim.yaml -o repo --commit",
+		"git -C repo push origin HEAD:main",
+		"kubectl stretch sim fail sto1",
+	} {
+		if !slices.Contains(lines, want) {
+			t.Fatalf("the README's walk-through has no line %q:\n%s", want, strings.Join(lines, "\n"))
+		}
+	}
+	// The built binary is kubectl-stretch on PATH, as make build and the
+	// README's export PATH make it; the work folder is a copy of testdata.
+	l.env = append(l.env, "PATH="+filepath.Dir(l.exe)+string(os.PathListSeparator)+os.Getenv("PATH"),
+		"GIT_AUTHOR_NAME=Walk through", "GIT_AUTHOR_EMAIL=walk@example.com",
+		"GIT_COMMITTER_NAME=Walk through", "GIT_COMMITTER_EMAIL=walk@example.com")
+	var f *fluxWork
+	failed := false
+	for _, line := range lines {
+		t.Logf("$ %s", line)
+		switch {
+		case line == "make build testbin && export PATH=$PWD/bin:$PATH":
+			// Done by newLiveWork and the PATH above.
+		case line == "cd testdata":
+			// The work folder is a copy of testdata's topology and apps.
+		case line == "export KUBECONFIG=$PWD/.stretch-sim/kubeconfig":
+			// newLiveWork set it.
+		case line == "kubectl stretch verify -f topology.yaml" && failed:
+			code, bad := l.verify()
+			if code != ExitFailed {
+				t.Fatalf("verify after sim fail sto1: exit %d, %v", code, bad)
+			}
+			for _, id := range []string{"NODE007", "STOR008"} {
+				if !slices.Contains(bad["fail"], id) {
+					t.Errorf("verify after sim fail sto1: %s did not fail (failed: %v)", id, bad["fail"])
+				}
+			}
+			allowed := []string{"NODE007", "CP001", "CP002", "CP003", "STOR008", "WORK004", "CAP001", "CAP002"}
+			for _, id := range bad["fail"] {
+				if !slices.Contains(allowed, id) {
+					t.Errorf("verify after sim fail sto1: %s failed, which a region loss should not break (failed: %v)", id, bad["fail"])
+				}
+			}
+			if len(bad["error"]) > 0 {
+				t.Errorf("verify after sim fail sto1: checks could not run: %v", bad["error"])
+			}
+			l.sh("bash", "-c", line)
+		case line == "kubectl stretch verify -f topology.yaml":
+			l.eventually("before: " + line)
+			out := l.must("bash", "-c", line)
+			if !regexp.MustCompile(`\d+ checks: \d+ passed, 0 failed, \d+ warnings, 0 errors, \d+ skipped \(\d+ API requests\)`).MatchString(out) {
+				t.Errorf("verify table footer:\n%s", out)
+			}
+		case line == "kubectl stretch drill -f topology.yaml --lose sto1":
+			// The plan: orders-db hangs until sto1 is fenced, so exit 1.
+			code, out, errOut := l.sh("bash", "-c", line)
+			if code != ExitFailed || !regexp.MustCompile(`StatefulSet\s+shop\s+orders-db\s+1\s+hangs \(FAIL\)`).MatchString(out) {
+				t.Errorf("%s: exit %d, want 1 with orders-db hanging\n%s%s", line, code, out, errOut)
+			}
+		case strings.Contains(line, " --execute "):
+			start := time.Now()
+			out := l.must("bash", "-c", line)
+			t.Logf("drill --execute --via sim in %s:\n%s", time.Since(start).Round(time.Second), out)
+			for _, row := range []string{`Deployment\s+shop\s+storefront\s+1\s+recovers \d+s\s+recovers \d+s\s+yes`, `StatefulSet\s+shop\s+orders-db\s+1\s+recovers \d+s\s+recovers \d+s\s+yes`} {
+				if !regexp.MustCompile(row).MatchString(out) {
+					t.Errorf("drill --execute: no row %s", row)
+				}
+			}
+			if !strings.Contains(out, "platform observed: etcd quorum yes, API server yes, Ceph mon quorum yes") || !strings.Contains(out, ", restored;") {
+				t.Errorf("drill --execute: want every quorum observed and the cluster restored")
+			}
+		default:
+			l.must("bash", "-c", line)
+		}
+		switch {
+		case strings.HasPrefix(line, "kubectl stretch sim up "):
+			f = fluxOf(t, l)
+		case line == "git -C repo push origin HEAD:main":
+			rev := strings.TrimSpace(l.must("git", "-C", "repo", "rev-parse", "HEAD"))
+			f.waitFluxReady("after the push", rev, []string{"flux-system", "stretch-access", "stretch-network",
+				"stretch-storage-operator", "stretch-storage", "stretch-workloads"})
+			// The example's StatefulSet got its volume: the simulated Ceph
+			// CSI provisioned it in the pool replicapool.
+			l.eventually("after Flux applied the bundle")
+			phases := strings.Fields(l.must(l.kubectl, "get", "pvc", "-n", "shop", "-o", "jsonpath={.items[*].status.phase}"))
+			if len(phases) == 0 || slices.ContainsFunc(phases, func(p string) bool { return p != "Bound" }) {
+				t.Errorf("the example's claims in shop: %q, want every one Bound", phases)
+			}
+		case line == "kubectl stretch sim fail sto1":
+			failed = true
+		case line == "kubectl stretch sim heal sto1":
+			failed = false
+		}
+	}
+	if _, err := os.Stat(filepath.Join(l.work, sim.DefaultStateDir, sim.StateFile)); err == nil {
+		t.Errorf("the walk-through ends with the simulated cluster still running")
+	}
 }

@@ -1,6 +1,8 @@
 // Package flux holds the subset of Flux's types the bundle writes:
 // Kustomization (kustomize.toolkit.fluxcd.io/v1), HelmRepository
-// (source.toolkit.fluxcd.io/v1) and HelmRelease (helm.toolkit.fluxcd.io/v2).
+// (source.toolkit.fluxcd.io/v1) and HelmRelease (helm.toolkit.fluxcd.io/v2),
+// and the GitRepository (source.toolkit.fluxcd.io/v1) that the simulated
+// cluster creates the way flux bootstrap does.
 package flux
 
 import (
@@ -14,7 +16,35 @@ const (
 	KustomizationAPIVersion  = "kustomize.toolkit.fluxcd.io/v1"
 	HelmRepositoryAPIVersion = "source.toolkit.fluxcd.io/v1"
 	HelmReleaseAPIVersion    = "helm.toolkit.fluxcd.io/v2"
+	GitRepositoryAPIVersion  = "source.toolkit.fluxcd.io/v1"
 )
+
+// GitRepository makes Flux's source-controller fetch a Git repository
+// (fluxcd/source-controller api/v1 GitRepository).
+type GitRepository struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata"`
+	Spec              GitRepositorySpec `json:"spec"`
+}
+
+// GitRepositorySpec is GitRepository.spec.
+type GitRepositorySpec struct {
+	URL       string            `json:"url"`
+	Interval  string            `json:"interval"`
+	Timeout   string            `json:"timeout,omitempty"`
+	Reference *GitRepositoryRef `json:"ref,omitempty"`
+	SecretRef json.RawMessage   `json:"secretRef,omitempty"`
+	Suspend   bool              `json:"suspend,omitempty"`
+}
+
+// GitRepositoryRef is GitRepository.spec.ref: what to check out.
+type GitRepositoryRef struct {
+	Branch string `json:"branch,omitempty"`
+	Tag    string `json:"tag,omitempty"`
+	SemVer string `json:"semver,omitempty"`
+	Name   string `json:"name,omitempty"`
+	Commit string `json:"commit,omitempty"`
+}
 
 // Kustomization makes Flux apply one folder of the Git repository.
 type Kustomization struct {
