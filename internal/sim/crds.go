@@ -21,9 +21,12 @@ import (
 	"github.com/stretch-dev/kubectl-stretch/internal/crds"
 )
 
-// FieldManager is the server-side apply field manager of what the simulated
-// cluster installs itself.
-const FieldManager = "kubectl-stretch-sim"
+// FieldManager is the field manager of what the simulated cluster and its
+// operators write themselves. It must not start with "kubectl": Flux's
+// kustomize-controller takes over the fields of every manager whose name
+// does (kubectl apply's), and would then remove, at each reconcile, what
+// the simulated operators write, as it never would a real operator's.
+const FieldManager = "stretch-sim"
 
 // crdInstallTimeout bounds InstallCRDs when ctx has no deadline.
 const crdInstallTimeout = 2 * time.Minute

@@ -331,6 +331,11 @@ func TestFluxLoop(t *testing.T) {
 	if t.Failed() {
 		return
 	}
+	// diff predicts what Flux's apply would change; once the real
+	// kustomize-controller has applied the bundle, that is nothing.
+	if code, out, errOut := f.sh(f.exe, "diff", "-f", "topology.yaml"); code != 0 {
+		t.Errorf("diff after Flux applied the bundle: exit %d, want 0 (Flux has nothing left to change)\n%s%s", code, out, errOut)
+	}
 
 	// 3. A new pool and a new workload: Flux applies exactly the change.
 	before := map[string][]string{}
