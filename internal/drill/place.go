@@ -37,18 +37,27 @@ type cluster struct {
 	nodes            []*node // sorted by name
 	byName           map[string]*node
 	// running are the pods that count for topology spread: bound, not
-	// terminating, not in the lost region, plus the replacements placed.
-	running []*corev1.Pod
+	// terminating, not in the lost region, plus the replacements placed
+	// (addRunning); runningIn holds the same pods by namespace.
+	running   []*corev1.Pod
+	runningIn map[string][]*corev1.Pod
 	// spreadCache holds the replacement being placed's domain counts by
-	// constraint index; place resets it for each replacement.
+	// constraint index: the counts of its spreadEntry (spreadFor).
 	spreadCache map[int]*domainCounts
+	// spreadEntries are the counts of the workload being placed, one
+	// entry per distinct pod template (index.go).
+	spreadEntries []*spreadEntry
+	// rejections is place's buffer of the nodes a replacement does not
+	// fit on.
+	rejections []rejection
 }
 
 func newCluster(s *check.Snapshot, m *topology.Model, lost string) *cluster {
-	c := &cluster{lost: lost, storageNamespace: m.Storage.Namespace, byName: map[string]*node{}}
+	c := &cluster{lost: lost, storageNamespace: m.Storage.Namespace, byName: map[string]*node{}, runningIn: map[string][]*corev1.Pod{}}
+	regions := modelRegions(m)
 	for i := range s.Nodes {
 		n := &s.Nodes[i]
-		nd := &node{node: n, region: regionOf(m, n), taints: slices.Clone(n.Spec.Taints), used: corev1.ResourceList{}}
+		nd := &node{node: n, region: regions.of(n), taints: slices.Clone(n.Spec.Taints), used: corev1.ResourceList{}}
 		if nd.region == lost {
 			nd.lost = true
 			nd.taints = append(nd.taints,
@@ -67,7 +76,7 @@ func newCluster(s *check.Snapshot, m *topology.Model, lost string) *cluster {
 		if n := c.byName[p.Spec.NodeName]; n != nil {
 			n.add(p)
 			if !n.lost && p.DeletionTimestamp == nil {
-				c.running = append(c.running, p)
+				c.addRunning(p)
 			}
 		}
 	}
@@ -120,26 +129,30 @@ func requests(p *corev1.Pod) corev1.ResourceList {
 // surviving nodes (the first that passes every filter, by name), and
 // returns the nodes used, or why a replacement fits nowhere.
 func (c *cluster) place(lost []*corev1.Pod) (on []string, why string) {
+	c.spreadEntries = nil // the counts of the previous workload
 	for _, p := range lost {
-		repl := p.DeepCopy()
+		// A shallow copy: nothing changes a replacement but its node.
+		repl := new(corev1.Pod)
+		*repl = *p
 		repl.Spec.NodeName = ""
-		var reasons []string
+		reasons := c.rejections[:0]
 		var chosen *node
-		c.spreadCache = nil
+		c.spreadFor(repl)
 		for _, n := range c.nodes {
 			if msg := c.filter(repl, n); msg != "" {
-				reasons = append(reasons, n.node.Name+"\x00"+msg)
+				reasons = append(reasons, rejection{node: n.node.Name, msg: msg})
 				continue
 			}
 			chosen = n
 			break
 		}
+		c.rejections = reasons
 		if chosen == nil {
 			return on, fmt.Sprintf("a replacement of pod %s fits on none of the %d nodes: %s", p.Name, len(c.nodes), summarize(reasons))
 		}
 		repl.Spec.NodeName = chosen.node.Name
 		chosen.add(repl)
-		c.running = append(c.running, repl)
+		c.placed(repl, chosen)
 		if !slices.Contains(on, chosen.node.Name) {
 			on = append(on, chosen.node.Name)
 		}
@@ -147,18 +160,20 @@ func (c *cluster) place(lost []*corev1.Pod) (on []string, why string) {
 	return on, ""
 }
 
-// summarize groups the filters' reasons ("node\x00message") by message,
-// as the scheduler's FailedScheduling event does, the surviving nodes'
-// reasons first, each with the nodes it concerns.
-func summarize(reasons []string) string {
+// rejection is why a replacement does not fit on a node.
+type rejection struct{ node, msg string }
+
+// summarize groups the filters' reasons by message, as the scheduler's
+// FailedScheduling event does, the surviving nodes' reasons first, each
+// with the nodes it concerns.
+func summarize(reasons []rejection) string {
 	var msgs []string
 	nodes := map[string][]string{}
 	for _, r := range reasons {
-		node, msg, _ := strings.Cut(r, "\x00")
-		if nodes[msg] == nil {
-			msgs = append(msgs, msg)
+		if nodes[r.msg] == nil {
+			msgs = append(msgs, r.msg)
 		}
-		nodes[msg] = append(nodes[msg], node)
+		nodes[r.msg] = append(nodes[r.msg], r.node)
 	}
 	// The lost region's nodes say nothing new: last.
 	slices.SortStableFunc(msgs, func(a, b string) int {
@@ -366,21 +381,13 @@ func (c *cluster) spread(p *corev1.Pod, n *node) string {
 			self = 1
 		}
 		if skew := counts[value] + self - minCount; skew > int(tsc.MaxSkew) {
-			var least, blocked []string
-			for _, d := range sortedKeys(counts) {
-				if counts[d] == minCount {
-					least = append(least, d)
-					if !c.schedulableIn(p, tsc.TopologyKey, d) {
-						blocked = append(blocked, d)
-					}
-				}
-			}
+			ld := sc.leastDomains(c, p, tsc.TopologyKey)
 			hint := ""
-			if len(blocked) > 0 && policyOf(tsc.NodeTaintsPolicy, corev1.NodeInclusionPolicyIgnore) == corev1.NodeInclusionPolicyIgnore {
-				hint = fmt.Sprintf("; %s count as domains although the pod tolerates none of their nodes' taints (nodeTaintsPolicy Ignore, the default): set nodeTaintsPolicy: Honor", strings.Join(blocked, ", "))
+			if len(ld.blocked) > 0 && policyOf(tsc.NodeTaintsPolicy, corev1.NodeInclusionPolicyIgnore) == corev1.NodeInclusionPolicyIgnore {
+				hint = fmt.Sprintf("; %s count as domains although the pod tolerates none of their nodes' taints (nodeTaintsPolicy Ignore, the default): set nodeTaintsPolicy: Honor", strings.Join(ld.blocked, ", "))
 			}
 			return fmt.Sprintf("topology spread on %s: skew %d > maxSkew %d against %s with %d pods%s",
-				tsc.TopologyKey, skew, tsc.MaxSkew, strings.Join(least, ", "), minCount, hint)
+				tsc.TopologyKey, skew, tsc.MaxSkew, ld.least, minCount, hint)
 		}
 	}
 	return ""
@@ -392,10 +399,16 @@ type domainCounts struct {
 	counts map[string]int
 	sel    labels.Selector
 	min    int
+	// schedulableIn says, by domain, whether the pod tolerates a node's
+	// taints there; least are the domains with the fewest pods, until a
+	// count changes (index.go).
+	schedulableIn map[string]bool
+	least         *leastDomains
 }
 
-// spreadCounts counts, once per replacement and constraint (the counts do
-// not depend on the candidate node), the matching pods per domain.
+// spreadCounts counts, once per pod template and constraint (the counts do
+// not depend on the candidate node; placed keeps them up to date as
+// replacements are placed), the matching pods per domain.
 func (c *cluster) spreadCounts(p *corev1.Pod, i int, tsc corev1.TopologySpreadConstraint) *domainCounts {
 	if dc := c.spreadCache[i]; dc != nil {
 		return dc
@@ -414,7 +427,7 @@ func (c *cluster) spreadCounts(p *corev1.Pod, i int, tsc corev1.TopologySpreadCo
 			counts[v] = 0
 		}
 	}
-	for _, q := range c.running {
+	for _, q := range c.runningIn[p.Namespace] {
 		if q.Namespace != p.Namespace || !sel.Matches(labels.Set(q.Labels)) {
 			continue
 		}
@@ -427,33 +440,12 @@ func (c *cluster) spreadCounts(p *corev1.Pod, i int, tsc corev1.TopologySpreadCo
 			counts[v]++
 		}
 	}
-	minCount := -1
-	for _, d := range sortedKeys(counts) {
-		if minCount < 0 || counts[d] < minCount {
-			minCount = counts[d]
-		}
-	}
-	minCount = max(minCount, 0)
-	dc := &domainCounts{counts: counts, sel: sel, min: minCount}
+	dc := &domainCounts{counts: counts, sel: sel, min: leastCount(counts)}
 	if c.spreadCache == nil {
 		c.spreadCache = map[int]*domainCounts{}
 	}
 	c.spreadCache[i] = dc
 	return dc
-}
-
-// schedulableIn says whether a domain has a node whose taints p
-// tolerates.
-func (c *cluster) schedulableIn(p *corev1.Pod, key, domain string) bool {
-	for _, n := range c.nodes {
-		if n.node.Labels[key] != domain {
-			continue
-		}
-		if _, bad := untolerated(p, n.taints); !bad {
-			return true
-		}
-	}
-	return false
 }
 
 // eligible says whether a node's domain counts for a constraint.
