@@ -202,7 +202,7 @@ func Generate(s Shape, dir string) (*Cluster, string, error) {
 		c.Deployments = append(c.Deployments, dep)
 		c.ReplicaSets = append(c.ReplicaSets, rs)
 		for r := range s.DeploymentReplicas {
-			c.Pods = append(c.Pods, podOf(rs.Spec.Template, ns, fmt.Sprintf("%s-%s", rs.Name, digest(fmt.Sprint(d, "/", r))[:5]),
+			c.Pods = append(c.Pods, podOf(rs.Spec.Template, ns, fmt.Sprintf("%s-%s", rs.Name, digest(fmt.Sprint(d, "/", r))[:8]),
 				slot(d, s.DeploymentReplicas, r), controllerRef("ReplicaSet", rs.Name, rs.UID)))
 		}
 	}
@@ -232,7 +232,7 @@ func Generate(s Shape, dir string) (*Cluster, string, error) {
 		}
 		c.DaemonSets = append(c.DaemonSets, ds)
 		for _, n := range c.Nodes {
-			c.Pods = append(c.Pods, podOf(tmpl, ns, name+"-"+digest(n.Name)[:5], n.Name, metav1.OwnerReference{}))
+			c.Pods = append(c.Pods, podOf(tmpl, ns, name+"-"+digest(n.Name)[:8], n.Name, metav1.OwnerReference{}))
 			p := &c.Pods[len(c.Pods)-1]
 			p.OwnerReferences = []metav1.OwnerReference{controllerRef("DaemonSet", name, ds.UID)}
 		}
@@ -247,6 +247,11 @@ func Generate(s Shape, dir string) (*Cluster, string, error) {
 		return nil, "", fmt.Errorf("generated %d pods, want %d", len(c.Pods), s.Pods())
 	}
 	sortByName(c)
+	for i := 1; i < len(c.Pods); i++ {
+		if a, b := &c.Pods[i-1], &c.Pods[i]; a.Namespace == b.Namespace && a.Name == b.Name {
+			return nil, "", fmt.Errorf("generated pod %s/%s twice", a.Namespace, a.Name)
+		}
+	}
 	return c, path, nil
 }
 

@@ -161,7 +161,17 @@ func (l *Loader) node(ctx context.Context, n *corev1.Node) error {
 		created.Status.Conditions[j].LastHeartbeatTime = now
 		created.Status.Conditions[j].LastTransitionTime = now
 	}
-	_, err = l.client.CoreV1().Nodes().UpdateStatus(ctx, created, metav1.UpdateOptions{FieldManager: fieldManager})
+	updated, err := l.client.CoreV1().Nodes().UpdateStatus(ctx, created, metav1.UpdateOptions{FieldManager: fieldManager})
+	if err != nil {
+		return err
+	}
+	// The TaintNodesByCondition admission plugin taints a new node
+	// not-ready:NoSchedule; the node lifecycle controller removes the
+	// taint once the node is Ready.
+	if !slices.Equal(updated.Spec.Taints, n.Spec.Taints) {
+		updated.Spec.Taints = n.Spec.Taints
+		_, err = l.client.CoreV1().Nodes().Update(ctx, updated, metav1.UpdateOptions{FieldManager: fieldManager})
+	}
 	return err
 }
 
