@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime/debug"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -231,6 +232,9 @@ func BenchmarkDrillAtScale(b *testing.B) {
 	flags.KubeConfig = &kubeconfig
 
 	b.Run("in-process", func(b *testing.B) {
+		// takeSnapshot sets drill's soft memory limit on the Go heap: the
+		// benchmarks run after this one get the process's back.
+		defer debug.SetMemoryLimit(debug.SetMemoryLimit(-1))
 		b.ReportAllocs()
 		var requests atomic.Int64
 		var listing, predicting time.Duration
