@@ -21,6 +21,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 
+	"github.com/stretch-dev/kubectl-stretch/internal/api/v1alpha1"
 	"github.com/stretch-dev/kubectl-stretch/internal/check"
 	"github.com/stretch-dev/kubectl-stretch/internal/sim"
 	"github.com/stretch-dev/kubectl-stretch/internal/topology"
@@ -92,9 +93,8 @@ var (
 // topologyYAML writes the topology of the shape.
 func topologyYAML(s Shape) []byte {
 	var y strings.Builder
-	y.WriteString(`apiVersion: stretch.dev/v1alpha1
-kind: Topology
-metadata:
+	fmt.Fprintf(&y, "apiVersion: %s\nkind: %s\n", v1alpha1.APIVersion, v1alpha1.KindTopology)
+	y.WriteString(`metadata:
   name: drill-scale
 spec:
   kubernetes:
