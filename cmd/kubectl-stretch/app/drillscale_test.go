@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	goruntime "runtime"
 	"runtime/debug"
+	"strconv"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -59,31 +60,23 @@ func (c countingRT) RoundTrip(req *http.Request) (*http.Response, error) {
 	return c.next.RoundTrip(req)
 }
 
-// planRun runs drill's plan mode in process, as the command line
-// "drill -f topoPath --lose sto1 -o json --chunk-size chunk --kubeconfig
-// kubeconfig" does (Complete, Validate, Run), and returns its report and
-// the API requests it made. Exit status 1 (something would not recover)
-// is a report, not an error.
+// planRun runs drill's plan mode in process: the drill command with the
+// command line "drill -f topoPath --lose sto1 -o json --chunk-size chunk"
+// and the given kubeconfig (every other flag at its default), and returns
+// its report and the API requests it made. Exit status 1 (something would
+// not recover) is a report, not an error.
 func planRun(tb testing.TB, kubeconfig, topoPath string, chunk int64) (*v1alpha1.DrillReport, int64) {
 	tb.Helper()
 	flags := genericclioptions.NewConfigFlags(false)
 	flags.KubeConfig = &kubeconfig
 	var requests atomic.Int64
 	var out, errOut bytes.Buffer
-	o := &DrillOptions{
-		IOStreams: genericiooptions.IOStreams{In: &bytes.Buffer{}, Out: &out, ErrOut: &errOut},
-		Kube:      countingGetter{flags, &requests},
-		Lose:      drilltest.DataRegions[0], Output: "json", ChunkSize: chunk,
-		NodeMonitorGracePeriod: drill.DefaultNodeMonitorGracePeriod,
-	}
-	o.File = topoPath
-	err := o.Complete(nil)
-	if err == nil {
-		err = o.Validate()
-	}
-	if err == nil {
-		err = o.Run(tb.Context())
-	}
+	cmd := NewCmdDrill(genericiooptions.IOStreams{In: &bytes.Buffer{}, Out: &out, ErrOut: &errOut}, countingGetter{flags, &requests})
+	cmd.SetArgs([]string{"-f", topoPath, "--lose", drilltest.DataRegions[0], "-o", "json", "--chunk-size", strconv.FormatInt(chunk, 10)})
+	cmd.SetOut(&errOut)
+	cmd.SetErr(&errOut)
+	cmd.SilenceUsage, cmd.SilenceErrors = true, true
+	err := cmd.ExecuteContext(tb.Context())
 	var exit *exitError
 	if err != nil && !(errors.As(err, &exit) && exit.code == ExitFailed) {
 		tb.Fatalf("drill: %v\n%s", err, errOut.String())
