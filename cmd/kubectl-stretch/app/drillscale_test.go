@@ -181,9 +181,9 @@ func sameVerdicts(got, want *drill.Report) string {
 // would).
 //
 // in-process times what the command does, split into the snapshot
-// (takeSnapshot: the probe and one paginated LIST per kind) and the
-// prediction (drill.Predict and the JSON report), and counts the API
-// requests in the client transport. process runs the released binary
+// (takeSnapshotOf drill's kinds: the probe and one paginated LIST per
+// kind) and the prediction (drill.Predict and the JSON report), and
+// counts the API requests in the client transport. process runs the released binary
 // (stripped, no cgo) as "drill -f T --lose sto1 -o json" and reports its
 // wall time and peak RSS, sampled from /proc/<pid>/status (VmHWM).
 func BenchmarkDrillAtScale(b *testing.B) {
@@ -240,7 +240,7 @@ func BenchmarkDrillAtScale(b *testing.B) {
 		var r *drill.Report
 		for b.Loop() {
 			t0 := time.Now()
-			snap, _, err := takeSnapshot(b.Context(), "drill", countingGetter{flags, &requests}, check.DefaultChunkSize)
+			snap, _, err := takeSnapshotOf(b.Context(), "drill", countingGetter{flags, &requests}, check.DefaultChunkSize, check.DrillKinds())
 			if err != nil {
 				b.Fatal(err)
 			}
