@@ -11,8 +11,10 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -233,8 +235,14 @@ func Generate(s Shape, dir string) (*Cluster, string, error) {
 		}
 		c.StatefulSets = append(c.StatefulSets, sts)
 		for r := range s.StatefulSetReplicas {
-			c.Pods = append(c.Pods, podOf(tmpl, ns, fmt.Sprintf("%s-%d", name, r),
-				slot(s.Deployments+i, s.StatefulSetReplicas, r), controllerRef("StatefulSet", name, sts.UID)))
+			pod := podOf(tmpl, ns, fmt.Sprintf("%s-%d", name, r),
+				slot(s.Deployments+i, s.StatefulSetReplicas, r), controllerRef("StatefulSet", name, sts.UID))
+			// The labels the StatefulSet controller gives each pod of its
+			// own: no two pods of a StatefulSet have the same.
+			pod.Labels = maps.Clone(pod.Labels)
+			pod.Labels["statefulset.kubernetes.io/pod-name"] = pod.Name
+			pod.Labels["apps.kubernetes.io/pod-index"] = strconv.Itoa(r)
+			c.Pods = append(c.Pods, pod)
 		}
 	}
 	for i := range s.DaemonSets {
