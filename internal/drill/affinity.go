@@ -91,48 +91,90 @@ type antiPod struct {
 // snapshot, whether lost, terminating or a replacement.
 func (c *cluster) addBound(p *corev1.Pod) {
 	c.bound = append(c.bound, p)
+	c.boundIn[p.Namespace] = append(c.boundIn[p.Namespace], p)
 	if _, anti := requiredTerms(p); len(anti) > 0 {
 		c.antiPods = append(c.antiPods, antiPod{pod: p, terms: anti})
 	}
 }
 
-// affinityOf computes the state once per replacement, over every pod the
-// scheduler sees: the bound pods, the lost region's and terminating ones
-// included, and the replacements placed before.
+// affinityOf returns the replacement's state: computed once per pod
+// template and kept up to date by placed.
 func (c *cluster) affinityOf(p *corev1.Pod) *affinityState {
-	if c.state.affinity != nil {
-		return c.state.affinity
+	if c.state.affinity == nil {
+		c.state.affinity = c.countAffinity(p)
 	}
+	return c.state.affinity
+}
+
+// countAffinity computes p's state over every pod the scheduler sees: the
+// bound pods, the lost region's and terminating ones included, and the
+// replacements placed before. A term selects pods of its namespaces only,
+// so only those namespaces' pods are read, unless a term selects every
+// namespace.
+func (c *cluster) countAffinity(p *corev1.Pod) *affinityState {
 	s := &affinityState{affinityCounts: map[topologyPair]int{}, antiCounts: map[topologyPair]int{}, existingAnti: map[topologyPair][]string{}}
 	s.affinity, s.anti = requiredTerms(p)
 	if len(s.affinity) > 0 || len(s.anti) > 0 {
-		for _, q := range c.bound {
-			n := c.byName[q.Spec.NodeName]
-			if matchesAll(s.affinity, q) {
-				for _, t := range s.affinity {
-					if v, ok := n.node.Labels[t.key]; ok {
-						s.affinityCounts[topologyPair{t.key, v}]++
-					}
-				}
-			}
-			for _, t := range s.anti {
-				if v, ok := n.node.Labels[t.key]; ok && t.matches(q) {
-					s.antiCounts[topologyPair{t.key, v}]++
-				}
-			}
+		for _, q := range c.boundSelectable(append(slices.Clip(s.affinity), s.anti...)) {
+			s.count(c.byName[q.Spec.NodeName], q)
 		}
 	}
 	for _, ap := range c.antiPods {
-		n := c.byName[ap.pod.Spec.NodeName]
-		for _, t := range ap.terms {
-			if v, ok := n.node.Labels[t.key]; ok && t.matches(p) {
-				pair := topologyPair{t.key, v}
-				s.existingAnti[pair] = append(s.existingAnti[pair], ap.pod.Namespace+"/"+ap.pod.Name)
+		s.addExisting(c.byName[ap.pod.Spec.NodeName], ap, p)
+	}
+	return s
+}
+
+// boundSelectable returns the bound pods the terms can select: those of
+// the terms' namespaces, or all when a term selects every namespace.
+func (c *cluster) boundSelectable(terms []affinityTerm) []*corev1.Pod {
+	var namespaces []string
+	for _, t := range terms {
+		if t.allNamespaces {
+			return c.bound
+		}
+		for _, ns := range t.namespaces {
+			if !slices.Contains(namespaces, ns) {
+				namespaces = append(namespaces, ns)
 			}
 		}
 	}
-	c.state.affinity = s
-	return s
+	if len(namespaces) == 1 {
+		return c.boundIn[namespaces[0]]
+	}
+	var out []*corev1.Pod
+	for _, ns := range namespaces {
+		out = append(out, c.boundIn[ns]...)
+	}
+	return out
+}
+
+// count counts bound pod q, on node n, for the replacement's affinity
+// and anti-affinity terms.
+func (s *affinityState) count(n *node, q *corev1.Pod) {
+	if matchesAll(s.affinity, q) {
+		for _, t := range s.affinity {
+			if v, ok := n.node.Labels[t.key]; ok {
+				s.affinityCounts[topologyPair{t.key, v}]++
+			}
+		}
+	}
+	for _, t := range s.anti {
+		if v, ok := n.node.Labels[t.key]; ok && t.matches(q) {
+			s.antiCounts[topologyPair{t.key, v}]++
+		}
+	}
+}
+
+// addExisting notes the terms of ap, a bound pod on node n, that select
+// replacement p.
+func (s *affinityState) addExisting(n *node, ap antiPod, p *corev1.Pod) {
+	for _, t := range ap.terms {
+		if v, ok := n.node.Labels[t.key]; ok && t.matches(p) {
+			pair := topologyPair{t.key, v}
+			s.existingAnti[pair] = append(s.existingAnti[pair], ap.pod.Namespace+"/"+ap.pod.Name)
+		}
+	}
 }
 
 func matchesAll(terms []affinityTerm, q *corev1.Pod) bool {

@@ -87,17 +87,6 @@ func Predict(s *check.Snapshot, m *topology.Model, lost string, o Options) *Repo
 	return r
 }
 
-// regionOf returns a node's region: the model's for the topology's nodes,
-// else the node's zone label.
-func regionOf(m *topology.Model, n *corev1.Node) string {
-	for _, nm := range m.Nodes {
-		if nm.Name == n.Name {
-			return nm.Region
-		}
-	}
-	return n.Labels[topology.LabelZone]
-}
-
 // ready says whether a node's Ready condition is True.
 func ready(n *corev1.Node) bool {
 	for _, c := range n.Status.Conditions {

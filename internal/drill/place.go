@@ -40,17 +40,28 @@ type cluster struct {
 	nodes            []*node // sorted by name
 	byName           map[string]*node
 	// running are the pods that count for topology spread: bound, not
-	// terminating, not in the lost region, plus the replacements placed.
-	running []*corev1.Pod
+	// terminating, not in the lost region, plus the replacements placed
+	// (addRunning); runningIn holds the same pods by namespace.
+	running   []*corev1.Pod
+	runningIn map[string][]*corev1.Pod
 	// bound are every pod bound to a node of the snapshot, the lost
 	// region's and terminating ones included (the scheduler still sees
-	// them), plus the replacements placed: inter-pod affinity counts them.
-	bound []*corev1.Pod
+	// them), plus the replacements placed: inter-pod affinity counts them
+	// (addBound); boundIn holds the same pods by namespace.
+	bound   []*corev1.Pod
+	boundIn map[string][]*corev1.Pod
 	// antiPods are the bound pods with required anti-affinity terms.
 	antiPods []antiPod
 	// state is what the filters computed for the replacement being
-	// placed; place resets it for each replacement.
-	state podState
+	// placed: the state of its pod template (stateFor), kept up to date
+	// by placed.
+	state *podState
+	// templates are the states of the workload being placed, one per
+	// distinct pod template (index.go); place resets them per workload.
+	templates []*podState
+	// rejections is place's buffer of the nodes a replacement does not
+	// fit on.
+	rejections []rejection
 	// pvcs and pvs are the snapshot's claims by namespace/name and
 	// volumes by name; pvcsListed says whether the claims could be read.
 	pvcs       map[string]*corev1.PersistentVolumeClaim
@@ -67,19 +78,25 @@ type cluster struct {
 	podsIn   map[string][]*corev1.Pod
 }
 
-// podState is what the filters computed once for the replacement being
-// placed.
+// podState is what the filters computed for the replacements of one pod
+// template: the topology spread and inter-pod affinity counts, computed
+// once and kept up to date as replacements are placed (placed), and the
+// volumes of the replacement being placed (its claims' names differ from
+// one StatefulSet pod to the next).
 type podState struct {
+	pod      *corev1.Pod // the template's first replacement
 	spread   []*spreadConstraint
 	affinity *affinityState
 	volumes  *volumeState
 }
 
 func newCluster(s *check.Snapshot, m *topology.Model, lost string) *cluster {
-	c := &cluster{lost: lost, storageNamespace: m.Storage.Namespace, byName: map[string]*node{}}
+	c := &cluster{lost: lost, storageNamespace: m.Storage.Namespace, byName: map[string]*node{},
+		runningIn: map[string][]*corev1.Pod{}, boundIn: map[string][]*corev1.Pod{}, state: &podState{}}
+	regions := modelRegions(m)
 	for i := range s.Nodes {
 		n := &s.Nodes[i]
-		nd := &node{node: n, region: regionOf(m, n), taints: slices.Clone(n.Spec.Taints), used: corev1.ResourceList{}}
+		nd := &node{node: n, region: regions.of(n), taints: slices.Clone(n.Spec.Taints), used: corev1.ResourceList{}}
 		if nd.region == lost {
 			nd.lost = true
 			nd.taints = append(nd.taints,
@@ -115,7 +132,7 @@ func newCluster(s *check.Snapshot, m *topology.Model, lost string) *cluster {
 			n.add(p)
 			c.addBound(p)
 			if !n.lost && p.DeletionTimestamp == nil {
-				c.running = append(c.running, p)
+				c.addRunning(p)
 			}
 		}
 	}
@@ -168,27 +185,30 @@ func requests(p *corev1.Pod) corev1.ResourceList {
 // surviving nodes (the first that passes every filter, by name), and
 // returns the nodes used, or why a replacement fits nowhere.
 func (c *cluster) place(lost []*corev1.Pod) (on []string, why string) {
+	c.templates = nil // the states of the previous workload
 	for _, p := range lost {
-		repl := p.DeepCopy()
+		// A shallow copy: nothing changes a replacement but its node.
+		repl := new(corev1.Pod)
+		*repl = *p
 		repl.Spec.NodeName = ""
-		var reasons []string
+		reasons := c.rejections[:0]
 		var chosen *node
-		c.state = podState{}
+		c.stateFor(repl)
 		for _, n := range c.nodes {
 			if msg := c.filter(repl, n); msg != "" {
-				reasons = append(reasons, n.node.Name+"\x00"+msg)
+				reasons = append(reasons, rejection{node: n.node.Name, msg: msg})
 				continue
 			}
 			chosen = n
 			break
 		}
+		c.rejections = reasons
 		if chosen == nil {
 			return on, fmt.Sprintf("a replacement of pod %s fits on none of the %d nodes: %s", p.Name, len(c.nodes), summarize(reasons))
 		}
 		repl.Spec.NodeName = chosen.node.Name
 		chosen.add(repl)
-		c.running = append(c.running, repl)
-		c.addBound(repl)
+		c.placed(repl, chosen)
 		if !slices.Contains(on, chosen.node.Name) {
 			on = append(on, chosen.node.Name)
 		}
@@ -196,18 +216,20 @@ func (c *cluster) place(lost []*corev1.Pod) (on []string, why string) {
 	return on, ""
 }
 
-// summarize groups the filters' reasons ("node\x00message") by message,
-// as the scheduler's FailedScheduling event does, the surviving nodes'
-// reasons first, each with the nodes it concerns.
-func summarize(reasons []string) string {
+// rejection is why a replacement does not fit on a node.
+type rejection struct{ node, msg string }
+
+// summarize groups the filters' reasons by message, as the scheduler's
+// FailedScheduling event does, the surviving nodes' reasons first, each
+// with the nodes it concerns.
+func summarize(reasons []rejection) string {
 	var msgs []string
 	nodes := map[string][]string{}
 	for _, r := range reasons {
-		node, msg, _ := strings.Cut(r, "\x00")
-		if nodes[msg] == nil {
-			msgs = append(msgs, msg)
+		if nodes[r.msg] == nil {
+			msgs = append(msgs, r.msg)
 		}
-		nodes[msg] = append(nodes[msg], node)
+		nodes[r.msg] = append(nodes[r.msg], r.node)
 	}
 	// The lost region's nodes say nothing new: last.
 	slices.SortStableFunc(msgs, func(a, b string) int {
@@ -440,44 +462,41 @@ type spreadConstraint struct {
 	// are left.
 	min        int
 	minDomains int
+	// least caches explain's domains with the fewest pods until placed
+	// changes a count; schedulableIn says, by domain, whether the pod
+	// tolerates a node's taints there (index.go).
+	least         *leastDomains
+	schedulableIn map[string]bool
 }
 
 // explain says why a skew is too large, naming the domains with the
 // fewest pods, the ones the pod cannot run in, and minDomains.
 func (sc *spreadConstraint) explain(c *cluster, p *corev1.Pod, skew int) string {
 	tsc := sc.tsc
-	var names, blocked []string
-	least := -1
-	for _, d := range sortedKeys(sc.counts) {
-		if least < 0 || sc.counts[d] < least {
-			least = sc.counts[d]
-		}
-	}
-	for _, d := range sortedKeys(sc.counts) {
-		if sc.counts[d] == least {
-			names = append(names, d)
-			if !c.schedulableIn(p, tsc.TopologyKey, d) {
-				blocked = append(blocked, d)
-			}
-		}
-	}
-	against := fmt.Sprintf("against %s with %d pods", strings.Join(names, ", "), sc.min)
+	ld := sc.leastDomains(c, p)
+	against := fmt.Sprintf("against %s with %d pods", ld.least, sc.min)
 	hint := ""
 	if len(sc.counts) < sc.minDomains {
 		against = fmt.Sprintf("against a minimum of 0: %d domain(s) left (%s), fewer than minDomains %d", len(sc.counts), strings.Join(sortedKeys(sc.counts), ", "), sc.minDomains)
-	} else if len(blocked) > 0 && policyOf(tsc.NodeTaintsPolicy, corev1.NodeInclusionPolicyIgnore) == corev1.NodeInclusionPolicyIgnore {
-		hint = fmt.Sprintf("; %s count as domains although the pod tolerates none of their nodes' taints (nodeTaintsPolicy Ignore, the default): set nodeTaintsPolicy: Honor", strings.Join(blocked, ", "))
+	} else if len(ld.blocked) > 0 && policyOf(tsc.NodeTaintsPolicy, corev1.NodeInclusionPolicyIgnore) == corev1.NodeInclusionPolicyIgnore {
+		hint = fmt.Sprintf("; %s count as domains although the pod tolerates none of their nodes' taints (nodeTaintsPolicy Ignore, the default): set nodeTaintsPolicy: Honor", strings.Join(ld.blocked, ", "))
 	}
 	return fmt.Sprintf("topology spread on %s: skew %d > maxSkew %d %s%s", tsc.TopologyKey, skew, tsc.MaxSkew, against, hint)
 }
 
-// spreadConstraints returns, once per replacement (the counts do not
-// depend on the candidate node), its DoNotSchedule constraints with their
-// pods per domain.
+// spreadConstraints returns the replacement's DoNotSchedule constraints
+// with their pods per domain: counted once per pod template (the counts
+// do not depend on the candidate node) and kept up to date by placed.
 func (c *cluster) spreadConstraints(p *corev1.Pod) []*spreadConstraint {
-	if c.state.spread != nil {
-		return c.state.spread
+	if c.state.spread == nil {
+		c.state.spread = c.countSpread(p)
 	}
+	return c.state.spread
+}
+
+// countSpread counts, from the running pods, p's DoNotSchedule constraints'
+// pods per domain.
+func (c *cluster) countSpread(p *corev1.Pod) []*spreadConstraint {
 	cs := []*spreadConstraint{}
 	for _, tsc := range p.Spec.TopologySpreadConstraints {
 		if tsc.WhenUnsatisfiable != corev1.DoNotSchedule {
@@ -486,46 +505,53 @@ func (c *cluster) spreadConstraints(p *corev1.Pod) []*spreadConstraint {
 		sel := spreadSelector(p, tsc)
 		cs = append(cs, &spreadConstraint{tsc: tsc, sel: sel, counts: map[string]int{}, minDomains: int(ptrOr(tsc.MinDomains, 1))})
 	}
-	// A node counts only when it carries every constraint's key.
-	hasKeys := func(n *node) bool {
-		for _, sc := range cs {
-			if _, ok := n.node.Labels[sc.tsc.TopologyKey]; !ok {
-				return false
-			}
-		}
-		return true
-	}
 	for _, sc := range cs {
 		for _, other := range c.nodes {
-			if hasKeys(other) && c.eligible(p, other, sc.tsc) {
+			if hasKeys(cs, other) && c.eligible(p, other, sc.tsc) {
 				v := other.node.Labels[sc.tsc.TopologyKey]
 				sc.counts[v] += 0
 			}
 		}
 		if !sc.sel.Empty() {
-			for _, q := range c.running {
-				if q.Namespace != p.Namespace || !sc.sel.Matches(labels.Set(q.Labels)) {
+			for _, q := range c.runningIn[p.Namespace] {
+				if !sc.sel.Matches(labels.Set(q.Labels)) {
 					continue
 				}
 				on := c.byName[q.Spec.NodeName]
-				if on == nil || !hasKeys(on) || !c.eligible(p, on, sc.tsc) {
+				if on == nil || !hasKeys(cs, on) || !c.eligible(p, on, sc.tsc) {
 					continue
 				}
 				sc.counts[on.node.Labels[sc.tsc.TopologyKey]]++
 			}
 		}
-		sc.min = -1
-		for _, d := range sortedKeys(sc.counts) {
-			if sc.min < 0 || sc.counts[d] < sc.min {
-				sc.min = sc.counts[d]
-			}
-		}
-		if sc.min < 0 || len(sc.counts) < sc.minDomains {
-			sc.min = 0
+		sc.setMin()
+	}
+	return cs
+}
+
+// hasKeys says whether a node carries every constraint's key: only such
+// a node counts.
+func hasKeys(cs []*spreadConstraint, n *node) bool {
+	for _, sc := range cs {
+		if _, ok := n.node.Labels[sc.tsc.TopologyKey]; !ok {
+			return false
 		}
 	}
-	c.state.spread = cs
-	return cs
+	return true
+}
+
+// setMin sets the global minimum: the least count, or 0 when there is no
+// domain or fewer than minDomains.
+func (sc *spreadConstraint) setMin() {
+	sc.min = -1
+	for _, n := range sc.counts {
+		if sc.min < 0 || n < sc.min {
+			sc.min = n
+		}
+	}
+	if sc.min < 0 || len(sc.counts) < sc.minDomains {
+		sc.min = 0
+	}
 }
 
 // spreadSelector is a constraint's labelSelector with, for each of its
@@ -558,20 +584,6 @@ func ptrOr[T any](p *T, def T) T {
 		return def
 	}
 	return *p
-}
-
-// schedulableIn says whether a domain has a node whose taints p
-// tolerates.
-func (c *cluster) schedulableIn(p *corev1.Pod, key, domain string) bool {
-	for _, n := range c.nodes {
-		if n.node.Labels[key] != domain {
-			continue
-		}
-		if _, bad := untolerated(p, n.taints); !bad {
-			return true
-		}
-	}
-	return false
 }
 
 // eligible says whether a node's domain counts for a constraint.
