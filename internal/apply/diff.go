@@ -76,17 +76,25 @@ func Diff(ctx context.Context, cfg *rest.Config, objs []*unstructured.Unstructur
 	if err != nil {
 		return nil, fmt.Errorf("diff: %w", err)
 	}
-	out := make([]ObjectDiff, len(objs))
+	return diffEach(ctx, objs, func(o *unstructured.Unstructured) *unstructured.Unstructured { return o }, a.diff)
+}
+
+// diffEach diffs each item in order with diff, the object of an item
+// being obj(item), and stops asking the server once it has stopped
+// answering: the items left get ErrStopped.
+func diffEach[T any](ctx context.Context, items []T, obj func(T) *unstructured.Unstructured, diff func(context.Context, T) ObjectDiff) ([]ObjectDiff, error) {
+	out := make([]ObjectDiff, len(items))
 	var stop error
-	for i, obj := range objs {
+	for i, item := range items {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
 		if stop != nil {
-			out[i] = ObjectDiff{APIVersion: obj.GetAPIVersion(), Kind: obj.GetKind(), Namespace: obj.GetNamespace(), Name: obj.GetName(), Err: stop}
+			o := obj(item)
+			out[i] = ObjectDiff{APIVersion: o.GetAPIVersion(), Kind: o.GetKind(), Namespace: o.GetNamespace(), Name: o.GetName(), Err: stop}
 			continue
 		}
-		out[i] = a.diff(ctx, obj)
+		out[i] = diff(ctx, item)
 		if unanswered(out[i].Err) {
 			stop = ErrStopped
 		}

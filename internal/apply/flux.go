@@ -92,23 +92,7 @@ func DiffFlux(ctx context.Context, cfg *rest.Config, objs []FluxObject) ([]Objec
 	if err != nil {
 		return nil, fmt.Errorf("diff: %w", err)
 	}
-	out := make([]ObjectDiff, len(objs))
-	var stop error
-	for i, o := range objs {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		obj := o.Object
-		if stop != nil {
-			out[i] = ObjectDiff{APIVersion: obj.GetAPIVersion(), Kind: obj.GetKind(), Namespace: obj.GetNamespace(), Name: obj.GetName(), Err: stop}
-			continue
-		}
-		out[i] = a.diffFlux(ctx, o)
-		if unanswered(out[i].Err) {
-			stop = ErrStopped
-		}
-	}
-	return out, nil
+	return diffEach(ctx, objs, func(o FluxObject) *unstructured.Unstructured { return o.Object }, a.diffFlux)
 }
 
 func (a *applier) diffFlux(ctx context.Context, o FluxObject) ObjectDiff {
