@@ -5,7 +5,6 @@ import (
 	"strings"
 	"testing"
 
-	"sigs.k8s.io/kustomize/kyaml/fn/framework"
 	"sigs.k8s.io/kustomize/kyaml/kio"
 )
 
@@ -26,7 +25,7 @@ func FuzzResourceList(f *testing.F) {
 	f.Fuzz(func(t *testing.T, in []byte) {
 		var out bytes.Buffer
 		rw := &kio.ByteReadWriter{Reader: bytes.NewReader(in), Writer: &out}
-		if err := framework.Execute(Processor(dir), rw); err != nil {
+		if err := Execute(dir, rw); err != nil {
 			if err.Error() == "" {
 				t.Fatal("an error without a message")
 			}

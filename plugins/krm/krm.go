@@ -16,6 +16,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 
 	"sigs.k8s.io/kustomize/kyaml/fn/framework"
 	"sigs.k8s.io/kustomize/kyaml/kio"
@@ -49,6 +50,34 @@ func policyOf(s v1alpha1.SpreadPolicySpec) spread.Policy {
 	}
 	p.ZoneBoundStorageClasses = s.ZoneBoundStorageClasses
 	return p
+}
+
+// Execute reads a ResourceList from rw, runs Processor on it and writes
+// the ResourceList back. kyaml's reader also takes a v1 List and bare
+// resources, and its writer would then answer in that shape; no KRM
+// orchestrator sends them, so Execute refuses, before writing anything,
+// every wrapper but a config.kubernetes.io/v1 ResourceList.
+func Execute(baseDir string, rw *kio.ByteReadWriter) error {
+	in, err := io.ReadAll(rw.Reader)
+	if err != nil {
+		return fmt.Errorf("read the ResourceList: %w", err)
+	}
+	probe := &kio.ByteReader{Reader: bytes.NewReader(in)}
+	if _, err := probe.Read(); err != nil {
+		return fmt.Errorf("read the ResourceList: %w", err)
+	}
+	if probe.WrappingKind != kio.ResourceListKind || probe.WrappingAPIVersion != kio.ResourceListAPIVersion {
+		got := "not wrapped in a list"
+		if len(bytes.TrimSpace(in)) == 0 {
+			got = "empty"
+		}
+		if probe.WrappingKind != "" {
+			got = fmt.Sprintf("a %s %q", probe.WrappingKind, probe.WrappingAPIVersion)
+		}
+		return fmt.Errorf("the input is %s: a KRM function reads an apiVersion %s, kind %s", got, kio.ResourceListAPIVersion, kio.ResourceListKind)
+	}
+	rw.Reader = bytes.NewReader(in)
+	return framework.Execute(Processor(baseDir), rw)
 }
 
 // Processor returns the function. baseDir resolves a Topology's workload

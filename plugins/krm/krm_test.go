@@ -7,7 +7,6 @@ import (
 	"strings"
 	"testing"
 
-	"sigs.k8s.io/kustomize/kyaml/fn/framework"
 	"sigs.k8s.io/kustomize/kyaml/kio"
 
 	"github.com/stretch-dev/kubectl-stretch/internal/api/v1alpha1"
@@ -21,7 +20,7 @@ func run(t *testing.T, in string) (string, error) {
 	t.Helper()
 	var out bytes.Buffer
 	rw := &kio.ByteReadWriter{Reader: strings.NewReader(in), Writer: &out}
-	err := framework.Execute(Processor("."), rw)
+	err := Execute(".", rw)
 	return out.String(), err
 }
 
@@ -106,5 +105,29 @@ func TestSpreadPolicyIsPolicyFor(t *testing.T) {
 	if got.ZoneKey != "zone" || got.ArbiterTaintKey != "taint" || got.MinReplicas != 0 || !slices.Equal(got.ZoneBoundStorageClasses, []string{"local"}) ||
 		got.EvictionSeconds == nil || *got.EvictionSeconds != 20 {
 		t.Errorf("SpreadPolicy's own fields lost: %+v", got)
+	}
+}
+
+// TestOnlyResourceLists checks that a v1 List or bare resources, which
+// kyaml's reader takes and its writer would answer in kind, are refused
+// with what the input was (FuzzResourceList found a List answered as one).
+func TestOnlyResourceLists(t *testing.T) {
+	t.Parallel()
+	policy := "functionConfig:\n  apiVersion: stretch.dev/v1alpha1\n  kind: SpreadPolicy\n  spec:\n    dataZones: [a, b]\n"
+	for _, tc := range []struct{ in, want string }{
+		{"apiVersion: v1\nkind: List\nitems: []\n" + policy, `the input is a List "v1": a KRM function reads an apiVersion config.kubernetes.io/v1, kind ResourceList`},
+		{"kind: List\nitems: []\n" + policy, `the input is a List "": a KRM function reads`},
+		{"apiVersion: config.kubernetes.io/v1alpha1\nkind: ResourceList\nitems: []\n" + policy, `the input is a ResourceList "config.kubernetes.io/v1alpha1"`},
+	} {
+		out, err := run(t, tc.in)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("input %q: error %v, want one containing %q", tc.in, err, tc.want)
+		}
+		if strings.Contains(out, "kind: List") {
+			t.Errorf("input %q: answered as a List:\n%s", tc.in, out)
+		}
+	}
+	if _, err := run(t, "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems: []\n"+policy); err != nil {
+		t.Errorf("a ResourceList: %v", err)
 	}
 }

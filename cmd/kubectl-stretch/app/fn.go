@@ -8,7 +8,6 @@ import (
 
 	"github.com/spf13/cobra"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
-	"sigs.k8s.io/kustomize/kyaml/fn/framework"
 	"sigs.k8s.io/kustomize/kyaml/kio"
 
 	"github.com/stretch-dev/kubectl-stretch/internal/input"
@@ -84,7 +83,7 @@ func (o *FnOptions) Run(context.Context) error {
 		return failed(ExitFailed, fmt.Errorf("fn: standard input:%d:%d: %s", line, col, msg))
 	}
 	rw := &kio.ByteReadWriter{Reader: bytes.NewReader(in), Writer: o.Out, KeepReaderAnnotations: true}
-	if err := framework.Execute(krm.Processor(o.baseDir), rw); err != nil {
+	if err := krm.Execute(o.baseDir, rw); err != nil {
 		return failed(ExitFailed, fmt.Errorf("fn: %w", err))
 	}
 	return nil
