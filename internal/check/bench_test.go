@@ -40,6 +40,7 @@ import (
 	"github.com/stretch-dev/kubectl-stretch/internal/check"
 	"github.com/stretch-dev/kubectl-stretch/internal/procstat"
 	"github.com/stretch-dev/kubectl-stretch/internal/sim"
+	"github.com/stretch-dev/kubectl-stretch/internal/testenv"
 	"github.com/stretch-dev/kubectl-stretch/internal/topology"
 )
 
@@ -89,7 +90,7 @@ func BenchmarkVerifyAtScale(b *testing.B) {
 	if err := cp.InstallBundleCRDs(b.Context()); err != nil {
 		b.Fatal(err)
 	}
-	verifyBin := buildVerify(b)
+	verifyBin := testenv.BuildReleased(b, "../../cmd/kubectl-stretch")
 	topoPath := filepath.Join(b.TempDir(), "topology.yaml")
 	if err := os.WriteFile(topoPath, benchTopology(), 0o644); err != nil {
 		b.Fatal(err)
@@ -242,19 +243,6 @@ func takeAndRun(b *testing.B, cfg *rest.Config, m *topology.Model, chunk int64) 
 	}
 	check.Run(snap, m, check.Checks())
 	return snap
-}
-
-// buildVerify builds kubectl-stretch as make build and the release archives
-// do (stripped, without cgo): peak memory counts the binary's mapped pages.
-func buildVerify(b *testing.B) string {
-	b.Helper()
-	out := filepath.Join(b.TempDir(), "kubectl-stretch")
-	build := exec.CommandContext(b.Context(), "go", "build", "-trimpath", "-ldflags=-s -w", "-o", out, "../../cmd/kubectl-stretch")
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if msg, err := build.CombinedOutput(); err != nil {
-		b.Fatalf("go build: %v\n%s", err, msg)
-	}
-	return out
 }
 
 // runSampled runs cmd and returns its standard output and peak RSS.

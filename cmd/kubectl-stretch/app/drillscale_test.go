@@ -6,9 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"os"
 	"os/exec"
-	"path/filepath"
 	goruntime "runtime"
 	"runtime/debug"
 	"strconv"
@@ -26,6 +24,7 @@ import (
 	"github.com/stretch-dev/kubectl-stretch/internal/drill/drilltest"
 	"github.com/stretch-dev/kubectl-stretch/internal/procstat"
 	"github.com/stretch-dev/kubectl-stretch/internal/sim"
+	"github.com/stretch-dev/kubectl-stretch/internal/testenv"
 	"github.com/stretch-dev/kubectl-stretch/internal/topology"
 )
 
@@ -210,7 +209,7 @@ func BenchmarkDrillAtScale(b *testing.B) {
 	}
 	b.Logf("%d nodes and %d pods loaded in %s (%d requests, %d at a time)", len(gen.Nodes), len(gen.Pods),
 		time.Since(start).Round(time.Millisecond), loader.Requests(), loadParallel)
-	bin := buildReleased(b)
+	bin := testenv.BuildReleased(b, "..")
 	f, err := topology.Load(topoPath)
 	if err != nil {
 		b.Fatal(err)
@@ -285,18 +284,4 @@ func BenchmarkDrillAtScale(b *testing.B) {
 		}
 		b.ReportMetric(float64(peak)/(1<<20), "peak-RSS-MiB")
 	})
-}
-
-// buildReleased builds kubectl-stretch as make build and the release
-// archives do (stripped, without cgo): peak memory counts the binary's
-// mapped pages.
-func buildReleased(b *testing.B) string {
-	b.Helper()
-	bin := filepath.Join(b.TempDir(), "kubectl-stretch")
-	build := exec.CommandContext(b.Context(), "go", "build", "-trimpath", "-ldflags=-s -w", "-o", bin, "..")
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := build.CombinedOutput(); err != nil {
-		b.Fatalf("go build: %v\n%s", err, out)
-	}
-	return bin
 }
