@@ -55,29 +55,41 @@ func policyOf(s v1alpha1.SpreadPolicySpec) spread.Policy {
 // Execute reads a ResourceList from rw, runs Processor on it and writes
 // the ResourceList back. kyaml's reader also takes a v1 List and bare
 // resources, and its writer would then answer in that shape; no KRM
-// orchestrator sends them, so Execute refuses, before writing anything,
-// every wrapper but a config.kubernetes.io/v1 ResourceList.
+// orchestrator sends them, so Execute refuses every wrapper but a
+// config.kubernetes.io/v1 ResourceList, and then writes nothing. The input
+// is read once: the wrapper is known when the processor runs, and the
+// writer is told to drop what framework.Execute writes after a refusal.
 func Execute(baseDir string, rw *kio.ByteReadWriter) error {
-	in, err := io.ReadAll(rw.Reader)
-	if err != nil {
-		return fmt.Errorf("read the ResourceList: %w", err)
-	}
-	probe := &kio.ByteReader{Reader: bytes.NewReader(in)}
-	if _, err := probe.Read(); err != nil {
-		return fmt.Errorf("read the ResourceList: %w", err)
-	}
-	if probe.WrappingKind != kio.ResourceListKind || probe.WrappingAPIVersion != kio.ResourceListAPIVersion {
-		got := "not wrapped in a list"
-		if len(bytes.TrimSpace(in)) == 0 {
-			got = "empty"
+	out := &dropWriter{w: rw.Writer}
+	rw.Writer = out
+	p := Processor(baseDir)
+	return framework.Execute(framework.ResourceListProcessorFunc(func(rl *framework.ResourceList) error {
+		if rw.WrappingKind != kio.ResourceListKind || rw.WrappingAPIVersion != kio.ResourceListAPIVersion {
+			out.drop = true
+			got := "not wrapped in a list"
+			if len(rl.Items) == 0 && rl.FunctionConfig == nil {
+				got = "empty"
+			}
+			if rw.WrappingKind != "" {
+				got = fmt.Sprintf("a %s %q", rw.WrappingKind, rw.WrappingAPIVersion)
+			}
+			return fmt.Errorf("the input is %s: a KRM function reads an apiVersion %s, kind %s", got, kio.ResourceListAPIVersion, kio.ResourceListKind)
 		}
-		if probe.WrappingKind != "" {
-			got = fmt.Sprintf("a %s %q", probe.WrappingKind, probe.WrappingAPIVersion)
-		}
-		return fmt.Errorf("the input is %s: a KRM function reads an apiVersion %s, kind %s", got, kio.ResourceListAPIVersion, kio.ResourceListKind)
+		return p.Process(rl)
+	}), rw)
+}
+
+// dropWriter passes writes to w until drop is set, then drops them.
+type dropWriter struct {
+	w    io.Writer
+	drop bool
+}
+
+func (d *dropWriter) Write(b []byte) (int, error) {
+	if d.drop {
+		return len(b), nil
 	}
-	rw.Reader = bytes.NewReader(in)
-	return framework.Execute(Processor(baseDir), rw)
+	return d.w.Write(b)
 }
 
 // Processor returns the function. baseDir resolves a Topology's workload
