@@ -12,15 +12,8 @@ import (
 // is refused with the field and its line.
 func TestEvictionSeconds(t *testing.T) {
 	t.Parallel()
-	example, err := os.ReadFile("../../testdata/topology.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	const at = "    minReplicas: 2\n"
-	if !strings.Contains(string(example), at) {
-		t.Fatalf("the example has no line %q", at)
-	}
-	f, err := Parse(example, "topology.yaml")
+	example, withWorkloads := exampleWithWorkloads(t)
+	f, err := Parse([]byte(example), "topology.yaml")
 	if err != nil {
 		t.Fatalf("the example: %v", err)
 	}
@@ -39,7 +32,7 @@ func TestEvictionSeconds(t *testing.T) {
 		{value: "3601", err: "topology.yaml:49:22: spec.workloads.evictionSeconds: must be 0 to 3600 seconds (unset: Kubernetes' default of 300), got 3601"},
 		{value: "thirty", err: "topology.yaml:49"},
 	} {
-		data := strings.Replace(string(example), at, at+"    evictionSeconds: "+tc.value+"\n", 1)
+		data := withWorkloads("evictionSeconds: " + tc.value)
 		f, err := Parse([]byte(data), "topology.yaml")
 		if tc.err != "" {
 			var errs Errors
@@ -57,4 +50,21 @@ func TestEvictionSeconds(t *testing.T) {
 			t.Errorf("evictionSeconds %s: model has %v, want %d", tc.value, got, tc.want)
 		}
 	}
+}
+
+// exampleWithWorkloads returns the example topology and a function that
+// returns it with one more line under spec.workloads (after minReplicas),
+// where the line numbers the tests expect put it.
+func exampleWithWorkloads(t *testing.T) (string, func(line string) string) {
+	t.Helper()
+	data, err := os.ReadFile("../../testdata/topology.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	example := string(data)
+	const at = "    minReplicas: 2\n"
+	if !strings.Contains(example, at) {
+		t.Fatalf("the example has no line %q", at)
+	}
+	return example, func(line string) string { return strings.Replace(example, at, at+"    "+line+"\n", 1) }
 }

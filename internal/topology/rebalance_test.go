@@ -1,7 +1,6 @@
 package topology
 
 import (
-	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -12,22 +11,15 @@ import (
 // and excludes kube-system and the Rook namespace, whatever it is named.
 func TestRebalanceModel(t *testing.T) {
 	t.Parallel()
-	example, err := os.ReadFile("../../testdata/topology.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	const at = "    minReplicas: 2\n"
-	if !strings.Contains(string(example), at) {
-		t.Fatalf("the example has no line %q", at)
-	}
-	f, err := Parse(example, "topology.yaml")
+	example, withWorkloads := exampleWithWorkloads(t)
+	f, err := Parse([]byte(example), "topology.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if r := NewModel(f.Topology).Workloads.Rebalance; r != nil {
 		t.Errorf("unset rebalance: model has %+v, want nil", r)
 	}
-	data := strings.Replace(string(example), at, at+"    rebalance: {interval: 90s, scheduleAnyway: true}\n", 1)
+	data := withWorkloads("rebalance: {interval: 90s, scheduleAnyway: true}")
 	for _, tc := range []struct {
 		rook string // spec.storage.rook.namespace, "" for the default
 		want []string
