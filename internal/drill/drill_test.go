@@ -200,7 +200,10 @@ func revision(hash string, byRevision bool) func(*corev1.Pod) {
 // example topology, losing sto1.
 func TestPredictVerdicts(t *testing.T) {
 	m := exampleModel(t)
-	const wantDefault = DefaultTolerationSeconds + 40 + SchedulingSeconds
+	// kube-controller-manager's default --node-monitor-grace-period in
+	// Kubernetes 1.35, in seconds.
+	const grace = 50
+	const wantDefault = DefaultTolerationSeconds + grace + SchedulingSeconds
 	for _, tc := range []struct {
 		name      string
 		opts      Options
@@ -232,7 +235,7 @@ func TestPredictVerdicts(t *testing.T) {
 			}
 			s.Pods = append(s.Pods, pod("web-a", "sto1-w-0", "ReplicaSet/web-1", tol), pod("web-b", "sto2-w-0", "ReplicaSet/web-1", tol))
 		},
-		kind: "Deployment", verdict: v1alpha1.VerdictRecovers, available: true, recovery: 30 + 40 + SchedulingSeconds,
+		kind: "Deployment", verdict: v1alpha1.VerdictRecovers, available: true, recovery: 30 + grace + SchedulingSeconds,
 	}, {
 		name: "--rto fails a slower recovery",
 		opts: Options{RTO: time.Minute},
@@ -276,7 +279,7 @@ func TestPredictVerdicts(t *testing.T) {
 		pods: func(s *check.Snapshot) {
 			s.Pods = append(s.Pods, pod("db-0", "sto1-w-0", "StatefulSet/db", nil))
 		},
-		kind: "StatefulSet", verdict: v1alpha1.VerdictRecovers, recovery: 40 + SchedulingSeconds, reason: "out-of-service",
+		kind: "StatefulSet", verdict: v1alpha1.VerdictRecovers, recovery: grace + SchedulingSeconds, reason: "out-of-service",
 	}, {
 		name: "bare pod is lost",
 		pods: func(s *check.Snapshot) {
@@ -352,7 +355,7 @@ func TestPredictVerdicts(t *testing.T) {
 			claim(s, "data", persistentVolume("pv-rbd", rbdDriver, corev1.ReadWriteOnce))
 			s.Pods = append(s.Pods, pod("db-0", "sto1-w-0", "StatefulSet/db", mounts("data")))
 		},
-		kind: "StatefulSet", verdict: v1alpha1.VerdictRecovers, recovery: 40 + SchedulingSeconds, reason: "pv-rbd have no node affinity and follow the pod",
+		kind: "StatefulSet", verdict: v1alpha1.VerdictRecovers, recovery: grace + SchedulingSeconds, reason: "pv-rbd have no node affinity and follow the pod",
 	}, {
 		name: "a Deployment's RWO RBD volume stays attached to the lost node",
 		pods: func(s *check.Snapshot) {
@@ -369,7 +372,7 @@ func TestPredictVerdicts(t *testing.T) {
 			claim(s, "data", persistentVolume("pv-rbd", rbdDriver, corev1.ReadWriteOnce))
 			s.Pods = append(s.Pods, pod("web-a", "sto1-w-0", "ReplicaSet/web-1", mounts("data")))
 		},
-		kind: "Deployment", verdict: v1alpha1.VerdictRecovers, recovery: 40 + SchedulingSeconds, reason: "follow the pod",
+		kind: "Deployment", verdict: v1alpha1.VerdictRecovers, recovery: grace + SchedulingSeconds, reason: "follow the pod",
 	}, {
 		name: "a shared (RWX) CephFS volume does not hold the replacement",
 		pods: func(s *check.Snapshot) {
