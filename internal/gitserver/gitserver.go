@@ -3,12 +3,19 @@
 // requests go to the system's git http-backend (a CGI program shipped with
 // git) through net/http/cgi, so that fetch and push are Git's own. Every
 // repository under the root is readable and writable without
-// authentication: serve it on 127.0.0.1 only.
+// authentication: serve it on 127.0.0.1 only. A request must name a
+// loopback host (so that a web page cannot reach it through a rebound DNS
+// name), and a pushed pack larger than git's http.postBuffer, which git
+// sends chunked and CGI cannot pass on, is spooled to a temporary file of
+// at most MaxPushBytes first.
 package gitserver
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
+	"io"
+	"net"
 	"net/http"
 	"net/http/cgi"
 	"os"
@@ -20,6 +27,10 @@ import (
 // DefaultBranch is the branch a new repository starts on, the one Flux's
 // GitRepository of the simulated cluster follows.
 const DefaultBranch = "main"
+
+// MaxPushBytes bounds one chunked request body (a push larger than git's
+// http.postBuffer): a larger one is refused with 413.
+const MaxPushBytes = 1 << 30
 
 // Server serves the bare repositories of one folder.
 type Server struct {
@@ -60,12 +71,32 @@ func (s *Server) Init(name string) (string, error) {
 		return "", fmt.Errorf("git server: invalid repository name %q", name)
 	}
 	dir := filepath.Join(s.root, name+".git")
-	if _, err := os.Stat(filepath.Join(dir, "HEAD")); err == nil {
+	if _, err := os.Stat(dir); err == nil {
 		return dir, nil
 	}
 	if err := os.MkdirAll(s.root, 0o755); err != nil {
 		return "", fmt.Errorf("git server: %w", err)
 	}
+	// The repository is made whole in a temporary folder and renamed into
+	// place, so that one that failed half-way is made again next time.
+	tmp := filepath.Join(s.root, "."+name+".git.new")
+	if err := os.RemoveAll(tmp); err != nil {
+		return "", fmt.Errorf("git server: %w", err)
+	}
+	if err := create(tmp); err != nil {
+		_ = os.RemoveAll(tmp)
+		return "", fmt.Errorf("git server: create %s: %w", name, err)
+	}
+	if err := os.Rename(tmp, dir); err != nil {
+		_ = os.RemoveAll(tmp)
+		return "", fmt.Errorf("git server: create %s: %w", name, err)
+	}
+	return dir, nil
+}
+
+// create makes the bare repository dir with DefaultBranch on its initial
+// commit.
+func create(dir string) error {
 	steps := [][]string{
 		{"init", "--quiet", "--bare", "--initial-branch=" + DefaultBranch, dir},
 		// Anonymous pushes: git http-backend refuses them unless asked.
@@ -73,25 +104,39 @@ func (s *Server) Init(name string) (string, error) {
 	}
 	for _, args := range steps {
 		if _, err := run(args...); err != nil {
-			return "", fmt.Errorf("git server: create %s: %w", name, err)
+			return err
 		}
 	}
 	tree, err := run("-C", dir, "hash-object", "-w", "-t", "tree", "/dev/null")
 	if err != nil {
-		return "", fmt.Errorf("git server: create %s: %w", name, err)
+		return err
 	}
 	commit, err := run("-C", dir, "commit-tree", "-m", InitialMessage, tree)
 	if err != nil {
-		return "", fmt.Errorf("git server: create %s: %w", name, err)
+		return err
 	}
-	if _, err := run("-C", dir, "update-ref", "refs/heads/"+DefaultBranch, commit); err != nil {
-		return "", fmt.Errorf("git server: create %s: %w", name, err)
-	}
-	return dir, nil
+	_, err = run("-C", dir, "update-ref", "refs/heads/"+DefaultBranch, commit)
+	return err
 }
 
 // ServeHTTP runs git http-backend for the request.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if !loopbackHost(r.Host) {
+		http.Error(w, "this Git server answers only requests for a loopback host, such as 127.0.0.1", http.StatusForbidden)
+		return
+	}
+	if len(r.TransferEncoding) > 0 {
+		spooled, err := spool(r)
+		if err != nil {
+			code := http.StatusBadRequest
+			if errors.Is(err, errTooLarge) {
+				code = http.StatusRequestEntityTooLarge
+			}
+			http.Error(w, err.Error(), code)
+			return
+		}
+		defer spooled.Close()
+	}
 	h := &cgi.Handler{
 		Path: s.backend,
 		Dir:  s.root,
@@ -107,6 +152,46 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.ServeHTTP(w, r)
 }
 
+var errTooLarge = fmt.Errorf("request body larger than %d bytes", MaxPushBytes)
+
+// spool reads a chunked request body into an unlinked temporary file and
+// makes the request carry it with its length, as CGI needs. The caller
+// closes the returned file.
+func spool(r *http.Request) (*os.File, error) {
+	f, err := os.CreateTemp("", "gitserver-push-")
+	if err != nil {
+		return nil, err
+	}
+	_ = os.Remove(f.Name())
+	n, err := io.Copy(f, io.LimitReader(r.Body, MaxPushBytes+1))
+	if err == nil && n > MaxPushBytes {
+		err = errTooLarge
+	}
+	if err == nil {
+		_, err = f.Seek(0, io.SeekStart)
+	}
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	r.Body, r.ContentLength, r.TransferEncoding = f, n, nil
+	return f, nil
+}
+
+// loopbackHost reports whether a request's Host names this machine by a
+// loopback address or as localhost.
+func loopbackHost(hostport string) bool {
+	host, _, err := net.SplitHostPort(hostport)
+	if err != nil {
+		host = hostport
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(strings.Trim(host, "[]"))
+	return ip != nil && ip.IsLoopback()
+}
+
 // InitialMessage is the message of a new repository's first commit.
 const InitialMessage = "Initial commit of the simulated cluster's repository"
 
@@ -115,7 +200,7 @@ const InitialMessage = "Initial commit of the simulated cluster's repository"
 // trimmed standard output, quoting its standard error on failure.
 func run(args ...string) (string, error) {
 	cmd := exec.Command("git", args...)
-	cmd.Env = append(os.Environ(), "GIT_CONFIG_NOSYSTEM=1",
+	cmd.Env = append(withoutGit(os.Environ()), "GIT_CONFIG_NOSYSTEM=1",
 		"GIT_AUTHOR_NAME=kubectl-stretch", "GIT_AUTHOR_EMAIL=sim@kubectl-stretch.invalid", "GIT_AUTHOR_DATE=1970-01-01T00:00:00Z",
 		"GIT_COMMITTER_NAME=kubectl-stretch", "GIT_COMMITTER_EMAIL=sim@kubectl-stretch.invalid", "GIT_COMMITTER_DATE=1970-01-01T00:00:00Z")
 	var stdout, stderr bytes.Buffer
@@ -124,4 +209,17 @@ func run(args ...string) (string, error) {
 		return "", fmt.Errorf("git %s: %w: %s", strings.Join(args, " "), err, strings.TrimSpace(stderr.String()))
 	}
 	return strings.TrimSpace(stdout.String()), nil
+}
+
+// withoutGit drops every GIT_ variable from env: run from a Git hook, the
+// caller's GIT_DIR or GIT_INDEX_FILE would point git at the caller's own
+// repository instead of the served one.
+func withoutGit(env []string) []string {
+	kept := env[:0:0]
+	for _, kv := range env {
+		if !strings.HasPrefix(kv, "GIT_") {
+			kept = append(kept, kv)
+		}
+	}
+	return kept
 }

@@ -1,6 +1,9 @@
 package gitserver
 
 import (
+	"bytes"
+	"math/rand/v2"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -97,5 +100,112 @@ func TestUnknownRepository(t *testing.T) {
 		if _, err := s.Init(name); err == nil {
 			t.Errorf("Init(%q) succeeded, want an error", name)
 		}
+	}
+}
+
+// TestLargePush pushes a commit larger than git's http.postBuffer (1 MiB),
+// which git sends as a chunked body that CGI cannot take as it is.
+func TestLargePush(t *testing.T) {
+	testenv.Tool(t, "git", "the Debian package git")
+	s, err := New(filepath.Join(t.TempDir(), "repos"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Init("big"); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(s)
+	defer srv.Close()
+	url := srv.URL + "/big.git"
+	work := t.TempDir()
+	git(t, work, "clone", "--quiet", url, "w")
+	w := filepath.Join(work, "w")
+	// 3 MiB that does not compress: the pack stays over the buffer.
+	data := make([]byte, 3<<20)
+	if _, err := rand.NewChaCha8([32]byte{1}).Read(data); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(w, "big.bin"), data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	git(t, w, "add", "big.bin")
+	git(t, w, "commit", "--quiet", "-m", "big")
+	git(t, w, "push", "--quiet", "origin", DefaultBranch)
+	git(t, work, "clone", "--quiet", url, "back")
+	back, err := os.ReadFile(filepath.Join(work, "back", "big.bin"))
+	if err != nil || !bytes.Equal(back, data) {
+		t.Fatalf("the cloned big.bin differs from the pushed one (%d bytes, %v)", len(back), err)
+	}
+}
+
+// TestLoopbackHostOnly refuses a request that names another host, as a web
+// page reaching the server through a rebound DNS name would.
+func TestLoopbackHostOnly(t *testing.T) {
+	testenv.Tool(t, "git", "the Debian package git")
+	s, err := New(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Init("flux-system"); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(s)
+	defer srv.Close()
+	for host, want := range map[string]int{"attacker.example:80": 403, "10.0.0.1": 403, "localhost": 200, "[::1]:8080": 200, "127.0.0.1:1": 200} {
+		req, err := http.NewRequest("GET", srv.URL+"/flux-system.git/info/refs?service=git-upload-pack", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Host = host
+		resp, err := srv.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != want {
+			t.Errorf("Host %s: status %d, want %d", host, resp.StatusCode, want)
+		}
+	}
+}
+
+// TestInitIgnoresCallerRepository runs Init as a Git hook would, with
+// GIT_DIR and GIT_INDEX_FILE naming the caller's repository: that
+// repository is left alone, and a half-made repository from an earlier
+// failure is made again.
+func TestInitIgnoresCallerRepository(t *testing.T) {
+	testenv.Tool(t, "git", "the Debian package git")
+	caller := t.TempDir()
+	git(t, caller, "init", "--quiet")
+	config, err := os.ReadFile(filepath.Join(caller, ".git", "config"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("GIT_DIR", filepath.Join(caller, ".git"))
+	t.Setenv("GIT_INDEX_FILE", filepath.Join(caller, ".git", "index"))
+	root := filepath.Join(t.TempDir(), "repos")
+	s, err := New(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// What an Init killed half-way leaves.
+	if err := os.MkdirAll(filepath.Join(root, ".flux-system.git.new", "objects"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	dir, err := s.Init("flux-system")
+	if err != nil {
+		t.Fatal(err)
+	}
+	after, err := os.ReadFile(filepath.Join(caller, ".git", "config"))
+	if err != nil || !bytes.Equal(after, config) {
+		t.Errorf("Init changed the caller's .git/config:\n%s", after)
+	}
+	if _, err := os.Stat(filepath.Join(caller, ".git", "refs", "heads", DefaultBranch)); err == nil {
+		t.Errorf("Init made a branch %s in the caller's repository", DefaultBranch)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "refs", "heads", DefaultBranch)); err != nil {
+		t.Errorf("the served repository has no branch %s: %v", DefaultBranch, err)
+	}
+	if _, err := os.Stat(filepath.Join(root, ".flux-system.git.new")); !os.IsNotExist(err) {
+		t.Errorf("the half-made repository is still there: %v", err)
 	}
 }
