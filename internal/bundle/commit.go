@@ -74,8 +74,9 @@ type CommitOptions struct {
 // CheckGitState returns an error when the Git work tree that contains dir
 // is in a state where Commit must not commit: a merge, rebase,
 // cherry-pick, revert or bisect in progress (Git would record the bundle
-// as part of it, under render's title), or a detached HEAD unless opts
-// allows it. Render calls it before writing anything. A dir outside a work
+// as part of it, under render's title), a detached HEAD unless opts
+// allows it, or changes already staged (they would be committed with the
+// bundle). Render calls it before writing anything. A dir outside a work
 // tree is an error too.
 func CheckGitState(dir string, opts CommitOptions) error {
 	return checkGitState(dir, opts, nil)
@@ -111,8 +112,9 @@ var gitOperations = []struct {
 	{"BISECT_LOG", "a bisect", "git bisect reset"},
 }
 
-// ready refuses a repository in the middle of an operation, and a
-// detached HEAD unless opts allows it.
+// ready refuses a repository in the middle of an operation, a detached
+// HEAD unless opts allows it, and an index holding staged changes, which
+// the commit would take in.
 func (g *gitRepo) ready(opts CommitOptions) error {
 	args := []string{"rev-parse"}
 	for _, op := range gitOperations {
@@ -137,12 +139,20 @@ func (g *gitRepo) ready(opts CommitOptions) error {
 	}
 	_, err = g.run(nil, "symbolic-ref", "-q", "HEAD")
 	if code, ok := exitCode(err); ok && code == 1 {
-		if opts.AllowDetachedHead {
-			return nil
+		if !opts.AllowDetachedHead {
+			return fmt.Errorf("HEAD is detached in %s: a commit there belongs to no branch and is easily lost; switch to a branch (git switch BRANCH), or pass --allow-detached-head", g.top)
 		}
-		return fmt.Errorf("HEAD is detached in %s: a commit there belongs to no branch and is easily lost; switch to a branch (git switch BRANCH), or pass --allow-detached-head", g.top)
+	} else if err != nil {
+		return err
 	}
-	return err
+	staged, err := g.hasStaged()
+	if err != nil {
+		return err
+	}
+	if staged {
+		return errors.New("the git index already holds staged changes; commit or unstage them first (git restore --staged .)")
+	}
+	return nil
 }
 
 // commit is Commit with the environment of the git processes; nil means
@@ -169,13 +179,6 @@ func commitGit(dir string, res *Result, title string, opts CommitOptions, env []
 	if err := g.ready(opts); err != nil {
 		return err
 	}
-	staged, err := g.hasStaged()
-	if err != nil {
-		return err
-	}
-	if staged {
-		return errors.New("the git index already holds staged changes; commit or unstage them first (git restore --staged .)")
-	}
 	// Unchanged files are staged too: an earlier render may have written
 	// them without committing. Git records only what differs from HEAD.
 	var add, rm []string
@@ -194,7 +197,7 @@ func commitGit(dir string, res *Result, title string, opts CommitOptions, env []
 	if err := g.stage(add, rm); err != nil {
 		return g.unstage(all, err)
 	}
-	staged, err = g.hasStaged()
+	staged, err := g.hasStaged()
 	if err != nil {
 		return g.unstage(all, err)
 	}

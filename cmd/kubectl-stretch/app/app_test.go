@@ -365,6 +365,8 @@ func TestKubectlPluginDiscovery(t *testing.T) {
 	}
 }
 
+// TestRenderCommitRefusesMergeInProgress refuses render --commit, before
+// writing, with staged changes, during a merge and on a detached HEAD.
 func TestRenderCommitRefusesMergeInProgress(t *testing.T) {
 	repo := t.TempDir()
 	t.Setenv("GIT_CONFIG_GLOBAL", "/dev/null")
@@ -379,12 +381,26 @@ func TestRenderCommitRefusesMergeInProgress(t *testing.T) {
 	git("config", "user.name", "Test")
 	git("config", "user.email", "test@example.invalid")
 	git("commit", "-q", "--allow-empty", "-m", "one")
+	dir := filepath.Join(repo, "clusters", "demo")
+	// Changes the user staged would go into render's commit: refused
+	// before anything is written.
+	if err := os.WriteFile(filepath.Join(repo, "notes.txt"), []byte("mine\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	git("add", "notes.txt")
+	code, out, errOut := run(t, "render", "-f", example, "-o", dir, "--commit")
+	if code != ExitError || out != "" || !strings.Contains(errOut, "the git index already holds staged changes") {
+		t.Errorf("render --commit with staged changes: code %d\nout %q\nerr %s", code, out, errOut)
+	}
+	if _, err := os.Stat(dir); !os.IsNotExist(err) {
+		t.Errorf("a refused render --commit created %s", dir)
+	}
+	git("commit", "-q", "-m", "notes")
 	git("switch", "-q", "-c", "side")
 	git("commit", "-q", "--allow-empty", "-m", "two")
 	git("switch", "-q", "main")
 	git("merge", "-q", "--no-ff", "--no-commit", "side")
-	dir := filepath.Join(repo, "clusters", "demo")
-	code, out, errOut := run(t, "render", "-f", example, "-o", dir, "--commit")
+	code, out, errOut = run(t, "render", "-f", example, "-o", dir, "--commit")
 	if code != ExitError || out != "" || !strings.Contains(errOut, "a merge is in progress in "+repo) {
 		t.Errorf("render --commit during a merge: code %d\nout %q\nerr %s", code, out, errOut)
 	}
