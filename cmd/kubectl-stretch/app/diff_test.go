@@ -1,6 +1,7 @@
 package app
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
 	"strings"
@@ -252,6 +253,39 @@ func TestFluxObjects(t *testing.T) {
 			if got[obj] != want {
 				t.Errorf("spec.gitops.path %s: %s is applied by %q, want %q", gitopsPath, obj, got[obj], want)
 			}
+		}
+	}
+}
+
+// TestFluxObjectsOutsidePath refuses a bundle whose Flux Kustomization
+// applies a folder outside spec.gitops.path, its parent included, as a
+// mixin could make it.
+func TestFluxObjectsOutsidePath(t *testing.T) {
+	t.Parallel()
+	f, err := topology.Load(example)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Topology.Spec.GitOps.Path = "clusters/prod"
+	for _, outside := range []string{"./clusters", "./clusters/other", "./", "../x"} {
+		rendered, err := generators.Render(t.Context(), f.Topology, generators.Options{BaseDir: filepath.Dir(example)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		found := false
+		for i, file := range rendered.Bundle.Files {
+			if file.Path == "flux/access.yaml" {
+				rendered.Bundle.Files[i].Data = bytes.Replace(file.Data, []byte("path: ./clusters/prod/access"), []byte("path: "+outside), 1)
+				found = !bytes.Equal(rendered.Bundle.Files[i].Data, file.Data)
+			}
+		}
+		if !found {
+			t.Fatal("no flux/access.yaml with path: ./clusters/prod/access in the bundle")
+		}
+		_, err = FluxObjects(rendered.Bundle, f.Topology.Spec.GitOps)
+		want := "flux/access.yaml: Kustomization stretch-access applies " + outside + ", outside clusters/prod"
+		if err == nil || err.Error() != want {
+			t.Errorf("path %s: error %v, want %s", outside, err, want)
 		}
 	}
 }
