@@ -13,9 +13,34 @@ import (
 	"time"
 )
 
+// Handler answers HTTP requests for one built chart repository, for a
+// server of the caller's (Start runs one of its own).
+type Handler struct {
+	root *os.Root
+}
+
+// Open returns a Handler of the repository in dir, which must hold an
+// index.yaml (see Build). Close releases the folder.
+func Open(dir string) (*Handler, error) {
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return nil, fmt.Errorf("chart repository server: %w", err)
+	}
+	if _, err := root.Stat(IndexFile); err != nil {
+		root.Close()
+		return nil, fmt.Errorf("chart repository server: %s: %w", dir, err)
+	}
+	return &Handler{root: root}, nil
+}
+
+// Close releases the repository's folder.
+func (h *Handler) Close() error {
+	return h.root.Close()
+}
+
 // Server serves one built chart repository over HTTP on 127.0.0.1.
 type Server struct {
-	root     *os.Root
+	*Handler
 	listener net.Listener
 	srv      *http.Server
 	done     chan error
@@ -26,21 +51,17 @@ type Server struct {
 // Start serves the repository in dir on a free port of 127.0.0.1. dir must
 // hold an index.yaml (see Build).
 func Start(dir string) (*Server, error) {
-	root, err := os.OpenRoot(dir)
+	h, err := Open(dir)
 	if err != nil {
-		return nil, fmt.Errorf("chart repository server: %w", err)
-	}
-	if _, err := root.Stat(IndexFile); err != nil {
-		root.Close()
-		return nil, fmt.Errorf("chart repository server: %s: %w", dir, err)
+		return nil, err
 	}
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		root.Close()
+		h.Close()
 		return nil, fmt.Errorf("chart repository server: %w", err)
 	}
-	s := &Server{root: root, listener: l, done: make(chan error, 1)}
-	s.srv = &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
+	s := &Server{Handler: h, listener: l, done: make(chan error, 1)}
+	s.srv = &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
 	go func() { s.done <- s.srv.Serve(l) }()
 	return s, nil
 }
@@ -61,13 +82,13 @@ func (s *Server) Close() error {
 		if serveErr := <-s.done; !errors.Is(serveErr, http.ErrServerClosed) && err == nil {
 			err = serveErr
 		}
-		s.closeErr = errors.Join(err, s.root.Close())
+		s.closeErr = errors.Join(err, s.Handler.Close())
 	})
 	return s.closeErr
 }
 
 // ServeHTTP answers GET and HEAD for the repository's own files.
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		w.Header().Set("Allow", "GET, HEAD")
 		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
@@ -78,12 +99,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
-	info, err := s.root.Lstat(name)
+	info, err := h.root.Lstat(name)
 	if err != nil || !info.Mode().IsRegular() {
 		http.NotFound(w, r)
 		return
 	}
-	f, err := s.root.Open(name)
+	f, err := h.root.Open(name)
 	if err != nil {
 		http.NotFound(w, r)
 		return

@@ -25,6 +25,12 @@ const (
 	// StandInAnnotation marks a stand-in chart's Chart.yaml.
 	StandInAnnotation = "stretch.dev/stand-in"
 
+	// BuiltDir and BuiltStampFile are, in bin/testbin, the chart
+	// repository that make testbin builds and the stamp that says from
+	// what: "rook VERSION chartrepo SUM".
+	BuiltDir       = "charts"
+	BuiltStampFile = "charts.version"
+
 	rookChartsDir      = "deploy/charts"
 	rookCephDir        = "rook-ceph"
 	standInDriversDir  = "standin/ceph-csi-drivers"

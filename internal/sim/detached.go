@@ -98,6 +98,10 @@ type state struct {
 	GitURL string `json:"gitURL,omitempty"`
 	// ChartsURL is the served chart repository; empty without Flux.
 	ChartsURL string `json:"chartsURL,omitempty"`
+	// BinDir is the folder of the binaries (and of the chart repository
+	// that make testbin builds), as given to Up or found by it; always
+	// set with Flux.
+	BinDir string `json:"binDir,omitempty"`
 	// NodeMonitorGracePeriod is how long a failed region takes to turn
 	// NotReady.
 	NodeMonitorGracePeriod string `json:"nodeMonitorGracePeriod"`
@@ -213,6 +217,7 @@ func Up(ctx context.Context, opts UpOptions) (*Detached, error) {
 		NodeMonitorGracePeriod: grace.String(),
 		Topology:               opts.Topology,
 		Flux:                   opts.Flux != nil,
+		BinDir:                 opts.BinDir,
 	}
 	var writeErr error
 	copts := opts.ClusterOptions
@@ -300,6 +305,10 @@ func (d *Detached) GitURL() string { return d.st.GitURL }
 // ChartsURL returns the URL of the chart repository that the Git server's
 // process serves, or "" when the cluster runs without Flux.
 func (d *Detached) ChartsURL() string { return d.st.ChartsURL }
+
+// BinDir returns the folder of the cluster's binaries, or "" when Up was
+// not given it and did not need it (it does with Flux).
+func (d *Detached) BinDir() string { return d.st.BinDir }
 
 // Model returns the simulated topology.
 func (d *Detached) Model() *topology.Model { return d.st.Topology }

@@ -34,7 +34,8 @@ const (
 	// FluxNamespace holds Flux's own objects, as flux bootstrap makes it.
 	FluxNamespace = "flux-system"
 	// FluxSourceName names the GitRepository and the root Kustomization
-	// that Up creates, as flux bootstrap names them.
+	// that Up creates, as flux bootstrap names them, unless FluxOptions
+	// names them otherwise.
 	FluxSourceName = "flux-system"
 	// GitRepositoryName is the served repository: GitURL ends in
 	// /GitRepositoryName.git.
@@ -68,6 +69,10 @@ type FluxOptions struct {
 	// Path is the topology's spec.gitops.path, the bundle's folder from the
 	// repository root: the root Kustomization applies Path/flux.
 	Path string
+	// SourceName is the topology's spec.gitops.sourceName: the name of the
+	// GitRepository that the bundle's Kustomizations follow, and of the
+	// root Kustomization. Empty means FluxSourceName.
+	SourceName string
 }
 
 var (
@@ -207,7 +212,7 @@ func (c *Cluster) startFlux(ctx context.Context, opts FluxOptions, bins map[stri
 	if err := writeChartMirrors(c.opts.StateDir, chartsURL); err != nil {
 		return "", "", fmt.Errorf("start Flux: %w", err)
 	}
-	if err := c.bootstrapFlux(ctx, gitURL, opts.Path); err != nil {
+	if err := c.bootstrapFlux(ctx, gitURL, opts); err != nil {
 		return "", "", fmt.Errorf("start Flux: %w", err)
 	}
 	return gitURL, chartsURL, nil
@@ -221,13 +226,18 @@ func FluxRootPath(gitopsPath string) string {
 }
 
 // bootstrapFlux creates what flux bootstrap would: the namespace, the
-// GitRepository of the served repository and the root Kustomization.
-func (c *Cluster) bootstrapFlux(ctx context.Context, gitURL, gitopsPath string) error {
+// GitRepository of the served repository and the root Kustomization, both
+// named opts.SourceName.
+func (c *Cluster) bootstrapFlux(ctx context.Context, gitURL string, opts FluxOptions) error {
+	name := opts.SourceName
+	if name == "" {
+		name = FluxSourceName
+	}
 	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: FluxNamespace}}
 	if _, err := c.client.CoreV1().Namespaces().Create(ctx, ns, metav1.CreateOptions{FieldManager: FieldManager}); err != nil && !apierrors.IsAlreadyExists(err) {
 		return fmt.Errorf("create namespace %s: %w", FluxNamespace, err)
 	}
-	meta := metav1.ObjectMeta{Name: FluxSourceName, Namespace: FluxNamespace}
+	meta := metav1.ObjectMeta{Name: name, Namespace: FluxNamespace}
 	repo := &flux.GitRepository{
 		TypeMeta:   metav1.TypeMeta{APIVersion: flux.GitRepositoryAPIVersion, Kind: "GitRepository"},
 		ObjectMeta: meta,
@@ -242,9 +252,9 @@ func (c *Cluster) bootstrapFlux(ctx context.Context, gitURL, gitopsPath string) 
 		ObjectMeta: meta,
 		Spec: flux.KustomizationSpec{
 			Interval:  "10m0s",
-			Path:      FluxRootPath(gitopsPath),
+			Path:      FluxRootPath(opts.Path),
 			Prune:     true,
-			SourceRef: flux.CrossNamespaceRef{Kind: "GitRepository", Name: FluxSourceName},
+			SourceRef: flux.CrossNamespaceRef{Kind: "GitRepository", Name: name},
 		},
 	}
 	dyn, err := dynamic.NewForConfig(c.RESTConfig())
@@ -259,13 +269,13 @@ func (c *Cluster) bootstrapFlux(ctx context.Context, gitURL, gitopsPath string) 
 		if err != nil {
 			return err
 		}
-		_, err = dyn.Resource(o.gvr).Namespace(FluxNamespace).Patch(ctx, FluxSourceName, types.ApplyPatchType, data, metav1.PatchOptions{
+		_, err = dyn.Resource(o.gvr).Namespace(FluxNamespace).Patch(ctx, name, types.ApplyPatchType, data, metav1.PatchOptions{
 			FieldManager:    FieldManager,
 			Force:           new(true),
 			FieldValidation: metav1.FieldValidationStrict,
 		})
 		if err != nil {
-			return fmt.Errorf("apply %s %s/%s: %w", o.gvr.Resource, FluxNamespace, FluxSourceName, err)
+			return fmt.Errorf("apply %s %s/%s: %w", o.gvr.Resource, FluxNamespace, name, err)
 		}
 	}
 	return nil

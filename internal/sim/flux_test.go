@@ -65,8 +65,9 @@ func TestServeRefusesNonLoopback(t *testing.T) {
 
 // TestUpFlux starts a detached cluster with Flux: the Git server and Flux's
 // real controllers. A pushed commit is applied by the root Kustomization,
-// as flux bootstrap sets it up, and a commit that removes the object makes
-// Flux prune it. Down stops every process and keeps the repository.
+// as flux bootstrap sets it up (named after spec.gitops.sourceName, here
+// not the default), and a commit that removes the object makes Flux prune
+// it. Down stops every process and keeps the repository.
 func TestUpFlux(t *testing.T) {
 	t.Parallel()
 	model := exampleModel(t)
@@ -80,9 +81,10 @@ func TestUpFlux(t *testing.T) {
 	}
 	dir := filepath.Join(t.TempDir(), "sim")
 	model.GitOps.Path = "clusters/sim"
+	const source = "fleet"
 	d, err := Up(t.Context(), UpOptions{
 		ClusterOptions: ClusterOptions{Options: Options{StateDir: dir, Log: &testLog{t: t}}, Topology: model},
-		Flux:           &FluxOptions{Serve: []string{os.Args[0], serveGitArg, dir}, Path: model.GitOps.Path},
+		Flux:           &FluxOptions{Serve: []string{os.Args[0], serveGitArg, dir}, Path: model.GitOps.Path, SourceName: source},
 	})
 	if err != nil {
 		failStart(t, err)
@@ -149,7 +151,7 @@ func TestUpFlux(t *testing.T) {
 		if apierrors.IsNotFound(err) {
 			return false, nil
 		}
-		return err == nil && cm.Labels["kustomize.toolkit.fluxcd.io/name"] == FluxSourceName, err
+		return err == nil && cm.Labels["kustomize.toolkit.fluxcd.io/name"] == source, err
 	})
 	if err != nil {
 		t.Fatalf("the pushed ConfigMap was not applied by Flux's root Kustomization: %v", err)

@@ -181,8 +181,9 @@ func (o *SimUpOptions) Run(ctx context.Context) error {
 	}
 	if o.Flux {
 		opts.Flux = &sim.FluxOptions{
-			Serve: []string{o.executable, "sim", "serve", "--state", stateDir},
-			Path:  model.GitOps.Path,
+			Serve:      []string{o.executable, "sim", "serve", "--state", stateDir},
+			Path:       model.GitOps.Path,
+			SourceName: model.GitOps.SourceName,
 		}
 	}
 	ctx, cancel := context.WithTimeout(ctx, o.Timeout)
@@ -225,7 +226,8 @@ func printSimUsage(w io.Writer, d *sim.Detached, stateDir string, operators bool
 		fmt.Fprintf(w, "Flux runs too (source-, kustomize- and helm-controller): it follows branch main of the\n"+
 			"repository %s and applies %s from it. The charts the bundle installs are\n"+
 			"served at %s; %s names it as the topology's chart mirror\n"+
-			"(spec.gitops.chartMirrors, to append to a copy of the topology).\n",
+			"(spec.gitops.chartMirrors, to append to a copy of the topology; if it has a spec.gitops\n"+
+			"section already, put its chartMirrors list there instead).\n",
 			url, sim.FluxRootPath(m.GitOps.Path), d.ChartsURL(), mirrors)
 		fmt.Fprintf(w, "\n  cp TOPOLOGY sim.yaml && cat %s >>sim.yaml\n", shellQuote(mirrors))
 		fmt.Fprintf(w, "  git clone %s repo\n", url)
@@ -553,14 +555,20 @@ func (o *SimServeOptions) Run(ctx context.Context) error {
 	return nil
 }
 
-// buildSimCharts builds, into the state folder, the chart repository of
-// every chart the bundle installs: rook-ceph at the topology's Rook
-// version from Rook's module (the Go module proxy, through the module cache
-// that make testbin filled), and the Ceph CSI stand-ins. It returns a
-// server of it; sim.Serve mounts it under /charts (its own listener is
-// not used).
-func buildSimCharts(ctx context.Context, d *sim.Detached) (*chartrepo.Server, error) {
+// buildSimCharts returns a handler of the chart repository of every chart
+// the bundle installs, which sim.Serve mounts under /charts: the one make
+// testbin built (bin/testbin/charts) when it holds the topology's Rook
+// version, else one it builds into the state folder: rook-ceph at the
+// topology's Rook version from Rook's module (the Go module proxy, through
+// the module cache), and the Ceph CSI stand-ins.
+func buildSimCharts(ctx context.Context, d *sim.Detached) (*chartrepo.Handler, error) {
 	version := d.Model().Storage.RookVersion
+	if bin := d.BinDir(); bin != "" {
+		stamp, err := os.ReadFile(filepath.Join(bin, chartrepo.BuiltStampFile))
+		if err == nil && strings.HasPrefix(string(stamp), "rook "+version+" ") {
+			return chartrepo.Open(filepath.Join(bin, chartrepo.BuiltDir))
+		}
+	}
 	rookDir, err := chartrepo.DownloadModule(ctx, chartrepo.RookModule, version)
 	if err != nil {
 		return nil, fmt.Errorf("serve charts: %w", err)
@@ -573,7 +581,7 @@ func buildSimCharts(ctx context.Context, d *sim.Detached) (*chartrepo.Server, er
 	if _, err := chartrepo.Build(dir, charts); err != nil {
 		return nil, fmt.Errorf("serve charts: %w", err)
 	}
-	return chartrepo.Start(dir)
+	return chartrepo.Open(dir)
 }
 
 // shellQuote quotes s for a POSIX shell when it holds anything but safe
