@@ -10,7 +10,8 @@
 // Build loads every chart with the Helm SDK from a file system rooted at the
 // chart sources: a chart may name its file:// dependencies only inside that
 // root, and symbolic links, irregular files and paths that leave the root
-// are refused. Dependencies fetched from a remote repository (Rook's
+// are refused. What one chart and its dependencies read together is
+// bounded (4096 files, 64 MiB), however often they depend on each other. Dependencies fetched from a remote repository (Rook's
 // rook-ceph chart depends on ceph-csi-operator) must be supplied by the
 // caller (Chart.Vendor); Build refuses a chart whose dependency it cannot
 // place in charts/, as `helm install` would. Archives carry a fixed time and

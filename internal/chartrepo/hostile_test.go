@@ -1,6 +1,7 @@
 package chartrepo
 
 import (
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -79,6 +80,7 @@ func TestBuildRefusesHostileSources(t *testing.T) {
 		{"file dependency out of the root", Chart{FS: withDep("file://../../lib"), Dir: "app"}, "leaves the sources' root"},
 		{"absolute file dependency", Chart{FS: withDep("file:///etc"), Dir: "app"}, "absolute"},
 		{"remote dependency not vendored", Chart{FS: withDep("https://example.org/charts"), Dir: "app"}, "not reachable here"},
+		{"vendored chart of another version", Chart{FS: withDep("https://example.org/charts"), Dir: "app", Vendor: []Chart{{FS: chartFS(nil), Dir: "lib", Version: "0.0.2"}}}, "wants version 0.0.1; the vendored chart is 0.0.2"},
 		{"vendored chart not a dependency", Chart{FS: chartFS(nil), Dir: "app", Vendor: []Chart{{FS: chartFS(nil), Dir: "lib"}}}, "not a missing dependency"},
 		{"dependency of another name", Chart{FS: withDep("file://../app"), Dir: "app"}, "names the chart itself"},
 		{"no Chart.yaml", Chart{FS: chartFS(nil), Dir: "app/templates"}, "Chart.yaml"},
@@ -131,6 +133,36 @@ func TestBuildResolvesFileDependencies(t *testing.T) {
 		if strings.HasSuffix(f.Name, ".bak") {
 			t.Errorf("%s was packaged despite .helmignore", f.Name)
 		}
+	}
+}
+
+// TestBuildBoundsDependencyFanOut: seven layers of four charts, each
+// depending on every chart of the next layer, nest less deep than the
+// depth limit but would load 4^7 charts; the budget for the whole tree
+// stops the load after maxFiles files.
+func TestBuildBoundsDependencyFanOut(t *testing.T) {
+	const layers, width = 7, 4
+	name := func(layer, i int) string { return fmt.Sprintf("l%d-%d", layer, i) }
+	deps := func(layer int) string {
+		if layer > layers {
+			return ""
+		}
+		var b strings.Builder
+		b.WriteString("dependencies:\n")
+		for i := 1; i <= width; i++ {
+			fmt.Fprintf(&b, "- name: %s\n  version: 0.1.0\n  repository: file://../%s\n", name(layer, i), name(layer, i))
+		}
+		return b.String()
+	}
+	fsys := fstest.MapFS{"root/Chart.yaml": {Data: []byte("apiVersion: v2\nname: root\nversion: 0.1.0\n" + deps(1))}}
+	for layer := 1; layer <= layers; layer++ {
+		for i := 1; i <= width; i++ {
+			fsys[name(layer, i)+"/Chart.yaml"] = &fstest.MapFile{Data: []byte("apiVersion: v2\nname: " + name(layer, i) + "\nversion: 0.1.0\n" + deps(layer+1))}
+		}
+	}
+	_, err := Build(filepath.Join(t.TempDir(), "repo"), []Chart{{FS: fsys, Dir: "root"}})
+	if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("the chart and its dependencies hold more than %d files", maxFiles)) {
+		t.Fatalf("Build of a dependency fan-out: %v, want the file budget's error", err)
 	}
 }
 

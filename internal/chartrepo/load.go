@@ -8,6 +8,7 @@ import (
 	"path"
 	"strings"
 
+	"github.com/Masterminds/semver/v3"
 	"helm.sh/helm/v3/pkg/chart"
 	"helm.sh/helm/v3/pkg/chart/loader"
 	"helm.sh/helm/v3/pkg/ignore"
@@ -35,21 +36,31 @@ type Chart struct {
 	Vendor []Chart
 }
 
-// maxFiles bounds the files of one chart, dependencies included; with
-// loader.MaxDecompressedFileSize per file it bounds what a hostile source
-// folder can make Build read.
-const maxFiles = 4096
+// maxFiles and maxBytes bound the files one chart and all its
+// dependencies hold together, each dependency counted every time it is
+// loaded: what a hostile source folder can make Build read stays bounded
+// even when its charts depend on each other many times over.
+const (
+	maxFiles = 4096
+	maxBytes = 64 << 20
+)
 
 // maxDepth bounds file:// dependencies of dependencies (a cycle would not end).
 const maxDepth = 8
 
+// budget is what is left of maxFiles and maxBytes while one chart loads.
+type budget struct {
+	files int
+	bytes int64
+}
+
 // load reads c with the Helm SDK, with its file:// and vendored
 // dependencies in charts/, its version stamped.
 func load(c Chart) (*chart.Chart, error) {
-	return loadDepth(c, 0)
+	return loadDepth(c, 0, &budget{files: maxFiles, bytes: maxBytes})
 }
 
-func loadDepth(c Chart, depth int) (*chart.Chart, error) {
+func loadDepth(c Chart, depth int, left *budget) (*chart.Chart, error) {
 	if depth > maxDepth {
 		return nil, fmt.Errorf("chart %s: dependencies nest deeper than %d levels", c.Dir, maxDepth)
 	}
@@ -60,7 +71,7 @@ func loadDepth(c Chart, depth int) (*chart.Chart, error) {
 	if err != nil {
 		return nil, err
 	}
-	files, err := readChartFiles(c.FS, dir)
+	files, err := readChartFiles(c.FS, dir, left)
 	if err != nil {
 		return nil, err
 	}
@@ -80,7 +91,7 @@ func loadDepth(c Chart, depth int) (*chart.Chart, error) {
 	vendored := map[string]*chart.Chart{}
 	var vendorNames []string
 	for _, v := range c.Vendor {
-		vc, err := loadDepth(v, depth+1)
+		vc, err := loadDepth(v, depth+1, left)
 		if err != nil {
 			return nil, fmt.Errorf("chart %s: vendored dependency: %w", dir, err)
 		}
@@ -101,6 +112,9 @@ func loadDepth(c Chart, depth int) (*chart.Chart, error) {
 		}
 		var sub *chart.Chart
 		if v, ok := vendored[dep.Name]; ok {
+			if err := satisfies(v, dep.Version); err != nil {
+				return nil, fmt.Errorf("chart %s: dependency %s: %w", dir, dep.Name, err)
+			}
 			used[dep.Name] = true
 			sub = v
 		} else if rel, ok := strings.CutPrefix(dep.Repository, "file://"); ok {
@@ -108,7 +122,7 @@ func loadDepth(c Chart, depth int) (*chart.Chart, error) {
 			if err != nil {
 				return nil, fmt.Errorf("chart %s: dependency %s: %w", dir, dep.Name, err)
 			}
-			if sub, err = loadDepth(Chart{FS: c.FS, Dir: depDir}, depth+1); err != nil {
+			if sub, err = loadDepth(Chart{FS: c.FS, Dir: depDir}, depth+1, left); err != nil {
 				return nil, fmt.Errorf("chart %s: dependency %s: %w", dir, dep.Name, err)
 			}
 		} else {
@@ -126,6 +140,28 @@ func loadDepth(c Chart, depth int) (*chart.Chart, error) {
 		}
 	}
 	return ch, nil
+}
+
+// satisfies checks that a vendored chart is of a version the dependency
+// asks for (an exact version or a range, as helm dependency build reads
+// it), so that a chart of another release is not packaged with a stand-in
+// made for a different one.
+func satisfies(c *chart.Chart, want string) error {
+	if want == "" {
+		return nil
+	}
+	constraint, err := semver.NewConstraint(want)
+	if err != nil {
+		return fmt.Errorf("version %q: %w", want, err)
+	}
+	have, err := semver.NewVersion(c.Metadata.Version)
+	if err != nil {
+		return fmt.Errorf("vendored chart %s: version %q: %w", c.Name(), c.Metadata.Version, err)
+	}
+	if !constraint.Check(have) {
+		return fmt.Errorf("wants version %s; the vendored chart is %s", want, c.Metadata.Version)
+	}
+	return nil
 }
 
 // cleanDir checks a chart folder's path: relative, slash-separated, inside
@@ -173,8 +209,8 @@ func ResolveFileDependency(dir, rel string) (string, error) {
 // readChartFiles reads the chart in dir the way Helm's loader.LoadDir does
 // (its .helmignore and Helm's default rules apply, a leading UTF-8 byte
 // order mark is dropped), except that a symbolic link or irregular file is
-// refused instead of followed.
-func readChartFiles(fsys fs.FS, dir string) ([]*loader.BufferedFile, error) {
+// refused instead of followed, and that what it reads is taken from left.
+func readChartFiles(fsys fs.FS, dir string, left *budget) ([]*loader.BufferedFile, error) {
 	info, err := fs.Stat(fsys, dir)
 	if err != nil {
 		return nil, fmt.Errorf("chart %s: %w", dir, err)
@@ -225,13 +261,21 @@ func readChartFiles(fsys fs.FS, dir string) ([]*loader.BufferedFile, error) {
 		if fi.Size() > loader.MaxDecompressedFileSize {
 			return fmt.Errorf("%s is larger than Helm's limit of %d bytes", name, loader.MaxDecompressedFileSize)
 		}
-		if len(files) == maxFiles {
-			return fmt.Errorf("more than %d files", maxFiles)
+		if left.files == 0 {
+			return fmt.Errorf("the chart and its dependencies hold more than %d files", maxFiles)
+		}
+		if fi.Size() > left.bytes {
+			return fmt.Errorf("the chart and its dependencies hold more than %d bytes", maxBytes)
 		}
 		data, err := fs.ReadFile(fsys, name)
 		if err != nil {
 			return err
 		}
+		if int64(len(data)) > left.bytes {
+			return fmt.Errorf("the chart and its dependencies hold more than %d bytes", maxBytes)
+		}
+		left.files--
+		left.bytes -= int64(len(data))
 		files = append(files, &loader.BufferedFile{Name: rel, Data: bytes.TrimPrefix(data, []byte{0xEF, 0xBB, 0xBF})})
 		return nil
 	})
