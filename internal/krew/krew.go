@@ -102,13 +102,19 @@ func Manifest(version, distDir string) (*Plugin, error) {
 			Selector: metav1.LabelSelector{MatchLabels: map[string]string{"os": pl.OS, "arch": pl.Arch}},
 			URI:      fmt.Sprintf("%s/releases/download/%s/%s", Repository, version, name),
 			Sha256:   sum,
-			Files: []FileOperation{
-				{From: "kubectl-stretch", To: "."}, {From: "kubectl_complete-stretch", To: "."}, {From: "LICENSE", To: "."},
-			},
-			Bin: "kubectl-stretch",
+			Files:    Files(),
+			Bin:      "kubectl-stretch",
 		})
 	}
 	return p, nil
+}
+
+// Files is what krew copies out of each release archive into the plugin's
+// folder: the binary, kubectl's completion shim and the licence.
+func Files() []FileOperation {
+	return []FileOperation{
+		{From: "kubectl-stretch", To: "."}, {From: "kubectl_complete-stretch", To: "."}, {From: "LICENSE", To: "."},
+	}
 }
 
 // Encode renders the manifest as YAML.

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"strings"
 	"testing"
@@ -79,6 +80,9 @@ func TestCommittedManifest(t *testing.T) {
 		if !hex.MatchString(pl.Sha256) || pl.Bin != "kubectl-stretch" ||
 			pl.URI != Repository+"/releases/download/"+p.Spec.Version+"/"+ArchiveName(want.OS, want.Arch) {
 			t.Errorf("platform %d: %+v", i, pl)
+		}
+		if !reflect.DeepEqual(pl.Files, Files()) {
+			t.Errorf("platform %d copies %+v, want what make dist writes: %+v", i, pl.Files, Files())
 		}
 	}
 }
