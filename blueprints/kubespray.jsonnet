@@ -45,6 +45,8 @@ function(model)
       kube_network_plugin: 'calico',
       container_manager: 'containerd',
       kube_proxy_mode: proxyMode,
+      // drill predicts recoveries with this grace period.
+      kube_controller_node_monitor_grace_period: '40s',
       kube_pods_subnet: model.kubernetes.podSubnet,
       kube_service_addresses: model.kubernetes.serviceSubnet,
       // The API endpoint in every API server certificate, and as the server

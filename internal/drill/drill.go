@@ -24,12 +24,13 @@ const (
 	// unreachable or not-ready node when it has no toleration of its own:
 	// the DefaultTolerationSeconds admission plugin gives every pod 300 s.
 	DefaultTolerationSeconds = 300
-	// DefaultNodeMonitorGracePeriod is the default of
-	// kube-controller-manager's --node-monitor-grace-period in the
-	// Kubernetes the bundle installs (50 s; it was 40 s before 1.32): how
-	// long a node may be silent before it is marked NotReady (Unknown)
-	// and tainted unreachable.
-	DefaultNodeMonitorGracePeriod = 50 * time.Second
+	// DefaultNodeMonitorGracePeriod is kube-controller-manager's
+	// --node-monitor-grace-period on a cluster installed from the bundle:
+	// how long a node may be silent before it is marked NotReady (Unknown)
+	// and tainted unreachable. The bundle's Kubespray variables set
+	// kube_controller_node_monitor_grace_period to it (Kubespray v2.31's
+	// own default too; Kubernetes' default is 50 s since 1.32).
+	DefaultNodeMonitorGracePeriod = 40 * time.Second
 	// SchedulingSeconds is the time drill allows for a controller to
 	// create a replacement, the scheduler to bind it and its kubelet to
 	// start it. Image pulls and readiness probes may take longer.

@@ -200,9 +200,8 @@ func revision(hash string, byRevision bool) func(*corev1.Pod) {
 // example topology, losing sto1.
 func TestPredictVerdicts(t *testing.T) {
 	m := exampleModel(t)
-	// kube-controller-manager's default --node-monitor-grace-period in
-	// Kubernetes 1.35, in seconds.
-	const grace = 50
+	// kube_controller_node_monitor_grace_period in the bundle, in seconds.
+	const grace = 40
 	const wantDefault = DefaultTolerationSeconds + grace + SchedulingSeconds
 	for _, tc := range []struct {
 		name      string

@@ -68,7 +68,8 @@ surviving node can run a replacement), lost (a bare Pod is never
 recreated), unaffected (no pod in REGION, or a DaemonSet's, which is not
 meant to move). Predicted recovery is the pods' tolerationSeconds for the
 unreachable taint (300 s by default) plus the node monitor grace period
-(--node-monitor-grace-period, 50 s by default, as in Kubernetes 1.35) plus ` + fmt.Sprint(drill.SchedulingSeconds) + ` s to schedule and
+(--node-monitor-grace-period, 40 s by default, as the bundle's Kubespray
+variables set it) plus ` + fmt.Sprint(drill.SchedulingSeconds) + ` s to schedule and
 start; --rto makes a slower recovery a failure. Placement follows
 kube-scheduler's filters: node affinity, taints, requests, volumes' node
 affinity, topology spread (nodeTaintsPolicy, minDomains, matchLabelKeys)

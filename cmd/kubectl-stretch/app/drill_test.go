@@ -86,8 +86,7 @@ func TestDrillLive(t *testing.T) {
 	}
 	t.Logf("cluster ready in %s", time.Since(start).Round(time.Millisecond))
 	admin := "--kubeconfig=" + cp.Kubeconfig()
-	// 50 s: kube-controller-manager's default --node-monitor-grace-period.
-	want := int64(drill.DefaultTolerationSeconds + 50 + drill.SchedulingSeconds)
+	want := int64(drill.DefaultTolerationSeconds + 40 + drill.SchedulingSeconds)
 
 	t.Run("lose sto1", func(t *testing.T) {
 		r := drillJSON(t, ExitFailed, admin, "--lose", "sto1")
@@ -133,7 +132,7 @@ func TestDrillLive(t *testing.T) {
 
 	t.Run("lose sto1 fenced", func(t *testing.T) {
 		r := drillJSON(t, ExitOK, admin, "--lose", "sto1", "--fence")
-		if db := byName(r)["StatefulSet/orders-db"]; db.Verdict != v1alpha1.VerdictRecovers || db.RecoverySeconds != 50+drill.SchedulingSeconds {
+		if db := byName(r)["StatefulSet/orders-db"]; db.Verdict != v1alpha1.VerdictRecovers || db.RecoverySeconds != 40+drill.SchedulingSeconds {
 			t.Errorf("orders-db once fenced: %+v", db)
 		}
 	})
