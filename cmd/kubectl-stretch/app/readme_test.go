@@ -1,10 +1,14 @@
 package app
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/stretch-dev/kubectl-stretch/internal/drill"
 )
 
 // readmeConsole returns the lines of the README's console block that
@@ -88,5 +92,28 @@ func TestReadmeValidateWarning(t *testing.T) {
 	code, _, errOut := run(t, "validate", "-f", "topology.yaml")
 	if code != 0 || !strings.Contains(errOut, want+"\n") {
 		t.Errorf("validate of the bundled example: exit %d, stderr:\n%s\nwant the README's line:\n%s", code, errOut, want)
+	}
+}
+
+// planRecoverySeconds is the recovery drill's plan predicts for a
+// Deployment without tolerations of its own on a cluster installed from
+// the bundle.
+const planRecoverySeconds = drill.DefaultTolerationSeconds + int(drill.DefaultNodeMonitorGracePeriod/time.Second) + drill.SchedulingSeconds
+
+// TestReadmeDrillPlan checks the walk-through's comment on drill's plan
+// against drill's timing (TestWalkthrough checks the table says it too).
+func TestReadmeDrillPlan(t *testing.T) {
+	data, err := os.ReadFile("../../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const line = "kubectl stretch drill -f topology.yaml --lose sto1 "
+	_, rest, ok := strings.Cut(string(data), "\n"+line)
+	if !ok {
+		t.Fatalf("README.md has no line %q", line)
+	}
+	rest, _, _ = strings.Cut(rest, "\n")
+	if want := fmt.Sprintf("# plan: storefront recovers after %d s,", planRecoverySeconds); !strings.Contains(rest, want) {
+		t.Errorf("README.md: %q: the comment should say %q", line+rest, want)
 	}
 }

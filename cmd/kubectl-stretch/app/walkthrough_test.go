@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -241,10 +242,14 @@ func TestWalkthrough(t *testing.T) {
 				t.Errorf("verify table footer:\n%s", out)
 			}
 		case line == "kubectl stretch drill -f topology.yaml --lose sto1":
-			// The plan: orders-db hangs until sto1 is fenced, so exit 1.
+			// The plan: storefront recovers after the README's time,
+			// orders-db hangs until sto1 is fenced, so exit 1.
 			code, out, errOut := l.sh("bash", "-c", line)
 			if code != ExitFailed || !regexp.MustCompile(`StatefulSet\s+shop\s+orders-db\s+1\s+hangs \(FAIL\)`).MatchString(out) {
 				t.Errorf("%s: exit %d, want 1 with orders-db hanging\n%s%s", line, code, out, errOut)
+			}
+			if storefront := fmt.Sprintf(`Deployment\s+shop\s+storefront\s+1\s+recovers\s+yes\s+%ds\s`, planRecoverySeconds); !regexp.MustCompile(storefront).MatchString(out) {
+				t.Errorf("%s: no row %s\n%s", line, storefront, out)
 			}
 		case strings.Contains(line, " --execute "):
 			start := time.Now()
