@@ -80,7 +80,10 @@ func TestBuildRefusesHostileSources(t *testing.T) {
 		{"file dependency out of the root", Chart{FS: withDep("file://../../lib"), Dir: "app"}, "leaves the sources' root"},
 		{"absolute file dependency", Chart{FS: withDep("file:///etc"), Dir: "app"}, "absolute"},
 		{"remote dependency not vendored", Chart{FS: withDep("https://example.org/charts"), Dir: "app"}, "not reachable here"},
-		{"vendored chart of another version", Chart{FS: withDep("https://example.org/charts"), Dir: "app", Vendor: []Chart{{FS: chartFS(nil), Dir: "lib", Version: "0.0.2"}}}, "wants version 0.0.1; the vendored chart is 0.0.2"},
+		{"vendored chart of another version", Chart{FS: withDep("https://example.org/charts"), Dir: "app", Vendor: []Chart{{FS: chartFS(nil), Dir: "lib", Version: "0.0.2"}}}, "wants version 0.0.1; the chart it resolved to is 0.0.2"},
+		{"file dependency of another version", Chart{FS: chartFS(map[string]string{
+			"app/Chart.yaml": "apiVersion: v2\nname: app\nversion: 0.1.0\ndependencies:\n- name: lib\n  version: \">=0.1.0\"\n  repository: file://../lib\n",
+		}), Dir: "app"}, "wants version >=0.1.0; the chart it resolved to is 0.0.1"},
 		{"vendored chart not a dependency", Chart{FS: chartFS(nil), Dir: "app", Vendor: []Chart{{FS: chartFS(nil), Dir: "lib"}}}, "not a missing dependency"},
 		{"dependency of another name", Chart{FS: withDep("file://../app"), Dir: "app"}, "names the chart itself"},
 		{"no Chart.yaml", Chart{FS: chartFS(nil), Dir: "app/templates"}, "Chart.yaml"},
@@ -271,3 +274,31 @@ func FuzzRepoFileName(f *testing.F) {
 }
 
 func loadArchive(p string) (*chart.Chart, error) { return loader.Load(p) }
+
+// OpenBuilt opens make testbin's repository only when its stamp names the
+// Rook version asked for.
+func TestOpenBuilt(t *testing.T) {
+	bin := t.TempDir()
+	if _, ok, err := OpenBuilt(bin, "v1.20.6"); ok || err != nil {
+		t.Errorf("no stamp: ok %v, err %v", ok, err)
+	}
+	if _, err := Build(filepath.Join(bin, BuiltDir), StandInCharts()); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(bin, BuiltStampFile), []byte("rook v1.20.6 chartrepo 1234\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok, err := OpenBuilt(bin, "v1.20.5"); ok || err != nil {
+		t.Errorf("another version: ok %v, err %v", ok, err)
+	}
+	if _, ok, err := OpenBuilt(bin, "v1.20"); ok || err != nil {
+		t.Errorf("a version prefix: ok %v, err %v", ok, err)
+	}
+	h, ok, err := OpenBuilt(bin, "v1.20.6")
+	if !ok || err != nil {
+		t.Fatalf("the stamped version: ok %v, err %v", ok, err)
+	}
+	if err := h.Close(); err != nil {
+		t.Error(err)
+	}
+}

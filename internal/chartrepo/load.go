@@ -112,9 +112,6 @@ func loadDepth(c Chart, depth int, left *budget) (*chart.Chart, error) {
 		}
 		var sub *chart.Chart
 		if v, ok := vendored[dep.Name]; ok {
-			if err := satisfies(v, dep.Version); err != nil {
-				return nil, fmt.Errorf("chart %s: dependency %s: %w", dir, dep.Name, err)
-			}
 			used[dep.Name] = true
 			sub = v
 		} else if rel, ok := strings.CutPrefix(dep.Repository, "file://"); ok {
@@ -131,6 +128,9 @@ func loadDepth(c Chart, depth int, left *budget) (*chart.Chart, error) {
 		if sub.Name() != dep.Name {
 			return nil, fmt.Errorf("chart %s: dependency %s resolved to a chart named %s", dir, dep.Name, sub.Name())
 		}
+		if err := satisfies(sub, dep.Version); err != nil {
+			return nil, fmt.Errorf("chart %s: dependency %s: %w", dir, dep.Name, err)
+		}
 		ch.AddDependency(sub)
 		present[dep.Name] = true
 	}
@@ -142,10 +142,11 @@ func loadDepth(c Chart, depth int, left *budget) (*chart.Chart, error) {
 	return ch, nil
 }
 
-// satisfies checks that a vendored chart is of a version the dependency
-// asks for (an exact version or a range, as helm dependency build reads
-// it), so that a chart of another release is not packaged with a stand-in
-// made for a different one.
+// satisfies checks that the chart a dependency resolved to, vendored or
+// from a file:// folder, is of a version the dependency asks for (an exact
+// version or a range), as helm dependency build checks it, so that a chart
+// of another release is not packaged with a stand-in made for a different
+// one.
 func satisfies(c *chart.Chart, want string) error {
 	if want == "" {
 		return nil
@@ -156,10 +157,10 @@ func satisfies(c *chart.Chart, want string) error {
 	}
 	have, err := semver.NewVersion(c.Metadata.Version)
 	if err != nil {
-		return fmt.Errorf("vendored chart %s: version %q: %w", c.Name(), c.Metadata.Version, err)
+		return fmt.Errorf("chart %s: version %q: %w", c.Name(), c.Metadata.Version, err)
 	}
 	if !constraint.Check(have) {
-		return fmt.Errorf("wants version %s; the vendored chart is %s", want, c.Metadata.Version)
+		return fmt.Errorf("wants version %s; the chart it resolved to is %s", want, c.Metadata.Version)
 	}
 	return nil
 }
