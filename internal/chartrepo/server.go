@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -36,6 +37,19 @@ func Open(dir string) (*Handler, error) {
 // Close releases the repository's folder.
 func (h *Handler) Close() error {
 	return h.root.Close()
+}
+
+// OpenBuilt opens the chart repository that make testbin built into
+// binDir (BuiltDir, stamped in BuiltStampFile "rook VERSION ...") when it
+// holds rook-ceph at rookVersion; ok is false when binDir has none, or one
+// of another version.
+func OpenBuilt(binDir, rookVersion string) (h *Handler, ok bool, err error) {
+	stamp, err := os.ReadFile(filepath.Join(binDir, BuiltStampFile))
+	if err != nil || !strings.HasPrefix(string(stamp), "rook "+rookVersion+" ") {
+		return nil, false, nil
+	}
+	h, err = Open(filepath.Join(binDir, BuiltDir))
+	return h, err == nil, err
 }
 
 // Server serves one built chart repository over HTTP on 127.0.0.1.
