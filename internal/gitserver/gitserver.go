@@ -119,14 +119,29 @@ func create(dir string) error {
 	return err
 }
 
-// ServeHTTP runs git http-backend for the request.
+// LoopbackOnly wraps h so that it answers only requests whose Host names
+// this machine (a loopback address or localhost), and 403 to others: a web
+// page that rebinds its own DNS name to 127.0.0.1 cannot reach h.
+func LoopbackOnly(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !loopbackHost(r.Host) {
+			http.Error(w, "this server answers only requests for a loopback host, such as 127.0.0.1", http.StatusForbidden)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+// ServeHTTP runs git http-backend for the request, for a loopback host
+// only (LoopbackOnly).
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if !loopbackHost(r.Host) {
-		http.Error(w, "this Git server answers only requests for a loopback host, such as 127.0.0.1", http.StatusForbidden)
-		return
-	}
+	LoopbackOnly(http.HandlerFunc(s.serve)).ServeHTTP(w, r)
+}
+
+// serve runs git http-backend for the request.
+func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	if len(r.TransferEncoding) > 0 {
-		spooled, err := spool(r)
+		spooled, err := spool(r, s.root)
 		if err != nil {
 			code := http.StatusBadRequest
 			if errors.Is(err, errTooLarge) {
@@ -154,11 +169,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 var errTooLarge = fmt.Errorf("request body larger than %d bytes", MaxPushBytes)
 
-// spool reads a chunked request body into an unlinked temporary file and
-// makes the request carry it with its length, as CGI needs. The caller
-// closes the returned file.
-func spool(r *http.Request) (*os.File, error) {
-	f, err := os.CreateTemp("", "gitserver-push-")
+// spool reads a chunked request body into an unlinked temporary file in
+// dir (on the repositories' disk: the system's temporary folder may be
+// memory) and makes the request carry it with its length, as CGI needs.
+// The caller closes the returned file.
+func spool(r *http.Request, dir string) (*os.File, error) {
+	f, err := os.CreateTemp(dir, ".push-")
 	if err != nil {
 		return nil, err
 	}
@@ -200,7 +216,9 @@ const InitialMessage = "Initial commit of the simulated cluster's repository"
 // trimmed standard output, quoting its standard error on failure.
 func run(args ...string) (string, error) {
 	cmd := exec.Command("git", args...)
-	cmd.Env = append(withoutGit(os.Environ()), "GIT_CONFIG_NOSYSTEM=1",
+	// Neither the system's nor the user's configuration (a template
+	// folder, hooks) changes the repository.
+	cmd.Env = append(withoutGit(os.Environ()), "GIT_CONFIG_NOSYSTEM=1", "GIT_CONFIG_GLOBAL=/dev/null",
 		"GIT_AUTHOR_NAME=kubectl-stretch", "GIT_AUTHOR_EMAIL=sim@kubectl-stretch.invalid", "GIT_AUTHOR_DATE=1970-01-01T00:00:00Z",
 		"GIT_COMMITTER_NAME=kubectl-stretch", "GIT_COMMITTER_EMAIL=sim@kubectl-stretch.invalid", "GIT_COMMITTER_DATE=1970-01-01T00:00:00Z")
 	var stdout, stderr bytes.Buffer
