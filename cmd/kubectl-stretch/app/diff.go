@@ -240,15 +240,14 @@ func FluxObjects(b *bundle.Bundle, g v1alpha1.GitOps) ([]apply.FluxObject, error
 					return nil, fmt.Errorf("%s: %w", f.Path, err)
 				}
 				dir, err := filepath.Rel(path.Clean(g.Path), path.Clean(k.Spec.Path))
-				dir = filepath.ToSlash(dir)
-				if err != nil || dir == ".." || strings.HasPrefix(dir, "../") {
+				if err != nil || !filepath.IsLocal(dir) {
 					return nil, fmt.Errorf("%s: Kustomization %s applies %s, outside %s", f.Path, k.Name, k.Spec.Path, g.Path)
 				}
 				ns := k.Namespace
 				if ns == "" {
 					ns = fluxNamespace
 				}
-				stages = append(stages, stage{dir: dir, name: k.Name, namespace: ns, force: k.Spec.Force})
+				stages = append(stages, stage{dir: filepath.ToSlash(dir), name: k.Name, namespace: ns, force: k.Spec.Force})
 			}
 			out = append(out, apply.FluxObject{Object: u})
 			files = append(files, f.Path)
