@@ -200,6 +200,10 @@ func Up(ctx context.Context, opts UpOptions) (*Detached, error) {
 				return nil, fmt.Errorf("start detached cluster: %w", err)
 			}
 		}
+		// The state records it for sim serve, which runs elsewhere.
+		if opts.BinDir, err = filepath.Abs(opts.BinDir); err != nil {
+			return nil, fmt.Errorf("start detached cluster: %w", err)
+		}
 		// Find Flux's binaries before starting anything.
 		if fluxBins, err = fluxBinaries(opts.BinDir); err != nil {
 			return nil, fmt.Errorf("start detached cluster: %w", err)
@@ -633,17 +637,23 @@ func writeState(dir string, st *state) error {
 	if err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(dir, ".state-*.json")
+	return writeFileAtomic(dir, StateFile, append(data, '\n'), 0o600)
+}
+
+// writeFileAtomic replaces dir/name with data at once: it writes a
+// temporary file in dir and renames it.
+func writeFileAtomic(dir, name string, data []byte, mode os.FileMode) error {
+	tmp, err := os.CreateTemp(dir, "."+name+"-*")
 	if err != nil {
 		return err
 	}
-	_, err = tmp.Write(append(data, '\n'))
-	err = errors.Join(err, tmp.Close())
+	_, err = tmp.Write(data)
+	err = errors.Join(err, tmp.Chmod(mode), tmp.Close())
 	if err == nil {
-		err = os.Rename(tmp.Name(), filepath.Join(dir, StateFile))
+		err = os.Rename(tmp.Name(), filepath.Join(dir, name))
 	}
 	if err != nil {
-		return errors.Join(fmt.Errorf("write %s: %w", StateFile, err), os.Remove(tmp.Name()))
+		return errors.Join(fmt.Errorf("write %s: %w", name, err), os.Remove(tmp.Name()))
 	}
 	return nil
 }

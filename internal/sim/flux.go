@@ -11,7 +11,6 @@ import (
 	"path"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -20,10 +19,11 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/dynamic"
-	"sigs.k8s.io/yaml"
 
 	"github.com/stretch-dev/kubectl-stretch/internal/api/v1alpha1"
 	"github.com/stretch-dev/kubectl-stretch/internal/gitserver"
+	"github.com/stretch-dev/kubectl-stretch/internal/input"
+	"github.com/stretch-dev/kubectl-stretch/internal/topology"
 	"github.com/stretch-dev/kubectl-stretch/internal/upstream/flux"
 )
 
@@ -90,9 +90,9 @@ const ChartsDir = "charts"
 
 // Serve serves, on addr until ctx ends, the bare repositories of
 // stateDir/git (creating GitRepositoryName first; an existing one keeps its
-// history) and, under ChartsPath, charts: the chart repository, such as a
-// chartrepo.Server of stateDir/ChartsDir. It is the body of the process
-// that Up starts as GitServerName.
+// history) and, under ChartsPath, charts: the chart repository (a
+// chartrepo.Handler). Only requests for a loopback host are answered. It is
+// the body of the process that Up starts as GitServerName.
 func Serve(ctx context.Context, stateDir, addr string, charts http.Handler) error {
 	host, _, err := net.SplitHostPort(addr)
 	if err != nil {
@@ -115,7 +115,8 @@ func Serve(ctx context.Context, stateDir, addr string, charts http.Handler) erro
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	// The Git server checks the Host itself; the charts need it too.
+	srv := &http.Server{Handler: gitserver.LoopbackOnly(mux), ReadHeaderTimeout: 10 * time.Second}
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ln) }()
 	select {
@@ -209,9 +210,6 @@ func (c *Cluster) startFlux(ctx context.Context, opts FluxOptions, bins map[stri
 			return "", "", err
 		}
 	}
-	if err := writeChartMirrors(c.opts.StateDir, chartsURL); err != nil {
-		return "", "", fmt.Errorf("start Flux: %w", err)
-	}
 	if err := c.bootstrapFlux(ctx, gitURL, opts); err != nil {
 		return "", "", fmt.Errorf("start Flux: %w", err)
 	}
@@ -281,32 +279,59 @@ func (c *Cluster) bootstrapFlux(ctx context.Context, gitURL string, opts FluxOpt
 	return nil
 }
 
-// ChartMirrorsFile is the file, in the state folder, that holds the
-// topology fragment naming the served chart repository as the mirror of
-// every HelmRepository of the bundle: spec.gitops.chartMirrors, indented
-// to be appended to a topology file whose spec ends it.
-const ChartMirrorsFile = "chart-mirrors.yaml"
-
-// mirroredRepositories are the bundle's HelmRepositories that the served
-// chart repository mirrors.
-var mirroredRepositories = []string{"rook-release", "ceph-csi-operator"}
-
-// writeChartMirrors writes stateDir/ChartMirrorsFile for chartsURL.
-func writeChartMirrors(stateDir, chartsURL string) error {
+// ChartMirrors name chartsURL, the simulated cluster's chart repository,
+// as the mirror of every HelmRepository the bundle of m has.
+func ChartMirrors(m *topology.Model, chartsURL string) []v1alpha1.ChartMirror {
 	var mirrors []v1alpha1.ChartMirror
-	for _, name := range mirroredRepositories {
+	for _, name := range topology.HelmRepositoryNames(m.Storage.RookVersion) {
 		mirrors = append(mirrors, v1alpha1.ChartMirror{Name: name, URL: chartsURL})
 	}
-	data, err := yaml.Marshal(map[string]any{"gitops": map[string]any{"chartMirrors": mirrors}})
+	return mirrors
+}
+
+// WriteMirroredTopology writes dst, a copy of the topology file src whose
+// spec.gitops.chartMirrors name chartsURL (see ChartMirrors), its comments
+// and everything else kept; dst replaces any file there at once, never
+// half-written. dst must be in src's folder, which its relative paths
+// (workload sources, mixins) start from, and must not be src.
+func WriteMirroredTopology(src, dst, chartsURL string) error {
+	if err := CheckMirroredTopologyPath(src, dst); err != nil {
+		return err
+	}
+	data, err := input.ReadFile(src, input.TopologyLimit)
+	if err != nil {
+		return fmt.Errorf("write the mirrored topology: %w", err)
+	}
+	f, err := topology.Parse(data, src)
+	if err != nil {
+		return fmt.Errorf("write the mirrored topology: %w", err)
+	}
+	out, err := topology.WithChartMirrors(data, src, ChartMirrors(topology.NewModel(f.Topology), chartsURL))
+	if err != nil {
+		return fmt.Errorf("write the mirrored topology: %w", err)
+	}
+	if err := writeFileAtomic(filepath.Dir(dst), filepath.Base(dst), out, 0o644); err != nil {
+		return fmt.Errorf("write the mirrored topology: %w", err)
+	}
+	return nil
+}
+
+// CheckMirroredTopologyPath refuses a mirrored topology dst outside the
+// folder of the topology src, or src itself.
+func CheckMirroredTopologyPath(src, dst string) error {
+	absSrc, err := filepath.Abs(src)
 	if err != nil {
 		return err
 	}
-	var b strings.Builder
-	b.WriteString("  # The chart repository of the simulated cluster (kubectl stretch sim up --flux).\n")
-	for _, line := range strings.SplitAfter(string(data), "\n") {
-		if line != "" {
-			b.WriteString("  " + line)
-		}
+	absDst, err := filepath.Abs(dst)
+	if err != nil {
+		return err
 	}
-	return writeFiles(stateDir, file{ChartMirrorsFile, []byte(b.String())})
+	switch {
+	case absDst == absSrc:
+		return fmt.Errorf("the mirrored topology %s would replace the topology itself: name another file in its folder, like sim.yaml", dst)
+	case filepath.Dir(absDst) != filepath.Dir(absSrc):
+		return fmt.Errorf("the mirrored topology %s must be in the folder of the topology %s (%s), where its relative paths start", dst, src, filepath.Dir(absSrc))
+	}
+	return nil
 }

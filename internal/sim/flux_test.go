@@ -233,6 +233,22 @@ func TestServe(t *testing.T) {
 	if err := get(t.Context(), client, "http://"+addr+"/index.yaml", "entries"); err == nil {
 		t.Errorf("the chart index is served outside %s", ChartsPath)
 	}
+	// A page that rebinds its name to 127.0.0.1 reaches neither.
+	for _, p := range []string{ChartsPath + "/index.yaml", "/" + GitRepositoryName + ".git/info/refs?service=git-upload-pack"} {
+		req, err := http.NewRequestWithContext(t.Context(), "GET", "http://"+addr+p, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Host = "attacker.example"
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusForbidden {
+			t.Errorf("%s for Host attacker.example: status %d, want 403", p, resp.StatusCode)
+		}
+	}
 	cancel()
 	if err := <-done; err != nil {
 		t.Errorf("Serve after cancel: %v", err)

@@ -24,8 +24,10 @@ import (
 	"sigs.k8s.io/kustomize/api/krusty"
 	"sigs.k8s.io/kustomize/kyaml/filesys"
 
+	"github.com/stretch-dev/kubectl-stretch/internal/api/v1alpha1"
 	"github.com/stretch-dev/kubectl-stretch/internal/sim"
 	"github.com/stretch-dev/kubectl-stretch/internal/testenv"
+	"github.com/stretch-dev/kubectl-stretch/internal/topology"
 )
 
 // Flux's kinds that the loop test reads.
@@ -74,32 +76,28 @@ func newFluxWork(t *testing.T) *fluxWork {
 	testenv.Tool(t, "git", "the Debian package git")
 	l.env = append(l.env, "GIT_AUTHOR_NAME=Flux loop", "GIT_AUTHOR_EMAIL=loop@example.com",
 		"GIT_COMMITTER_NAME=Flux loop", "GIT_COMMITTER_EMAIL=loop@example.com")
-	out := l.must(l.exe, "sim", "up", "-f", "topology.yaml", "--operators", "--flux")
+	out := l.must(l.exe, "sim", "up", "-f", "topology.yaml", "--operators", "--flux", "--mirrored-topology", "mirrored.yaml")
 	f := fluxOf(t, l)
 	d, err := sim.Open(filepath.Join(l.work, sim.DefaultStateDir))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if url := f.gitURL(); !strings.Contains(out, "git clone "+url) {
-		t.Fatalf("sim up --flux does not print the clone URL %q:\n%s", url, out)
+	if url := f.gitURL(); !strings.Contains(out, "git clone "+url) || !strings.Contains(out, "kubectl stretch render -f mirrored.yaml -o repo --commit") {
+		t.Fatalf("sim up --flux does not print the clone URL %q and the render of mirrored.yaml:\n%s", url, out)
 	}
 	l.must("git", "clone", "--quiet", f.gitURL(), "repo")
-	// The topology names the simulation's chart repository as its mirror.
-	mirrors, err := os.ReadFile(filepath.Join(l.work, sim.DefaultStateDir, sim.ChartMirrorsFile))
+	// The mirrored topology names the simulation's chart repository as
+	// the mirror of both HelmRepositories; the tests render it as
+	// topology.yaml.
+	mirrored, err := topology.Load(filepath.Join(l.work, "mirrored.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(string(mirrors), "url: "+d.ChartsURL()) {
-		t.Fatalf("%s does not name %s:\n%s", sim.ChartMirrorsFile, d.ChartsURL(), mirrors)
+	want := []v1alpha1.ChartMirror{{Name: topology.RookRepositoryName, URL: d.ChartsURL()}, {Name: topology.CSIRepositoryName, URL: d.ChartsURL()}}
+	if got := mirrored.Topology.Spec.GitOps.ChartMirrors; !slices.Equal(got, want) {
+		t.Fatalf("mirrored.yaml: chartMirrors %v, want %v", got, want)
 	}
-	topo, err := os.OpenFile(filepath.Join(l.work, "topology.yaml"), os.O_APPEND|os.O_WRONLY, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := topo.Write(mirrors); err != nil {
-		t.Fatal(err)
-	}
-	if err := topo.Close(); err != nil {
+	if err := os.Rename(filepath.Join(l.work, "mirrored.yaml"), filepath.Join(l.work, "topology.yaml")); err != nil {
 		t.Fatal(err)
 	}
 	return f

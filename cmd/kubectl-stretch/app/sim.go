@@ -73,6 +73,9 @@ type SimUpOptions struct {
 	Timeout     time.Duration
 	GracePeriod time.Duration
 	Eviction    time.Duration
+	// MirroredTopology is the copy of the topology that names the served
+	// chart repository as its chart mirror (--mirrored-topology).
+	MirroredTopology string
 
 	executable string
 }
@@ -80,7 +83,7 @@ type SimUpOptions struct {
 func newCmdSimUp(streams genericiooptions.IOStreams) *cobra.Command {
 	o := &SimUpOptions{IOStreams: streams}
 	cmd := &cobra.Command{
-		Use:   "up -f TOPOLOGY [--state DIR] [--operators] [--flux]",
+		Use:   "up -f TOPOLOGY [--state DIR] [--operators] [--flux [--mirrored-topology FILE]]",
 		Short: "Start a simulated cluster of the topology and leave it running",
 		Long: `Start a simulated cluster of the topology: etcd, kube-apiserver,
 kube-scheduler, kube-controller-manager and one kwok per region, with the
@@ -96,12 +99,15 @@ by kube-scheduler, and the status of every CephCluster and CephBlockPool,
 following where those pods run.
 
 With --flux, Flux's own source-controller, kustomize-controller and
-helm-controller run too, with a Git server on 127.0.0.1 holding an empty
-repository (its clone URL is printed), and the GitRepository and root
-Kustomization flux-system that flux bootstrap would create, pointing at the
-topology's spec.gitops.path + "/flux": render --commit into a clone, push, and
-Flux applies the bundle.`,
-		Example: `  kubectl stretch sim up -f topology.yaml --operators --flux
+helm-controller run too, with a server on 127.0.0.1 of a Git repository (one
+empty commit on main; its clone URL is printed) and of the charts the bundle
+installs, and the GitRepository and root Kustomization that flux bootstrap
+would create, named after spec.gitops.sourceName (flux-system by default) and
+pointing at the topology's spec.gitops.path + "/flux". --mirrored-topology
+FILE writes a copy of the topology, in its folder, whose
+spec.gitops.chartMirrors name the served charts: render it with --commit
+into a clone, push, and Flux applies the bundle.`,
+		Example: `  kubectl stretch sim up -f topology.yaml --operators --flux --mirrored-topology sim.yaml
   export KUBECONFIG=$PWD/.stretch-sim/kubeconfig
   kubectl get nodes -L topology.kubernetes.io/zone`,
 		Args: cobra.NoArgs,
@@ -111,6 +117,7 @@ Flux applies the bundle.`,
 	addStateFlag(cmd, &o.StateDir)
 	cmd.Flags().BoolVar(&o.Operators, "operators", false, "also run the simulated Calico and Rook operators")
 	cmd.Flags().BoolVar(&o.Flux, "flux", false, "also run Flux's controllers and a Git server on 127.0.0.1 for them to follow")
+	cmd.Flags().StringVar(&o.MirroredTopology, "mirrored-topology", "", "with --flux: write FILE, a copy of the topology in its folder that names the served charts as its chart mirrors")
 	cmd.Flags().StringVar(&o.TestBin, "testbin", "", "folder with the binaries (default: $STRETCH_TESTBIN or bin/testbin)")
 	cmd.Flags().DurationVar(&o.Timeout, "timeout", defaultSimUpTimeout, "give up when the cluster is not ready by then")
 	cmd.Flags().DurationVar(&o.GracePeriod, "node-monitor-grace-period", sim.DefaultNodeMonitorGracePeriod,
@@ -143,6 +150,15 @@ func (o *SimUpOptions) Validate() error {
 	}
 	if o.StateDir == "" {
 		errs = append(errs, errors.New("--state must not be empty"))
+	}
+	if o.MirroredTopology != "" {
+		if !o.Flux {
+			errs = append(errs, errors.New("--mirrored-topology needs --flux, which serves the charts it names"))
+		} else if o.File != "" {
+			if err := sim.CheckMirroredTopologyPath(o.File, o.MirroredTopology); err != nil {
+				errs = append(errs, fmt.Errorf("--mirrored-topology: %w", err))
+			}
+		}
 	}
 	if o.Timeout <= 0 {
 		errs = append(errs, errors.New("--timeout must be positive"))
@@ -202,12 +218,18 @@ func (o *SimUpOptions) Run(ctx context.Context) error {
 	case err != nil:
 		return failed(ExitError, err)
 	}
-	printSimUsage(o.Out, d, o.StateDir, o.Operators, time.Since(start))
+	took := time.Since(start)
+	if o.MirroredTopology != "" {
+		if err := sim.WriteMirroredTopology(f.Path, o.MirroredTopology, d.ChartsURL()); err != nil {
+			return failed(ExitError, fmt.Errorf("%w (the cluster runs: kubectl stretch sim down --state %s)", err, shellQuote(o.StateDir)))
+		}
+	}
+	printSimUsage(o.Out, d, o.StateDir, o.Operators, o.MirroredTopology, took)
 	return nil
 }
 
 // printSimUsage tells how to use a cluster that sim up started.
-func printSimUsage(w io.Writer, d *sim.Detached, stateDir string, operators bool, took time.Duration) {
+func printSimUsage(w io.Writer, d *sim.Detached, stateDir string, operators bool, mirrored string, took time.Duration) {
 	m := d.Model()
 	regions := make([]string, 0, len(m.Regions))
 	for _, r := range m.Regions {
@@ -222,16 +244,19 @@ func printSimUsage(w io.Writer, d *sim.Detached, stateDir string, operators bool
 			"places, CephCluster health).\n", sim.LabelSimulated)
 	}
 	if url := d.GitURL(); url != "" {
-		mirrors := filepath.Join(stateDir, sim.ChartMirrorsFile)
 		fmt.Fprintf(w, "Flux runs too (source-, kustomize- and helm-controller): it follows branch main of the\n"+
 			"repository %s and applies %s from it. The charts the bundle installs are\n"+
-			"served at %s; %s names it as the topology's chart mirror\n"+
-			"(spec.gitops.chartMirrors, to append to a copy of the topology; if it has a spec.gitops\n"+
-			"section already, put its chartMirrors list there instead).\n",
-			url, sim.FluxRootPath(m.GitOps.Path), d.ChartsURL(), mirrors)
-		fmt.Fprintf(w, "\n  cp TOPOLOGY sim.yaml && cat %s >>sim.yaml\n", shellQuote(mirrors))
-		fmt.Fprintf(w, "  git clone %s repo\n", url)
-		fmt.Fprintf(w, "  kubectl stretch render -f sim.yaml -o %s --commit\n", path.Join("repo", m.GitOps.Path))
+			"served at %s.\n", url, sim.FluxRootPath(m.GitOps.Path), d.ChartsURL())
+		topo := "sim.yaml"
+		if mirrored != "" {
+			topo = mirrored
+			fmt.Fprintf(w, "%s is a copy of the topology whose spec.gitops.chartMirrors name them.\n", mirrored)
+		} else {
+			fmt.Fprintf(w, "Render a copy of the topology, in its folder, whose spec.gitops.chartMirrors name them\n"+
+				"(sim up --mirrored-topology sim.yaml writes it).\n")
+		}
+		fmt.Fprintf(w, "\n  git clone %s repo\n", url)
+		fmt.Fprintf(w, "  kubectl stretch render -f %s -o %s --commit\n", shellQuote(topo), path.Join("repo", m.GitOps.Path))
 		fmt.Fprintf(w, "  git -C repo push origin HEAD:main\n")
 	}
 	fmt.Fprintf(w, "\n  export KUBECONFIG=%s\n", shellQuote(d.Kubeconfig()))
@@ -564,9 +589,12 @@ func (o *SimServeOptions) Run(ctx context.Context) error {
 func buildSimCharts(ctx context.Context, d *sim.Detached) (*chartrepo.Handler, error) {
 	version := d.Model().Storage.RookVersion
 	if bin := d.BinDir(); bin != "" {
-		stamp, err := os.ReadFile(filepath.Join(bin, chartrepo.BuiltStampFile))
-		if err == nil && strings.HasPrefix(string(stamp), "rook "+version+" ") {
-			return chartrepo.Open(filepath.Join(bin, chartrepo.BuiltDir))
+		h, ok, err := chartrepo.OpenBuilt(bin, version)
+		if err != nil {
+			return nil, fmt.Errorf("serve charts: %w", err)
+		}
+		if ok {
+			return h, nil
 		}
 	}
 	rookDir, err := chartrepo.DownloadModule(ctx, chartrepo.RookModule, version)
@@ -581,7 +609,11 @@ func buildSimCharts(ctx context.Context, d *sim.Detached) (*chartrepo.Handler, e
 	if _, err := chartrepo.Build(dir, charts); err != nil {
 		return nil, fmt.Errorf("serve charts: %w", err)
 	}
-	return chartrepo.Open(dir)
+	h, err := chartrepo.Open(dir)
+	if err != nil {
+		return nil, fmt.Errorf("serve charts: %w", err)
+	}
+	return h, nil
 }
 
 // shellQuote quotes s for a POSIX shell when it holds anything but safe

@@ -313,6 +313,34 @@ func TestSimUpMissingBinary(t *testing.T) {
 	}
 }
 
+// --mirrored-topology is refused before anything starts: without --flux,
+// outside the topology's folder, or naming the topology itself.
+func TestSimUpMirroredTopologyRefused(t *testing.T) {
+	t.Parallel()
+	st := filepath.Join(t.TempDir(), "st")
+	other := filepath.Join(t.TempDir(), "sim.yaml")
+	exampleDir, err := filepath.Abs(filepath.Dir(example))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--mirrored-topology", "sim.yaml"}, "error: --mirrored-topology needs --flux, which serves the charts it names\n"},
+		{[]string{"--flux", "--mirrored-topology", other}, "error: --mirrored-topology: the mirrored topology " + other + " must be in the folder of the topology " + example + " (" + exampleDir + "), where its relative paths start\n"},
+		{[]string{"--flux", "--mirrored-topology", example}, "error: --mirrored-topology: the mirrored topology " + example + " would replace the topology itself: name another file in its folder, like sim.yaml\n"},
+	} {
+		code, out, errOut := run(t, append([]string{"sim", "up", "-f", example, "--state", st}, tc.args...)...)
+		if code != ExitError || out != "" || errOut != tc.want {
+			t.Errorf("%v: exit %d, stdout %q\nstderr %q\nwant   %q", tc.args, code, out, errOut, tc.want)
+		}
+	}
+	if _, err := os.Stat(st); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("a refused sim up made %s: %v", st, err)
+	}
+}
+
 func TestSimWithoutCluster(t *testing.T) {
 	t.Parallel()
 	none := filepath.Join(t.TempDir(), "none")

@@ -189,8 +189,7 @@ func TestWalkthrough(t *testing.T) {
 	testenv.Tool(t, "git", "the Debian package git")
 	lines := readmeBlock(t, "### Rehearse it on a simulated cluster")
 	for _, want := range []string{
-		"kubectl stretch sim up -f topology.yaml --operators --flux",
-		"cp topology.yaml sim.yaml && cat .stretch-sim/chart-mirrors.yaml >>sim.yaml",
+		"kubectl stretch sim up -f topology.yaml --operators --flux --mirrored-topology sim.yaml",
 		"kubectl stretch render -f sim.yaml -o repo --commit",
 		"git -C repo push origin HEAD:main",
 		"kubectl stretch sim fail sto1",
