@@ -5,6 +5,8 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/stretch-dev/kubectl-stretch/internal/api/v1alpha1"
 	"github.com/stretch-dev/kubectl-stretch/internal/upstream/rook"
@@ -84,6 +86,9 @@ func CheckChartMirrorURL(s string) error {
 	}
 	if strings.TrimSpace(s) != s || strings.ContainsAny(s, " \t\r\n") {
 		return fmt.Errorf("%s contains white space", quote(s))
+	}
+	if !utf8.ValidString(s) || strings.ContainsFunc(s, unicode.IsControl) {
+		return fmt.Errorf("%s contains a control character or is not UTF-8", quote(s))
 	}
 	u, err := url.Parse(s)
 	if err != nil {

@@ -66,6 +66,8 @@ func TestCheckChartMirrorURL(t *testing.T) {
 		" https://host":                 "white space",
 		"https://ho st":                 "white space",
 		"https://host:port/":            "not a URL",
+		"https://host/\xff":             "not UTF-8",
+		"https://host/\x7f":             "control character",
 		"HTTPS://charts.example.intern": "",
 	} {
 		err := CheckChartMirrorURL(bad)

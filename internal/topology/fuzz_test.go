@@ -3,7 +3,10 @@ package topology
 import (
 	"errors"
 	"os"
+	"slices"
 	"testing"
+
+	"github.com/stretch-dev/kubectl-stretch/internal/api/v1alpha1"
 )
 
 // FuzzDecode checks that no input makes Decode, Default, Validate or
@@ -42,5 +45,45 @@ func FuzzDecode(f *testing.F) {
 			return
 		}
 		NewModel(file.Topology)
+	})
+}
+
+// FuzzWithChartMirrors checks that no topology file makes WithChartMirrors
+// panic, and that what it returns is a valid topology naming exactly the
+// mirrors asked for, for every repository it mirrors.
+func FuzzWithChartMirrors(f *testing.F) {
+	f.Add(Example(), "http://127.0.0.1:4321/charts")
+	for _, file := range append(corpus(f, "valid"), "../../testdata/topology.yaml") {
+		data, err := os.ReadFile(file)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(data, "oci://registry.example.internal/charts")
+	}
+	f.Fuzz(func(t *testing.T, data []byte, url string) {
+		in, err := Parse(data, "fuzz.yaml")
+		if err != nil {
+			return
+		}
+		var mirrors []v1alpha1.ChartMirror
+		for _, name := range HelmRepositoryNames(in.Topology.Spec.Storage.Rook.Version) {
+			mirrors = append(mirrors, v1alpha1.ChartMirror{Name: name, URL: url})
+		}
+		out, err := WithChartMirrors(data, "fuzz.yaml", mirrors)
+		if err != nil {
+			if CheckChartMirrorURL(url) == nil {
+				t.Fatalf("a valid topology and URL refused: %v", err)
+			}
+			return
+		}
+		f, err := Parse(out, "out.yaml")
+		if err != nil {
+			t.Fatalf("the output is no valid topology: %v\n%s", err, out)
+		}
+		for _, m := range mirrors {
+			if !slices.Contains(f.Topology.Spec.GitOps.ChartMirrors, m) {
+				t.Fatalf("the output lacks %v:\n%s", m, out)
+			}
+		}
 	})
 }

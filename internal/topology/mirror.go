@@ -25,6 +25,11 @@ func HelmRepositoryNames(rookVersion string) []string {
 // indentation. The result is checked as Load checks a file, so a document
 // that was not a valid topology, or becomes none, is an error.
 func WithChartMirrors(data []byte, name string, mirrors []v1alpha1.ChartMirror) ([]byte, error) {
+	for _, m := range mirrors {
+		if err := CheckChartMirrorURL(m.URL); err != nil {
+			return nil, fmt.Errorf("chart mirror of %s: %w", quote(m.Name), err)
+		}
+	}
 	if _, err := Parse(data, name); err != nil {
 		return nil, err
 	}
