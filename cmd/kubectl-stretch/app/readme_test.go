@@ -11,16 +11,23 @@ import (
 	"github.com/stretch-dev/kubectl-stretch/internal/drill"
 )
 
-// readmeConsole returns the lines of the README's console block that
-// follow the line "$ " + command, up to the block's end or the next "$ "
-// line.
-func readmeConsole(t *testing.T, command string) []string {
+// readme returns the project's README.md.
+func readme(t *testing.T) string {
 	t.Helper()
 	data, err := os.ReadFile("../../../README.md")
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, rest, ok := strings.Cut(string(data), "$ "+command+"\n")
+	return string(data)
+}
+
+// readmeConsole returns the lines of the README's console block that
+// follow the line "$ " + command, up to the block's end or the next "$ "
+// line.
+func readmeConsole(t *testing.T, command string) []string {
+	t.Helper()
+	data := readme(t)
+	_, rest, ok := strings.Cut(data, "$ "+command+"\n")
 	if !ok {
 		t.Fatalf("README.md has no console line %q", "$ "+command)
 	}
@@ -71,12 +78,9 @@ func TestReadmeValidateExample(t *testing.T) {
 // TestReadmeValidateWarning runs validate on the bundled example, whose
 // 12 ms between regions warns as the README shows.
 func TestReadmeValidateWarning(t *testing.T) {
-	data, err := os.ReadFile("../../../README.md")
-	if err != nil {
-		t.Fatal(err)
-	}
+	data := readme(t)
 	var want string
-	for _, line := range strings.Split(string(data), "\n") {
+	for _, line := range strings.Split(data, "\n") {
 		if strings.HasPrefix(line, "warning: topology.yaml:") && strings.Contains(line, "interRegionRTTms") {
 			want = line
 		}
@@ -103,12 +107,9 @@ const planRecoverySeconds = drill.DefaultTolerationSeconds + int(drill.DefaultNo
 // TestReadmeDrillPlan checks the walk-through's comment on drill's plan
 // against drill's timing (TestWalkthrough checks the table says it too).
 func TestReadmeDrillPlan(t *testing.T) {
-	data, err := os.ReadFile("../../../README.md")
-	if err != nil {
-		t.Fatal(err)
-	}
+	data := readme(t)
 	const line = "kubectl stretch drill -f topology.yaml --lose sto1 "
-	_, rest, ok := strings.Cut(string(data), "\n"+line)
+	_, rest, ok := strings.Cut(data, "\n"+line)
 	if !ok {
 		t.Fatalf("README.md has no line %q", line)
 	}

@@ -146,11 +146,8 @@ var bundleStages = []string{"access", "network/calico", "storage/rook/operator",
 // one a line, comments and blank lines dropped.
 func readmeBlock(t *testing.T, heading string) []string {
 	t.Helper()
-	data, err := os.ReadFile("../../../README.md")
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, rest, ok := strings.Cut(string(data), "\n"+heading+"\n")
+	data := readme(t)
+	_, rest, ok := strings.Cut(data, "\n"+heading+"\n")
 	if !ok {
 		t.Fatalf("README.md has no heading %q", heading)
 	}
