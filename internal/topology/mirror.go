@@ -42,12 +42,20 @@ func WithChartMirrors(data []byte, name string, mirrors []v1alpha1.ChartMirror) 
 	if len(docs) != 1 {
 		return nil, fmt.Errorf("%s: %d YAML documents, want one topology", name, len(docs))
 	}
-	gitops, err := docs[0].Pipe(kyaml.LookupCreate(kyaml.MappingNode, "spec", "gitops"))
-	if err != nil {
-		return nil, fmt.Errorf("%s: spec.gitops: %w", name, err)
+	spec, err := docs[0].Pipe(kyaml.Lookup("spec"))
+	if err != nil || spec == nil {
+		return nil, fmt.Errorf("%s: spec: not found (%v)", name, err)
+	}
+	gitops := spec.Field("gitops")
+	if gitops == nil || gitops.Value.YNode().Kind != kyaml.MappingNode {
+		// Absent, or "gitops:" with nothing under it (null).
+		if err := spec.PipeE(kyaml.SetField("gitops", kyaml.NewMapRNode(nil))); err != nil {
+			return nil, fmt.Errorf("%s: spec.gitops: %w", name, err)
+		}
+		gitops = spec.Field("gitops")
 	}
 	list := kyaml.NewRNode(&kyaml.Node{Kind: kyaml.SequenceNode})
-	if old := gitops.Field("chartMirrors"); old != nil && old.Value.YNode().Kind == kyaml.SequenceNode {
+	if old := gitops.Value.Field("chartMirrors"); old != nil && old.Value.YNode().Kind == kyaml.SequenceNode {
 		for _, e := range old.Value.Content() {
 			if n := kyaml.NewRNode(e).Field("name"); n == nil || !slices.ContainsFunc(mirrors, func(m v1alpha1.ChartMirror) bool { return m.Name == n.Value.YNode().Value }) {
 				list.YNode().Content = append(list.YNode().Content, e)
@@ -63,14 +71,20 @@ func WithChartMirrors(data []byte, name string, mirrors []v1alpha1.ChartMirror) 
 		}
 		list.YNode().Content = append(list.YNode().Content, entry.YNode())
 	}
-	if err := gitops.PipeE(kyaml.SetField("chartMirrors", list)); err != nil {
+	if err := gitops.Value.PipeE(kyaml.SetField("chartMirrors", list)); err != nil {
 		return nil, fmt.Errorf("%s: spec.gitops.chartMirrors: %w", name, err)
 	}
 	if err := rw.Write(docs); err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
-	if _, err := Parse(out.Bytes(), name); err != nil {
+	f, err := Parse(out.Bytes(), name)
+	if err != nil {
 		return nil, err
+	}
+	for _, m := range mirrors {
+		if !slices.Contains(f.Topology.Spec.GitOps.ChartMirrors, m) {
+			return nil, fmt.Errorf("%s: spec.gitops.chartMirrors: %s could not be set", name, quote(m.Name))
+		}
 	}
 	return out.Bytes(), nil
 }

@@ -36,6 +36,9 @@ func TestWithChartMirrors(t *testing.T) {
 		name: "init's gitops section", data: string(Example()), mirrors: both, want: both,
 		keep: []string{"  gitops:\n    sourceName: flux-system\n    path: clusters/prod\n", "# - {name: ceph-csi-operator, url: oci://registry.example.internal/charts}"},
 	}, {
+		// FuzzWithChartMirrors found it: "gitops:" with nothing under it.
+		name: "an empty gitops section", data: string(example) + "  gitops:\n", mirrors: both, want: both,
+	}, {
 		name: "an entry replaced, another kept", data: withOther, mirrors: both[:1],
 		want: []v1alpha1.ChartMirror{{Name: CSIRepositoryName, URL: "oci://registry.example.internal/charts"}, both[0]},
 		keep: []string{"    - name: ceph-csi-operator # the site's own\n"},
