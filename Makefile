@@ -17,6 +17,9 @@ KREW_VERSION ?= $(if $(filter v%,$(VERSION)),$(VERSION),v0.0.0-$(VERSION))
 PLATFORMS   := linux/amd64 linux/arm64 darwin/amd64 darwin/arm64
 TEST_FLAGS  ?= -timeout 40m
 FUZZTIME    ?= 15s
+# How many runs Go spends minimizing each new input (its default, 60 s,
+# takes a short run whole).
+FUZZMINIMIZE ?= 200x
 
 .PHONY: all build demo test test-short tools fuzz testbin bench lint fmt dist clean
 
@@ -50,7 +53,7 @@ tools:
 # it, prints the failing input and leaves it under the package's
 # testdata/fuzz/ for go test to replay.
 fuzz:
-	GO=$(GO) FUZZTIME=$(FUZZTIME) .ci/fuzz
+	GO=$(GO) FUZZTIME=$(FUZZTIME) FUZZMINIMIZE=$(FUZZMINIMIZE) .ci/fuzz
 
 # test-short skips the tests that need bin/testbin or a system tool.
 test-short:
