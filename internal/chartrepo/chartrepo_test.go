@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/fstest"
 	"time"
 
 	"github.com/stretch-dev/kubectl-stretch/internal/testenv"
@@ -157,5 +158,20 @@ func TestBuildReplacesTheRepository(t *testing.T) {
 	left, err := filepath.Glob(filepath.Join(filepath.Dir(dir), ".charts.tmp.*"))
 	if err != nil || len(left) > 0 {
 		t.Errorf("scratch folders left behind: %v %v", left, err)
+	}
+}
+
+// The stand-ins are made for the Rook release the simulation pins, and a
+// chart that wants another version of them is refused naming it.
+func TestStandInsFollowThePinnedRook(t *testing.T) {
+	if v := pinnedRookVersion(t); StandInRookVersion != v {
+		t.Errorf("StandInRookVersion %s, versions.env pins Rook %s", StandInRookVersion, v)
+	}
+	rook := fstest.MapFS{
+		"rook-ceph/Chart.yaml": {Data: []byte("apiVersion: v2\nname: rook-ceph\nversion: 0.0.1\ndependencies:\n- name: ceph-csi-operator\n  version: 0.6.0\n  repository: https://ceph.github.io/ceph-csi-operator\n")},
+	}
+	_, err := Build(filepath.Join(t.TempDir(), "repo"), []Chart{{FS: rook, Dir: "rook-ceph", Vendor: []Chart{{FS: standIns, Dir: standInOperatorDir}}}})
+	if want := "dependency ceph-csi-operator: wants version 0.6.0; the project's stand-in for it is 1.0.4, made for Rook " + StandInRookVersion; err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("error %v, want one with %q", err, want)
 	}
 }

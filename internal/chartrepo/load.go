@@ -160,6 +160,9 @@ func satisfies(c *chart.Chart, want string) error {
 		return fmt.Errorf("chart %s: version %q: %w", c.Name(), c.Metadata.Version, err)
 	}
 	if !constraint.Check(have) {
+		if c.Metadata.Annotations[StandInAnnotation] != "" {
+			return fmt.Errorf("wants version %s; the project's stand-in for it is %s, made for Rook %s (use that Rook version with the simulation's charts)", want, c.Metadata.Version, StandInRookVersion)
+		}
 		return fmt.Errorf("wants version %s; the chart it resolved to is %s", want, c.Metadata.Version)
 	}
 	return nil

@@ -20,6 +20,9 @@ const (
 	CSIDriversChart   = "ceph-csi-drivers"
 	CSIOperatorChart  = "ceph-csi-operator"
 	CSIStandInVersion = "1.0.4"
+	// StandInRookVersion is the Rook release whose rook-ceph chart
+	// depends on the stand-ins' version (the bundle's default).
+	StandInRookVersion = "v1.20.6"
 	// RookModule is the Go module whose deploy/charts hold rook-ceph.
 	RookModule = "github.com/rook/rook"
 	// StandInAnnotation marks a stand-in chart's Chart.yaml.
