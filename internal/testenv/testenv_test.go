@@ -79,7 +79,7 @@ func TestFuzzTargets(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		decl := regexp.MustCompile(`(?m)^func ` + regexp.QuoteMeta(target) + `\(f \*testing\.F\)`)
+		decl := regexp.MustCompile(`(?m)^func ` + regexp.QuoteMeta(target) + `\(\w+ \*testing\.F\)`)
 		found := false
 		for _, file := range files {
 			data, err := os.ReadFile(file)
@@ -97,7 +97,7 @@ func TestFuzzTargets(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Every fuzz target of the project is listed: make test runs them all.
-	anyTarget := regexp.MustCompile(`(?m)^func (Fuzz\w*)\(f \*testing\.F\)`)
+	anyTarget := regexp.MustCompile(`(?m)^func (Fuzz\w*)\(\w+ \*testing\.F\)`)
 	err = filepath.WalkDir("../..", func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
