@@ -33,10 +33,6 @@ const (
 	GitServerName = "git-server"
 	// FluxNamespace holds Flux's own objects, as flux bootstrap makes it.
 	FluxNamespace = "flux-system"
-	// FluxSourceName names the GitRepository and the root Kustomization
-	// that Up creates, as flux bootstrap names them, unless FluxOptions
-	// names them otherwise.
-	FluxSourceName = "flux-system"
 	// GitRepositoryName is the served repository: GitURL ends in
 	// /GitRepositoryName.git.
 	GitRepositoryName = "flux-system"
@@ -71,7 +67,8 @@ type FluxOptions struct {
 	Path string
 	// SourceName is the topology's spec.gitops.sourceName: the name of the
 	// GitRepository that the bundle's Kustomizations follow, and of the
-	// root Kustomization. Empty means FluxSourceName.
+	// root Kustomization. Empty means topology.DefaultGitOpsSource,
+	// flux-system, as flux bootstrap names them.
 	SourceName string
 }
 
@@ -229,7 +226,7 @@ func FluxRootPath(gitopsPath string) string {
 func (c *Cluster) bootstrapFlux(ctx context.Context, gitURL string, opts FluxOptions) error {
 	name := opts.SourceName
 	if name == "" {
-		name = FluxSourceName
+		name = topology.DefaultGitOpsSource
 	}
 	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: FluxNamespace}}
 	if _, err := c.client.CoreV1().Namespaces().Create(ctx, ns, metav1.CreateOptions{FieldManager: FieldManager}); err != nil && !apierrors.IsAlreadyExists(err) {
