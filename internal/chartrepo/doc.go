@@ -11,12 +11,17 @@
 // chart sources: a chart may name its file:// dependencies only inside that
 // root, and symbolic links, irregular files and paths that leave the root
 // are refused. What one chart and its dependencies read together is
-// bounded (4096 files, 64 MiB), however often they depend on each other. Dependencies fetched from a remote repository (Rook's
-// rook-ceph chart depends on ceph-csi-operator) must be supplied by the
-// caller (Chart.Vendor); Build refuses a chart whose dependency it cannot
-// place in charts/, as `helm install` would. Archives carry a fixed time and
-// the index a fixed generation time, so that two builds are identical.
+// bounded (4096 files, 64 MiB), however often they depend on each other.
+// Dependencies fetched from a remote repository (Rook's rook-ceph chart
+// depends on ceph-csi-operator) must be supplied by the caller
+// (Chart.Vendor); Build refuses a chart whose dependency it cannot place in
+// charts/, as `helm install` would, and one whose dependency, vendored or
+// from a file:// folder, is not of the version asked for. Archives carry a
+// fixed time and the index a fixed generation time, so that two builds are
+// identical.
 //
-// Server serves one built repository: index.yaml and the packaged charts,
-// nothing else (no listings, no sub-folders, no links).
+// Handler serves one built repository (Open, or OpenBuilt for the one make
+// testbin built): index.yaml and the packaged charts, nothing else (no
+// listings, no sub-folders, no links); Server serves a Handler on
+// 127.0.0.1.
 package chartrepo

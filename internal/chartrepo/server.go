@@ -54,7 +54,7 @@ func OpenBuilt(binDir, rookVersion string) (h *Handler, ok bool, err error) {
 
 // Server serves one built chart repository over HTTP on 127.0.0.1.
 type Server struct {
-	*Handler
+	handler  *Handler
 	listener net.Listener
 	srv      *http.Server
 	done     chan error
@@ -74,7 +74,7 @@ func Start(dir string) (*Server, error) {
 		h.Close()
 		return nil, fmt.Errorf("chart repository server: %w", err)
 	}
-	s := &Server{Handler: h, listener: l, done: make(chan error, 1)}
+	s := &Server{handler: h, listener: l, done: make(chan error, 1)}
 	s.srv = &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
 	go func() { s.done <- s.srv.Serve(l) }()
 	return s, nil
@@ -96,7 +96,7 @@ func (s *Server) Close() error {
 		if serveErr := <-s.done; !errors.Is(serveErr, http.ErrServerClosed) && err == nil {
 			err = serveErr
 		}
-		s.closeErr = errors.Join(err, s.Handler.Close())
+		s.closeErr = errors.Join(err, s.handler.Close())
 	})
 	return s.closeErr
 }
