@@ -286,12 +286,13 @@ func ChartMirrors(m *topology.Model, chartsURL string) []v1alpha1.ChartMirror {
 	return mirrors
 }
 
-// WriteMirroredTopology writes dst, a copy of the topology file src whose
-// spec.gitops.chartMirrors name chartsURL (see ChartMirrors), its comments
-// and everything else kept; dst replaces any file there at once, never
-// half-written. dst must be in src's folder, which its relative paths
-// (workload sources, mixins) start from, and must not be src.
-func WriteMirroredTopology(src, dst, chartsURL string) error {
+// WriteMirroredTopology writes dst, a copy of the topology file src (whose
+// model is m, as loaded) whose spec.gitops.chartMirrors name chartsURL (see
+// ChartMirrors), its comments and everything else kept; dst replaces any
+// file there at once, never half-written. dst must be in src's folder,
+// which its relative paths (workload sources, mixins) start from, and must
+// not be src.
+func WriteMirroredTopology(src, dst string, m *topology.Model, chartsURL string) error {
 	if err := CheckMirroredTopologyPath(src, dst); err != nil {
 		return err
 	}
@@ -299,11 +300,7 @@ func WriteMirroredTopology(src, dst, chartsURL string) error {
 	if err != nil {
 		return fmt.Errorf("write the mirrored topology: %w", err)
 	}
-	f, err := topology.Parse(data, src)
-	if err != nil {
-		return fmt.Errorf("write the mirrored topology: %w", err)
-	}
-	out, err := topology.WithChartMirrors(data, src, ChartMirrors(topology.NewModel(f.Topology), chartsURL))
+	out, err := topology.WithChartMirrors(data, src, ChartMirrors(m, chartsURL))
 	if err != nil {
 		return fmt.Errorf("write the mirrored topology: %w", err)
 	}

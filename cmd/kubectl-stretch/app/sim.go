@@ -220,7 +220,7 @@ func (o *SimUpOptions) Run(ctx context.Context) error {
 	}
 	took := time.Since(start)
 	if o.MirroredTopology != "" {
-		if err := sim.WriteMirroredTopology(f.Path, o.MirroredTopology, d.ChartsURL()); err != nil {
+		if err := sim.WriteMirroredTopology(f.Path, o.MirroredTopology, model, d.ChartsURL()); err != nil {
 			return failed(ExitError, fmt.Errorf("%w (the cluster runs: kubectl stretch sim down --state %s)", err, shellQuote(o.StateDir)))
 		}
 	}
